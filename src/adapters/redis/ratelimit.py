@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import math
+import time
+
+from redis.asyncio import Redis
+
+from mocheong_core.ratelimit import Limit
+
+# INCR and EXPIRE in one round trip; the key lives exactly as long as its window.
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class RedisRateLimiter:
+    """Fixed-window counters shared by every process that uses the same Redis."""
+
+    def __init__(self, redis: Redis, prefix: str = "mc:rl:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._script = redis.register_script(_HIT)
+
+    async def hit(self, key: str, limit: Limit) -> int:
+        now = time.time()
+        window = int(now // limit.window_seconds)
+        count = int(
+            await self._script(
+                keys=[f"{self._prefix}{key}:{window}"], args=[limit.window_seconds + 1]
+            )
+        )
+        if count <= limit.count:
+            return 0
+        return max(1, math.ceil((window + 1) * limit.window_seconds - now))

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from mocheong_core.accounts.errors import InvalidToken
+from mocheong_core.accounts.model import AccessClaims, Role
+from mocheong_core.shared import new_id
+
+ALGORITHM = "HS256"
+ISSUER = "mocheong"
+
+
+class JwtAccessTokens:
+    """HS256 access tokens. Only HS256 is accepted, so ``alg: none`` and key confusion fail."""
+
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: str, role: Role, now: datetime) -> str:
+        claims = {
+            "sub": user_id,
+            "role": role.value,
+            "type": "access",
+            "iss": ISSUER,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": new_id(),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str, now: datetime) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "type"], "verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            raise InvalidToken from None
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        # Expiry is checked against the injected clock so tests can move time.
+        if expires_at <= now:
+            raise InvalidToken("The token has expired")
+        if claims.get("type") != "access":
+            raise InvalidToken("Not an access token")
+        try:
+            role = Role(claims.get("role"))
+        except ValueError:
+            raise InvalidToken from None
+        return AccessClaims(user_id=str(claims["sub"]), role=role, expires_at=expires_at)

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from entrypoints.http.auth import BEARER, CurrentUser, client_ip
+from entrypoints.settings import Settings
+from mocheong_core.accounts.model import Role, TokenPair, User, normalize_email
+from mocheong_core.accounts.usecases import ListUsers, Login, Logout, Refresh, Register, UpdateUser
+from mocheong_core.ratelimit import Limit, RateLimiter, enforce
+
+Email = Annotated[str, msgspec.Meta(max_length=254)]
+Password = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class RegisterIn(msgspec.Struct, forbid_unknown_fields=False):
+    email: Email
+    password: Password
+    name: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class LoginIn(msgspec.Struct):
+    email: Email
+    password: Password
+
+
+class RefreshIn(msgspec.Struct):
+    refresh_token: Annotated[str, msgspec.Meta(max_length=512)]
+
+
+class UserOut(msgspec.Struct):
+    id: str
+    email: str
+    name: str
+    role: str
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(user.id, user.email, user.name, user.role.value, user.disabled, user.created_at)
+
+
+class TokensOut(msgspec.Struct):
+    user: UserOut
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokensOut:
+        return cls(UserOut.of(pair.user), pair.access_token, pair.refresh_token, pair.expires_in)
+
+
+class UserList(msgspec.Struct):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class UserPatch(msgspec.Struct):
+    disabled: bool | None = None
+    role: Role | None = None
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]  # noqa: RUF012
+
+    @post("/register", status_code=201)
+    @inject
+    async def register(
+        self,
+        data: RegisterIn,
+        request: Request[Any, Any, Any],
+        usecase: FromDishka[Register],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> TokensOut:
+        await enforce(
+            limiter, f"register:ip:{client_ip(request)}", Limit(settings.rate_register_per_ip, 3600)
+        )
+        return TokensOut.of(await usecase(data.email, data.password, data.name))
+
+    @post("/login", status_code=200)
+    @inject
+    async def login(
+        self,
+        data: LoginIn,
+        request: Request[Any, Any, Any],
+        usecase: FromDishka[Login],
+        limiter: FromDishka[RateLimiter],
+        settings: FromDishka[Settings],
+    ) -> TokensOut:
+        await enforce(limiter, f"login:ip:{client_ip(request)}", Limit(settings.rate_login_per_ip, 60))
+        await enforce(
+            limiter,
+            f"login:account:{normalize_email(data.email)}",
+            Limit(settings.rate_login_per_account, 60),
+        )
+        return TokensOut.of(await usecase(data.email, data.password))
+
+    @post("/refresh", status_code=200)
+    @inject
+    async def refresh(self, data: RefreshIn, usecase: FromDishka[Refresh]) -> TokensOut:
+        return TokensOut.of(await usecase(data.refresh_token))
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, security=BEARER)
+    @inject
+    async def logout(
+        self, data: RefreshIn, user: FromDishka[CurrentUser], usecase: FromDishka[Logout]
+    ) -> None:
+        await usecase(user, data.refresh_token)
+
+    @get("/me", security=BEARER)
+    @inject
+    async def me(self, user: FromDishka[CurrentUser]) -> UserOut:
+        return UserOut.of(user)
+
+
+class AdminUsersController(Controller):
+    path = "/api/admin/users"
+    tags = ["admin"]  # noqa: RUF012
+    security = BEARER  # noqa: RUF012
+
+    @get("/")
+    @inject
+    async def list_users(
+        self,
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[ListUsers],
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
+    ) -> UserList:
+        page = await usecase(user, limit=limit, cursor=cursor)
+        return UserList([UserOut.of(u) for u in page.items], page.next_cursor)
+
+    @patch("/{user_id:str}")
+    @inject
+    async def update_user(
+        self,
+        user_id: str,
+        data: UserPatch,
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[UpdateUser],
+    ) -> UserOut:
+        return UserOut.of(await usecase(user, user_id, disabled=data.disabled, role=data.role))

@@ -1,0 +1,101 @@
+"""``create_app(settings, *overrides)``: the Litestar app, wired by dishka."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from dishka import AsyncContainer, Provider, make_async_container
+from dishka.integrations.litestar import LitestarProvider, setup_dishka
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
+
+from entrypoints.http.accounts import AdminUsersController, AuthController
+from entrypoints.http.auth import HttpAuthProvider
+from entrypoints.http.middleware import PipelineMiddleware
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.system import health, metrics, ready
+from entrypoints.lifecycle import LifecycleHooks
+from entrypoints.logging import configure_logging
+from entrypoints.providers import build_providers
+from entrypoints.settings import Settings, load_settings
+
+ROUTES: Sequence[ControllerRouterHandler] = (
+    health,
+    ready,
+    metrics,
+    AuthController,
+    AdminUsersController,
+)
+
+
+def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    return make_async_container(
+        *build_providers(settings),
+        HttpAuthProvider(),
+        LitestarProvider(),
+        *overrides,
+        context={Settings: settings},
+    )
+
+
+def create_app(settings: Settings | None = None, *overrides: Provider) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    container = make_container(settings, *overrides)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        hooks = await container.get(LifecycleHooks)
+        await hooks.start()
+        try:
+            yield
+        finally:
+            await hooks.stop()
+            await container.close()
+
+    app = Litestar(
+        route_handlers=list(ROUTES),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[PipelineMiddleware],
+        cors_config=_cors(settings),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Mocheong API",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        lifespan=[lifespan],
+        debug=False,
+    )
+    setup_dishka(container, app)
+    return app
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    origins: list[str] = list(settings.cors_origins)
+    return CORSConfig(
+        allow_origins=origins,
+        allow_credentials="*" not in origins,
+        expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+    )
+
+
+def app_from_env() -> Litestar:
+    """The factory ``mocheong serve`` hands to the ASGI server in each worker process."""
+    return create_app(load_settings())
+
+

@@ -1,0 +1,35 @@
+"""Who is calling: the bearer token of an HTTP request, resolved through the core."""
+
+from __future__ import annotations
+
+from typing import Any, NewType
+
+from dishka import Provider, Scope, provide
+from litestar import Request
+
+from mocheong_core.accounts.model import User
+from mocheong_core.accounts.usecases import Authenticate
+from mocheong_core.errors import Unauthorized
+
+CurrentUser = NewType("CurrentUser", User)
+BEARER = [{"BearerToken": []}]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class HttpAuthProvider(Provider):
+    @provide(scope=Scope.REQUEST)
+    async def current_user(
+        self, request: Request, authenticate: Authenticate  # type: ignore[type-arg]
+    ) -> CurrentUser:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise Unauthorized("Send an access token as `Authorization: Bearer <token>`")
+        return CurrentUser(await authenticate(token))
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,97 @@
+"""One pure ASGI middleware for what every response needs: the request id, security headers,
+an access log line and the Prometheus counters. Pure ASGI keeps the hot path short."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Histogram
+
+from mocheong_core.shared import new_id
+
+REQUESTS = Counter("mocheong_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "mocheong_http_request_seconds",
+    "HTTP request duration",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = structlog.get_logger("mocheong.access")
+
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+BASE_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# The interactive OpenAPI viewer loads its scripts from a CDN, so it gets a looser policy.
+DOCS_CSP = (
+    b"default-src 'self' https://cdn.jsdelivr.net https://unpkg.com; "
+    b"img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
+    b"script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'"
+)
+
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _SAFE_ID.match(text):
+                return text
+            break
+    return new_id()
+
+
+class PipelineMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500}
+        path = scope.get("path", "")
+        csp = DOCS_CSP if path.startswith("/schema") else API_CSP
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers: list[Any] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(h for h in BASE_HEADERS if h[0] not in present)
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", csp))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if scope["type"] == "http":
+                elapsed = time.perf_counter() - started
+                route = scope.get("path_template") or "unmatched"
+                method = scope.get("method", "")
+                status = status_holder["status"]
+                REQUESTS.labels(method, route, str(status)).inc()
+                LATENCY.labels(method, route).observe(elapsed)
+                if status >= 500 or not path.startswith(("/i/", "/health", "/metrics")):
+                    log.info(
+                        "request",
+                        method=method,
+                        path=path,
+                        status=status,
+                        ms=round(elapsed * 1000, 2),
+                    )
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from entrypoints.http.problems import problem
+
+Probe = Callable[[], Awaitable[None]]
+
+
+class ReadinessProbes:
+    """Named checks of the dependencies this process was configured with."""
+
+    def __init__(self, probes: dict[str, Probe], timeout: float = 2.0) -> None:
+        self.probes = probes
+        self.timeout = timeout
+
+    async def failing(self) -> list[str]:
+        async def run(name: str, probe: Probe) -> str | None:
+            try:
+                await asyncio.wait_for(probe(), self.timeout)
+            except Exception:
+                return name
+            return None
+
+        results = await asyncio.gather(*(run(n, p) for n, p in self.probes.items()))
+        return [name for name in results if name]
+
+
+@get("/health", tags=["system"], include_in_schema=True)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["system"])
+@inject
+async def ready(probes: FromDishka[ReadinessProbes]) -> Response[dict[str, Any]]:
+    failing = await probes.failing()
+    if failing:
+        return problem(
+            503,
+            "not_ready",
+            "A dependency is unavailable",
+            f"Not ready: {', '.join(failing)} did not answer",
+            failing=failing,
+        )
+    return Response({"status": "ready", "checks": sorted(probes.probes)})
+
+
+@get("/metrics", tags=["system"], include_in_schema=False)
+async def metrics() -> Response[bytes]:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

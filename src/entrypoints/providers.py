@@ -1,0 +1,165 @@
+"""The one place that assembles the dishka providers for the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import AsyncContainer, Provider, Scope, from_context, provide, provide_all
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.redis.ratelimit import RedisRateLimiter
+from adapters.security.jwt_tokens import JwtAccessTokens
+from adapters.security.passwords import Argon2PasswordHasher
+from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
+from adapters.sqla.migrate import upgrade_async
+from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRepository
+from entrypoints.http.system import Probe, ReadinessProbes
+from entrypoints.lifecycle import LifecycleHooks
+from entrypoints.settings import Settings
+from mocheong_core.accounts.ports import (
+    AccessTokens,
+    PasswordHasher,
+    RefreshTokenRepository,
+    UserRepository,
+)
+from mocheong_core.accounts.usecases import (
+    AccountsPolicy,
+    Authenticate,
+    CreateAdmin,
+    ListUsers,
+    Login,
+    Logout,
+    Refresh,
+    Register,
+    TokenMinter,
+    UpdateUser,
+)
+from mocheong_core.ratelimit import RateLimiter
+from mocheong_core.shared import Clock, SystemClock, UnitOfWork
+
+
+
+class SettingsProvider(Provider):
+    settings = from_context(Settings, scope=Scope.APP)
+
+
+class DatabaseProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = make_engine(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+        )
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return make_session_factory(engine)
+
+    @provide(scope=Scope.REQUEST)
+    async def session(
+        self, factory: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        # Use cases commit explicitly; whatever they did not commit rolls back here.
+        async with factory() as session:
+            yield session
+
+    uow = provide(SqlaUnitOfWork, scope=Scope.REQUEST, provides=UnitOfWork)
+
+
+class RedisProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = Redis.from_url(settings.redis_url, health_check_interval=10)
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, redis: Redis) -> RateLimiter:
+        return RedisRateLimiter(redis)
+
+
+class InMemoryProvider(Provider):
+    @provide(scope=Scope.APP)
+    def rate_limiter(self) -> RateLimiter:
+        return InMemoryRateLimiter()
+
+
+class AccountsProvider(Provider):
+    clock = provide(SystemClock, scope=Scope.APP, provides=Clock)
+
+    @provide(scope=Scope.APP)
+    def hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()
+
+    @provide(scope=Scope.APP)
+    def access_tokens(self, settings: Settings) -> AccessTokens:
+        return JwtAccessTokens(settings.jwt_secret, settings.access_token_ttl)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> AccountsPolicy:
+        return AccountsPolicy(refresh_ttl_seconds=settings.refresh_token_ttl)
+
+    users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
+    refresh_tokens = provide(
+        SqlaRefreshTokenRepository, scope=Scope.REQUEST, provides=RefreshTokenRepository
+    )
+    usecases = provide_all(
+        TokenMinter,
+        Register,
+        Login,
+        Refresh,
+        Logout,
+        Authenticate,
+        ListUsers,
+        UpdateUser,
+        CreateAdmin,
+        scope=Scope.REQUEST,
+    )
+
+
+def build_providers(settings: Settings) -> list[Provider]:
+    """Every production provider, chosen by the settings (Redis or in-memory twins)."""
+    providers: list[Provider] = [
+        SettingsProvider(),
+        DatabaseProvider(),
+        AccountsProvider(),
+        ProcessProvider(),
+    ]
+    providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
+    return providers
+
+
+class ProcessProvider(Provider):
+    """Readiness probes and start/stop hooks, chosen by the settings."""
+
+    @provide(scope=Scope.APP)
+    async def probes(
+        self, settings: Settings, engine: AsyncEngine, container: AsyncContainer
+    ) -> ReadinessProbes:
+        checks: dict[str, Probe] = {"database": lambda: ping(engine)}
+        if settings.uses_redis:
+            redis = await container.get(Redis)
+
+            async def redis_ping() -> None:
+                await redis.ping()
+
+            checks["redis"] = redis_ping
+        return ReadinessProbes(checks)
+
+    @provide(scope=Scope.APP)
+    def hooks(self, settings: Settings) -> LifecycleHooks:
+        hooks = LifecycleHooks()
+        if settings.uses_sqlite:
+            # The embedded mode needs no separate step: the schema is brought up to date here.
+            async def migrate() -> None:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                await upgrade_async(settings.effective_database_url)
+
+            hooks.on_start(migrate)
+        return hooks

@@ -1,0 +1,183 @@
+"""Typed settings read from ``MOCHEONG_*`` environment variables (and an optional ``.env``).
+
+Every limit of the product is a setting here. A bad or missing value stops start-up with a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from dotenv import dotenv_values
+
+PREFIX = "MOCHEONG_"
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    env: str = attrs.field(default="development", metadata=_doc("`development` or `production`"))
+    data_dir: Path = attrs.field(
+        default=Path("var"), metadata=_doc("Folder for the SQLite file and local uploads")
+    )
+    database_url: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "SQLAlchemy URL; empty means `sqlite+aiosqlite:///<data_dir>/mocheong.db`. "
+            "`postgresql+psycopg://…` switches to Postgres"
+        ),
+    )
+    db_pool_size: int = attrs.field(default=10, metadata=_doc("Connections kept per process"))
+    db_max_overflow: int = attrs.field(default=10, metadata=_doc("Extra connections at peaks"))
+    db_pool_timeout: float = attrs.field(default=5.0, metadata=_doc("Seconds to wait for one"))
+    redis_url: str = attrs.field(
+        default="",
+        metadata=_doc("Empty: in-memory broker, queue, cache and limits. `redis://…`: Redis + arq"),
+    )
+    host: str = attrs.field(default="127.0.0.1", metadata=_doc("Address `serve` binds"))
+    port: int = attrs.field(default=8000, metadata=_doc("Port `serve` binds"))
+    workers: int = attrs.field(default=1, metadata=_doc("API processes `serve` starts"))
+    public_base_url: str = attrs.field(
+        default="", metadata=_doc("Base URL used in links; empty means the request's own")
+    )
+    jwt_secret: str = attrs.field(
+        default=DEV_JWT_SECRET,
+        repr=False,
+        metadata=_doc("HMAC key for access tokens; the default is refused in production"),
+    )
+    access_token_ttl: int = attrs.field(default=900, metadata=_doc("Access token lifetime, s"))
+    refresh_token_ttl: int = attrs.field(
+        default=30 * 24 * 3600, metadata=_doc("Refresh token lifetime, s")
+    )
+    cors_origins: tuple[str, ...] = attrs.field(
+        default=(), metadata=_doc("Comma-separated origins allowed by CORS (`*` for any)")
+    )
+    max_body_bytes: int = attrs.field(
+        default=1_048_576, metadata=_doc("Largest JSON request body, bytes")
+    )
+    max_upload_bytes: int = attrs.field(
+        default=20 * 1_048_576, metadata=_doc("Largest uploaded file, bytes")
+    )
+    rate_login_per_ip: int = attrs.field(default=20, metadata=_doc("Logins per IP per minute"))
+    rate_login_per_account: int = attrs.field(
+        default=10, metadata=_doc("Logins per account per minute")
+    )
+    rate_register_per_ip: int = attrs.field(
+        default=10, metadata=_doc("Registrations per IP per hour")
+    )
+    log_level: str = attrs.field(default="INFO", metadata=_doc("Log level"))
+    log_json: bool = attrs.field(default=True, metadata=_doc("JSON logs (else console)"))
+    jobs_max_concurrency: int = attrs.field(
+        default=200, metadata=_doc("Jobs one worker runs at once")
+    )
+    jobs_poll_delay: float = attrs.field(
+        default=0.005, metadata=_doc("Seconds the worker waits between queue polls")
+    )
+    jobs_timeout: int = attrs.field(default=300, metadata=_doc("Seconds a job may run"))
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mocheong.db').as_posix()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    def check(self) -> None:
+        if self.env not in {"development", "production", "test"}:
+            raise SettingsError(f"{PREFIX}ENV must be development, production or test")
+        if self.production and self.jwt_secret == DEV_JWT_SECRET:
+            raise SettingsError(
+                f"{PREFIX}JWT_SECRET must be set in production: the built-in secret is public"
+            )
+        if len(self.jwt_secret) < 32:
+            raise SettingsError(f"{PREFIX}JWT_SECRET must be at least 32 characters")
+        url = self.effective_database_url
+        if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
+            raise SettingsError(
+                f"{PREFIX}DATABASE_URL must start with sqlite+aiosqlite:// "
+                "or postgresql+psycopg://"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
+        for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if kind is bool:
+        low = raw.strip().lower()
+        if low in {"1", "true", "yes", "on"}:
+            return True
+        if low in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if kind is Path:
+        return Path(raw)
+    if origin is tuple:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind is str or isinstance(kind, types.UnionType):
+        return raw
+    raise SettingsError(f"{name}: unsupported setting type {kind!r}")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Reads settings from ``environ`` (the process environment by default) over ``.env``."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    hints = typing.get_type_hints(Settings)
+    kwargs: dict[str, Any] = {}
+    for field in attrs.fields(Settings):
+        var = PREFIX + field.name.upper()
+        if var in values:
+            kwargs[field.name] = _convert(var, values[var], hints[field.name])
+    settings = Settings(**kwargs)
+    settings.check()
+    return settings
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for each setting: the README's table is made from this."""
+    rows = []
+    for field in attrs.fields(Settings):
+        default = field.default
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        if field.name == "jwt_secret":
+            shown = "(development key; refused in production)"
+        rows.append((PREFIX + field.name.upper(), shown, field.metadata.get("doc", "")))
+    return rows

@@ -1,0 +1,27 @@
+from mocheong_core.errors import Conflict, Forbidden, Unauthorized
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    title = "Wrong email or password"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+    title = "The token is not valid"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    status = 401
+    title = "This account is disabled"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    title = "An account with this email already exists"
+
+
+class AdminOnly(Forbidden):
+    code = "forbidden"
+    title = "Only an administrator may do this"

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from mocheong_core.accounts.model import AccessClaims, RefreshToken, Role, User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Stores a new user; raises ``EmailTaken`` when the email is in use."""
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def update(self, user: User) -> None: ...
+
+    async def list(self, *, limit: int, before: str | None) -> list[User]:
+        """Users newest first, those with an id below ``before`` when it is given."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def mark_spent(self, token_id: str, at: datetime) -> bool:
+        """Marks an unspent token spent; False when another request spent it first."""
+        ...
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+    async def revoke_user(self, user_id: str, at: datetime) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    decoy_hash: str
+    """A hash of nothing anyone knows, verified against when the email is unknown."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class AccessTokens(Protocol):
+    """Issues and checks short-lived signed access tokens."""
+
+    ttl_seconds: int
+
+    def issue(self, user_id: str, role: Role, now: datetime) -> str: ...
+
+    def verify(self, token: str, now: datetime) -> AccessClaims:
+        """Returns the claims or raises ``InvalidToken``."""
+        ...

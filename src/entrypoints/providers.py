@@ -80,8 +80,8 @@ class RedisProvider(Provider):
         await client.aclose()
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, redis: Redis) -> RateLimiter:
-        return RedisRateLimiter(redis)
+    def rate_limiter(self, settings: Settings, redis: Redis) -> RateLimiter:
+        return RedisRateLimiter(redis, prefix=f"{settings.redis_prefix}rl:")
 
 
 class InMemoryProvider(Provider):

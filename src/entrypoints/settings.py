@@ -48,6 +48,9 @@ class Settings:
         default="",
         metadata=_doc("Empty: in-memory broker, queue, cache and limits. `redis://…`: Redis + arq"),
     )
+    redis_prefix: str = attrs.field(
+        default="mc:", metadata=_doc("Prefix of every Redis key and queue name")
+    )
     host: str = attrs.field(default="127.0.0.1", metadata=_doc("Address `serve` binds"))
     port: int = attrs.field(default=8000, metadata=_doc("Port `serve` binds"))
     workers: int = attrs.field(default=1, metadata=_doc("API processes `serve` starts"))

@@ -1,0 +1,116 @@
+"""The stream of a chat room: ordered events with cursors, and the broker port that carries them.
+
+Every event of a room (chunks, components, final messages, resets, page updates, job notices)
+is appended to the room's stream; the stream is the truth and live delivery is only a
+doorbell. A cursor names a position in one room's stream; it is opaque to clients.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import attrs
+
+from mocheong_core.errors import DomainError
+
+
+class EventKind(enum.StrEnum):
+    CHUNK = "message-chunk"
+    COMPONENT = "component"
+    MESSAGE = "newMessage"
+    RESET = "stream-reset"
+    CANCELLED = "message-cancelled"
+    PAGE_UPDATED = "page-updated"
+    JOB_COMPLETED = "job-completed"
+
+
+@attrs.frozen
+class Fence:
+    """Only the current attempt of a run may write to its message's stream."""
+
+    message_id: str
+    attempt: int
+
+
+@attrs.frozen
+class EventDraft:
+    """An event before the broker gives it a cursor (and, for chunks and components, a seq)."""
+
+    kind: EventKind
+    data: dict[str, Any]
+    message_id: str | None = None
+
+
+@attrs.frozen
+class StreamEvent:
+    kind: EventKind
+    data: dict[str, Any]
+    cursor: str
+    message_id: str | None = None
+    attempt: int = 0
+    seq: int = 0
+
+    def wire(self) -> dict[str, Any]:
+        """The frame clients receive: ``{"event": name, "data": {..., "cursor": ...}}``."""
+        data = dict(self.data)
+        data["cursor"] = self.cursor
+        if self.message_id is not None:
+            data.setdefault("message_id", self.message_id)
+        if self.seq:
+            data["seq"] = self.seq
+        return {"event": self.kind.value, "data": data}
+
+
+@attrs.frozen
+class History:
+    """Events after a cursor. ``complete`` is False when the cursor lies outside what the
+    broker still holds (trimmed, expired, or the broker lost its data): the caller must then
+    fall back to a snapshot from the database."""
+
+    events: list[StreamEvent]
+    complete: bool
+
+
+class StaleAttempt(DomainError):
+    code = "stale_attempt"
+    status = 409
+    title = "This run attempt was superseded"
+
+
+class RunCancelled(DomainError):
+    code = "cancelled"
+    status = 409
+    title = "The run was cancelled"
+
+
+class StreamBroker(Protocol):
+    async def claim(self, message_id: str, attempt: int, lease_seconds: float) -> None:
+        """Makes ``attempt`` the only one allowed to append for ``message_id``."""
+        ...
+
+    async def append(self, room: str, draft: EventDraft, fence: Fence | None = None) -> StreamEvent:
+        """Appends to the room's stream and rings its doorbell, in one round trip.
+
+        With a fence: raises ``StaleAttempt`` if another attempt owns the message and
+        ``RunCancelled`` if a cancel was requested; chunks and components get the next
+        ``seq`` of (message, attempt), starting at 1.
+        """
+        ...
+
+    async def history(self, room: str, after: str | None, limit: int = 1000) -> History:
+        """Events after ``after`` (from the start when None), oldest first."""
+        ...
+
+    def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
+        """Live events of a room in stream order with no gap: an adapter that notices a gap
+        (a lost notice, a reconnect) fills it from the stream before going on."""
+        ...
+
+    async def request_cancel(self, message_id: str) -> None:
+        """Seen by the fenced ``append`` of whichever process runs the message."""
+        ...
+
+    async def cancel_requested(self, message_id: str) -> bool: ...

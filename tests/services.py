@@ -1,0 +1,57 @@
+"""The machine's PostgreSQL and Redis for integration tests: a fresh database per run.
+
+A missing service fails the run with a message saying how to start it; tests never skip it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+import redis
+
+PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("MOCHEONG_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def require_postgres() -> None:
+    try:
+        psycopg.connect(PG_ADMIN_DSN, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_DSN} ({exc}). Integration tests need it: "
+            "start it (see docs/development.md) or point MOCHEONG_TEST_PG at one.",
+            pytrace=False,
+        )
+
+
+def require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({exc}). Integration tests need it: "
+            "start it (see docs/development.md) or point MOCHEONG_TEST_REDIS at one.",
+            pytrace=False,
+        )
+
+
+def create_database() -> tuple[str, str]:
+    """Creates an empty database; returns its name and its SQLAlchemy URL."""
+    require_postgres()
+    name = f"mocheong_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return name, f"{base}/{name}"
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def unique_redis_prefix() -> str:
+    return f"mctest:{uuid.uuid4().hex[:10]}:"

@@ -1,0 +1,141 @@
+"""The ``mocheong`` command line: serve, worker, db upgrade, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from entrypoints.settings import Settings, SettingsError, load_settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.uses_redis:
+        print(
+            "mocheong serve: --workers above 1 needs MOCHEONG_REDIS_URL: the embedded in-memory "
+            "broker and queue live inside one process.",
+            file=sys.stderr,
+        )
+        return 2
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    print(f"Mocheong on http://{host}:{port} ({_mode(settings)})", file=sys.stderr)
+    Server(
+        "entrypoints.http.app:app_from_env",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        websockets=True,
+        log_access=False,
+    ).serve()
+    return 0
+
+
+def _mode(settings: Settings) -> str:
+    database = "SQLite" if settings.uses_sqlite else "PostgreSQL"
+    broker = "Redis" if settings.uses_redis else "in-process broker and jobs"
+    return f"{database}, {broker}"
+
+
+def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    if not settings.uses_redis:
+        print(
+            "mocheong worker: needs MOCHEONG_REDIS_URL (arq runs on Redis). In the embedded "
+            "mode `mocheong serve` runs background work in-process.",
+            file=sys.stderr,
+        )
+        return 2
+    from entrypoints.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.sqla.migrate import upgrade
+
+    if settings.uses_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, args.revision)
+    print(f"Database at {args.revision}", file=sys.stderr)
+    return 0
+
+
+def _db_revision(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.sqla.migrate import revision
+
+    revision(settings.effective_database_url, args.message)
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("MOCHEONG_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    from entrypoints.admin import create_admin
+
+    user = asyncio.run(create_admin(settings, args.email, password, args.name))
+    print(f"Administrator {user.email} ({user.id})", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mocheong",
+        description="Mocheong backend. Settings come from MOCHEONG_* environment variables "
+        "and an optional .env file (see docs/configuration.md).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="Run the HTTP/WebSocket API (and, embedded, the background work)"
+    )
+    serve.add_argument("--host", help="address to bind (MOCHEONG_HOST)")
+    serve.add_argument("--port", type=int, help="port to bind (MOCHEONG_PORT)")
+    serve.add_argument("--workers", type=int, help="API processes (MOCHEONG_WORKERS)")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="Run the arq background worker (needs Redis)")
+    worker.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="Database schema commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="Apply the migrations")
+    up.add_argument("--revision", default="heads", help="target revision (default: heads)")
+    up.set_defaults(handler=_db_upgrade)
+    rev = db_commands.add_parser(
+        "revision", help="Write a new migration from the difference between models and database"
+    )
+    rev.add_argument("--message", "-m", required=True)
+    rev.set_defaults(handler=_db_revision)
+
+    admin = commands.add_parser(
+        "create-admin",
+        help="Create an administrator (or promote an existing account). The password is read "
+        "from MOCHEONG_ADMIN_PASSWORD or asked for.",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.set_defaults(handler=_create_admin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"mocheong: bad setting: {exc}", file=sys.stderr)
+        return 2
+    return int(args.handler(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,8 @@
-"""Developer sessions: `nox -s tests` (the whole suite), `lint`, `bench`, `chaos`, `fuzz`, `serve`."""
+"""Developer sessions: tests (the whole suite), lint, bench, chaos, fuzz and serve."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nox
 
@@ -35,3 +37,24 @@ def serve(session: nox.Session) -> None:
     """Start the product on its embedded defaults (SQLite, in-process broker, local disk)."""
     session.install("-e", ".")
     session.run("mocheong", "serve", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Every benchmark of quality.md (`bench/*_p<N>.py`); each prints its table and writes
+    JSON under bench/results/. Name some to run only those: `nox -s bench -- jobs_p5`."""
+    session.install("-e", ".[dev]")
+    scripts = sorted(Path("bench").glob("*_p[0-9]*.py"))
+    wanted = set(session.posargs)
+    Path("bench/results").mkdir(parents=True, exist_ok=True)
+    for script in scripts:
+        if wanted and script.stem not in wanted:
+            continue
+        session.run("python", str(script), "--json", f"bench/results/{script.stem}.json")
+
+
+@nox.session(python=PYTHON)
+def chaos(session: nox.Session) -> None:
+    """The reliability runs R1–R5 of quality.md against real Redis and PostgreSQL."""
+    session.install("-e", ".[dev]")
+    session.run("python", "bench/chaos.py", *session.posargs)

@@ -32,4 +32,6 @@ class LifecycleHooks:
             try:
                 await hook()
             except Exception as exc:  # a failing stop must not keep the others from running
-                log.warning("stop_hook_failed", hook=getattr(hook, "__name__", "?"), error=repr(exc))
+                log.warning(
+                    "stop_hook_failed", hook=getattr(hook, "__name__", "?"), error=repr(exc)
+                )

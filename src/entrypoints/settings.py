@@ -122,8 +122,7 @@ class Settings:
         url = self.effective_database_url
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
             raise SettingsError(
-                f"{PREFIX}DATABASE_URL must start with sqlite+aiosqlite:// "
-                "or postgresql+psycopg://"
+                f"{PREFIX}DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+psycopg://"
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")

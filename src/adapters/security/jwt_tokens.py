@@ -49,7 +49,7 @@ class JwtAccessTokens:
         if claims.get("type") != "access":
             raise InvalidToken("Not an access token")
         try:
-            role = Role(claims.get("role"))
+            role = Role(str(claims.get("role")))
         except ValueError:
             raise InvalidToken from None
         return AccessClaims(user_id=str(claims["sub"]), role=role, expires_at=expires_at)

@@ -53,7 +53,7 @@ class TokensOut(msgspec.Struct):
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
 
     @classmethod
     def of(cls, pair: TokenPair) -> TokensOut:
@@ -99,7 +99,9 @@ class AuthController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> TokensOut:
-        await enforce(limiter, f"login:ip:{client_ip(request)}", Limit(settings.rate_login_per_ip, 60))
+        await enforce(
+            limiter, f"login:ip:{client_ip(request)}", Limit(settings.rate_login_per_ip, 60)
+        )
         await enforce(
             limiter,
             f"login:account:{normalize_email(data.email)}",
@@ -128,7 +130,7 @@ class AuthController(Controller):
 class AdminUsersController(Controller):
     path = "/api/admin/users"
     tags = ["admin"]  # noqa: RUF012
-    security = BEARER  # noqa: RUF012
+    security = BEARER
 
     @get("/")
     @inject

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from dishka import AsyncContainer, Provider, make_async_container
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
@@ -97,5 +96,3 @@ def _cors(settings: Settings) -> CORSConfig | None:
 def app_from_env() -> Litestar:
     """The factory ``mocheong serve`` hands to the ASGI server in each worker process."""
     return create_app(load_settings())
-
-

@@ -12,18 +12,23 @@ from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.errors import Unauthorized
 
 CurrentUser = NewType("CurrentUser", User)
-BEARER = [{"BearerToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
 
 def bearer_token(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 class HttpAuthProvider(Provider):
     @provide(scope=Scope.REQUEST)
     async def current_user(
-        self, request: Request, authenticate: Authenticate  # type: ignore[type-arg]
+        self,
+        # dishka keys on the bare class that LitestarProvider registers, so no type arguments.
+        request: Request,  # type: ignore[type-arg]
+        authenticate: Authenticate,
     ) -> CurrentUser:
         token = bearer_token(request.headers.get("authorization"))
         if token is None:

@@ -79,7 +79,7 @@ class PipelineMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if scope["type"] == "http":
+            if scope["type"] == "http":  # type: ignore[comparison-overlap]
                 elapsed = time.perf_counter() - started
                 route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "")

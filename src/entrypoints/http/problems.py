@@ -87,7 +87,7 @@ def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str,
     code = _HTTP_CODES.get(status, "http_error")
     if status == 400 and "malformed" in str(exc.detail).lower():
         code = "malformed_json"
-    headers = {k: v for k, v in (exc.headers or {}).items()}
+    headers = dict(exc.headers or {})
     return problem(status, code, code.replace("_", " ").capitalize(), exc.detail, headers=headers)
 
 
@@ -107,5 +107,3 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: on_http,
     Exception: on_unexpected,
 }
-
-

@@ -15,6 +15,7 @@ from mocheong_core.accounts.errors import (
     InvalidCredentials,
     InvalidToken,
 )
+from mocheong_core.accounts.model import RefreshToken as StoredRefreshToken
 from mocheong_core.accounts.model import (
     Role,
     TokenPair,
@@ -22,7 +23,6 @@ from mocheong_core.accounts.model import (
     normalize_email,
     validate_registration,
 )
-from mocheong_core.accounts.model import RefreshToken as StoredRefreshToken
 from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,

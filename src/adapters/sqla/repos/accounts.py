@@ -72,7 +72,11 @@ class SqlaUserRepository:
         return [_user(r) for r in await self._session.execute(query)]
 
     async def count(self) -> int:
-        return int((await self._session.execute(sa.select(sa.func.count()).select_from(users))).scalar_one())
+        return int(
+            (
+                await self._session.execute(sa.select(sa.func.count()).select_from(users))
+            ).scalar_one()
+        )
 
 
 def _token(row: sa.Row[Any]) -> RefreshToken:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
@@ -14,10 +16,21 @@ def new_id() -> str:
     return str(uuid7())
 
 
+_last_uuid7 = 0
+_uuid7_lock = threading.Lock()
+
+
 def uuid7() -> uuid.UUID:
-    ms = int(datetime.now(UTC).timestamp() * 1000)
-    rand = uuid.uuid4().int & ((1 << 74) - 1)
-    value = (ms & ((1 << 48) - 1)) << 80
+    """A UUIDv7 whose 48-bit millisecond time and 74 random bits only grow within a process
+    (RFC 9562, 6.2 method 2): ids made in the same millisecond still sort in creation order."""
+    global _last_uuid7
+    ms = time.time_ns() // 1_000_000
+    stamp = ((ms & ((1 << 48) - 1)) << 74) | (uuid.uuid4().int & ((1 << 74) - 1))
+    with _uuid7_lock:
+        stamp = max(stamp, _last_uuid7 + 1)
+        _last_uuid7 = stamp
+    ms, rand = stamp >> 74, stamp & ((1 << 74) - 1)
+    value = ms << 80
     value |= 0x7 << 76
     value |= (rand >> 62) << 64
     value |= 0b10 << 62

@@ -10,6 +10,12 @@ from mocheong_core.shared import new_id
 
 ALGORITHM = "HS256"
 ISSUER = "mocheong"
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can hold
+CLOCK_SKEW = timedelta(seconds=30)
+
+
+def _is_timestamp(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_TIMESTAMP
 
 
 class JwtAccessTokens:
@@ -38,14 +44,24 @@ class JwtAccessTokens:
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "type"], "verify_exp": False},
+                # The times are checked below against the injected clock, not the wall clock,
+                # so every process and test agrees on what "now" is.
+                options={
+                    "require": ["exp", "iat", "sub", "type"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError:
             raise InvalidToken from None
-        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
-        # Expiry is checked against the injected clock so tests can move time.
+        exp, iat = claims["exp"], claims["iat"]
+        if not (_is_timestamp(exp) and _is_timestamp(iat)):
+            raise InvalidToken
+        expires_at = datetime.fromtimestamp(exp, UTC)
         if expires_at <= now:
             raise InvalidToken("The token has expired")
+        if datetime.fromtimestamp(iat, UTC) > now + CLOCK_SKEW:
+            raise InvalidToken("The token is not valid yet")
         if claims.get("type") != "access":
             raise InvalidToken("Not an access token")
         try:

@@ -25,3 +25,8 @@ class EmailTaken(Conflict):
 class AdminOnly(Forbidden):
     code = "forbidden"
     title = "Only an administrator may do this"
+
+
+class SelfLockout(Conflict):
+    code = "self_lockout"
+    title = "An administrator cannot disable or demote their own account"

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from datetime import datetime
 
 import attrs
 
 from mocheong_core.errors import Validator
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Control characters are refused too: Postgres cannot store NUL, and no address contains one.
+_ATOM = r"[^@\s\x00-\x1f\x7f]"
+EMAIL_RE = re.compile(rf"^{_ATOM}{{1,64}}@{_ATOM}+\.{_ATOM}{{2,}}$")
+EMAIL_MAX = 254
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 NAME_MAX = 50
@@ -24,15 +28,27 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def is_email(email: str) -> bool:
+    return len(email) <= EMAIL_MAX and bool(EMAIL_RE.match(email))
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def validate_registration(email: str, password: str, name: str) -> None:
+    """Checks every field and reports all the bad ones at once."""
     v = Validator()
-    v.check(len(email) <= 254 and bool(EMAIL_RE.match(email)), "email", "is not an email address")
+    v.check(is_email(email), "email", "is not an email address")
     v.check(
         PASSWORD_MIN <= len(password) <= PASSWORD_MAX,
         "password",
         f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters",
     )
-    v.check(0 < len(name.strip()) <= NAME_MAX, "name", f"must be 1 to {NAME_MAX} characters")
+    if not 0 < len(name.strip()) <= NAME_MAX:
+        v.add("name", f"must be 1 to {NAME_MAX} characters")
+    elif has_control_characters(name):
+        v.add("name", "must not contain control characters")
     v.raise_if_any()
 
 

@@ -14,12 +14,14 @@ from mocheong_core.accounts.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
+    SelfLockout,
 )
 from mocheong_core.accounts.model import RefreshToken as StoredRefreshToken
 from mocheong_core.accounts.model import (
     Role,
     TokenPair,
     User,
+    is_email,
     normalize_email,
     validate_registration,
 )
@@ -124,7 +126,9 @@ class Login:
         self._users, self._hasher, self._minter, self._uow = users, hasher, minter, uow
 
     async def __call__(self, email: str, password: str) -> TokenPair:
-        user = await self._users.by_email(normalize_email(email))
+        email = normalize_email(email)
+        # Text that cannot be an address was never registered; it need not reach the store.
+        user = await self._users.by_email(email) if is_email(email) else None
         if user is None:
             # Verifying against a real hash keeps the timing of both answers alike.
             self._hasher.verify(self._hasher.decoy_hash, password)
@@ -235,6 +239,9 @@ class UpdateUser:
         self, actor: User, user_id: str, *, disabled: bool | None, role: Role | None
     ) -> User:
         require_admin(actor)
+        if user_id == actor.id and (disabled or role is Role.USER):
+            # Otherwise the last administrator could lock everyone out of the admin routes.
+            raise SelfLockout
         user = await self._users.get(user_id)
         if user is None:
             raise NotFound("No such user")

@@ -92,6 +92,32 @@ class Settings:
     )
     jobs_timeout: int = attrs.field(default=300, metadata=_doc("Seconds a job may run"))
 
+    chat_stream_ttl: int = attrs.field(
+        default=1800,
+        metadata=_doc(
+            "Seconds a chat room's Redis stream (and each message's fence, seq counter and "
+            "cancel flag) lives after its last write; keep it well above the longest run"
+        ),
+    )
+    chat_stream_maxlen: int = attrs.field(
+        default=10_000,
+        metadata=_doc("Events a chat room's Redis stream keeps (approximately) for resuming"),
+    )
+    chat_pubsub_ping_interval: float = attrs.field(
+        default=1.0,
+        metadata=_doc(
+            "Seconds of silence after which an API process PINGs its chat pub/sub connection; "
+            "no answer within three of them and it reconnects and catches up"
+        ),
+    )
+    chat_listener_queue: int = attrs.field(
+        default=1000,
+        metadata=_doc(
+            "Events queued per room listener in an API process; one that falls further "
+            "behind catches up from the Redis stream instead"
+        ),
+    )
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -127,6 +153,14 @@ class Settings:
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
         for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in (
+            "chat_stream_ttl",
+            "chat_stream_maxlen",
+            "chat_pubsub_ping_interval",
+            "chat_listener_queue",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 

@@ -3,6 +3,10 @@
 Every event of a room (chunks, components, final messages, resets, page updates, job notices)
 is appended to the room's stream; the stream is the truth and live delivery is only a
 doorbell. A cursor names a position in one room's stream; it is opaque to clients.
+
+Inside the system a cursor reads ``<epoch>.<major>-<minor>`` (see ``Position``): every adapter
+writes it in that form so the delivery side can order events and drop duplicates without
+asking the broker.
 """
 
 from __future__ import annotations
@@ -25,6 +29,46 @@ class EventKind(enum.StrEnum):
     CANCELLED = "message-cancelled"
     PAGE_UPDATED = "page-updated"
     JOB_COMPLETED = "job-completed"
+
+
+# Kinds a fenced append refuses once a cancel was requested. The events that end a run
+# (``newMessage``, ``message-cancelled``) still pass the fence, so a cancelled run can record
+# its ending.
+CANCELLABLE_KINDS = frozenset({EventKind.CHUNK, EventKind.COMPONENT, EventKind.RESET})
+
+# ``reason`` of a ``stream-reset`` without ``message_id`` that ``listen`` yields when the
+# broker lost part of a room's history (data loss, trimming past a slow listener): the
+# listener must resync its clients from the database. The event's cursor is valid to resume
+# from.
+HISTORY_LOST = "history_lost"
+
+
+@attrs.frozen
+class Position:
+    """A parsed cursor. Positions of one epoch are ordered by ``(major, minor)`` (a Redis
+    stream id, or a counter and 0); positions of different epochs cannot be compared: the
+    stream behind the older one is gone."""
+
+    epoch: str
+    major: int
+    minor: int = 0
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> Position | None:
+        """None for a missing or malformed cursor (which a broker treats as outside history)."""
+        epoch, dot, rest = (cursor or "").partition(".")
+        major, dash, minor = rest.partition("-")
+        numeric = all(part.isascii() and part.isdigit() for part in (major, minor))
+        if not (epoch and dot and dash and numeric):
+            return None
+        return cls(epoch, int(major), int(minor))
+
+    def encode(self) -> str:
+        return f"{self.epoch}.{self.major}-{self.minor}"
+
+    def follows(self, other: Position) -> bool:
+        """True when ``self`` comes after ``other`` in the same epoch."""
+        return self.epoch == other.epoch and (self.major, self.minor) > (other.major, other.minor)
 
 
 @attrs.frozen
@@ -88,15 +132,17 @@ class RunCancelled(DomainError):
 
 class StreamBroker(Protocol):
     async def claim(self, message_id: str, attempt: int, lease_seconds: float) -> None:
-        """Makes ``attempt`` the only one allowed to append for ``message_id``."""
+        """Makes ``attempt`` the only one allowed to append for ``message_id``; calling it
+        again renews it. Raises ``StaleAttempt`` if a newer attempt already claimed it."""
         ...
 
     async def append(self, room: str, draft: EventDraft, fence: Fence | None = None) -> StreamEvent:
         """Appends to the room's stream and rings its doorbell, in one round trip.
 
-        With a fence: raises ``StaleAttempt`` if another attempt owns the message and
-        ``RunCancelled`` if a cancel was requested; chunks and components get the next
-        ``seq`` of (message, attempt), starting at 1.
+        With a fence: raises ``StaleAttempt`` if another attempt owns the message (or the
+        broker lost the fence) and, for ``CANCELLABLE_KINDS``, ``RunCancelled`` if a cancel
+        was requested; chunks and components get the next ``seq`` of (message, attempt),
+        starting at 1.
         """
         ...
 
@@ -104,9 +150,19 @@ class StreamBroker(Protocol):
         """Events after ``after`` (from the start when None), oldest first."""
         ...
 
+    async def head(self, room: str) -> str:
+        """The cursor of the room's newest event, or of its empty start (giving the room an
+        epoch if it has none): resuming from it yields exactly the events appended later."""
+        ...
+
     def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
         """Live events of a room in stream order with no gap: an adapter that notices a gap
-        (a lost notice, a reconnect) fills it from the stream before going on."""
+        (a lost notice, a reconnect) fills it from the stream before going on.
+
+        Once the context is entered, every event appended afterwards is delivered (so a caller
+        may listen first, then read ``history`` and drop what it already sent). When history
+        is gone for good, a ``stream-reset`` with ``reason`` ``HISTORY_LOST`` comes instead.
+        """
         ...
 
     async def request_cancel(self, message_id: str) -> None:

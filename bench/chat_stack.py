@@ -1,0 +1,283 @@
+"""The processes of one chat benchmark or chaos run, owned by the run and removed after it.
+
+A private ``redis-server`` on a free port (no persistence: restarting it is losing its data),
+a fresh PostgreSQL database, API processes (``mocheong serve``, one process each so one can be
+killed alone) and workers (``mocheong worker``). Each process leads its own process group, so
+SIGKILL takes its children with it. Logs go to files under the run's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import psycopg
+import redis
+
+PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+CLI = [sys.executable, "-m", "entrypoints.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Process:
+    def __init__(self, name: str, args: list[str], env: dict[str, str], folder: Path) -> None:
+        self.name = name
+        self.args = args
+        self.env = env
+        self.log_path = folder / f"{name}.log"
+        self._log: IO[bytes] | None = None
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(
+            self.args,
+            env=self.env,
+            cwd=self.log_path.parent,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.popen is not None and self.alive:
+            os.killpg(self.popen.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: no shutdown hook runs, as in a crash."""
+        self.signal(signal.SIGKILL)
+        self.wait(10)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.alive:
+            self.signal(signal.SIGTERM)
+            if not self.wait(timeout):
+                self.kill()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def wait(self, timeout: float) -> bool:
+        if self.popen is None:
+            return True
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+class Stack:
+    def __init__(
+        self,
+        *,
+        apis: int = 1,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        folder: Path | None = None,
+        keep: bool = False,
+    ) -> None:
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="mocheong-run-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.keep = keep
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.db_name = f"mocheong_run_{uuid.uuid4().hex[:10]}"
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        self.database_url = f"{base}/{self.db_name}"
+        self._extra_env = env or {}
+        self._redis: Process | None = None
+        self.apis: list[Process] = []
+        self.api_ports: list[int] = []
+        self.workers: list[Process] = []
+        self._api_count, self._worker_count = apis, workers
+        self._db_created = False
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.start_redis()
+        self._create_database()
+        for _ in range(self._api_count):
+            self.add_api()
+        for _ in range(self._worker_count):
+            self.add_worker()
+        self.wait_ready()
+
+    def stop(self) -> None:
+        for process in [*self.workers, *self.apis]:
+            process.stop()
+        if self._redis is not None:
+            self._redis.stop(5)
+        if self._db_created:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            self._db_created = False
+        if not self.keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        values = {
+            key: value for key, value in os.environ.items() if not key.startswith("MOCHEONG_")
+        }
+        values.update(
+            {
+                "MOCHEONG_ENV": "test",
+                "MOCHEONG_REDIS_URL": self.redis_url,
+                "MOCHEONG_DATABASE_URL": self.database_url,
+                "MOCHEONG_DATA_DIR": str(self.folder / "data"),
+                "MOCHEONG_LOG_LEVEL": "WARNING",
+                "MOCHEONG_RATE_LOGIN_PER_IP": "1000000",
+                "MOCHEONG_RATE_LOGIN_PER_ACCOUNT": "1000000",
+                "MOCHEONG_RATE_REGISTER_PER_IP": "1000000",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        values.update(self._extra_env)
+        values.update(extra)
+        return values
+
+    def start_redis(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("redis-server is not installed: the run needs its own Redis")
+        args = [
+            binary,
+            "--port",
+            str(self.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
+        self._redis = Process("redis", args, os.environ.copy(), self.folder)
+        self._redis.start()
+        _until(lambda: _redis_ping(self.redis_url), 10, "the private redis-server did not start")
+
+    def restart_redis_empty(self) -> None:
+        """A Redis crash and restart without persistence: every key and connection is gone."""
+        assert self._redis is not None
+        self._redis.kill()
+        self._redis.start()
+        _until(lambda: _redis_ping(self.redis_url), 10, "the private redis-server did not restart")
+
+    def redis_client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url)
+
+    def _create_database(self) -> None:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{self.db_name}"')
+        self._db_created = True
+        subprocess.run(
+            [*CLI, "db", "upgrade"],
+            env=self.env(),
+            cwd=self.folder,
+            check=True,
+            capture_output=True,
+        )
+
+    def add_api(self) -> int:
+        port = free_port()
+        index = len(self.apis)
+        args = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        process = Process(f"api{index}", args, self.env(), self.folder)
+        process.start()
+        self.apis.append(process)
+        self.api_ports.append(port)
+        return index
+
+    def add_worker(self) -> int:
+        index = len(self.workers)
+        process = Process(f"worker{index}", [*CLI, "worker"], self.env(), self.folder)
+        process.start()
+        self.workers.append(process)
+        return index
+
+    def api_url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.api_ports[index]}"
+
+    def ws_url(self, index: int) -> str:
+        return f"ws://127.0.0.1:{self.api_ports[index]}/ws/chat"
+
+    def live_apis(self) -> list[int]:
+        return [i for i, process in enumerate(self.apis) if process.alive]
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        for index, process in enumerate(self.apis):
+            if not process.alive:
+                continue
+
+            def ready(index: int = index, process: Process = process) -> bool:
+                if not process.alive:
+                    raise SystemExit(f"{process.name} exited; see {process.log_path}")
+                try:
+                    url = f"{self.api_url(index)}/health"
+                    return httpx.get(url, timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            _until(ready, timeout, f"{process.name} did not become ready; see {process.log_path}")
+        for process in self.workers:
+            if not process.alive:
+                raise SystemExit(f"{process.name} exited; see {process.log_path}")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "redis": self.redis_url,
+            "database": self.db_name,
+            "apis": [self.api_url(i) for i in range(len(self.apis))],
+            "workers": len(self.workers),
+            "logs": str(self.folder),
+        }
+
+
+def _redis_ping(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _until(check: Any, timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise SystemExit(message)

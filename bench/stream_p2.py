@@ -1,0 +1,329 @@
+"""P2: what a chunk's trip from the worker's emit to the client adds, against a bare Redis hop.
+
+Streams × rate chunks per second are emitted from this process the way a worker does
+(``RedisStreamBroker.append`` with a fence, timestamped just before the call) into a private
+Redis. A receiver in another process timestamps each on arrival; the latency is the
+difference (same machine, same wall clock). Receivers:
+
+- ``ws``: an API process (``mocheong serve``) and WebSocket clients, one per stream, joined
+  to the stream's room: the full path of quality.md's P2;
+- ``dispatcher``: the API process's Redis side alone (one ``RedisRoomDispatcher`` listening to
+  every room), to show where the time goes;
+- ``bare`` (the baseline): a redis-py subscriber to one channel per stream, fed by plain
+  ``PUBLISH`` at the same rate.
+
+``python bench/stream_p2.py [--streams 200] [--rate 20] [--seconds 10] [--path ws|dispatcher|both]
+[--json PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from chat_report import Table, base_parser, median, percentile
+from chat_stack import Stack
+from redis.asyncio import Redis
+
+HERE = Path(__file__).resolve()
+
+
+# -- emitters (this process) -----------------------------------------------------------------
+
+
+async def emit(
+    rooms: list[str], rate: float, seconds: float, send: Any, warmup: float = 1.0
+) -> int:
+    """Calls ``send(index, room, seq, t_ns)`` for every stream on a fixed schedule (no drift),
+    spread evenly so the streams do not all fire at once."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
+    period = 1 / rate
+    total = int((seconds + warmup) * rate)
+    sent = 0
+
+    async def stream(index: int, room: str) -> None:
+        nonlocal sent
+        offset = period * index / len(rooms)
+        for seq in range(1, total + 1):
+            delay = start + offset + (seq - 1) * period - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await send(index, room, seq, time.time_ns())
+            sent += 1
+
+    await asyncio.gather(*(stream(i, room) for i, room in enumerate(rooms)))
+    return sent
+
+
+async def emit_broker(redis_url: str, prefix: str, rooms: list[str], args: Any) -> int:
+    from adapters.redis.dispatcher import RedisRoomDispatcher
+    from adapters.redis.stream import RedisStreamBroker
+    from mocheong_core.chat.stream import EventDraft, EventKind, Fence
+
+    redis = Redis.from_url(redis_url, max_connections=64)
+    dispatcher = RedisRoomDispatcher(redis, prefix=prefix, ttl_seconds=600)
+    broker = RedisStreamBroker(redis, dispatcher, prefix=prefix, ttl_seconds=600, maxlen=10_000)
+    message_ids = [f"bench-{uuid.uuid4().hex}" for _ in rooms]
+    for message_id in message_ids:
+        await broker.claim(message_id, 1, 600)
+
+    async def send(index: int, room: str, seq: int, t_ns: int) -> None:
+        message_id = message_ids[index]
+        draft = EventDraft(EventKind.CHUNK, {"delta": "가나다라", "t": t_ns}, message_id)
+        await broker.append(room, draft, Fence(message_id, 1))
+
+    try:
+        return await emit(rooms, args.rate, args.seconds, send)
+    finally:
+        await redis.aclose()
+
+
+async def emit_bare(redis_url: str, channels: list[str], args: Any) -> int:
+    redis = Redis.from_url(redis_url, max_connections=64)
+
+    async def send(index: int, channel: str, seq: int, t_ns: int) -> None:
+        payload = json.dumps({"delta": "가나다라", "seq": seq, "t": t_ns})
+        await redis.publish(channel, payload)
+
+    try:
+        return await emit(channels, args.rate, args.seconds, send)
+    finally:
+        await redis.aclose()
+
+
+# -- receivers (another process) -------------------------------------------------------------
+
+
+async def receive_bare(redis_url: str, channels: list[str], expected: int) -> list[int]:
+    redis = Redis.from_url(redis_url)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(*channels)
+    ready()
+    latencies: list[int] = []
+    async for message in pubsub.listen():
+        if message["type"] != "message":
+            continue
+        latencies.append(time.time_ns() - json.loads(message["data"])["t"])
+        if len(latencies) >= expected:
+            break
+    await pubsub.aclose()
+    await redis.aclose()
+    return latencies
+
+
+async def receive_dispatcher(
+    redis_url: str, prefix: str, rooms: list[str], expected: int
+) -> list[int]:
+    from contextlib import AsyncExitStack
+
+    from adapters.redis.dispatcher import RedisRoomDispatcher
+
+    redis = Redis.from_url(redis_url)
+    dispatcher = RedisRoomDispatcher(redis, prefix=prefix, ttl_seconds=600)
+    latencies: list[int] = []
+    done = asyncio.Event()
+    async with AsyncExitStack() as stack:
+        streams = [await stack.enter_async_context(dispatcher.listen(room)) for room in rooms]
+
+        async def drain(events: Any) -> None:
+            async for event in events:
+                latencies.append(time.time_ns() - event.data["t"])
+                if len(latencies) >= expected:
+                    done.set()
+
+        tasks = [asyncio.create_task(drain(events)) for events in streams]
+        ready()
+        await done.wait()
+        for task in tasks:
+            task.cancel()
+    await dispatcher.aclose()
+    await redis.aclose()
+    return latencies
+
+
+async def receive_ws(ws_url: str, clients: list[dict[str, str]], expected: int) -> list[int]:
+    import websockets
+
+    latencies: list[int] = []
+    done = asyncio.Event()
+    sockets = []
+    for client in clients:
+        ws = await websockets.connect(f"{ws_url}?token={client['token']}", max_queue=None)
+        await ws.send(json.dumps({"event": "joinRoom", "data": {"room": client["room"]}}))
+        while json.loads(await ws.recv())["event"] != "session-info":
+            pass
+        sockets.append(ws)
+
+    async def drain(ws: Any) -> None:
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame["event"] == "message-chunk" and "t" in frame["data"]:
+                latencies.append(time.time_ns() - frame["data"]["t"])
+                if len(latencies) >= expected:
+                    done.set()
+
+    tasks = [asyncio.create_task(drain(ws)) for ws in sockets]
+    ready()
+    await done.wait()
+    for task in tasks:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    return latencies
+
+
+def ready() -> None:
+    print("ready", flush=True)
+
+
+def receiver_main(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    kind, expected = spec["kind"], spec["expected"]
+    if kind == "bare":
+        coro = receive_bare(spec["redis"], spec["rooms"], expected)
+    elif kind == "dispatcher":
+        coro = receive_dispatcher(spec["redis"], spec["prefix"], spec["rooms"], expected)
+    else:
+        coro = receive_ws(spec["ws"], spec["clients"], expected)
+    latencies = asyncio.run(coro)
+    Path(spec["out"]).write_text(json.dumps(latencies))
+
+
+# -- orchestration ---------------------------------------------------------------------------
+
+
+def run_pair(kind: str, spec: dict[str, Any], emitter: Any, folder: Path, args: Any) -> list[float]:
+    """Starts the receiver, emits, and returns the latencies (ms) after the warm-up second."""
+    total = int((args.seconds + 1) * args.rate) * args.streams
+    spec = {**spec, "kind": kind, "expected": total, "out": str(folder / f"{kind}.json")}
+    spec_path = folder / f"{kind}-spec.json"
+    spec_path.write_text(json.dumps(spec))
+    receiver = subprocess.Popen(
+        [sys.executable, str(HERE), "--receiver", str(spec_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert receiver.stdout is not None
+    if receiver.stdout.readline().strip() != "ready":
+        raise SystemExit(f"the {kind} receiver did not start")
+    sent = asyncio.run(emitter())
+    try:
+        receiver.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        receiver.kill()
+        raise SystemExit(f"the {kind} receiver got fewer than {total} of {sent} events") from None
+    latencies = json.loads(Path(spec["out"]).read_text())
+    skip = args.streams * int(args.rate)  # the first second warms connections and caches
+    return [ns / 1e6 for ns in latencies[skip:]]
+
+
+def register_rooms(stack: Stack, count: int) -> list[dict[str, str]]:
+    """One user and ``count`` pages: the rooms the WebSocket clients join."""
+    base = stack.api_url(0)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        response = http.post(
+            "/api/auth/register",
+            json={
+                "email": f"p2-{uuid.uuid4().hex[:8]}@example.com",
+                "password": "p2-bench-pass-1",
+                "name": "P2",
+            },
+        )
+        response.raise_for_status()
+        token = response.json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        clients = []
+        for _ in range(count):
+            page = http.post("/api/pages", json={}, headers=headers)
+            page.raise_for_status()
+            clients.append({"token": token, "room": f"page-{page.json()['id']}"})
+    return clients
+
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0, help="chunks per second per stream")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--path", choices=["ws", "dispatcher", "both"], default="both")
+    parser.add_argument("--receiver", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.receiver:
+        receiver_main(args.receiver)
+        return
+
+    table = Table(
+        f"P2 chunk latency, emit → receipt: {args.streams} streams × {args.rate:g} chunks/s, "
+        f"{args.seconds:g} s (ms)"
+    )
+    paths = ["dispatcher", "ws"] if args.path == "both" else [args.path]
+    prefix = "p2:"
+    with Stack(apis=1 if "ws" in paths else 0, workers=0) as stack:
+        folder = stack.folder
+        channels = [f"p2bare:{i}" for i in range(args.streams)]
+        bare = run_pair(
+            "bare",
+            {"redis": stack.redis_url, "rooms": channels},
+            lambda: emit_bare(stack.redis_url, channels, args),
+            folder,
+            args,
+        )
+        floor50, floor99 = percentile(bare, 50), percentile(bare, 99)
+        table.add("bare PUBLISH → subscriber p50", floor50, "ms")
+        table.add("bare PUBLISH → subscriber p99", floor99, "ms")
+        results: dict[str, list[float]] = {"bare": bare}
+        for path in paths:
+            if path == "dispatcher":
+                rooms = [f"p2-{i}" for i in range(args.streams)]
+                spec = {"redis": stack.redis_url, "prefix": prefix, "rooms": rooms}
+                label = "append → dispatcher listener"
+            else:
+                clients = register_rooms(stack, args.streams)
+                rooms = [client["room"] for client in clients]
+                spec = {"ws": stack.ws_url(0), "clients": clients}
+                label = "append → API process → WebSocket client"
+                prefix = "mc:"
+
+            def emitter(rooms: list[str] = rooms, prefix: str = prefix) -> Any:
+                return emit_broker(stack.redis_url, prefix, rooms, args)
+
+            latencies = run_pair(path, spec, emitter, folder, args)
+            results[path] = latencies
+            p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+            target = path == "ws"
+            table.add(
+                f"{label} p50",
+                p50,
+                "ms",
+                baseline=floor50,
+                target="≤ 2 ms" if target else "",
+                ok=p50 <= 2 if target else None,
+            )
+            table.add(
+                f"{label} p99",
+                p99,
+                "ms",
+                baseline=floor99,
+                target="≤ 10 ms" if target else "",
+                ok=p99 <= 10 if target else None,
+            )
+        table.note(
+            "samples: "
+            + ", ".join(f"{name} {len(values)}" for name, values in results.items())
+            + f"; medians {', '.join(f'{n} {median(v):.3f}' for n, v in results.items())}"
+        )
+    table.print()
+    table.save(args.json, streams=args.streams, rate=args.rate, seconds=args.seconds)
+
+
+if __name__ == "__main__":
+    main()

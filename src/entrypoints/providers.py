@@ -141,16 +141,16 @@ class ProcessProvider(Provider):
     """Readiness probes and start/stop hooks, chosen by the settings."""
 
     @provide(scope=Scope.APP)
-    async def probes(
+    def probes(
         self, settings: Settings, engine: AsyncEngine, container: AsyncContainer
     ) -> ReadinessProbes:
+        # Each probe resolves what it checks when it runs: a ``container.get`` inside this
+        # factory would wait forever on the APP container's lock that this resolution holds.
+        async def redis_ping() -> None:
+            await (await container.get(Redis)).ping()
+
         checks: dict[str, Probe] = {"database": lambda: ping(engine)}
         if settings.uses_redis:
-            redis = await container.get(Redis)
-
-            async def redis_ping() -> None:
-                await redis.ping()
-
             checks["redis"] = redis_ping
         return ReadinessProbes(checks)
 

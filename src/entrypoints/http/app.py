@@ -16,8 +16,8 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.http.accounts import AdminUsersController, AuthController
 from entrypoints.http.auth import HttpAuthProvider
-from entrypoints.http.middleware import PipelineMiddleware
-from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.middleware import install_pipeline
+from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.logging import configure_logging
@@ -61,8 +61,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     app = Litestar(
         route_handlers=list(ROUTES),
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[PipelineMiddleware],
-        cors_config=_cors(settings),
+        plugins=[ProblemDocsPlugin()],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Mocheong API",
@@ -79,6 +78,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
+    install_pipeline(app, _cors(settings))
     return app
 
 

@@ -1,16 +1,36 @@
 """One pure ASGI middleware for what every response needs: the request id, security headers,
-an access log line and the Prometheus counters. Pure ASGI keeps the hot path short."""
+an access log line and the Prometheus counters. Pure ASGI keeps the hot path short.
+
+It wraps the whole application (``install_pipeline``), not only the route handlers, so answers
+Litestar gives before any handler runs (404, 405, 413, CORS preflight) carry the same headers,
+and an exception that escapes everything still becomes a problem response.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
 import structlog
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar import Litestar, Response
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import Headers
+from litestar.middleware._internal.cors import CORSMiddleware
+from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from prometheus_client import Counter, Histogram
 
+from entrypoints.http.problems import problem
 from mocheong_core.shared import new_id
 
 REQUESTS = Counter("mocheong_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -38,6 +58,36 @@ DOCS_CSP = (
 )
 
 
+INTERNAL_ERROR_BODY = json.dumps(
+    {
+        "type": "https://mocheong.app/problems/internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "Something went wrong on our side; the request id identifies it.",
+        "code": "internal_error",
+    }
+).encode()
+
+
+def install_pipeline(app: Litestar, cors: CORSConfig | None) -> None:
+    """Makes CORS and then the pipeline the outermost layers; call it after every other
+    wrapper (dishka's) is set up."""
+    handler = app.asgi_handler
+    if cors is not None:
+        handler = ProblemCORSMiddleware(handler, cors)
+    app.asgi_handler = PipelineMiddleware(handler)
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Litestar's CORS handling, but a refused preflight is a problem like every other error."""
+
+    def _create_preflight_response(self, origin: str, request_headers: Headers) -> Response[Any]:
+        response = super()._create_preflight_response(origin, request_headers)
+        if response.status_code != HTTP_400_BAD_REQUEST:
+            return response
+        return problem(HTTP_400_BAD_REQUEST, "cors_refused", "Bad Request", str(response.content))
+
+
 def request_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -56,11 +106,13 @@ class PipelineMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        is_http = scope["type"] == "http"  # type: ignore[comparison-overlap]
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status_holder: dict[str, int] = {"status": 500}
+        # Holds the status once the response has started; none means it has not.
+        status_holder: dict[str, int] = {}
         path = scope.get("path", "")
         csp = DOCS_CSP if path.startswith("/schema") else API_CSP
 
@@ -78,12 +130,30 @@ class PipelineMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if not is_http or status_holder:
+                raise
+            # Reached only when something outside the exception handlers failed (e.g. closing
+            # the request's dependencies): the client still gets a problem, never a bare 500.
+            log.error("unhandled_error", path=path, error=type(exc).__name__, exc_info=exc)
+            await send_wrapper(
+                HTTPResponseStartEvent(
+                    type="http.response.start",
+                    status=500,
+                    headers=[(b"content-type", b"application/problem+json")],
+                )
+            )
+            await send_wrapper(
+                HTTPResponseBodyEvent(
+                    type="http.response.body", body=INTERNAL_ERROR_BODY, more_body=False
+                )
+            )
         finally:
-            if scope["type"] == "http":  # type: ignore[comparison-overlap]
+            if is_http:
                 elapsed = time.perf_counter() - started
                 route = scope.get("path_template") or "unmatched"
                 method = scope.get("method", "")
-                status = status_holder["status"]
+                status = status_holder.get("status", 500)
                 REQUESTS.labels(method, route, str(status)).inc()
                 LATENCY.labels(method, route).observe(elapsed)
                 if status >= 500 or not path.startswith(("/i/", "/health", "/metrics")):

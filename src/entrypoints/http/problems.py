@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
 
 from mocheong_core.errors import DomainError, RateLimited, ValidationFailed
 
@@ -28,6 +37,46 @@ _HTTP_CODES = {
     429: "rate_limited",
     503: "service_unavailable",
 }
+
+
+class FieldProblem(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """RFC 9457 problem details plus a stable machine ``code``; some carry more members."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class ValidationProblem(Problem, kw_only=True):
+    errors: list[FieldProblem]
+
+
+_NOT_CLIENT_INPUT = frozenset({"request", "scope", "socket", "state", "headers", "cookies"})
+_PROBLEM_DOC = ResponseSpec(Problem, description="Problem details", media_type=PROBLEM)
+
+
+class ProblemDocsPlugin(ReceiveRoutePlugin):
+    """Documents the problem bodies in the OpenAPI document: a ``default`` response for every
+    operation, and 400 / 422 for those that take input (replacing Litestar's own 400 shape)."""
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute):
+            return
+        for handler in route.route_handlers:
+            documented: dict[Any, ResponseSpec] = {"default": _PROBLEM_DOC}
+            if set(handler.parsed_fn_signature.parameters) - _NOT_CLIENT_INPUT:
+                documented[400] = _PROBLEM_DOC
+                documented[422] = ResponseSpec(
+                    ValidationProblem, description="Some fields are not valid", media_type=PROBLEM
+                )
+            handler.responses = {**documented, **(handler.responses or {})}
 
 
 def problem(
@@ -71,24 +120,94 @@ def _field_of(key: str | None, message: str) -> str:
     return "body"
 
 
-def on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def _body_errors(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    """Every bad field of a JSON body, where Litestar (through msgspec) names only the first.
+
+    Each field of the handler's ``data`` struct is converted on its own from the JSON Litestar
+    already parsed, so a client fixing its request learns all its mistakes at once.
+    """
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    raw = ScopeState.from_scope(request.scope).json
+    struct = parameter.annotation if parameter else None
+    if raw is Empty or raw is None:
+        return [{"field": "body", "message": "a JSON body is required"}]
+    if not (isinstance(struct, type) and issubclass(struct, msgspec.Struct)):
+        return []
+    if not isinstance(raw, dict):
+        return [{"field": "body", "message": "must be a JSON object"}]
     errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            message = str(item.get("message", "is not valid"))
-            errors.append({"field": _field_of(item.get("key"), message), "message": message})
+    for field in msgspec.structs.fields(struct):
+        if field.encode_name not in raw:
+            if field.required:
+                errors.append({"field": field.encode_name, "message": "is required"})
+            continue
+        try:
+            msgspec.convert(raw[field.encode_name], field.type, strict=False, str_keys=True)
+        except msgspec.ValidationError as exc:
+            message, _, where = str(exc).partition(" - at `$")
+            errors.append({"field": field.encode_name + where.rstrip("`"), "message": message})
+    return errors
+
+
+def on_validation(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    items = (
+        [item for item in exc.extra if isinstance(item, dict)]
+        if isinstance(exc.extra, list)
+        else []
+    )
+    errors = []
+    if any(item.get("source") == "body" for item in items):
+        errors = _body_errors(request)
+        items = [item for item in items if item.get("source") != "body"]
+    for item in items:
+        message = str(item.get("message", "is not valid"))
+        errors.append({"field": _field_of(item.get("key"), message), "message": message})
     if not errors:
         errors.append({"field": "body", "message": exc.detail})
     return problem(422, "validation_error", "Some fields are not valid", exc.detail, errors=errors)
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "http_error")
-    if status == 400 and "malformed" in str(exc.detail).lower():
-        code = "malformed_json"
+    title = _phrase(status)
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        code, title = "malformed_json", "Malformed JSON"
     headers = dict(exc.headers or {})
-    return problem(status, code, code.replace("_", " ").capitalize(), exc.detail, headers=headers)
+    return problem(status, code, title, exc.detail, headers=headers)
+
+
+def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # A lost database or Redis connection is the service's trouble, not the request's: 503 tells
+    # the client to retry, and nothing half-done was committed (the session rolls back).
+    log.warning("dependency_unavailable", path=request.url.path, error=type(exc).__name__)
+    return problem(
+        503,
+        "service_unavailable",
+        "A dependency is unavailable",
+        "The service cannot reach one of its dependencies; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def on_data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The database refused a value the request carried (e.g. a NUL character in Postgres text).
+    log.info("value_refused_by_database", path=request.url.path, error=type(exc).__name__)
+    return problem(
+        400,
+        "invalid_value",
+        "Bad Request",
+        "A value in the request cannot be stored or looked up.",
+    )
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -105,5 +224,11 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: on_domain_error,
     ValidationException: on_validation,
     HTTPException: on_http,
+    sa_exc.OperationalError: on_unavailable,
+    sa_exc.InterfaceError: on_unavailable,
+    sa_exc.TimeoutError: on_unavailable,
+    redis_exc.ConnectionError: on_unavailable,
+    redis_exc.TimeoutError: on_unavailable,
+    sa_exc.DataError: on_data_error,
     Exception: on_unexpected,
 }

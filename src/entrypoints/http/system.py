@@ -12,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from entrypoints.http.problems import problem
 
 Probe = Callable[[], Awaitable[None]]
+# Litestar appends the charset to text types itself; prometheus_client's constant has one too.
+METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset=")[0]
 
 
 class ReadinessProbes:
@@ -55,4 +57,4 @@ async def ready(probes: FromDishka[ReadinessProbes]) -> Response[dict[str, Any]]
 
 @get("/metrics", tags=["system"], include_in_schema=False)
 async def metrics() -> Response[bytes]:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), media_type=METRICS_MEDIA_TYPE)

@@ -1,1 +1,73 @@
-"""Tables of this context (none yet)."""
+"""Pages (the document as one JSON column), guests, RSVP answers and guestbook entries."""
+
+import sqlalchemy as sa
+
+from adapters.sqla.schema import Id, Json, UtcDateTime, created_at, id_column, metadata
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    id_column(),
+    sa.Column("owner_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("slug", sa.String(60), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("plan", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", Json, nullable=False),
+    created_at(),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_pages_owner_id_id", "owner_id", "id"),
+    sa.Index("ix_pages_status_id", "status", "id"),
+)
+
+guests = sa.Table(
+    "guests",
+    metadata,
+    id_column(),
+    sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("group_name", sa.String(60), nullable=True),
+    sa.Column("phone", sa.String(20), nullable=True),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    created_at(),
+    sa.Column("opened_at", UtcDateTime(), nullable=True),
+    sa.Column("responded_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_guests_page_id_id", "page_id", "id"),
+)
+
+rsvps = sa.Table(
+    "rsvps",
+    metadata,
+    id_column(),
+    sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    # One answer per guest; an answer without a personal link has no guest.
+    sa.Column(
+        "guest_id",
+        Id,
+        sa.ForeignKey("guests.id", ondelete="SET NULL"),
+        nullable=True,
+        unique=True,
+    ),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("attending", sa.Boolean, nullable=False),
+    sa.Column("party_size", sa.Integer, nullable=False),
+    sa.Column("meal", sa.String(16), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    created_at(),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_rsvps_page_id_id", "page_id", "id"),
+)
+
+guestbook_entries = sa.Table(
+    "guestbook_entries",
+    metadata,
+    id_column(),
+    sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    created_at(),
+    sa.Index("ix_guestbook_entries_page_id_id", "page_id", "id"),
+)

@@ -1,0 +1,289 @@
+"""The page document: merging a partial document into a page's, and reading it back validated.
+
+A change is an RFC 7396 JSON Merge Patch: objects merge key by key, a ``null`` clears the
+field (back to its default), anything else (text, numbers, lists) replaces the old value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from mocheong_core.errors import FieldError
+from mocheong_core.pages.content import (
+    CONTENT_FIELDS,
+    DEFAULT_TIME_ZONE,
+    Ceremony,
+    Couple,
+    Directions,
+    GiftAccount,
+    Music,
+    PageContent,
+    Parent,
+    Person,
+    Relation,
+    RsvpSettings,
+    Section,
+    SectionKind,
+    Share,
+    Theme,
+    Venue,
+)
+from mocheong_core.pages.reader import DocumentReader, at
+
+NAME_MAX = 30
+TITLE_MAX = 10
+VENUE_TEXT_MAX = 60
+ADDRESS_MAX = 200
+DIRECTIONS_MAX = 500
+BANK_MAX = 30
+HOLDER_MAX = 30
+SHARE_TITLE_MAX = 60
+SHARE_DESCRIPTION_MAX = 200
+ACCOUNT_NUMBER_RE = re.compile(r"^[0-9][0-9 -]{2,28}[0-9]$")
+
+
+@attrs.frozen
+class PagePolicy:
+    """The limits on a page's content that are product settings."""
+
+    gallery_max: int = 30
+    greeting_max: int = 1000
+    gift_accounts_max: int = 12
+
+
+# Stored documents were valid when written; a limit lowered since must not make them unreadable.
+STORED = PagePolicy(gallery_max=10**6, greeting_max=10**9, gift_accounts_max=10**6)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: the document ``target`` with ``patch`` applied (neither is modified)."""
+    if not isinstance(patch, Mapping):
+        return patch
+    merged = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def read_content(
+    document: Mapping[str, Any], policy: PagePolicy, reader: DocumentReader
+) -> PageContent:
+    """The content of ``document``; every bad field is recorded in ``reader``."""
+    r = reader
+    doc = r.fields(document, "", CONTENT_FIELDS) or {}
+    ceremony = _ceremony(r, doc.get("ceremony"))
+    return PageContent(
+        couple=_couple(r, doc.get("couple")),
+        ceremony=ceremony,
+        venue=_venue(r, doc.get("venue")),
+        greeting=r.text(
+            doc.get("greeting"), "greeting", max_len=policy.greeting_max, multiline=True
+        ),
+        cover_file_id=r.file_id(doc.get("cover_file_id"), "cover_file_id"),
+        gallery=_gallery(r, doc.get("gallery"), policy),
+        gift_accounts=_gift_accounts(r, doc.get("gift_accounts"), policy),
+        theme=r.choice(doc.get("theme"), "theme", Theme) or Theme.CLASSIC,
+        music=_music(r, doc.get("music")),
+        sections=_sections(r, doc.get("sections")),
+        rsvp=_rsvp(r, doc.get("rsvp")),
+        share=_share(r, doc.get("share")),
+    )
+
+
+def stored_content(document: Mapping[str, Any]) -> PageContent:
+    """Content as the store keeps it (``PageContent.dump()``); trusted, so errors are bugs."""
+    reader = DocumentReader()
+    content = read_content(document, STORED, reader)
+    if reader.validator.errors:
+        raise ValueError(f"stored page document is invalid: {reader.validator.errors}")
+    return content
+
+
+def publish_problems(content: PageContent) -> list[FieldError]:
+    """What a guest could not do without: whose wedding, when, and where."""
+    required = {
+        "couple.groom.name": content.couple.groom.name,
+        "couple.bride.name": content.couple.bride.name,
+        "ceremony.starts_at": content.ceremony.starts_at,
+        "venue.name": content.venue.name,
+        "venue.address": content.venue.address,
+    }
+    return [
+        FieldError(field, "is required to publish")
+        for field, value in required.items()
+        if not value
+    ]
+
+
+def _parent(r: DocumentReader, value: Any, path: str) -> Parent | None:
+    doc = r.fields(value, path, ("name", "phone", "deceased"))
+    if doc is None:
+        return None
+    return Parent(
+        name=r.text(doc.get("name"), at(path, "name"), max_len=NAME_MAX),
+        phone=r.phone(doc.get("phone"), at(path, "phone")),
+        deceased=r.boolean(doc.get("deceased"), at(path, "deceased"), False),
+    )
+
+
+def _person(r: DocumentReader, value: Any, path: str) -> Person:
+    doc = r.fields(value, path, ("name", "title", "phone", "father", "mother")) or {}
+    return Person(
+        name=r.text(doc.get("name"), at(path, "name"), max_len=NAME_MAX),
+        # Free text: families use many birth-order titles (장남, 차녀, 막내딸, 둘째 아들 …).
+        title=r.text(doc.get("title"), at(path, "title"), max_len=TITLE_MAX),
+        phone=r.phone(doc.get("phone"), at(path, "phone")),
+        father=_parent(r, doc.get("father"), at(path, "father")),
+        mother=_parent(r, doc.get("mother"), at(path, "mother")),
+    )
+
+
+def _couple(r: DocumentReader, value: Any) -> Couple:
+    doc = r.fields(value, "couple", ("groom", "bride")) or {}
+    return Couple(
+        groom=_person(r, doc.get("groom"), "couple.groom"),
+        bride=_person(r, doc.get("bride"), "couple.bride"),
+    )
+
+
+def _ceremony(r: DocumentReader, value: Any) -> Ceremony:
+    doc = r.fields(value, "ceremony", ("starts_at", "time_zone")) or {}
+    return Ceremony(
+        starts_at=r.moment(doc.get("starts_at"), "ceremony.starts_at"),
+        time_zone=r.time_zone(doc.get("time_zone"), "ceremony.time_zone") or DEFAULT_TIME_ZONE,
+    )
+
+
+def _venue(r: DocumentReader, value: Any) -> Venue:
+    doc = r.fields(value, "venue", ("name", "hall", "address", "lat", "lng", "directions")) or {}
+    lat = r.number(doc.get("lat"), "venue.lat", low=-90, high=90)
+    lng = r.number(doc.get("lng"), "venue.lng", low=-180, high=180)
+    for key, own, other in (
+        ("lat", doc.get("lat"), doc.get("lng")),
+        ("lng", doc.get("lng"), doc.get("lat")),
+    ):
+        if own is None and other is not None:
+            r.fail(f"venue.{key}", "is required together with the other coordinate")
+    directions = (
+        r.fields(doc.get("directions"), "venue.directions", ("subway", "bus", "car", "parking"))
+        or {}
+    )
+
+    def direction(key: str) -> str | None:
+        return r.text(
+            directions.get(key), f"venue.directions.{key}", max_len=DIRECTIONS_MAX, multiline=True
+        )
+
+    return Venue(
+        name=r.text(doc.get("name"), "venue.name", max_len=VENUE_TEXT_MAX),
+        hall=r.text(doc.get("hall"), "venue.hall", max_len=VENUE_TEXT_MAX),
+        address=r.text(doc.get("address"), "venue.address", max_len=ADDRESS_MAX),
+        lat=lat if lng is not None else None,
+        lng=lng if lat is not None else None,
+        directions=Directions(
+            subway=direction("subway"),
+            bus=direction("bus"),
+            car=direction("car"),
+            parking=direction("parking"),
+        ),
+    )
+
+
+def _gallery(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[str, ...]:
+    ids: list[str] = []
+    for index, item in enumerate(r.items(value, "gallery", max_items=policy.gallery_max)):
+        path = at("gallery", index)
+        if item is None:
+            r.fail(path, "must be a file id")
+            continue
+        file_id = r.file_id(item, path)
+        if file_id is not None and file_id in ids:
+            r.fail(path, "appears twice in the gallery")
+        elif file_id is not None:
+            ids.append(file_id)
+    return tuple(ids)
+
+
+def _gift_accounts(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[GiftAccount, ...]:
+    accounts = []
+    for index, item in enumerate(
+        r.items(value, "gift_accounts", max_items=policy.gift_accounts_max)
+    ):
+        path = at("gift_accounts", index)
+        doc = r.fields(item, path, ("relation", "bank", "holder", "number"))
+        if doc is None:
+            if item is None:
+                r.fail(path, "must be an object")
+            continue
+        relation = r.choice(doc.get("relation"), at(path, "relation"), Relation)
+        if relation is None and doc.get("relation") is None:
+            r.fail(at(path, "relation"), "is required")
+        bank = r.required_text(doc.get("bank"), at(path, "bank"), max_len=BANK_MAX)
+        holder = r.required_text(doc.get("holder"), at(path, "holder"), max_len=HOLDER_MAX)
+        number = r.required_text(doc.get("number"), at(path, "number"), max_len=30)
+        if number is not None and not ACCOUNT_NUMBER_RE.fullmatch(number):
+            r.fail(at(path, "number"), "must be digits, with hyphens or spaces between them")
+        elif relation and bank and holder and number:
+            accounts.append(GiftAccount(relation, bank, holder, number))
+    return tuple(accounts)
+
+
+def _music(r: DocumentReader, value: Any) -> Music:
+    doc = r.fields(value, "music", ("file_id", "autoplay")) or {}
+    return Music(
+        file_id=r.file_id(doc.get("file_id"), "music.file_id"),
+        autoplay=r.boolean(doc.get("autoplay"), "music.autoplay", False),
+    )
+
+
+def _sections(r: DocumentReader, value: Any) -> tuple[Section, ...]:
+    """The order and visibility given; kinds left out follow, hidden: every kind is listed once."""
+    if value is None:
+        return tuple(Section(kind) for kind in SectionKind)
+    sections: list[Section] = []
+    for index, item in enumerate(r.items(value, "sections", max_items=len(SectionKind))):
+        path = at("sections", index)
+        doc = r.fields(item, path, ("kind", "visible"))
+        if doc is None:
+            if item is None:
+                r.fail(path, "must be an object")
+            continue
+        kind = r.choice(doc.get("kind"), at(path, "kind"), SectionKind)
+        if kind is None:
+            if doc.get("kind") is None:
+                r.fail(at(path, "kind"), "is required")
+            continue
+        if any(section.kind is kind for section in sections):
+            r.fail(at(path, "kind"), "appears twice")
+            continue
+        sections.append(Section(kind, r.boolean(doc.get("visible"), at(path, "visible"), True)))
+    listed = {section.kind for section in sections}
+    sections.extend(Section(kind, visible=False) for kind in SectionKind if kind not in listed)
+    return tuple(sections)
+
+
+def _rsvp(r: DocumentReader, value: Any) -> RsvpSettings:
+    doc = r.fields(value, "rsvp", ("enabled", "deadline", "ask_meal")) or {}
+    return RsvpSettings(
+        enabled=r.boolean(doc.get("enabled"), "rsvp.enabled", True),
+        deadline=r.moment(doc.get("deadline"), "rsvp.deadline"),
+        ask_meal=r.boolean(doc.get("ask_meal"), "rsvp.ask_meal", False),
+    )
+
+
+def _share(r: DocumentReader, value: Any) -> Share:
+    doc = r.fields(value, "share", ("title", "description", "image_file_id")) or {}
+    return Share(
+        title=r.text(doc.get("title"), "share.title", max_len=SHARE_TITLE_MAX),
+        description=r.text(
+            doc.get("description"), "share.description", max_len=SHARE_DESCRIPTION_MAX
+        ),
+        image_file_id=r.file_id(doc.get("image_file_id"), "share.image_file_id"),
+    )

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from mocheong_core.pages.model import Page, PageStatus
+
+ChangedBy = Literal["user", "agent", "admin"]
+
+
+class PageRepository(Protocol):
+    async def add(self, page: Page) -> None:
+        """Stores a new page; raises ``SlugTaken`` when its slug is in use."""
+
+    async def get(self, page_id: str) -> Page | None: ...
+
+    async def by_slug(self, slug: str) -> Page | None: ...
+
+    async def save(self, page: Page, expected_version: int) -> None:
+        """Stores ``page`` only if the stored one is still at ``expected_version``.
+
+        Raises ``VersionConflict`` when another writer got there first (checked by the store
+        itself, so it holds across processes) and ``SlugTaken`` when the new slug is in use.
+        """
+
+    async def delete(self, page_id: str) -> None: ...
+
+    async def list_by_owner(self, owner_id: str, *, limit: int, before: str | None) -> list[Page]:
+        """The owner's pages newest first, those with an id below ``before`` when given."""
+        ...
+
+    async def list_all(
+        self, *, limit: int, before: str | None, status: PageStatus | None
+    ) -> list[Page]: ...
+
+
+class PageEvents(Protocol):
+    """Told after a page change is committed (the page cache and the chat room listen).
+
+    A listener must not raise: the change is already stored, so a failure is the listener's
+    to log.
+    """
+
+    async def page_changed(
+        self, page: Page, changed: list[str], by: ChangedBy, *, previous_slug: str | None
+    ) -> None:
+        """``changed`` names the top-level document fields that changed, plus ``slug`` and
+        ``status``; ``previous_slug`` is the old address when the slug changed, else None."""
+
+    async def page_deleted(self, page: Page, by: ChangedBy) -> None: ...
+
+
+class PageEventListener(PageEvents, Protocol):
+    """One listener of ``PageEventsFanout``: its own type so the wiring can collect them all."""
+
+
+class PageEventsFanout:
+    """Tells every listener, in order."""
+
+    def __init__(self, listeners: Sequence[PageEvents]) -> None:
+        self._listeners = tuple(listeners)
+
+    async def page_changed(
+        self, page: Page, changed: list[str], by: ChangedBy, *, previous_slug: str | None
+    ) -> None:
+        for listener in self._listeners:
+            await listener.page_changed(page, changed, by, previous_slug=previous_slug)
+
+    async def page_deleted(self, page: Page, by: ChangedBy) -> None:
+        for listener in self._listeners:
+            await listener.page_deleted(page, by)

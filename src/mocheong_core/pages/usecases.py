@@ -1,0 +1,251 @@
+"""Page use cases. ``UpdatePage`` is the one way a page's content changes, for the couple's
+own edits and the agents' alike, so both are validated, versioned and announced the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
+
+from mocheong_core.accounts.model import User
+from mocheong_core.accounts.usecases import require_admin
+from mocheong_core.errors import NotFound
+from mocheong_core.pages.content import CONTENT_FIELDS
+from mocheong_core.pages.document import PagePolicy
+from mocheong_core.pages.edit import read_edit
+from mocheong_core.pages.errors import SlugTaken, VersionConflict
+from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable, random_slug
+from mocheong_core.pages.ports import ChangedBy, PageEvents, PageRepository
+from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
+
+SLUG_ATTEMPTS = 5
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=HasId)
+
+
+def page_of(items: list[T], limit: int) -> CursorPage[T]:
+    """``items`` was fetched with ``limit + 1``: the extra one only says a next page exists."""
+    more = len(items) > limit
+    items = items[:limit]
+    return CursorPage(items, items[-1].id if more else None)
+
+
+async def owned_page(pages: PageRepository, actor: User, page_id: str) -> Page:
+    """The actor's own page; someone else's is as absent as a missing one."""
+    page = await pages.get(page_id)
+    if page is None or page.owner_id != actor.id:
+        raise NotFound("No such page")
+    return page
+
+
+def check_version(page: Page, *stated: int | None) -> None:
+    for version in stated:
+        if version is not None and version != page.version:
+            raise VersionConflict(
+                f"The page is at version {page.version}, not {version}: "
+                "read it again and reapply the change"
+            )
+
+
+class CreatePage:
+    def __init__(
+        self, pages: PageRepository, uow: UnitOfWork, clock: Clock, policy: PagePolicy
+    ) -> None:
+        self._pages, self._uow, self._clock, self._policy = pages, uow, clock, policy
+
+    async def __call__(self, actor: User, document: Mapping[str, Any] | None = None) -> Page:
+        edit = read_edit(document or {}, None, self._policy)
+        slug = edit.slug or await self._free_slug()
+        if edit.slug and await self._pages.by_slug(slug) is not None:
+            raise SlugTaken
+        now = self._clock.now()
+        page = Page(
+            id=new_id(),
+            owner_id=actor.id,
+            slug=slug,
+            status=PageStatus.DRAFT,
+            plan=Plan.FREE,
+            version=1,
+            content=edit.content,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._pages.add(page)
+        await self._uow.commit()
+        return page
+
+    async def _free_slug(self) -> str:
+        for _ in range(SLUG_ATTEMPTS):
+            slug = random_slug()
+            if await self._pages.by_slug(slug) is None:
+                return slug
+        raise SlugTaken("Could not find a free address; try again")
+
+
+class GetPage:
+    def __init__(self, pages: PageRepository) -> None:
+        self._pages = pages
+
+    async def __call__(self, actor: User, page_id: str) -> Page:
+        return await owned_page(self._pages, actor, page_id)
+
+
+class ListMyPages:
+    def __init__(self, pages: PageRepository) -> None:
+        self._pages = pages
+
+    async def __call__(self, actor: User, *, limit: int, cursor: str | None) -> CursorPage[Page]:
+        items = await self._pages.list_by_owner(actor.id, limit=limit + 1, before=cursor)
+        return page_of(items, limit)
+
+
+class UpdatePage:
+    """Merges a partial document into the page (``null`` clears a field), validates the whole
+    result, bumps the version, commits, then tells ``PageEvents`` which fields changed.
+
+    ``expected_version`` (or a ``version`` in the patch) must be the page's current version;
+    a published page must stay publishable.
+    """
+
+    def __init__(
+        self,
+        pages: PageRepository,
+        events: PageEvents,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: PagePolicy,
+    ) -> None:
+        self._pages, self._events, self._uow = pages, events, uow
+        self._clock, self._policy = clock, policy
+
+    async def __call__(
+        self,
+        actor: User,
+        page_id: str,
+        patch: Mapping[str, Any],
+        expected_version: int | None = None,
+        by: ChangedBy = "user",
+    ) -> Page:
+        page = await owned_page(self._pages, actor, page_id)
+        page.ensure_editable()
+        edit = read_edit(patch, page, self._policy)
+        check_version(page, expected_version, edit.version)
+        old, new = page.content.dump(), edit.content.dump()
+        changed = [field for field in CONTENT_FIELDS if old[field] != new[field]]
+        previous_slug = None
+        if edit.slug is not None and edit.slug != page.slug:
+            if await self._pages.by_slug(edit.slug) is not None:
+                raise SlugTaken
+            previous_slug = page.slug
+            changed.append("slug")
+        if not changed:
+            return page
+        if page.is_public:
+            ensure_publishable(edit.content)
+        loaded_version = page.version
+        page.content = edit.content
+        page.slug = edit.slug or page.slug
+        page.touch(self._clock.now())
+        await self._pages.save(page, loaded_version)
+        await self._uow.commit()
+        await self._events.page_changed(page, changed, by, previous_slug=previous_slug)
+        return page
+
+
+class DeletePage:
+    """Removes the page with its guests, answers and guestbook; its slug becomes free."""
+
+    def __init__(self, pages: PageRepository, events: PageEvents, uow: UnitOfWork) -> None:
+        self._pages, self._events, self._uow = pages, events, uow
+
+    async def __call__(self, actor: User, page_id: str) -> None:
+        page = await owned_page(self._pages, actor, page_id)
+        await self._pages.delete(page.id)
+        await self._uow.commit()
+        await self._events.page_deleted(page, "user")
+
+
+class _ChangeStatus:
+    target: PageStatus
+
+    def __init__(
+        self, pages: PageRepository, events: PageEvents, uow: UnitOfWork, clock: Clock
+    ) -> None:
+        self._pages, self._events, self._uow, self._clock = pages, events, uow, clock
+
+    async def __call__(
+        self, actor: User, page_id: str, expected_version: int | None = None
+    ) -> Page:
+        page = await owned_page(self._pages, actor, page_id)
+        check_version(page, expected_version)
+        return await self._move(page, "user")
+
+    async def _move(self, page: Page, by: ChangedBy) -> Page:
+        loaded_version = page.version
+        page.move_to(self.target, self._clock.now())
+        await self._pages.save(page, loaded_version)
+        await self._uow.commit()
+        await self._events.page_changed(page, ["status"], by, previous_slug=None)
+        return page
+
+
+class PublishPage(_ChangeStatus):
+    """Raises ``ValidationFailed`` listing every field guests still need."""
+
+    target = PageStatus.PUBLISHED
+
+
+class UnpublishPage(_ChangeStatus):
+    target = PageStatus.UNPUBLISHED
+
+
+class ArchivePage(_ChangeStatus):
+    """Archived is final: the page goes offline and can no longer be changed."""
+
+    target = PageStatus.ARCHIVED
+
+
+class AdminUnpublishPage(_ChangeStatus):
+    """Moderation: an administrator takes any published page offline."""
+
+    target = PageStatus.UNPUBLISHED
+
+    async def __call__(
+        self, actor: User, page_id: str, expected_version: int | None = None
+    ) -> Page:
+        require_admin(actor)
+        page = await self._pages.get(page_id)
+        if page is None:
+            raise NotFound("No such page")
+        check_version(page, expected_version)
+        return await self._move(page, "admin")
+
+
+class AdminListPages:
+    def __init__(self, pages: PageRepository) -> None:
+        self._pages = pages
+
+    async def __call__(
+        self, actor: User, *, limit: int, cursor: str | None, status: PageStatus | None = None
+    ) -> CursorPage[Page]:
+        require_admin(actor)
+        items = await self._pages.list_all(limit=limit + 1, before=cursor, status=status)
+        return page_of(items, limit)
+
+
+class GetPublishedPage:
+    """What guests may see: a published page by its slug; anything else is not found."""
+
+    def __init__(self, pages: PageRepository) -> None:
+        self._pages = pages
+
+    async def __call__(self, slug: str) -> Page:
+        page = await self._pages.by_slug(slug)
+        if page is None or not page.is_public:
+            raise NotFound("No such page")
+        return page

@@ -18,6 +18,7 @@ from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRep
 from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.wiring_pages import PagesProvider
 from entrypoints.wiring_stream_redis import stream_redis_providers
 from mocheong_core.accounts.ports import (
     AccessTokens,
@@ -133,6 +134,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         ProcessProvider(),
     ]
     providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
+    providers.append(PagesProvider())
     providers.extend(stream_redis_providers(settings))
     return providers
 

@@ -82,6 +82,25 @@ class Settings:
     rate_register_per_ip: int = attrs.field(
         default=10, metadata=_doc("Registrations per IP per hour")
     )
+    rate_rsvp_per_ip: int = attrs.field(default=30, metadata=_doc("RSVP answers per IP per minute"))
+    rate_guestbook_per_ip: int = attrs.field(
+        default=10, metadata=_doc("Guestbook entries per IP per minute")
+    )
+    page_gallery_max: int = attrs.field(
+        default=30, metadata=_doc("Most photos in a page's gallery")
+    )
+    page_greeting_max: int = attrs.field(
+        default=1000, metadata=_doc("Most characters in a page's greeting")
+    )
+    page_gift_accounts_max: int = attrs.field(
+        default=12, metadata=_doc("Most gift accounts on a page")
+    )
+    page_guests_max: int = attrs.field(
+        default=2000, metadata=_doc("Most guests on one page's guest list")
+    )
+    rsvp_party_size_max: int = attrs.field(
+        default=10, metadata=_doc("Most people one RSVP answer may count")
+    )
     log_level: str = attrs.field(default="INFO", metadata=_doc("Log level"))
     log_json: bool = attrs.field(default=True, metadata=_doc("JSON logs (else console)"))
     jobs_max_concurrency: int = attrs.field(
@@ -137,6 +156,7 @@ class Settings:
         return bool(self.redis_url)
 
     def check(self) -> None:
+        self._check_pages()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.production and self.jwt_secret == DEV_JWT_SECRET:
@@ -160,6 +180,19 @@ class Settings:
             "chat_stream_maxlen",
             "chat_pubsub_ping_interval",
             "chat_listener_queue",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    def _check_pages(self) -> None:
+        for name in (
+            "rate_rsvp_per_ip",
+            "rate_guestbook_per_ip",
+            "page_gallery_max",
+            "page_greeting_max",
+            "page_gift_accounts_max",
+            "page_guests_max",
+            "rsvp_party_size_max",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

@@ -16,7 +16,9 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.http.accounts import AdminUsersController, AuthController
 from entrypoints.http.auth import HttpAuthProvider
+from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.middleware import install_pipeline
+from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.lifecycle import LifecycleHooks
@@ -30,6 +32,12 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     metrics,
     AuthController,
     AdminUsersController,
+    PagesController,
+    PublicPagesController,
+    AdminPagesController,
+    GuestsController,
+    RsvpsController,
+    PublicGuestsController,
 )
 
 

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 import math
-import time
 
 from mocheong_core.ratelimit import Limit
+from mocheong_core.shared import Clock, SystemClock
 
 
 class InMemoryRateLimiter:
     """Fixed-window counters for one process; windows start at multiples of their length."""
 
-    def __init__(self, max_keys: int = 100_000) -> None:
+    def __init__(self, clock: Clock | None = None, max_keys: int = 100_000) -> None:
+        self._clock = clock or SystemClock()
         self._counts: dict[tuple[str, int], int] = {}
         self._max_keys = max_keys
 
     async def hit(self, key: str, limit: Limit) -> int:
-        now = time.time()
+        now = self._clock.now().timestamp()
         window = int(now // limit.window_seconds)
         slot = (key, window)
         if len(self._counts) >= self._max_keys:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import math
-import time
 
 from redis.asyncio import Redis
 
 from mocheong_core.ratelimit import Limit
+from mocheong_core.shared import Clock, SystemClock
 
 # INCR and EXPIRE in one round trip; the key lives exactly as long as its window.
 _HIT = """
@@ -18,13 +18,15 @@ return n
 class RedisRateLimiter:
     """Fixed-window counters shared by every process that uses the same Redis."""
 
-    def __init__(self, redis: Redis, prefix: str = "mc:rl:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "mc:rl:", clock: Clock | None = None) -> None:
         self._redis = redis
         self._prefix = prefix
+        # The windows follow the injected clock; keys still expire in Redis's own time.
+        self._clock = clock or SystemClock()
         self._script = redis.register_script(_HIT)
 
     async def hit(self, key: str, limit: Limit) -> int:
-        now = time.time()
+        now = self._clock.now().timestamp()
         window = int(now // limit.window_seconds)
         count = int(
             await self._script(

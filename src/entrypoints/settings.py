@@ -28,6 +28,18 @@ def _doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
 
+FILE_URL_TTL_MAX = 7 * 24 * 3600  # the longest an S3 presigned URL may live
+
+
+def _widths(value: Any) -> tuple[int, ...]:
+    try:
+        return tuple(sorted({int(part) for part in value}))
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{PREFIX}IMAGE_VARIANT_WIDTHS must be whole numbers separated by commas"
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     env: str = attrs.field(default="development", metadata=_doc("`development` or `production`"))
@@ -74,6 +86,33 @@ class Settings:
     )
     max_upload_bytes: int = attrs.field(
         default=20 * 1_048_576, metadata=_doc("Largest uploaded file, bytes")
+    )
+    storage: str = attrs.field(
+        default="local",
+        metadata=_doc("Where uploaded bytes live: `local` (`<data_dir>/files`) or `s3`"),
+    )
+    s3_bucket: str = attrs.field(default="", metadata=_doc("Bucket for `s3` storage"))
+    s3_endpoint_url: str = attrs.field(
+        default="", metadata=_doc("Empty: Amazon S3. Else an S3-compatible server's URL")
+    )
+    s3_region: str = attrs.field(default="us-east-1", metadata=_doc("Region of the bucket"))
+    s3_access_key_id: str = attrs.field(
+        default="", repr=False, metadata=_doc("Empty: the AWS default credential chain")
+    )
+    s3_secret_access_key: str = attrs.field(
+        default="", repr=False, metadata=_doc("Secret of `S3_ACCESS_KEY_ID`")
+    )
+    file_url_ttl: int = attrs.field(
+        default=3600, metadata=_doc("Seconds a signed file download URL stays valid (≤ 7 days)")
+    )
+    image_max_pixels: int = attrs.field(
+        default=50_000_000,
+        metadata=_doc("Most pixels an uploaded image may have (refuses decompression bombs)"),
+    )
+    image_variant_widths: tuple[int, ...] = attrs.field(
+        default=(480, 1280),
+        converter=_widths,
+        metadata=_doc("Comma-separated widths of the resized WebP copies of each image"),
     )
     rate_login_per_ip: int = attrs.field(default=20, metadata=_doc("Logins per IP per minute"))
     rate_login_per_account: int = attrs.field(
@@ -156,6 +195,7 @@ class Settings:
         return bool(self.redis_url)
 
     def check(self) -> None:
+        self._check_files()
         self._check_pages()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
@@ -196,6 +236,20 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    def _check_files(self) -> None:
+        if self.storage not in {"local", "s3"}:
+            raise SettingsError(f"{PREFIX}STORAGE must be local or s3")
+        if self.storage == "s3" and not self.s3_bucket:
+            raise SettingsError(f"{PREFIX}S3_BUCKET must be set when {PREFIX}STORAGE is s3")
+        if not 0 < self.file_url_ttl <= FILE_URL_TTL_MAX:
+            raise SettingsError(f"{PREFIX}FILE_URL_TTL must be 1 to {FILE_URL_TTL_MAX} seconds")
+        if self.image_max_pixels <= 0:
+            raise SettingsError(f"{PREFIX}IMAGE_MAX_PIXELS must be positive")
+        if not self.image_variant_widths or not all(
+            16 <= width <= 8192 for width in self.image_variant_widths
+        ):
+            raise SettingsError(f"{PREFIX}IMAGE_VARIANT_WIDTHS must be widths of 16 to 8192")
 
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
@@ -245,7 +299,7 @@ def settings_table() -> list[tuple[str, str, str]]:
     rows = []
     for field in attrs.fields(Settings):
         default = field.default
-        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
         if field.name == "jwt_secret":
             shown = "(development key; refused in production)"
         rows.append((PREFIX + field.name.upper(), shown, field.metadata.get("doc", "")))

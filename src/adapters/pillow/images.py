@@ -1,0 +1,104 @@
+"""Image inspection and resizing with Pillow (and pillow-heif for HEIC).
+
+Pillow decodes on the CPU without releasing the event loop, so all of its work runs in a
+thread. ``Image.MAX_IMAGE_PIXELS`` is process-wide; the inspector sets it and also checks
+its own limit, so a different global value cannot let a bomb through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import warnings
+from collections.abc import Sequence
+from typing import IO
+
+import pillow_heif
+from PIL import Image, ImageOps
+
+from mocheong_core.files.errors import ImageTooLarge, UnsupportedMediaType
+from mocheong_core.files.model import ImageInfo
+
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "HEIF": "image/heic",
+}
+PDF_MAGIC = b"%PDF-"
+WEBP_QUALITY = 82
+
+pillow_heif.register_heif_opener()
+# A bomb warning is a refusal here, never a line in the log followed by decoding anyway.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+class PillowImageInspector:
+    def __init__(self, max_pixels: int) -> None:
+        self.max_pixels = max_pixels
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+    async def inspect(self, data: IO[bytes]) -> ImageInfo:
+        return await asyncio.to_thread(self._inspect, data)
+
+    def _inspect(self, data: IO[bytes]) -> ImageInfo:
+        start = data.tell()
+        if data.read(len(PDF_MAGIC)) == PDF_MAGIC:
+            return ImageInfo("application/pdf")
+        data.seek(start)
+        try:
+            # Only the openers of the accepted formats run: no other parser sees the bytes.
+            with Image.open(data, formats=list(CONTENT_TYPES)) as image:
+                width, height = image.size
+                kind = image.format or ""
+                self._refuse_bomb(width, height)
+                image.verify()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(self._bomb_detail()) from None
+        except (OSError, ValueError, SyntaxError, EOFError):
+            raise UnsupportedMediaType(_ACCEPTED) from None
+        if kind not in CONTENT_TYPES:
+            raise UnsupportedMediaType(_ACCEPTED)
+        return ImageInfo(CONTENT_TYPES[kind], width, height)
+
+    def _refuse_bomb(self, width: int, height: int) -> None:
+        if width * height > self.max_pixels:
+            raise ImageTooLarge(self._bomb_detail())
+
+    def _bomb_detail(self) -> str:
+        return f"Images may have at most {self.max_pixels} pixels"
+
+
+_ACCEPTED = "Upload a JPEG, PNG, WebP, GIF or HEIC image, or a PDF"
+
+
+class PillowImageResizer:
+    async def webp_variants(self, data: bytes, widths: Sequence[int]) -> dict[int, bytes]:
+        return await asyncio.to_thread(self._variants, data, widths)
+
+    def _variants(self, data: bytes, widths: Sequence[int]) -> dict[int, bytes]:
+        largest = max(widths)
+        with Image.open(io.BytesIO(data), formats=list(CONTENT_TYPES)) as opened:
+            # A JPEG can decode at 1/2, 1/4 or 1/8 scale straight away; a square request keeps
+            # enough pixels whichever way EXIF turns the picture.
+            opened.draft("RGB", (largest, largest))
+            # Phones store rotation in EXIF; browsers showing the WebP would ignore it otherwise.
+            image = ImageOps.exif_transpose(opened)
+            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        made: dict[int, bytes] = {}
+        # Largest first, each from the previous one: fewer pixels to go through each time.
+        for width in sorted(set(widths), reverse=True):
+            if image.width > width:
+                height = max(1, round(image.height * width / image.width))
+                image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            out = io.BytesIO()
+            image.save(out, format="WEBP", quality=WEBP_QUALITY, method=4)
+            made[width] = out.getvalue()
+        return made
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )

@@ -1,0 +1,48 @@
+"""Who may use which chat: a session is its page owner's, and no one else learns it exists."""
+
+from __future__ import annotations
+
+from mocheong_core.chat.errors import MessageNotFound, SessionNotFound
+from mocheong_core.chat.model import ChatSession, Message, page_of_room
+from mocheong_core.chat.ports import ChatRepository, PageAccess
+from mocheong_core.shared import Clock, UnitOfWork, new_id
+
+
+class ChatAccess:
+    def __init__(
+        self, chats: ChatRepository, pages: PageAccess, uow: UnitOfWork, clock: Clock
+    ) -> None:
+        self._chats, self._pages, self._uow, self._clock = chats, pages, uow, clock
+
+    async def session(self, user_id: str, session_id: str) -> ChatSession:
+        session = await self._chats.get_session(session_id)
+        if session is None or await self._pages.owner_of(session.page_id) != user_id:
+            raise SessionNotFound
+        return session
+
+    async def session_for_page(self, user_id: str, page_id: str) -> ChatSession:
+        """The page's session, created (and committed) on first use."""
+        if await self._pages.owner_of(page_id) != user_id:
+            raise SessionNotFound("No such page")
+        session = await self._chats.session_for_page(page_id)
+        if session is None:
+            created = ChatSession(id=new_id(), page_id=page_id, created_at=self._clock.now())
+            session = await self._chats.add_session(created)
+            await self._uow.commit()
+        return session
+
+    async def session_for_room(self, user_id: str, room: str) -> ChatSession:
+        page_id = page_of_room(room)
+        if page_id is None:
+            raise SessionNotFound("No such room")
+        return await self.session_for_page(user_id, page_id)
+
+    async def message(self, user_id: str, message_id: str) -> tuple[ChatSession, Message]:
+        message = await self._chats.get_message(message_id)
+        if message is None:
+            raise MessageNotFound
+        try:
+            session = await self.session(user_id, message.session_id)
+        except SessionNotFound:
+            raise MessageNotFound from None
+        return session, message

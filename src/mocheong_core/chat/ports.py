@@ -1,0 +1,128 @@
+"""What the chat context needs from outside: storage, page ownership and a model.
+
+The stream broker port lives in ``stream.py`` and the job queue in ``jobs/ports.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Protocol
+
+import attrs
+
+from mocheong_core.chat.model import ChatSession, Message, MessageStatus
+
+
+class Keep(enum.Enum):
+    """Leave the field as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@attrs.frozen
+class Guard:
+    """What a conditional write expects to find. The write happens only while the message
+    still has this ``attempt`` (any, when None) and one of ``statuses``, and, with
+    ``lease_ended_by``, a lease that ended before that time."""
+
+    statuses: frozenset[MessageStatus]
+    attempt: int | None = None
+    lease_ended_by: datetime | None = None
+
+
+@attrs.frozen
+class Changes:
+    updated_at: datetime
+    status: MessageStatus | Keep = KEEP
+    attempt: int | Keep = KEEP
+    lease_until: datetime | Keep | None = KEEP
+    content: str | Keep = KEEP
+    components: list[dict[str, Any]] | Keep = KEEP
+    metadata: dict[str, Any] | Keep = KEEP
+    cancel_requested_at: datetime | Keep = KEEP
+
+
+class ChatRepository(Protocol):
+    async def session_for_page(self, page_id: str) -> ChatSession | None: ...
+
+    async def get_session(self, session_id: str) -> ChatSession | None: ...
+
+    async def add_session(self, session: ChatSession) -> ChatSession:
+        """Stores ``session`` unless its page has one already; returns the page's session."""
+        ...
+
+    async def add_turn(self, user: Message, assistant: Message) -> bool:
+        """Stores both messages; False (storing nothing) when the session already has a
+        message with the user message's ``client_message_id``."""
+        ...
+
+    async def find_turn(
+        self, session_id: str, client_message_id: str
+    ) -> tuple[Message, Message] | None:
+        """The user message with that client id and the assistant message answering it."""
+        ...
+
+    async def get_message(self, message_id: str) -> Message | None: ...
+
+    async def list_messages(
+        self, session_id: str, *, limit: int, before: str | None = None
+    ) -> list[Message]:
+        """Messages newest first, those with an id below ``before`` when it is given."""
+        ...
+
+    async def update_if(self, message_id: str, guard: Guard, changes: Changes) -> bool:
+        """Applies ``changes`` in one conditional write; False when ``guard`` did not hold."""
+        ...
+
+    async def expired(self, now: datetime, limit: int) -> list[Message]:
+        """In-flight (pending or streaming) messages whose lease ended before ``now``."""
+        ...
+
+
+class PageAccess(Protocol):
+    async def owner_of(self, page_id: str) -> str | None:
+        """The id of the page's owner, or None when there is no such page."""
+        ...
+
+
+@attrs.frozen
+class TextDelta:
+    text: str
+
+
+@attrs.frozen
+class ComponentPart:
+    """A UI component (``{"type": ..., ...}``) the model produced."""
+
+    component: dict[str, Any]
+
+
+ModelPart = TextDelta | ComponentPart
+
+
+@attrs.frozen
+class ModelTurn:
+    """What a model answers: the session and its finished messages, oldest first, ending
+    with the user message of this turn."""
+
+    session: ChatSession
+    history: list[Message]
+
+    @property
+    def question(self) -> str:
+        return self.history[-1].content if self.history else ""
+
+
+class ChatModel(Protocol):
+    label: dict[str, Any]
+    """Stored in the message metadata, e.g. ``{"model": "offline", "offline": true}``."""
+
+    def stream(self, turn: ModelTurn) -> AsyncIterator[ModelPart]:
+        """The answer as it is produced. The runner stops a call by cancelling the task that
+        iterates it; an implementation releases its provider request in a ``finally``."""
+        ...

@@ -130,6 +130,15 @@ def test_merge_patch_sets_what_it_names_clears_nulls_and_keeps_the_rest(
         assert merged[key] == target[key]
 
 
+def test_a_hostile_depth_is_refused_not_recursed_into() -> None:
+    deep: dict[str, Any] = {"name": "김민준"}
+    for _ in range(5000):
+        deep = {"father": deep}
+    with pytest.raises(ValidationFailed) as caught:
+        read_edit({"couple": {"groom": deep}}, None, POLICY)
+    assert [e.field for e in caught.value.errors] == ["couple.groom.father.father"]
+
+
 def test_merge_patch_merges_nested_objects_and_replaces_lists() -> None:
     target = {"couple": {"groom": {"name": "A", "phone": "010"}}, "gallery": ["x", "y"]}
     patch = {"couple": {"groom": {"phone": None, "title": "장남"}}, "gallery": ["z"]}
@@ -200,6 +209,8 @@ def test_every_bad_field_is_reported_by_its_dotted_path() -> None:
         ({"gallery": "a"}, "gallery"),
         ({"gallery": [None]}, "gallery.0"),
         ({"cover_file_id": "abc\n"}, "cover_file_id"),
+        ({"ceremony": {"starts_at": "0001-01-01T00:00:00+14:00"}}, "ceremony.starts_at"),
+        ({"rsvp": {"deadline": "9999-12-31T23:59:59-14:00"}}, "rsvp.deadline"),
         ({"gift_accounts": [None]}, "gift_accounts.0"),
         ({"gift_accounts": ["bank"]}, "gift_accounts.0"),
         ({"sections": [{"visible": False}]}, "sections.0.kind"),

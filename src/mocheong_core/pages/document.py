@@ -43,6 +43,7 @@ BANK_MAX = 30
 HOLDER_MAX = 30
 SHARE_TITLE_MAX = 60
 SHARE_DESCRIPTION_MAX = 200
+MERGE_DEPTH = 8
 ACCOUNT_NUMBER_RE = re.compile(r"^[0-9][0-9 -]{2,28}[0-9]$")
 
 
@@ -59,16 +60,18 @@ class PagePolicy:
 STORED = PagePolicy(gallery_max=10**6, greeting_max=10**9, gift_accounts_max=10**6)
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
+def merge_patch(target: Any, patch: Any, depth: int = 0) -> Any:
     """RFC 7396: the document ``target`` with ``patch`` applied (neither is modified)."""
-    if not isinstance(patch, Mapping):
+    # The document is four levels deep; below a few more, an object can only be refused, so
+    # it is taken whole instead of recursing as deep as a hostile body goes.
+    if not isinstance(patch, Mapping) or depth > MERGE_DEPTH:
         return patch
     merged = dict(target) if isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
             merged.pop(key, None)
         else:
-            merged[key] = merge_patch(merged.get(key), value)
+            merged[key] = merge_patch(merged.get(key), value, depth + 1)
     return merged
 
 

@@ -21,6 +21,7 @@ E = TypeVar("E", bound=StrEnum)
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]*[0-9]$")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+YEAR_MIN, YEAR_MAX = 1900, 2999
 
 
 def at(path: str, key: str | int) -> str:
@@ -153,6 +154,10 @@ class DocumentReader:
             return None
         if moment.tzinfo is None or moment.utcoffset() is None:
             self.fail(path, "must include a UTC offset, e.g. 2027-05-15T13:00:00+09:00")
+            return None
+        # Bounded so that showing it in any time zone stays within what datetime can hold.
+        if not YEAR_MIN <= moment.year <= YEAR_MAX:
+            self.fail(path, f"must be in the years {YEAR_MIN} to {YEAR_MAX}")
             return None
         return moment
 

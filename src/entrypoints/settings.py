@@ -140,6 +140,25 @@ class Settings:
     rsvp_party_size_max: int = attrs.field(
         default=10, metadata=_doc("Most people one RSVP answer may count")
     )
+    public_cache_pages: int = attrs.field(
+        default=1000,
+        metadata=_doc("Published pages whose rendered HTML and JSON each process keeps in memory"),
+    )
+    public_cache_ttl: int = attrs.field(
+        default=300,
+        metadata=_doc(
+            "Longest a cached public page is served before it is rendered again, s (also kept "
+            "under half of `FILE_URL_TTL`, so the signed image links in it stay valid)"
+        ),
+    )
+    public_max_age: int = attrs.field(
+        default=60,
+        metadata=_doc("`Cache-Control: max-age` of the public page and its JSON, s"),
+    )
+    public_guestbook_entries: int = attrs.field(
+        default=20,
+        metadata=_doc("Newest guestbook entries on the public page (more load on demand)"),
+    )
     log_level: str = attrs.field(default="INFO", metadata=_doc("Log level"))
     log_json: bool = attrs.field(default=True, metadata=_doc("JSON logs (else console)"))
     jobs_max_concurrency: int = attrs.field(
@@ -197,6 +216,7 @@ class Settings:
     def check(self) -> None:
         self._check_files()
         self._check_pages()
+        self._check_public()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.production and self.jwt_secret == DEV_JWT_SECRET:
@@ -236,6 +256,13 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    def _check_public(self) -> None:
+        for name in ("public_cache_pages", "public_cache_ttl", "public_guestbook_entries"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.public_max_age < 0:
+            raise SettingsError(f"{PREFIX}PUBLIC_MAX_AGE must not be negative")
 
     def _check_files(self) -> None:
         if self.storage not in {"local", "s3"}:

@@ -81,6 +81,14 @@ class Settings:
     cors_origins: tuple[str, ...] = attrs.field(
         default=(), metadata=_doc("Comma-separated origins allowed by CORS (`*` for any)")
     )
+    trusted_proxy_hops: int = attrs.field(
+        default=0,
+        metadata=_doc(
+            "Reverse proxies in front of the API that append the client to `X-Forwarded-For`; "
+            "the client address (for per-IP limits) is read that many entries from the right. "
+            "0: the TCP peer, the header is ignored"
+        ),
+    )
     max_body_bytes: int = attrs.field(
         default=1_048_576, metadata=_doc("Largest JSON request body, bytes")
     )
@@ -235,6 +243,8 @@ class Settings:
         for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.trusted_proxy_hops < 0:
+            raise SettingsError(f"{PREFIX}TRUSTED_PROXY_HOPS must not be negative")
         for name in (
             "chat_stream_ttl",
             "chat_stream_maxlen",

@@ -121,3 +121,42 @@ async def test_registrations_per_ip_are_limited(
 
     assert [r.status_code for r in answers[:LIMIT]] == [201] * LIMIT
     assert_limited(answers[LIMIT], 3585)
+
+
+async def test_behind_trusted_proxies_the_forwarded_address_is_limited(
+    client_with: Callable[..., AsyncTestClient[Any]],
+) -> None:
+    async with client_with(rate_login_per_ip=1, trusted_proxy_hops=1) as client:
+
+        def attempt(forwarded_for: str) -> Any:
+            return client.post(
+                "/api/auth/login",
+                json={"email": "nobody@example.com", "password": "wrong password"},
+                headers={"X-Forwarded-For": forwarded_for},
+            )
+
+        first = await attempt("198.51.100.7")
+        # What the client claims left of the proxy's entry changes nothing.
+        spoofed = await attempt("203.0.113.1, 198.51.100.7")
+        another_client = await attempt("198.51.100.8")
+
+    assert_problem(first, 401, "invalid_credentials")
+    assert_limited(spoofed, 45)
+    assert_problem(another_client, 401, "invalid_credentials")
+
+
+async def test_without_trusted_proxies_the_forwarded_header_is_ignored(
+    client_with: Callable[..., AsyncTestClient[Any]],
+) -> None:
+    async with client_with(rate_login_per_ip=1) as client:
+        answers = [
+            await client.post(
+                "/api/auth/login",
+                json={"email": "nobody@example.com", "password": "wrong password"},
+                headers={"X-Forwarded-For": address},
+            )
+            for address in ("198.51.100.7", "198.51.100.8")
+        ]
+
+    assert_problem(answers[0], 401, "invalid_credentials")
+    assert_limited(answers[1], 45)

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
-    install_pipeline(app, _cors(settings))
+    install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
     return app
 
 

@@ -41,6 +41,7 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_ADDRESS = 64
 log = structlog.get_logger("mocheong.access")
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
@@ -69,13 +70,28 @@ INTERNAL_ERROR_BODY = json.dumps(
 ).encode()
 
 
-def install_pipeline(app: Litestar, cors: CORSConfig | None) -> None:
+def install_pipeline(app: Litestar, cors: CORSConfig | None, trusted_proxy_hops: int = 0) -> None:
     """Makes CORS and then the pipeline the outermost layers; call it after every other
     wrapper (dishka's) is set up."""
     handler = app.asgi_handler
     if cors is not None:
         handler = ProblemCORSMiddleware(handler, cors)
-    app.asgi_handler = PipelineMiddleware(handler)
+    app.asgi_handler = PipelineMiddleware(handler, trusted_proxy_hops)
+
+
+def use_forwarded_client(scope: Scope, hops: int) -> None:
+    """Puts the address the trusted proxies saw in ``scope["client"]``.
+
+    Each proxy appends the address it received the request from, so the entry ``hops`` from
+    the right was written by the outermost trusted proxy; anything left of it is whatever the
+    client claimed and is ignored.
+    """
+    values = [
+        value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"
+    ]
+    chain = [part.strip() for part in ",".join(values).split(",") if part.strip()]
+    if len(chain) >= hops and len(chain[-hops]) <= MAX_ADDRESS:
+        scope["client"] = (chain[-hops], 0)
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
@@ -99,14 +115,17 @@ def request_id_of(scope: Scope) -> str:
 
 
 class PipelineMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxy_hops: int = 0) -> None:
         self.app = app
+        self.trusted_proxy_hops = trusted_proxy_hops
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         is_http = scope["type"] == "http"  # type: ignore[comparison-overlap]
+        if self.trusted_proxy_hops:
+            use_forwarded_client(scope, self.trusted_proxy_hops)
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -1,0 +1,50 @@
+"""P1's baseline: a bare Litestar app answering with the very bytes of the public page and its
+JSON, served by granian exactly as ``mocheong serve`` serves the product.
+
+``python bench/public_page_bare.py PORT HTML_FILE JSON_FILE``
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from granian.constants import Interfaces
+from granian.server import Server
+from litestar import Litestar, Response, get
+
+
+def make_app() -> Litestar:
+    html = Path(os.environ["BARE_HTML"]).read_bytes()
+    document = Path(os.environ["BARE_JSON"]).read_bytes()
+
+    @get("/bare.html", sync_to_thread=False)
+    def bare_html() -> Response[bytes]:
+        return Response(html, media_type="text/html")
+
+    @get("/bare.json", sync_to_thread=False)
+    def bare_json() -> Response[bytes]:
+        return Response(document, media_type="application/json")
+
+    return Litestar([bare_html, bare_json], debug=False)
+
+
+def main() -> None:
+    port, html, document = sys.argv[1:4]
+    os.environ["BARE_HTML"], os.environ["BARE_JSON"] = html, document
+    # The same server settings as ``mocheong serve`` (entrypoints/cli.py), one worker.
+    Server(
+        "public_page_bare:make_app",
+        address="127.0.0.1",
+        port=int(port),
+        interface=Interfaces.ASGI,
+        workers=1,
+        factory=True,
+        websockets=True,
+        log_access=False,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()

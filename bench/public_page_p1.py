@@ -1,0 +1,244 @@
+"""P1: the published page on the wedding day, warm cache, 64 connections.
+
+Starts the product (``mocheong serve``: granian, one worker, SQLite) with a published page,
+and in the same run a bare Litestar app returning the same bytes on the same server and
+settings (``public_page_bare.py``). ``wrk -t1 -c64`` then loads, in turn and for several
+rounds, ``GET /i/{slug}``, ``GET /api/public/pages/{slug}`` and the bare handlers; the table
+gives the medians over the rounds, the ratio to the bare handler (target >= 0.7) and p99
+(target <= 25 ms), and checks a 304 on a matching ``If-None-Match``.
+
+``python bench/public_page_p1.py [--rounds 3] [--duration 10] [--json PATH]``
+(installs Debian's ``wrk`` with apt-get when it is missing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from chat_report import Table, base_parser, median
+from chat_stack import CLI, Process, free_port
+
+BENCH = Path(__file__).resolve().parent
+SRC = BENCH.parent / "src"
+PAGE: dict[str, Any] = {
+    "couple": {
+        "groom": {
+            "name": "김민준",
+            "title": "장남",
+            "phone": "010-1234-5678",
+            "father": {"name": "김철수", "phone": "010-2222-3333"},
+            "mother": {"name": "박영희"},
+        },
+        "bride": {
+            "name": "이서연",
+            "title": "차녀",
+            "phone": "010-9876-5432",
+            "father": {"name": "이영호"},
+            "mother": {"name": "최미경", "phone": "010-4444-5555"},
+        },
+    },
+    "ceremony": {"starts_at": "2027-05-15T13:00:00+09:00", "time_zone": "Asia/Seoul"},
+    "venue": {
+        "name": "더채플앳청담",
+        "hall": "3층 채플홀",
+        "address": "서울 강남구 선릉로 757",
+        "lat": 37.5233,
+        "lng": 127.0406,
+        "directions": {
+            "subway": "7호선 청담역 13번 출구에서 도보 5분",
+            "bus": "청담사거리 정류장 하차 (간선 301, 342, 472)",
+            "car": "네비게이션에 '더채플앳청담'을 입력하세요",
+            "parking": "건물 지하 주차장 2시간 무료",
+        },
+    },
+    "greeting": "서로가 마주 보며 다진 약속을 이제 여러분 앞에서 맺으려 합니다.\n"
+    "저희 두 사람의 새로운 시작을 함께 축복해 주시면 감사하겠습니다.",
+    "gift_accounts": [
+        {"relation": "groom", "bank": "국민은행", "holder": "김민준", "number": "123-45-6789"},
+        {"relation": "groom_father", "bank": "우리은행", "holder": "김철수", "number": "1002-3"},
+        {"relation": "bride", "bank": "신한은행", "holder": "이서연", "number": "110-222-33"},
+    ],
+    "rsvp": {"enabled": True, "ask_meal": True},
+}
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    install = ["apt-get", "install", "-y", "wrk"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update"], check=True)
+        subprocess.run(install, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk could not be installed")
+    return found
+
+
+def wait_until_up(url: str, process: Process, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not process.alive:
+            sys.exit(f"{process.name} exited; see {process.log_path}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"{process.name} did not answer {url}; see {process.log_path}")
+
+
+def publish_page(base: str) -> str:
+    with httpx.Client(base_url=base, timeout=10) as client:
+        user = client.post(
+            "/api/auth/register",
+            json={"email": "bench@example.com", "password": "bench password", "name": "B"},
+        )
+        user.raise_for_status()
+        owner = {"Authorization": f"Bearer {user.json()['access_token']}"}
+        page = client.post("/api/pages", json=PAGE, headers=owner)
+        page.raise_for_status()
+        client.post(f"/api/pages/{page.json()['id']}/publish", headers=owner).raise_for_status()
+        return str(page.json()["slug"])
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(binary: str, url: str, duration: int) -> dict[str, float]:
+    """req/s and the 99th percentile latency (ms) of one ``wrk -t1 -c64`` run."""
+    out = subprocess.run(
+        [binary, "-t1", "-c64", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if rate is None or p99 is None:
+        sys.exit(f"could not read wrk's output:\n{out}")
+    if errors:
+        sys.exit(f"{url} answered {errors.group(1)} errors under load:\n{out}")
+    return {"rps": float(rate.group(1)), "p99": float(p99.group(1)) * UNITS[p99.group(2)]}
+
+
+def not_modified(url: str) -> tuple[bool, str]:
+    first = httpx.get(url)
+    tag = first.headers.get("etag", "")
+    again = httpx.get(url, headers={"If-None-Match": tag})
+    return again.status_code == 304 and again.content == b"", tag
+
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    args = parser.parse_args()
+    binary = ensure_wrk()
+
+    folder = Path(tempfile.mkdtemp(prefix="mocheong-p1-"))
+    app_port, bare_port = free_port(), free_port()
+    app_base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), str(BENCH)]),
+        "MOCHEONG_DATA_DIR": str(folder / "data"),
+        "MOCHEONG_LOG_LEVEL": "WARNING",
+        "MOCHEONG_PUBLIC_BASE_URL": app_base,
+        "MOCHEONG_REDIS_URL": "",
+        "MOCHEONG_DATABASE_URL": "",
+    }
+    app = Process("app", [*CLI, "serve", "--port", str(app_port), "--workers", "1"], env, folder)
+    processes = [app]
+    try:
+        app.start()
+        wait_until_up(f"{app_base}/health", app)
+        slug = publish_page(app_base)
+        html_url, json_url = f"{app_base}/i/{slug}", f"{app_base}/api/public/pages/{slug}"
+        (folder / "page.html").write_bytes(httpx.get(html_url).content)
+        (folder / "page.json").write_bytes(httpx.get(json_url).content)
+
+        bare_args = [str(bare_port), str(folder / "page.html"), str(folder / "page.json")]
+        bare = Process(
+            "bare", [sys.executable, str(BENCH / "public_page_bare.py"), *bare_args], env, folder
+        )
+        processes.append(bare)
+        bare.start()
+        wait_until_up(f"{bare_base}/bare.html", bare)
+        assert httpx.get(f"{bare_base}/bare.html").content == httpx.get(html_url).content
+
+        targets = {
+            "page": html_url,
+            "bare page": f"{bare_base}/bare.html",
+            "json": json_url,
+            "bare json": f"{bare_base}/bare.json",
+        }
+        for url in targets.values():  # warm both servers (and the page cache)
+            wrk(binary, url, 1)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, url in targets.items():
+                runs[name].append(wrk(binary, url, args.duration))
+        html_304, html_tag = not_modified(html_url)
+        json_304, json_tag = not_modified(json_url)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+    def rps(name: str) -> float:
+        return median([run["rps"] for run in runs[name]])
+
+    def p99(name: str) -> float:
+        return median([run["p99"] for run in runs[name]])
+
+    table = Table(
+        f"P1 public page, warm cache, wrk -t1 -c64 -d{args.duration}s, "
+        f"median of {args.rounds} rounds (granian, 1 worker, SQLite)"
+    )
+    for name, path in (("page", "/i/{slug}"), ("json", "/api/public/pages/{slug}")):
+        ratio = rps(name) / rps(f"bare {name}")
+        table.add(
+            f"GET {path} req/s",
+            rps(name),
+            "req/s",
+            baseline=rps(f"bare {name}"),
+            target=">= 0.7 x bare",
+            ok=ratio >= 0.7,
+        )
+        table.add(
+            f"GET {path} p99",
+            p99(name),
+            "ms",
+            baseline=p99(f"bare {name}"),
+            target="<= 25 ms",
+            ok=p99(name) <= 25,
+        )
+    table.add("304 on If-None-Match, page", float(html_304), "", target="304", ok=html_304)
+    table.add("304 on If-None-Match, json", float(json_304), "", target="304", ok=json_304)
+    table.note(
+        f"page {len((folder / 'page.html').read_bytes()):,} bytes (ETag {html_tag}), "
+        f"json {len((folder / 'page.json').read_bytes()):,} bytes (ETag {json_tag})"
+    )
+    table.note(
+        "each round runs page, bare page, json, bare json in turn; "
+        "app and wrk share the machine's cores"
+    )
+    table.print()
+    table.save(args.json, runs=runs)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

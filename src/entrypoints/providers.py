@@ -82,14 +82,14 @@ class RedisProvider(Provider):
         await client.aclose()
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, settings: Settings, redis: Redis) -> RateLimiter:
-        return RedisRateLimiter(redis, prefix=f"{settings.redis_prefix}rl:")
+    def rate_limiter(self, settings: Settings, redis: Redis, clock: Clock) -> RateLimiter:
+        return RedisRateLimiter(redis, prefix=f"{settings.redis_prefix}rl:", clock=clock)
 
 
 class InMemoryProvider(Provider):
     @provide(scope=Scope.APP)
-    def rate_limiter(self) -> RateLimiter:
-        return InMemoryRateLimiter()
+    def rate_limiter(self, clock: Clock) -> RateLimiter:
+        return InMemoryRateLimiter(clock)
 
 
 class AccountsProvider(Provider):

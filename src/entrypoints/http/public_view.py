@@ -238,7 +238,9 @@ def build_view(
     share_file = files.get(content.share.image_file_id or "") or cover
     share_image = absolute(image_of(share_file).large, origin) if share_file else None
     music_file = files.get(content.music.file_id or "")
-    music = music_file.url if music_file else None
+    # Only sound is played: a music id naming a photo or a PDF shows no player.
+    is_audio = music_file is not None and music_file.record.content_type.startswith("audio/")
+    music = music_file.url if music_file and is_audio else None
 
     when = local_when(starts) if starts else None
     title = share_title(page)

@@ -32,6 +32,8 @@ class Replay:
     """Where to continue from: live events at or before it are already covered."""
     more: bool = False
     """The page was full: ask again after ``head``."""
+    snapshot: bool = False
+    """The events are a snapshot: delivered as they are, and they replace the live filter."""
     settled: frozenset[str] = frozenset()
     """Messages the snapshot delivered final: later events about them are dropped."""
     muted: frozenset[str] = frozenset()
@@ -110,7 +112,9 @@ class ReplayRoom:
         frames = [attrs.evolve(frame, cursor=RESYNC_CURSOR) for frame in frames]
         if frames:
             frames[-1] = attrs.evolve(frames[-1], cursor=head)
-        return Replay(frames, head, settled=frozenset(settled), muted=frozenset(muted))
+        return Replay(
+            frames, head, snapshot=True, settled=frozenset(settled), muted=frozenset(muted)
+        )
 
     async def _retained(self, room: str) -> list[StreamEvent]:
         events: list[StreamEvent] = []

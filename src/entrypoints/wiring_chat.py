@@ -1,0 +1,139 @@
+"""dishka wiring of the chat context: repositories, use cases, the model, the in-memory broker
+of the embedded mode (Redis has its own wiring), this process's room hub and the sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from dishka import AsyncContainer, Provider, Scope, provide, provide_all
+
+from adapters.llm.offline import OfflineChatModel
+from adapters.memory.stream import InMemoryStreamBroker
+from adapters.sqla.repos.chat import SqlaChatRepository, SqlaPageAccess
+from entrypoints.lifecycle import LifecycleHooks
+from entrypoints.rooms import RoomHub
+from entrypoints.settings import Settings
+from mocheong_core.chat.access import ChatAccess
+from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.policy import ChatPolicy
+from mocheong_core.chat.ports import ChatModel, ChatRepository, PageAccess
+from mocheong_core.chat.replay import ReplayRoom
+from mocheong_core.chat.runner import RunTurn
+from mocheong_core.chat.stream import StreamBroker
+from mocheong_core.chat.sweeper import SweepTurns
+from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
+
+log = structlog.get_logger("mocheong.chat")
+
+
+class ChatSweeper:
+    """Runs ``SweepTurns`` every ``interval`` seconds, each sweep in its own REQUEST scope, in
+    whichever process runs the chat jobs (the embedded API, or the worker)."""
+
+    def __init__(self, container: AsyncContainer, interval: float, batch: int) -> None:
+        self._container = container
+        self._interval = interval
+        self._batch = batch
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="chat-sweeper")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def sweep_once(self) -> int:
+        async with self._container() as request:
+            return await (await request.get(SweepTurns))()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                # A full batch means more may be waiting: sweep again at once.
+                while await self.sweep_once() >= self._batch:
+                    pass
+            except Exception as exc:  # a database or broker outage: the next sweep retries
+                log.warning("chat_sweep_failed", error=repr(exc))
+
+
+class ChatProvider(Provider):
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> ChatPolicy:
+        return ChatPolicy(
+            max_message_chars=settings.chat_message_max_chars,
+            submits_per_minute=settings.rate_chat_per_user,
+            coalesce_seconds=settings.chat_coalesce_ms / 1000,
+            lease_seconds=settings.chat_lease_seconds,
+            pending_timeout_seconds=settings.chat_pending_timeout,
+            max_attempts=settings.chat_max_attempts,
+            model_history=settings.chat_model_history,
+            snapshot_messages=settings.chat_snapshot_messages,
+        )
+
+    @provide(scope=Scope.APP)
+    def model(self, settings: Settings) -> ChatModel:
+        return OfflineChatModel(delay_seconds=settings.offline_model_delay_ms / 1000)
+
+    @provide(scope=Scope.APP)
+    async def hub(self, settings: Settings, broker: StreamBroker) -> AsyncIterator[RoomHub]:
+        hub = RoomHub(broker, queue_size=settings.chat_send_queue)
+        yield hub
+        await hub.close()
+
+    @provide(scope=Scope.APP)
+    def sweeper(
+        self, settings: Settings, policy: ChatPolicy, container: AsyncContainer
+    ) -> ChatSweeper:
+        return ChatSweeper(container, settings.chat_sweep_interval, policy.sweep_batch)
+
+    chats = provide(SqlaChatRepository, scope=Scope.REQUEST, provides=ChatRepository)
+    pages = provide(SqlaPageAccess, scope=Scope.REQUEST, provides=PageAccess)
+    usecases = provide_all(
+        ChatAccess,
+        MessageEnder,
+        OpenSession,
+        Submit,
+        Cancel,
+        ListMessages,
+        ReplayRoom,
+        RunTurn,
+        SweepTurns,
+        scope=Scope.REQUEST,
+    )
+
+
+class InMemoryStreamProvider(Provider):
+    @provide(scope=Scope.APP)
+    def broker(self, settings: Settings) -> StreamBroker:
+        return InMemoryStreamBroker(
+            retention=settings.chat_stream_maxlen, ttl_seconds=settings.chat_stream_ttl
+        )
+
+
+def chat_providers(settings: Settings) -> list[Provider]:
+    return [ChatProvider()] + ([] if settings.uses_redis else [InMemoryStreamProvider()])
+
+
+def add_chat_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
+    """In the embedded mode the API process runs the chat jobs, so it also sweeps them; with
+    Redis the worker does (see ``entrypoints.worker``)."""
+    if settings.uses_redis:
+        return
+
+    async def start_chat_sweeper() -> None:
+        await (await container.get(ChatSweeper)).start()
+
+    async def stop_chat_sweeper() -> None:
+        await (await container.get(ChatSweeper)).stop()
+
+    hooks.on_start(start_chat_sweeper)
+    hooks.on_stop(stop_chat_sweeper)

@@ -19,7 +19,7 @@ from entrypoints.http.middleware import PipelineMiddleware
 from entrypoints.settings import Settings
 from mocheong_core.accounts.usecases import Authenticate
 from tests import services
-from tests.integration.accounts_http import PASSWORD, Client, assert_problem, bearer
+from tests.integration.accounts_http import PASSWORD, Client, assert_problem, bearer, register
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -63,6 +63,16 @@ async def test_type_errors_name_every_bad_field(client: Client) -> None:
 
 async def test_a_body_that_is_not_an_object_is_a_422(client: Client) -> None:
     response = await client.post("/api/auth/login", json=["a", "b"])
+
+    body = assert_problem(response, 422, "validation_error")
+    assert [e["field"] for e in body["errors"]] == ["body"]
+
+
+async def test_a_free_form_body_of_the_wrong_shape_is_named_body(client: Client) -> None:
+    tokens = await register(client, "minjun@example.com")
+
+    # POST /api/pages takes any part of the page document: a plain JSON object.
+    response = await client.post("/api/pages", json=[1, 2], headers=bearer(tokens))
 
     body = assert_problem(response, 422, "validation_error")
     assert [e["field"] for e in body["errors"]] == ["body"]

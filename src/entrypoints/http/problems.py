@@ -112,6 +112,8 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dic
 
 
 def _field_of(key: str | None, message: str) -> str:
+    if key == "data":  # Litestar's name for the whole body
+        return "body"
     if key:
         return key
     # msgspec says where a value was refused as "at `$.a.b`".
@@ -160,7 +162,8 @@ def on_validation(
     errors = []
     if any(item.get("source") == "body" for item in items):
         errors = _body_errors(request)
-        items = [item for item in items if item.get("source") != "body"]
+        if errors:
+            items = [item for item in items if item.get("source") != "body"]
     for item in items:
         message = str(item.get("message", "is not valid"))
         errors.append({"field": _field_of(item.get("key"), message), "message": message})

@@ -42,7 +42,10 @@ def _widths(value: Any) -> tuple[int, ...]:
 
 @attrs.frozen(kw_only=True)
 class Settings:
-    env: str = attrs.field(default="development", metadata=_doc("`development` or `production`"))
+    env: str = attrs.field(
+        default="development",
+        metadata=_doc("`development`, `production` (refuses the built-in JWT key) or `test`"),
+    )
     data_dir: Path = attrs.field(
         default=Path("var"), metadata=_doc("Folder for the SQLite file and local uploads")
     )

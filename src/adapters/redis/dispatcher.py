@@ -172,7 +172,10 @@ class RedisRoomDispatcher:
             listener.place(state.epoch, state.last)
         try:
             try:
-                await asyncio.wait_for(state.ready.wait(), self._subscribe_timeout)
+                # Not wait_for: on Python 3.11 it can swallow a cancel that comes as the wait
+                # ends, and a room that is being left would then listen forever.
+                async with asyncio.timeout(self._subscribe_timeout):
+                    await state.ready.wait()
             except TimeoutError:
                 raise ServiceUnavailable("live chat delivery is unavailable") from None
             yield listener.events()

@@ -18,6 +18,7 @@ from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRep
 from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.wiring_files import files_providers
 from entrypoints.wiring_pages import PagesProvider
 from entrypoints.wiring_stream_redis import stream_redis_providers
 from mocheong_core.accounts.ports import (
@@ -38,6 +39,7 @@ from mocheong_core.accounts.usecases import (
     TokenMinter,
     UpdateUser,
 )
+from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.ratelimit import RateLimiter
 from mocheong_core.shared import Clock, SystemClock, UnitOfWork
 
@@ -134,6 +136,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         ProcessProvider(),
     ]
     providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
+    providers.extend(files_providers(settings))
     providers.append(PagesProvider())
     providers.extend(stream_redis_providers(settings))
     return providers
@@ -151,7 +154,10 @@ class ProcessProvider(Provider):
         async def redis_ping() -> None:
             await (await container.get(Redis)).ping()
 
-        checks: dict[str, Probe] = {"database": lambda: ping(engine)}
+        async def storage_ping() -> None:
+            await (await container.get(ObjectStorage)).ping()
+
+        checks: dict[str, Probe] = {"database": lambda: ping(engine), "storage": storage_ping}
         if settings.uses_redis:
             checks["redis"] = redis_ping
         return ReadinessProbes(checks)

@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.http.accounts import AdminUsersController, AuthController
 from entrypoints.http.auth import HttpAuthProvider
+from entrypoints.http.files import FilesController, download
 from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
@@ -32,6 +33,8 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     metrics,
     AuthController,
     AdminUsersController,
+    FilesController,
+    download,
     PagesController,
     PublicPagesController,
     AdminPagesController,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import pytest
 from litestar.testing import AsyncTestClient
@@ -31,7 +33,7 @@ def chunks_of(frames: list[Frame], message_id: str) -> str:
     )
 
 
-def final_sse(message_id: str) -> object:
+def final_sse(message_id: str) -> Callable[[Frame], bool]:
     return lambda f: f.get("event") == "newMessage" and f["data"]["message_id"] == message_id
 
 

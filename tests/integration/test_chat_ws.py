@@ -202,10 +202,11 @@ async def test_resume_outside_the_stream_gets_a_snapshot_from_the_database(
     with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
         send(ws, "resume", session_id=accepted["session_id"], cursor=cursor)
         assert receive(ws)["event"] == "session-info"
-        snapshot = [receive(ws), receive(ws)]
+        reset, *snapshot = [receive(ws), receive(ws), receive(ws)]
         send(ws, "ping")
         assert receive(ws)["event"] == "pong"  # nothing more was replayed
 
+    assert reset == {"event": "stream-reset", "data": {"reason": "snapshot", "cursor": "resync"}}
     assert [(f["event"], f["data"]["role"]) for f in snapshot] == [
         ("newMessage", "user"),
         ("newMessage", "assistant"),

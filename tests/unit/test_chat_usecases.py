@@ -9,7 +9,7 @@ import pytest
 
 from mocheong_core.chat.model import MessageStatus, Role
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy
-from mocheong_core.chat.ports import ComponentPart, TextDelta
+from mocheong_core.chat.ports import ComponentPart, ModelPart, TextDelta
 from mocheong_core.chat.stream import EventKind, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST
 from mocheong_core.errors import NotFound, RateLimited, ValidationFailed
@@ -134,8 +134,13 @@ async def test_submits_are_rate_limited_per_user() -> None:
 
 
 async def test_a_run_streams_numbered_chunks_and_stores_the_text_before_the_final_event() -> None:
-    parts = [TextDelta("신랑 "), TextDelta("김민준"), ComponentPart({"type": "choice_list"})]
-    chat = Chat(ListModel([*parts, TextDelta("!")]))
+    parts: list[ModelPart] = [
+        TextDelta("신랑 "),
+        TextDelta("김민준"),
+        ComponentPart({"type": "choice_list"}),
+        TextDelta("!"),
+    ]
+    chat = Chat(ListModel(parts))
     reply = await chat.say()
 
     assert await chat.run_queued() == [MessageStatus.COMPLETED]

@@ -1,9 +1,10 @@
 """What a client missed: the stream's events after its cursor or, when the stream no longer
 holds that position, a snapshot from the database.
 
-A snapshot is the room's latest stored messages as ``newMessage`` frames, and for each message
-still streaming a ``stream-reset`` followed by its current attempt's chunks when the stream
-still holds them from ``seq`` 1. Every snapshot frame carries ``RESYNC_CURSOR`` except the last,
+A snapshot starts with a ``stream-reset`` without ``message_id`` (``reason: "snapshot"``:
+whatever the client holds is replaced), then the room's latest stored messages as
+``newMessage`` frames, and for each message still streaming a ``stream-reset`` followed by its
+current attempt's chunks when the stream still holds them from ``seq`` 1. Every snapshot frame carries ``RESYNC_CURSOR`` except the last,
 which carries the stream's head: a client cut off half-way through a snapshot gets the whole
 snapshot again, one that got all of it continues live from the head.
 """
@@ -93,7 +94,7 @@ class ReplayRoom:
             session.id, limit=self._policy.snapshot_messages
         )
         await self._uow.commit()  # ends the read: a long-lived stream must not hold a connection
-        frames: list[StreamEvent] = []
+        frames = [StreamEvent(EventKind.RESET, {"reason": SNAPSHOT}, RESYNC_CURSOR)]
         settled: set[str] = set()
         muted: set[str] = set()
         for message in reversed(newest_first):
@@ -110,8 +111,7 @@ class ReplayRoom:
                 else:
                     muted.add(message.id)
         frames = [attrs.evolve(frame, cursor=RESYNC_CURSOR) for frame in frames]
-        if frames:
-            frames[-1] = attrs.evolve(frames[-1], cursor=head)
+        frames[-1] = attrs.evolve(frames[-1], cursor=head)
         return Replay(
             frames, head, snapshot=True, settled=frozenset(settled), muted=frozenset(muted)
         )

@@ -19,7 +19,14 @@ from entrypoints.http.middleware import PipelineMiddleware
 from entrypoints.settings import Settings
 from mocheong_core.accounts.usecases import Authenticate
 from tests import services
-from tests.integration.accounts_http import PASSWORD, Client, assert_problem, bearer, register
+from tests.integration.accounts_http import (
+    PASSWORD,
+    Client,
+    admin_tokens,
+    assert_problem,
+    bearer,
+    register,
+)
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -320,3 +327,17 @@ async def test_the_openapi_document_describes_problems(client: Client) -> None:
     assert set(operation["responses"]) >= {"201", "400", "422", "default"}
     assert "application/problem+json" in operation["responses"]["422"]["content"]
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+async def test_a_nul_character_in_a_path_is_refused_not_a_500(client: Client, backend: str) -> None:
+    admin = await admin_tokens(client)
+
+    response = await client.patch(
+        "/api/admin/users/a%00b", json={"disabled": True}, headers=bearer(admin)
+    )
+
+    # SQLite stores NUL, so the id is simply unknown; Postgres text cannot hold it at all.
+    if backend == "sqlite":
+        assert_problem(response, 404, "not_found")
+    else:
+        assert_problem(response, 400, "invalid_value")

@@ -18,6 +18,7 @@ from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRep
 from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
 from entrypoints.wiring_pages import PagesProvider
 from entrypoints.wiring_stream_redis import stream_redis_providers
@@ -139,6 +140,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(files_providers(settings))
     providers.append(PagesProvider())
     providers.extend(stream_redis_providers(settings))
+    providers.extend(chat_providers(settings))
     return providers
 
 
@@ -163,7 +165,7 @@ class ProcessProvider(Provider):
         return ReadinessProbes(checks)
 
     @provide(scope=Scope.APP)
-    def hooks(self, settings: Settings) -> LifecycleHooks:
+    def hooks(self, settings: Settings, container: AsyncContainer) -> LifecycleHooks:
         hooks = LifecycleHooks()
         if settings.uses_sqlite:
             # The embedded mode needs no separate step: the schema is brought up to date here.
@@ -172,4 +174,5 @@ class ProcessProvider(Provider):
                 await upgrade_async(settings.effective_database_url)
 
             hooks.on_start(migrate)
+        add_chat_hooks(hooks, settings, container)
         return hooks

@@ -205,6 +205,56 @@ class Settings:
             "behind catches up from the Redis stream instead"
         ),
     )
+    chat_coalesce_ms: int = attrs.field(
+        default=30,
+        metadata=_doc("Milliseconds a chat run gathers model output before appending one chunk"),
+    )
+    chat_lease_seconds: float = attrs.field(
+        default=10.0,
+        metadata=_doc(
+            "Lease of a running chat reply, renewed every third of it; when it lapses (the "
+            "worker died) the sweeper retries or fails the reply"
+        ),
+    )
+    chat_pending_timeout: float = attrs.field(
+        default=60.0,
+        metadata=_doc("Seconds a queued chat reply may wait for a worker before it is swept"),
+    )
+    chat_max_attempts: int = attrs.field(
+        default=3, metadata=_doc("Attempts at one chat reply before it ends `failed`")
+    )
+    chat_sweep_interval: float = attrs.field(
+        default=2.0, metadata=_doc("Seconds between two sweeps for chat replies whose lease lapsed")
+    )
+    chat_message_max_chars: int = attrs.field(
+        default=4000, metadata=_doc("Longest chat message a user may send, characters")
+    )
+    rate_chat_per_user: int = attrs.field(
+        default=30, metadata=_doc("Chat messages one user may send per minute")
+    )
+    chat_snapshot_messages: int = attrs.field(
+        default=50,
+        metadata=_doc("Stored messages sent to a client whose cursor is older than the stream"),
+    )
+    chat_model_history: int = attrs.field(
+        default=20, metadata=_doc("Earlier messages of the session a chat model is given")
+    )
+    chat_send_queue: int = attrs.field(
+        default=256,
+        metadata=_doc(
+            "Events queued per chat connection; a slower client catches up from the stream"
+        ),
+    )
+    chat_ws_auth_timeout: float = attrs.field(
+        default=5.0,
+        metadata=_doc("Seconds a WebSocket has to send its `auth` frame before it is closed"),
+    )
+    chat_sse_heartbeat: float = attrs.field(
+        default=15.0, metadata=_doc("Seconds between heartbeat comments on an idle SSE stream")
+    )
+    offline_model_delay_ms: int = attrs.field(
+        default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
+    )
 
     @property
     def production(self) -> bool:
@@ -227,6 +277,7 @@ class Settings:
     def check(self) -> None:
         self._check_files()
         self._check_pages()
+        self._check_chat()
         self._check_public()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
@@ -256,6 +307,25 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    def _check_chat(self) -> None:
+        for name in (
+            "chat_lease_seconds",
+            "chat_pending_timeout",
+            "chat_max_attempts",
+            "chat_sweep_interval",
+            "chat_message_max_chars",
+            "rate_chat_per_user",
+            "chat_snapshot_messages",
+            "chat_send_queue",
+            "chat_ws_auth_timeout",
+            "chat_sse_heartbeat",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("chat_coalesce_ms", "chat_model_history", "offline_model_delay_ms"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
 
     def _check_pages(self) -> None:
         for name in (

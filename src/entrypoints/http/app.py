@@ -16,12 +16,14 @@ from litestar.types import ControllerRouterHandler
 
 from entrypoints.http.accounts import AdminUsersController, AuthController
 from entrypoints.http.auth import HttpAuthProvider
+from entrypoints.http.chat import ChatController
 from entrypoints.http.files import FilesController, download
 from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.system import health, metrics, ready
+from entrypoints.http.ws import chat_socket
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.logging import configure_logging
 from entrypoints.providers import build_providers
@@ -41,6 +43,8 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     GuestsController,
     RsvpsController,
     PublicGuestsController,
+    ChatController,
+    chat_socket,
 )
 
 

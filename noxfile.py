@@ -58,3 +58,10 @@ def chaos(session: nox.Session) -> None:
     """The reliability runs R1–R5 of quality.md against real Redis and PostgreSQL."""
     session.install("-e", ".[dev]")
     session.run("python", "bench/chaos.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """schemathesis over the served OpenAPI document: no 5xx, every response as documented."""
+    session.install("-e", ".[dev,fuzz]")
+    session.run("python", "tests/fuzz/run_fuzz.py", *session.posargs)

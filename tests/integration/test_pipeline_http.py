@@ -60,6 +60,15 @@ async def test_malformed_json_is_a_400_problem(client: Client) -> None:
     assert_pipeline_headers(response)
 
 
+async def test_json_nested_too_deeply_is_a_400_problem(client: Client) -> None:
+    body = b'{"email": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert_problem(response, 400, "malformed_json")
+
+
 async def test_type_errors_name_every_bad_field(client: Client) -> None:
     response = await client.post("/api/auth/register", json={"email": 1, "password": ["x"]})
 

@@ -223,7 +223,16 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[d
     )
 
 
+def on_too_deep(_: Request[Any, Any, Any], __: RecursionError) -> Response[dict[str, Any]]:
+    # The JSON decoder gives up on bodies nested thousands of levels deep; nothing else in a
+    # request can recurse that far, so this is the client's input, not our failure.
+    return problem(
+        400, "malformed_json", "The body is not valid JSON", "The body is nested too deeply"
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    RecursionError: on_too_deep,
     DomainError: on_domain_error,
     ValidationException: on_validation,
     HTTPException: on_http,

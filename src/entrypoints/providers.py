@@ -21,6 +21,7 @@ from entrypoints.settings import Settings
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
 from entrypoints.wiring_pages import PagesProvider
+from entrypoints.wiring_public import add_public_page_hooks, public_page_providers
 from entrypoints.wiring_stream_redis import stream_redis_providers
 from mocheong_core.accounts.ports import (
     AccessTokens,
@@ -139,6 +140,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
     providers.extend(files_providers(settings))
     providers.append(PagesProvider())
+    providers.extend(public_page_providers(settings))
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
     return providers
@@ -174,5 +176,6 @@ class ProcessProvider(Provider):
                 await upgrade_async(settings.effective_database_url)
 
             hooks.on_start(migrate)
+        add_public_page_hooks(hooks, settings, container)
         add_chat_hooks(hooks, settings, container)
         return hooks

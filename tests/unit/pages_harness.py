@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from adapters.memory.guests import (
+    InMemoryGuestbookEvents,
     InMemoryGuestbookRepository,
     InMemoryGuestRepository,
     InMemoryRsvpRepository,
@@ -77,6 +78,7 @@ class Pages:
         self.rsvps = InMemoryRsvpRepository()
         self.entries = InMemoryGuestbookRepository()
         self.events = InMemoryPageEvents()
+        self.guestbook_events = InMemoryGuestbookEvents()
         self.uow = InMemoryUnitOfWork(self.pages, self.guests, self.rsvps, self.entries)
         self.hasher = cheap_hasher()
         policy = policy or PagePolicy()
@@ -104,9 +106,13 @@ class Pages:
         self.list_rsvps = ListRsvps(pages, self.rsvps)
         self.summarize = SummarizeRsvps(pages, self.rsvps)
         self.export = ExportRsvps(pages, self.rsvps)
-        self.sign = PostGuestbookEntry(pages, self.entries, self.hasher, uow, clock)
+        self.sign = PostGuestbookEntry(
+            pages, self.entries, self.hasher, uow, clock, self.guestbook_events
+        )
         self.guestbook = ListGuestbook(pages, self.entries)
-        self.unsign = DeleteGuestbookEntry(pages, self.entries, self.hasher, uow)
+        self.unsign = DeleteGuestbookEntry(
+            pages, self.entries, self.hasher, uow, self.guestbook_events
+        )
 
     async def run(self, call: Awaitable[T]) -> T:
         """Awaits a use case; what it did not commit is lost, as when a request's session closes."""

@@ -8,6 +8,7 @@ from typing import Generic, Protocol, TypeVar, cast
 
 from mocheong_core.guests.errors import AnswerRaced
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp
+from mocheong_core.pages.model import Page
 
 
 class _Row(Protocol):
@@ -102,3 +103,13 @@ class InMemoryGuestbookRepository(_Store[GuestbookEntry]):
 
     async def list(self, page_id: str, *, limit: int, before: str | None) -> list[GuestbookEntry]:
         return self._newest(page_id, limit, before)
+
+
+class InMemoryGuestbookEvents:
+    """Remembers the slugs of the pages whose guestbook changed, for tests to read."""
+
+    def __init__(self) -> None:
+        self.slugs: list[str] = []
+
+    async def guestbook_changed(self, page: Page) -> None:
+        self.slugs.append(page.slug)

@@ -22,6 +22,8 @@ from entrypoints.http.guests import GuestsController, PublicGuestsController, Rs
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
+from entrypoints.http.public_fast import install_public_fast_path
+from entrypoints.http.public_pages import PublicPageController
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.ws import chat_socket
 from entrypoints.lifecycle import LifecycleHooks
@@ -43,6 +45,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     GuestsController,
     RsvpsController,
     PublicGuestsController,
+    PublicPageController,
     ChatController,
     chat_socket,
 )
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
+    install_public_fast_path(app, container, settings)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
     return app
 

@@ -16,7 +16,7 @@ from mocheong_core.guests.model import (
     GUESTBOOK_PASSWORD_MIN,
     GuestbookEntry,
 )
-from mocheong_core.guests.ports import GuestbookRepository
+from mocheong_core.guests.ports import GuestbookEvents, GuestbookRepository
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.reader import DocumentReader
@@ -37,9 +37,11 @@ class PostGuestbookEntry:
         hasher: PasswordHasher,
         uow: UnitOfWork,
         clock: Clock,
+        events: GuestbookEvents,
     ) -> None:
         self._published = GetPublishedPage(pages)
         self._entries, self._hasher, self._uow, self._clock = entries, hasher, uow, clock
+        self._events = events
 
     async def __call__(self, slug: str, name: str, message: str, password: str) -> GuestbookEntry:
         page = await self._published(slug)
@@ -67,6 +69,7 @@ class PostGuestbookEntry:
         )
         await self._entries.add(entry)
         await self._uow.commit()
+        await self._events.guestbook_changed(page)
         return entry
 
 
@@ -91,8 +94,10 @@ class DeleteGuestbookEntry:
         entries: GuestbookRepository,
         hasher: PasswordHasher,
         uow: UnitOfWork,
+        events: GuestbookEvents,
     ) -> None:
         self._pages, self._entries, self._hasher, self._uow = pages, entries, hasher, uow
+        self._events = events
 
     async def __call__(
         self, slug: str, entry_id: str, *, password: str | None, actor: User | None
@@ -110,6 +115,7 @@ class DeleteGuestbookEntry:
                 raise WrongPassword
         await self._entries.delete(entry.id)
         await self._uow.commit()
+        await self._events.guestbook_changed(page)
 
     async def _entry(self, page: Page, entry_id: str) -> GuestbookEntry:
         entry = await self._entries.get(entry_id)

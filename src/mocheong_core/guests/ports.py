@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp
+from mocheong_core.pages.model import Page
 
 
 class GuestRepository(Protocol):
@@ -51,3 +52,10 @@ class GuestbookRepository(Protocol):
     async def list(self, page_id: str, *, limit: int, before: str | None) -> list[GuestbookEntry]:
         """The page's entries newest first, those with an id below ``before`` when given."""
         ...
+
+
+class GuestbookEvents(Protocol):
+    """Told after an entry is added or removed and committed: the public page shows the newest
+    entries, so its cached copy must go. A listener must not raise."""
+
+    async def guestbook_changed(self, page: Page) -> None: ...

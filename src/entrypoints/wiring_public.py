@@ -1,0 +1,98 @@
+"""dishka wiring of the public page: the templates, the page cache (and, with Redis, its
+invalidations shared between processes), the background recorder of guests' openings, and
+the start/stop hooks of the cache's subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from dishka import AsyncContainer, Provider, Scope, provide
+from redis.asyncio import Redis
+
+from adapters.memory.page_cache import PageCache
+from adapters.redis.page_cache import RedisCachePeers
+from entrypoints.http.public_fast import GuestOpens
+from entrypoints.http.public_pages import RenderPublicPage
+from entrypoints.http.public_render import PublicTemplates
+from entrypoints.lifecycle import LifecycleHooks
+from entrypoints.settings import Settings
+from mocheong_core.guests.links import GuestOfLink
+from mocheong_core.guests.ports import GuestbookEvents
+from mocheong_core.pages.ports import PageEventListener
+
+log = structlog.get_logger("mocheong.public")
+SUBSCRIBE_WAIT = 5.0
+"""Seconds start-up waits for the cache's subscription before serving without the cache."""
+
+
+class PublicPageProvider(Provider):
+    templates = provide(PublicTemplates, scope=Scope.APP)
+    render = provide(RenderPublicPage, scope=Scope.REQUEST)
+    guest_of_link = provide(GuestOfLink, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    async def guest_opens(self, container: AsyncContainer) -> AsyncIterator[GuestOpens]:
+        opens = GuestOpens(container)
+        yield opens
+        await opens.close()
+
+    @provide(scope=Scope.APP, provides=PageEventListener)
+    def page_listener(self, cache: PageCache) -> PageCache:
+        return cache
+
+    @provide(scope=Scope.APP, provides=GuestbookEvents)
+    def guestbook_listener(self, cache: PageCache) -> PageCache:
+        return cache
+
+
+class LocalPageCacheProvider(Provider):
+    @provide(scope=Scope.APP)
+    def page_cache(self, settings: Settings) -> PageCache:
+        return PageCache(settings.public_cache_pages)
+
+
+class RedisPageCacheProvider(Provider):
+    @provide(scope=Scope.APP)
+    def peers(self, settings: Settings, redis: Redis) -> RedisCachePeers:
+        return RedisCachePeers(redis, f"{settings.redis_prefix}page-cache")
+
+    @provide(scope=Scope.APP)
+    def page_cache(self, settings: Settings, peers: RedisCachePeers) -> PageCache:
+        return PageCache(settings.public_cache_pages, peers=peers)
+
+
+def public_page_providers(settings: Settings) -> list[Provider]:
+    cache = RedisPageCacheProvider() if settings.uses_redis else LocalPageCacheProvider()
+    return [PublicPageProvider(), cache]
+
+
+def add_public_page_hooks(
+    hooks: LifecycleHooks, settings: Settings, container: AsyncContainer
+) -> None:
+    """With Redis, one subscription per process applies the other processes' invalidations."""
+    if not settings.uses_redis:
+        return
+    listening: list[asyncio.Task[None]] = []
+
+    async def subscribe() -> None:
+        peers = await container.get(RedisCachePeers)
+        cache = await container.get(PageCache)
+        listening.append(asyncio.create_task(peers.listen(cache)))
+        try:
+            await asyncio.wait_for(peers.subscribed.wait(), SUBSCRIBE_WAIT)
+        except TimeoutError:
+            # The cache stays off (pages come from the database) until the subscription is up.
+            log.warning("page_cache_not_subscribed", waited=SUBSCRIBE_WAIT)
+
+    async def unsubscribe() -> None:
+        for task in listening:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await (await container.get(RedisCachePeers)).aclose()
+
+    hooks.on_start(subscribe)
+    hooks.on_stop(unsubscribe)

@@ -1,0 +1,172 @@
+"""Page-cache invalidations shared between processes over the machine's real Redis (a unique
+key prefix, so the channel is this run's own): two app instances on one database, and the
+subscriber's recovery from a killed or silently dead connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import attrs
+import pytest
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from adapters.memory.page_cache import CachedResponse, PageCache
+from adapters.redis.page_cache import RedisCachePeers
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests import services
+from tests.integration.accounts_http import Client
+from tests.integration.pages_helpers import container_of, create_complete_page, user_headers
+from tests.integration.redis_faults import BlackholeProxy
+
+pytestmark = pytest.mark.redis
+
+GUARD = 20.0
+"""Hang guard only: a subscriber that never recovers fails the test instead of blocking it."""
+
+
+@pytest.fixture
+def prefix() -> str:
+    services.require_redis()
+    return services.unique_redis_prefix()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Polls ``check`` (the subscriber works in the background) up to the hang guard."""
+    for _ in range(int(GUARD / 0.01)):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+def entry() -> CachedResponse:
+    return CachedResponse(b"page", b'"1"', (), (), 1e12)
+
+
+async def test_an_edit_through_one_process_refreshes_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    shared = attrs.evolve(
+        settings,
+        redis_url=services.REDIS_URL,
+        redis_prefix=prefix,
+        public_base_url="https://mocheong.example",
+    )
+    async with (
+        AsyncTestClient(create_app(shared)) as a,
+        AsyncTestClient(create_app(shared)) as b,
+    ):
+        owner = await user_headers(a)
+        page = await create_complete_page(a, owner, greeting="첫 인사말")
+        slug = page["slug"]
+        assert "첫 인사말" in (await b.get(f"/i/{slug}")).text
+        cache_b = cached(b)
+        assert await on_loop(b, lambda: cache_b.get(slug, "html") is not None)
+
+        patched = await a.patch(
+            f"/api/pages/{page['id']}", json={"greeting": "바뀐 인사말"}, headers=owner
+        )
+        assert patched.status_code == 200
+        await eventually(
+            lambda: on_loop(b, lambda: cache_b.get(slug, "html") is None),
+            "process B dropped the page A changed",
+        )
+        assert "바뀐 인사말" in (await b.get(f"/i/{slug}")).text
+
+        await a.post(f"/api/pages/{page['id']}/unpublish", headers=owner)
+        await eventually(
+            lambda: on_loop(b, lambda: cache_b.get(slug, "html") is None),
+            "process B dropped the unpublished page",
+        )
+        assert (await b.get(f"/i/{slug}")).status_code == 404
+
+
+def cached(client: Client) -> PageCache:
+    cache = client.blocking_portal.call(container_of(client).get, PageCache)
+    assert isinstance(cache, PageCache)
+    return cache
+
+
+async def on_loop(client: Client, check: Callable[[], bool]) -> bool:
+    """Runs ``check`` on the app's own event loop, where its cache is changed."""
+
+    async def run() -> bool:
+        return check()
+
+    return bool(client.blocking_portal.call(run))
+
+
+Listener = tuple[RedisCachePeers, PageCache]
+
+
+@pytest.fixture
+async def listener(prefix: str) -> AsyncIterator[Callable[..., Awaitable[Listener]]]:
+    """A subscribed ``RedisCachePeers`` on this run's channel, with the cache it keeps."""
+    made: list[tuple[asyncio.Task[None], RedisCachePeers, Redis]] = []
+
+    async def make(url: str = services.REDIS_URL, **options: Any) -> Listener:
+        client = Redis.from_url(url)
+        peer = RedisCachePeers(client, f"{prefix}page-cache", **options)
+        cache = PageCache(10, peers=peer)
+        task = asyncio.create_task(peer.listen(cache))
+        made.append((task, peer, client))
+        await asyncio.wait_for(peer.subscribed.wait(), GUARD)
+        return peer, cache
+
+    yield make
+    for task, peer, client in made:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await peer.aclose()
+        await client.aclose()
+
+
+@pytest.fixture
+async def admin() -> AsyncIterator[Redis]:
+    client = Redis.from_url(services.REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+async def test_a_killed_subscription_comes_back_with_an_empty_cache(
+    listener: Callable[..., Awaitable[Listener]], admin: Redis, prefix: str
+) -> None:
+    peer, cache = await listener()
+    cache.put("kept-too-long", "html", entry(), cache.ticket())
+
+    # Only this run's subscriber carries this name: other runs' connections are left alone.
+    named = [c for c in await admin.client_list() if c.get("name") == f"{prefix}page-cache"]
+    assert len(named) == 1
+    assert await admin.client_kill_filter(_id=named[0]["id"]) == 1
+
+    await eventually(lambda: holds(peer.subscriptions == 2), "the subscription came back")
+    # Whatever was announced while it was away could have been missed: nothing old is kept.
+    assert cache.get("kept-too-long", "html") is None
+    cache.put("a", "html", entry(), cache.ticket())
+    await admin.publish(f"{prefix}page-cache", json.dumps(["a"]))
+    await eventually(lambda: holds(cache.get("a", "html") is None), "the new subscription works")
+
+
+async def test_a_silent_connection_is_noticed_and_replaced(
+    listener: Callable[..., Awaitable[Listener]], admin: Redis, prefix: str
+) -> None:
+    proxy = BlackholeProxy(services.REDIS_URL)
+    await proxy.start()
+    try:
+        peer, cache = await listener(proxy.url, ping_interval=0.05)
+        cache.put("stale", "html", entry(), cache.ticket())
+        assert proxy.freeze() >= 1
+        await admin.publish(f"{prefix}page-cache", json.dumps(["stale"]))  # never arrives
+        await eventually(lambda: holds(peer.subscriptions == 2), "a new subscription")
+        assert cache.get("stale", "html") is None
+    finally:
+        await proxy.close()
+
+
+async def holds(value: bool) -> bool:
+    return value

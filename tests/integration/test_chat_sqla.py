@@ -1,0 +1,188 @@
+"""The SQL chat repository on SQLite and Postgres: its conditional writes carry the fence,
+the lease and the sweeper exactly as the in-memory twin does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.memory.chat import InMemoryPageAccess
+from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.stream import InMemoryStreamBroker
+from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory
+from adapters.sqla.repos.chat import SqlaChatRepository
+from entrypoints.settings import Settings
+from mocheong_core.chat.access import ChatAccess
+from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
+from mocheong_core.chat.policy import ChatPolicy
+from mocheong_core.chat.ports import Changes, Guard
+from mocheong_core.chat.runner import RunTurn
+from mocheong_core.chat.stream import EventKind
+from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
+from mocheong_core.chat.usecases import OpenSession, Submit
+from mocheong_core.shared import new_id
+from tests.unit.chat_harness import OWNER, PAGE, FedModel, ManualClock, RecordingQueue
+
+ROOM = f"page-{PAGE}"
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(settings.effective_database_url)
+    yield engine
+    await engine.dispose()
+
+
+class World:
+    """Use cases on the SQL repository; each call gets its own session, like a request."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self.factory = factory
+        self.broker = InMemoryStreamBroker()
+        self.queue = RecordingQueue()
+        self.clock = ManualClock()
+        self.model = FedModel()
+        self.pages = InMemoryPageAccess({PAGE: OWNER})
+        self.policy = ChatPolicy(coalesce_seconds=0)
+
+    @asynccontextmanager
+    async def request(self) -> AsyncIterator[tuple[SqlaChatRepository, SqlaUnitOfWork]]:
+        async with self.factory() as session:
+            yield SqlaChatRepository(session), SqlaUnitOfWork(session)
+
+    async def submit(self, text: str, client_message_id: str | None = None) -> Message:
+        async with self.request() as (chats, uow):
+            access = ChatAccess(chats, self.pages, uow, self.clock)
+            submit = Submit(
+                OpenSession(access),
+                chats,
+                self.broker,
+                self.queue,
+                InMemoryRateLimiter(),
+                uow,
+                self.clock,
+                self.policy,
+            )
+            accepted = await submit(OWNER, text, page_id=PAGE, client_message_id=client_message_id)
+            return accepted.turn.assistant
+
+    async def run(self, message_id: str, attempt: int) -> MessageStatus | None:
+        async with self.request() as (chats, uow):
+            ender = MessageEnder(chats, self.broker, uow, self.clock)
+            runner = RunTurn(chats, self.model, self.broker, ender, uow, self.clock, self.policy)
+            return await runner(message_id, attempt)
+
+    async def sweep(self) -> int:
+        async with self.request() as (chats, uow):
+            ender = MessageEnder(chats, self.broker, uow, self.clock)
+            sweep = SweepTurns(chats, self.broker, self.queue, ender, uow, self.clock, self.policy)
+            return await sweep()
+
+    async def message(self, message_id: str) -> Message:
+        async with self.request() as (chats, _):
+            message = await chats.get_message(message_id)
+        assert message is not None
+        return message
+
+
+@pytest.fixture
+def world(engine: AsyncEngine) -> World:
+    return World(make_session_factory(engine))
+
+
+async def test_turns_are_unique_per_client_id_and_listed_newest_first(world: World) -> None:
+    first = await world.submit("one", client_message_id="c1")
+    again = await world.submit("one", client_message_id="c1")
+    second = await world.submit("two")
+
+    assert again.id == first.id
+    assert len(world.queue.jobs) == 2
+    async with world.request() as (chats, _):
+        found = await chats.find_turn(first.session_id, "c1")
+        listed = await chats.list_messages(first.session_id, limit=10)
+        older = await chats.list_messages(first.session_id, limit=10, before=second.id)
+    assert found is not None
+    assert found[1].id == first.id
+    assert [m.content for m in listed if m.role is Role.USER] == ["two", "one"]
+    assert [m.id for m in older] == [m.id for m in listed[1:]]
+
+
+async def test_a_page_gets_one_session_even_when_two_requests_race(world: World) -> None:
+    async def open_one() -> ChatSession:
+        async with world.request() as (chats, uow):
+            session = await chats.add_session(ChatSession(new_id(), "race-page", world.clock.now()))
+            await uow.commit()
+            return session
+
+    first, second = await asyncio.gather(open_one(), open_one())
+    assert first.id == second.id
+
+
+async def test_conditional_writes_hold_only_while_their_guard_does(world: World) -> None:
+    reply = await world.submit("guarded")
+    now = world.clock.now()
+    pending = frozenset({MessageStatus.PENDING})
+    claim = Changes(
+        updated_at=now,
+        status=MessageStatus.STREAMING,
+        attempt=1,
+        lease_until=now + timedelta(seconds=10),
+        components=[{"type": "choice_list"}],
+        metadata={"model": "x"},
+    )
+    async with world.request() as (chats, uow):
+        assert not await chats.update_if(reply.id, Guard(pending, attempt=1), claim)
+        assert not await chats.update_if(reply.id, Guard(pending, lease_ended_by=now), claim)
+        assert await chats.update_if(reply.id, Guard(pending, attempt=0), claim)
+        assert not await chats.update_if(reply.id, Guard(pending, attempt=0), claim)
+        await uow.commit()
+        assert await chats.expired(now + timedelta(seconds=5), 10) == []
+        [lapsed] = await chats.expired(now + timedelta(seconds=11), 10)
+
+    stored = await world.message(reply.id)
+    assert (stored.status, stored.attempt, stored.content) == (MessageStatus.STREAMING, 1, "")
+    assert (stored.components, stored.metadata) == ([{"type": "choice_list"}], {"model": "x"})
+    assert stored.lease_until == now + timedelta(seconds=10)
+    assert lapsed.id == reply.id
+
+
+async def test_a_killed_run_is_swept_retried_and_its_attempt_refused(world: World) -> None:
+    reply = await world.submit("다시 해줘")
+    async with world.broker.listen(ROOM) as live:
+        killed = asyncio.create_task(world.run(reply.id, 1))
+        world.model.say("반쯤 ")
+        async for event in live:
+            if event.kind is EventKind.CHUNK:
+                break  # attempt 1 has streamed: now its worker dies
+    killed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await killed
+
+    world.clock.advance(world.policy.lease_seconds + 1)
+    assert await world.sweep() == 1
+    assert await world.sweep() == 0
+    assert world.queue.jobs[-1].payload == {"message_id": reply.id, "attempt": 2}
+    async with world.request() as (chats, _):
+        stale = Guard(frozenset({MessageStatus.STREAMING}), attempt=1)
+        assert not await chats.update_if(
+            reply.id, stale, Changes(updated_at=world.clock.now(), content="stale")
+        )
+    world.model.say("처음부터 ", "끝까지")
+    world.model.end()
+    assert await world.run(reply.id, 2) is MessageStatus.COMPLETED
+
+    stored = await world.message(reply.id)
+    assert (stored.status, stored.attempt, stored.content) == (
+        MessageStatus.COMPLETED,
+        2,
+        "처음부터 끝까지",
+    )
+    events = (await world.broker.history(ROOM, None, 1000)).events
+    assert [e.data["reason"] for e in events if e.kind is EventKind.RESET] == [WORKER_LOST]
+    assert events[-1].kind is EventKind.MESSAGE

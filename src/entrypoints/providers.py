@@ -20,6 +20,7 @@ from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
+from entrypoints.wiring_jobs import add_job_hooks, jobs_providers
 from entrypoints.wiring_pages import PagesProvider
 from entrypoints.wiring_public import add_public_page_hooks, public_page_providers
 from entrypoints.wiring_stream_redis import stream_redis_providers
@@ -44,7 +45,6 @@ from mocheong_core.accounts.usecases import (
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.ratelimit import RateLimiter
 from mocheong_core.shared import Clock, SystemClock, UnitOfWork
-
 
 
 class SettingsProvider(Provider):
@@ -138,6 +138,7 @@ def build_providers(settings: Settings) -> list[Provider]:
         ProcessProvider(),
     ]
     providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
+    providers.extend(jobs_providers(settings))
     providers.extend(files_providers(settings))
     providers.append(PagesProvider())
     providers.extend(public_page_providers(settings))
@@ -176,6 +177,7 @@ class ProcessProvider(Provider):
                 await upgrade_async(settings.effective_database_url)
 
             hooks.on_start(migrate)
+        add_job_hooks(hooks, settings, container)
         add_public_page_hooks(hooks, settings, container)
         add_chat_hooks(hooks, settings, container)
         return hooks

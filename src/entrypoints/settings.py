@@ -178,8 +178,33 @@ class Settings:
     jobs_poll_delay: float = attrs.field(
         default=0.005, metadata=_doc("Seconds the worker waits between queue polls")
     )
-    jobs_timeout: int = attrs.field(default=300, metadata=_doc("Seconds a job may run"))
-
+    jobs_timeout: int = attrs.field(
+        default=300,
+        metadata=_doc(
+            "Seconds a job may run; a job whose worker died is run again after this plus 10 s"
+        ),
+    )
+    jobs_queue_read_limit: int = attrs.field(
+        default=0,
+        metadata=_doc("Job ids the worker reads per poll; 0: 5 × JOBS_MAX_CONCURRENCY (≥ 100)"),
+    )
+    jobs_keep_result: int = attrs.field(
+        default=0,
+        metadata=_doc(
+            "Seconds arq keeps a finished job's result, refusing its id again meanwhile; 0: none"
+        ),
+    )
+    jobs_max_tries: int = attrs.field(
+        default=5, metadata=_doc("Runs of a job that was interrupted (worker stopped) or retried")
+    )
+    jobs_health_check_interval: int = attrs.field(
+        default=10,
+        metadata=_doc("Seconds between the worker's health records (`<queue>:health-check` key)"),
+    )
+    jobs_shutdown_grace: int = attrs.field(
+        default=10,
+        metadata=_doc("Seconds a stopping process lets running jobs finish before cancelling"),
+    )
     chat_stream_ttl: int = attrs.field(
         default=1800,
         metadata=_doc(
@@ -299,6 +324,9 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         if self.trusted_proxy_hops < 0:
             raise SettingsError(f"{PREFIX}TRUSTED_PROXY_HOPS must not be negative")
+        for name in ("jobs_max_concurrency", "jobs_poll_delay", "jobs_timeout", "jobs_max_tries"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in (
             "chat_stream_ttl",
             "chat_stream_maxlen",

@@ -19,6 +19,7 @@ from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.chat import ChatController
 from entrypoints.http.files import FilesController, download
 from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
+from entrypoints.http.jobs import JobsController
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
@@ -37,6 +38,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     metrics,
     AuthController,
     AdminUsersController,
+    JobsController,
     FilesController,
     download,
     PagesController,

@@ -6,7 +6,10 @@ runner of the embedded mode) can carry them. A payload holds ids, never whole ob
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
+
+from mocheong_core.jobs.model import Job
 
 
 class JobQueue(Protocol):
@@ -15,6 +18,21 @@ class JobQueue(Protocol):
     ) -> bool:
         """Queues ``task``; the same ``job_id`` while one is queued or running starts nothing.
 
-        Returns False when a job with that id already exists.
+        Returns False when a job with that id already exists. Raises ``ServiceUnavailable``
+        when the queue cannot take it.
         """
+        ...
+
+
+class JobRepository(Protocol):
+    async def add(self, job: Job) -> None: ...
+
+    async def get(self, job_id: str) -> Job | None: ...
+
+    async def update(self, job: Job) -> None:
+        """Stores the status, result, error and ``updated_at`` of a job."""
+        ...
+
+    async def fail_unfinished(self, error: str, at: datetime) -> int:
+        """Marks every queued or running job failed; returns how many."""
         ...

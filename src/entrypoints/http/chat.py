@@ -16,6 +16,7 @@ import msgspec
 from dishka import AsyncContainer, FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
@@ -165,7 +166,13 @@ class ChatController(Controller):
         page = await usecase(user.id, session_id, limit=limit, cursor=cursor)
         return MessageList([MessageOut.of(m) for m in page.items], page.next_cursor)
 
-    @post("/messages/{message_id:str}/cancel", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/messages/{message_id:str}/cancel",
+        status_code=HTTP_202_ACCEPTED,
+        responses={
+            HTTP_200_OK: ResponseSpec(CancelOut, description="The message has ended"),
+        },
+    )
     @inject
     async def cancel(
         self, message_id: FromPath[str], user: FromDishka[CurrentUser], usecase: FromDishka[Cancel]

@@ -4,9 +4,10 @@ holds that position, a snapshot from the database.
 A snapshot starts with a ``stream-reset`` without ``message_id`` (``reason: "snapshot"``:
 whatever the client holds is replaced), then the room's latest stored messages as
 ``newMessage`` frames, and for each message still streaming a ``stream-reset`` followed by its
-current attempt's chunks when the stream still holds them from ``seq`` 1. Every snapshot frame carries ``RESYNC_CURSOR`` except the last,
-which carries the stream's head: a client cut off half-way through a snapshot gets the whole
-snapshot again, one that got all of it continues live from the head.
+current attempt's chunks when the stream still holds them from ``seq`` 1. Every snapshot
+frame carries ``RESYNC_CURSOR`` except the last, which carries the stream's head: a client cut
+off half-way through a snapshot gets the whole snapshot again, one that got all of it
+continues live from the head.
 """
 
 from __future__ import annotations

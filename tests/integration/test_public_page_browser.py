@@ -30,6 +30,8 @@ from tests.conftest import make_settings
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 
 pytestmark = pytest.mark.browser
+# A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
+expect.set_options(timeout=20_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

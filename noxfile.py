@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -11,6 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint"]
 
 PYTHON = "3.11"
+CHROMIUM = "/usr/bin/chromium"
 
 
 @nox.session(python=PYTHON)
@@ -18,8 +21,20 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (unit and integration, SQLite and the machine's Postgres + Redis),
     then the architecture contract."""
     session.install("-e", ".[dev]")
+    _install_chromium(session)
     session.run("lint-imports")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs)
+
+
+def _install_chromium(session: nox.Session) -> None:
+    """The browser test drives Debian's Chromium; install it where it is missing and we may."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+    else:
+        session.warn(f"{CHROMIUM} is missing: install Debian's chromium for the browser test")
 
 
 @nox.session(python=PYTHON)

@@ -7,7 +7,7 @@ import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
@@ -78,7 +78,7 @@ class AuthController(Controller):
     @inject
     async def register(
         self,
-        data: RegisterIn,
+        data: JSONBody[RegisterIn],
         request: Request[Any, Any, Any],
         usecase: FromDishka[Register],
         limiter: FromDishka[RateLimiter],
@@ -93,7 +93,7 @@ class AuthController(Controller):
     @inject
     async def login(
         self,
-        data: LoginIn,
+        data: JSONBody[LoginIn],
         request: Request[Any, Any, Any],
         usecase: FromDishka[Login],
         limiter: FromDishka[RateLimiter],
@@ -111,13 +111,13 @@ class AuthController(Controller):
 
     @post("/refresh", status_code=200)
     @inject
-    async def refresh(self, data: RefreshIn, usecase: FromDishka[Refresh]) -> TokensOut:
+    async def refresh(self, data: JSONBody[RefreshIn], usecase: FromDishka[Refresh]) -> TokensOut:
         return TokensOut.of(await usecase(data.refresh_token))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, security=BEARER)
     @inject
     async def logout(
-        self, data: RefreshIn, user: FromDishka[CurrentUser], usecase: FromDishka[Logout]
+        self, data: JSONBody[RefreshIn], user: FromDishka[CurrentUser], usecase: FromDishka[Logout]
     ) -> None:
         await usecase(user, data.refresh_token)
 
@@ -148,8 +148,8 @@ class AdminUsersController(Controller):
     @inject
     async def update_user(
         self,
-        user_id: str,
-        data: UserPatch,
+        user_id: FromPath[str],
+        data: JSONBody[UserPatch],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UpdateUser],
     ) -> UserOut:

@@ -19,6 +19,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
+from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -130,7 +131,7 @@ class FilesController(Controller):
     @inject
     async def get_file(
         self,
-        file_id: str,
+        file_id: FromPath[str],
         request: Request[Any, Any, Any],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[GetFile],
@@ -141,7 +142,7 @@ class FilesController(Controller):
     @delete("/{file_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject
     async def delete_file(
-        self, file_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[DeleteFile]
+        self, file_id: FromPath[str], user: FromDishka[CurrentUser], usecase: FromDishka[DeleteFile]
     ) -> None:
         await usecase(user.id, file_id)
 
@@ -149,11 +150,11 @@ class FilesController(Controller):
 @get("/files/{key:path}", tags=["files"], include_in_schema=False)
 @inject
 async def download(
-    key: str,
+    key: FromPath[str],
     storage: FromDishka[ObjectStorage],
     clock: FromDishka[Clock],
-    expires: str | None = None,
-    sig: str | None = None,
+    expires: FromQuery[str | None] = None,
+    sig: FromQuery[str | None] = None,
 ) -> File:
     """Serves a local-disk object to whoever holds a valid signed URL (S3 serves its own)."""
     if not isinstance(storage, LocalDiskObjectStorage):

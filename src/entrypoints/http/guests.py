@@ -11,7 +11,7 @@ import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token, client_ip
@@ -177,8 +177,8 @@ class GuestsController(Controller):
     @inject
     async def add_guest(
         self,
-        page_id: str,
-        data: GuestIn,
+        page_id: FromPath[str],
+        data: JSONBody[GuestIn],
         user: FromDishka[CurrentUser],
         pages: FromDishka[GetPage],
         usecase: FromDishka[AddGuest],
@@ -192,7 +192,7 @@ class GuestsController(Controller):
     @inject
     async def list_guests(
         self,
-        page_id: str,
+        page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         pages: FromDishka[GetPage],
         usecase: FromDishka[ListGuests],
@@ -210,9 +210,9 @@ class GuestsController(Controller):
     @inject
     async def update_guest(
         self,
-        page_id: str,
-        guest_id: str,
-        data: GuestPatch,
+        page_id: FromPath[str],
+        guest_id: FromPath[str],
+        data: JSONBody[GuestPatch],
         user: FromDishka[CurrentUser],
         pages: FromDishka[GetPage],
         usecase: FromDishka[UpdateGuest],
@@ -226,8 +226,8 @@ class GuestsController(Controller):
     @inject
     async def delete_guest(
         self,
-        page_id: str,
-        guest_id: str,
+        page_id: FromPath[str],
+        guest_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[DeleteGuest],
     ) -> None:
@@ -243,7 +243,7 @@ class RsvpsController(Controller):
     @inject
     async def list_rsvps(
         self,
-        page_id: str,
+        page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[ListRsvps],
         limit: PageSize = 50,
@@ -255,7 +255,10 @@ class RsvpsController(Controller):
     @get("/rsvps/summary")
     @inject
     async def rsvp_summary(
-        self, page_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[SummarizeRsvps]
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[SummarizeRsvps],
     ) -> SummaryOut:
         """Totals by side; headcount and meals (in people) count only those attending."""
         return SummaryOut.of(await usecase(user, page_id))
@@ -263,7 +266,10 @@ class RsvpsController(Controller):
     @get("/rsvps.csv", media_type="text/csv")
     @inject
     async def rsvp_csv(
-        self, page_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[ExportRsvps]
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[ExportRsvps],
     ) -> Response[bytes]:
         """Every answer as CSV (UTF-8 with BOM, Korean headers) for a spreadsheet."""
         export = await usecase(user, page_id)
@@ -282,8 +288,8 @@ class PublicGuestsController(Controller):
     @inject
     async def submit_rsvp(
         self,
-        slug: str,
-        data: RsvpIn,
+        slug: FromPath[str],
+        data: JSONBody[RsvpIn],
         request: Request[Any, Any, Any],
         usecase: FromDishka[SubmitRsvp],
         limiter: FromDishka[RateLimiter],
@@ -301,8 +307,8 @@ class PublicGuestsController(Controller):
     @inject
     async def sign_guestbook(
         self,
-        slug: str,
-        data: EntryIn,
+        slug: FromPath[str],
+        data: JSONBody[EntryIn],
         request: Request[Any, Any, Any],
         usecase: FromDishka[PostGuestbookEntry],
         limiter: FromDishka[RateLimiter],
@@ -319,7 +325,7 @@ class PublicGuestsController(Controller):
     @inject
     async def list_guestbook(
         self,
-        slug: str,
+        slug: FromPath[str],
         usecase: FromDishka[ListGuestbook],
         limit: PageSize = 20,
         cursor: Cursor = None,
@@ -332,12 +338,12 @@ class PublicGuestsController(Controller):
     @inject
     async def delete_guestbook_entry(
         self,
-        slug: str,
-        entry_id: str,
+        slug: FromPath[str],
+        entry_id: FromPath[str],
         request: Request[Any, Any, Any],
         usecase: FromDishka[DeleteGuestbookEntry],
         authenticate: FromDishka[Authenticate],
-        data: DeleteEntryIn | None = None,
+        data: JSONBody[DeleteEntryIn | None] = None,
     ) -> None:
         """With the entry's password, or as the page's owner (bearer token); wrong password 403."""
         token = bearer_token(request.headers.get("authorization"))

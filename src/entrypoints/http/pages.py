@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import HeaderParameter, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
@@ -93,7 +93,10 @@ class PagesController(Controller):
     @post("/", status_code=201)
     @inject
     async def create_page(
-        self, data: dict[str, Any], user: FromDishka[CurrentUser], usecase: FromDishka[CreatePage]
+        self,
+        data: JSONBody[dict[str, Any]],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[CreatePage],
     ) -> Response[dict[str, Any]]:
         """Creates a draft from any part of the page document (all optional)."""
         return page_response(await usecase(user, data), 201)
@@ -112,7 +115,7 @@ class PagesController(Controller):
     @get("/{page_id:str}")
     @inject
     async def get_page(
-        self, page_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[GetPage]
+        self, page_id: FromPath[str], user: FromDishka[CurrentUser], usecase: FromDishka[GetPage]
     ) -> Response[dict[str, Any]]:
         return page_response(await usecase(user, page_id))
 
@@ -120,8 +123,8 @@ class PagesController(Controller):
     @inject
     async def update_page(
         self,
-        page_id: str,
-        data: dict[str, Any],
+        page_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UpdatePage],
         if_match: IfMatch = None,
@@ -133,7 +136,7 @@ class PagesController(Controller):
     @delete("/{page_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject
     async def delete_page(
-        self, page_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[DeletePage]
+        self, page_id: FromPath[str], user: FromDishka[CurrentUser], usecase: FromDishka[DeletePage]
     ) -> None:
         await usecase(user, page_id)
 
@@ -141,7 +144,7 @@ class PagesController(Controller):
     @inject
     async def publish_page(
         self,
-        page_id: str,
+        page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[PublishPage],
         if_match: IfMatch = None,
@@ -153,7 +156,7 @@ class PagesController(Controller):
     @inject
     async def unpublish_page(
         self,
-        page_id: str,
+        page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UnpublishPage],
         if_match: IfMatch = None,
@@ -164,7 +167,7 @@ class PagesController(Controller):
     @inject
     async def archive_page(
         self,
-        page_id: str,
+        page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[ArchivePage],
         if_match: IfMatch = None,
@@ -181,7 +184,7 @@ class PublicPagesController(Controller):
     @inject
     async def published_page(
         self,
-        slug: str,
+        slug: FromPath[str],
         usecase: FromDishka[GetPublishedPage],
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1024)
@@ -208,14 +211,17 @@ class AdminPagesController(Controller):
         usecase: FromDishka[AdminListPages],
         limit: Limit = 20,
         cursor: Cursor = None,
-        status: PageStatus | None = None,
+        status: FromQuery[PageStatus | None] = None,
     ) -> dict[str, Any]:
         return page_list(await usecase(user, limit=limit, cursor=cursor, status=status))
 
     @post("/{page_id:str}/unpublish", status_code=200)
     @inject
     async def moderate_page(
-        self, page_id: str, user: FromDishka[CurrentUser], usecase: FromDishka[AdminUnpublishPage]
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[AdminUnpublishPage],
     ) -> Response[dict[str, Any]]:
         """Moderation: takes any published page offline."""
         return page_response(await usecase(user, page_id))

@@ -19,7 +19,7 @@ from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect
 
 from entrypoints.http.auth import client_ip
@@ -149,7 +149,7 @@ class PublicPageController(Controller):
     @inject
     async def page(
         self,
-        slug: str,
+        slug: FromPath[str],
         request: Request[Any, Any, Any],
         render: FromDishka[RenderPublicPage],
         templates: FromDishka[PublicTemplates],
@@ -168,7 +168,7 @@ class PublicPageController(Controller):
     @inject
     async def calendar(
         self,
-        slug: str,
+        slug: FromPath[str],
         request: Request[Any, Any, Any],
         usecase: FromDishka[GetPublishedPage],
         templates: FromDishka[PublicTemplates],
@@ -193,7 +193,7 @@ class PublicPageController(Controller):
     @inject
     async def guest(
         self,
-        slug: str,
+        slug: FromPath[str],
         usecase: FromDishka[GuestOfLink],
         g: Annotated[str, Parameter(min_length=1, max_length=64)],
     ) -> Response[GuestHello]:
@@ -208,7 +208,7 @@ class PublicPageController(Controller):
     @inject
     async def rsvp_form(
         self,
-        slug: str,
+        slug: FromPath[str],
         data: Form,
         request: Request[Any, Any, Any],
         usecase: FromDishka[SubmitRsvp],
@@ -229,7 +229,7 @@ class PublicPageController(Controller):
     @inject
     async def guestbook_form(
         self,
-        slug: str,
+        slug: FromPath[str],
         data: Form,
         request: Request[Any, Any, Any],
         usecase: FromDishka[PostGuestbookEntry],
@@ -256,8 +256,8 @@ class PublicPageController(Controller):
     @inject
     async def guestbook_delete_form(
         self,
-        slug: str,
-        entry_id: str,
+        slug: FromPath[str],
+        entry_id: FromPath[str],
         data: Form,
         usecase: FromDishka[DeleteGuestbookEntry],
         templates: FromDishka[PublicTemplates],

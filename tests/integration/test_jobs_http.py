@@ -19,6 +19,8 @@ from entrypoints.providers import build_providers
 from entrypoints.settings import Settings
 from entrypoints.tasks import GENERIC_ERROR, tracked_task
 from entrypoints.worker import build_worker
+from mocheong_core.chat.model import room_of
+from mocheong_core.chat.stream import EventKind, StreamBroker
 from mocheong_core.errors import Conflict
 from mocheong_core.jobs.usecases import StartJob
 from tests import services
@@ -162,6 +164,11 @@ async def test_a_tracked_job_runs_in_its_own_scope_and_succeeds(
     assert body["result"] == {"echo": "hi", "scope": "REQUEST"}
     assert "error" not in body
     assert body["updated_at"] >= body["created_at"]
+    broker = await container.get(StreamBroker)
+    events = (await broker.history(room_of("page-1"), None)).events
+    assert [(e.kind, e.data) for e in events] == [
+        (EventKind.JOB_COMPLETED, {"job_id": job_id, "kind": ECHO, "status": "succeeded"})
+    ]
 
 
 async def test_a_failed_job_says_why_without_internals(

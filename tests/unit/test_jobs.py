@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory.jobs import InMemoryJobRepository, InProcessJobQueue
+from adapters.memory.stream import InMemoryStreamBroker
 from adapters.memory.uow import InMemoryUnitOfWork
 from mocheong_core.accounts.model import Role, User
+from mocheong_core.chat.model import room_of
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.jobs.model import Job, JobStatus
 from mocheong_core.jobs.usecases import (
@@ -61,7 +63,8 @@ class Harness:
         clock = SystemClock()
         self.start = StartJob(self.jobs, self.queue, self.uow, clock)
         self.get = GetJob(self.jobs)
-        self.progress = JobProgress(self.jobs, self.uow, clock)
+        self.broker = InMemoryStreamBroker()
+        self.progress = JobProgress(self.jobs, self.uow, clock, self.broker)
         self.abandon = AbandonUnfinishedJobs(self.jobs, self.uow, clock)
 
 
@@ -141,6 +144,26 @@ async def test_a_failure_drops_the_uncommitted_work_and_keeps_the_error() -> Non
     assert failed.status is JobStatus.FAILED
     assert failed.error == "x" * 500
     assert await h.jobs.get("half") is None
+
+
+async def test_a_finished_job_of_a_page_is_announced_in_its_room() -> None:
+    h = Harness()
+    owner = user()
+    done = await h.start(owner.id, "ai.inspire", {}, page_id="p1")
+    failed = await h.start(owner.id, "ai.inspire", {}, page_id="p1")
+    pageless = await h.start(owner.id, "k", {})
+    for job in (done, failed, pageless):
+        await h.progress.running(job.id)
+    await h.progress.succeeded(done.id, {"ideas": []})
+    await h.progress.failed(failed.id, "no")
+    await h.progress.succeeded(pageless.id, None)
+
+    events = (await h.broker.history(room_of("p1"), None)).events
+    assert [e.wire()["event"] for e in events] == ["job-completed", "job-completed"]
+    assert [e.data for e in events] == [
+        {"job_id": done.id, "kind": "ai.inspire", "status": "succeeded"},
+        {"job_id": failed.id, "kind": "ai.inspire", "status": "failed"},
+    ]
 
 
 async def test_a_finished_or_unknown_job_is_not_run_again() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mocheong_core.accounts.model import User
+from mocheong_core.chat.model import room_of
+from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.jobs.model import Job, JobStatus
 from mocheong_core.jobs.ports import JobQueue, JobRepository
@@ -61,10 +63,13 @@ class GetJob:
 
 
 class JobProgress:
-    """What the worker records about a tracked job while it runs it."""
+    """What the worker records about a tracked job while it runs it. A finished job of a page
+    is also announced in the page's room (``job-completed``) so the couple need not poll."""
 
-    def __init__(self, jobs: JobRepository, uow: UnitOfWork, clock: Clock) -> None:
-        self._jobs, self._uow, self._clock = jobs, uow, clock
+    def __init__(
+        self, jobs: JobRepository, uow: UnitOfWork, clock: Clock, broker: StreamBroker
+    ) -> None:
+        self._jobs, self._uow, self._clock, self._broker = jobs, uow, clock, broker
 
     async def running(self, job_id: str) -> bool:
         """Marks the job running; False when it is unknown or already finished (run nothing)."""
@@ -80,8 +85,7 @@ class JobProgress:
         job = await self._jobs.get(job_id)
         if job is not None:
             job.succeed(result, self._clock.now())
-            await self._jobs.update(job)
-            await self._uow.commit()
+            await self._finish(job)
 
     async def failed(self, job_id: str, error: str) -> None:
         # Whatever the task wrote without committing is dropped, not saved with the failure.
@@ -89,8 +93,16 @@ class JobProgress:
         job = await self._jobs.get(job_id)
         if job is not None:
             job.fail(error, self._clock.now())
-            await self._jobs.update(job)
-            await self._uow.commit()
+            await self._finish(job)
+
+    async def _finish(self, job: Job) -> None:
+        await self._jobs.update(job)
+        await self._uow.commit()
+        if job.page_id is not None:
+            notice = {"job_id": job.id, "kind": job.kind, "status": job.status.value}
+            await self._broker.append(
+                room_of(job.page_id), EventDraft(EventKind.JOB_COMPLETED, notice)
+            )
 
 
 class AbandonUnfinishedJobs:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromPath
 
 from entrypoints.http.auth import BEARER, CurrentUser
 from mocheong_core.jobs.model import Job
@@ -47,7 +47,7 @@ class JobsController(Controller):
     @inject
     async def get_job(
         self,
-        job_id: Annotated[str, Parameter(max_length=64)],
+        job_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[GetJob],
     ) -> JobOut:

@@ -16,6 +16,7 @@ import asyncio
 from typing import Any, cast
 
 import arq.worker
+import structlog
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.typing import WorkerCoroutine
@@ -28,6 +29,8 @@ from entrypoints.providers import build_providers
 from entrypoints.settings import PREFIX, Settings, SettingsError
 from entrypoints.tasks import load_tasks, run_task
 from entrypoints.wiring_chat import ChatSweeper
+
+log = structlog.get_logger("mocheong.worker")
 
 
 def _arq_job(container: AsyncContainer, name: str) -> WorkerCoroutine:
@@ -81,6 +84,7 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
 
     async def on_startup(_ctx: dict[str, Any]) -> None:
         await (await container.get(LifecycleHooks)).start()
+        log.info("worker_started", queue=name_of_queue, tasks=sorted(tasks), tuned=tuned)
         # The worker runs the chat jobs, so it sweeps the ones whose runner vanished.
         await (await container.get(ChatSweeper)).start()
 
@@ -91,10 +95,12 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         finally:
             await container.close()
 
-    functions = [arq.worker.func(_arq_job(container, name), name=name) for name in load_tasks()]
+    tasks = load_tasks()
+    name_of_queue = queue_name(settings.redis_prefix)
+    functions = [arq.worker.func(_arq_job(container, name), name=name) for name in tasks]
     return {
         "functions": functions,
-        "queue_name": queue_name(settings.redis_prefix),
+        "queue_name": name_of_queue,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,

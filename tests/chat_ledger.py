@@ -115,7 +115,8 @@ class Ledger:
         for message_id, message in stored.items():
             view = self.messages.get(message_id)
             if view is None or view.final is None:
-                problems.append(f"{message_id}: no final message received")
+                role = message.get("role", "message")
+                problems.append(f"{message_id}: no final {role} message received")
                 continue
             if view.final.get("content") != message["content"]:
                 problems.append(f"{message_id}: client ended with other text than stored")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -25,6 +26,7 @@ from mocheong_core.chat.stream import (
     StaleAttempt,
     StreamEvent,
 )
+from mocheong_core.errors import ServiceUnavailable
 from tests import services
 from tests.integration.redis_faults import BlackholeProxy
 
@@ -453,3 +455,21 @@ async def test_head_is_where_later_events_start(make_broker: BrokerFactory) -> N
     assert from_empty.events == [first, second]
     assert from_head.complete
     assert from_head.events == [second]
+
+
+async def test_a_redis_that_does_not_answer_is_service_unavailable(
+    make_broker: BrokerFactory,
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    broker, _ = await make_broker(f"redis://127.0.0.1:{port}/0")
+
+    with pytest.raises(ServiceUnavailable):
+        await broker.append("p", EventDraft(EventKind.PAGE_UPDATED, {}))
+    with pytest.raises(ServiceUnavailable):
+        await broker.history("p", None)
+    with pytest.raises(ServiceUnavailable):
+        await broker.claim("m1", 1, 30)
+    with pytest.raises(ServiceUnavailable):
+        await broker.request_cancel("m1")

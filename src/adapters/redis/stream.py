@@ -9,11 +9,12 @@ reads the stream when the ids show a gap. Listening goes through the process's o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 
 import msgspec
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream_layout import (
@@ -35,6 +36,7 @@ from mocheong_core.chat.stream import (
     StaleAttempt,
     StreamEvent,
 )
+from mocheong_core.errors import ServiceUnavailable
 
 # KEYS: stream, meta, fence, cancel, seq.
 # ARGV: kind, message id, attempt ('' = unfenced), check cancel, bump seq, data, maxlen,
@@ -80,6 +82,16 @@ return 1
 _SEQUENCED = frozenset({EventKind.CHUNK, EventKind.COMPONENT})
 
 
+@contextmanager
+def _unavailable_without_redis() -> Iterator[None]:
+    """A Redis failure reaches callers as the core's ``ServiceUnavailable`` (a 503, or a run
+    that stops and is swept), never as a driver exception."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise ServiceUnavailable("Chat streaming is unavailable: Redis did not answer") from exc
+
+
 class RedisStreamBroker:
     """The ``StreamBroker`` port on Redis; every key it writes carries a TTL."""
 
@@ -106,7 +118,8 @@ class RedisStreamBroker:
         # The fence outlives the lease: it must still refuse a stale attempt that wakes up
         # after its lease expired, for as long as the message's stream exists.
         ttl_ms = max(int(lease_seconds * 1000), self._ttl_ms)
-        won = await self._claim(keys=[self._keys.fence(message_id)], args=[attempt, ttl_ms])
+        with _unavailable_without_redis():
+            won = await self._claim(keys=[self._keys.fence(message_id)], args=[attempt, ttl_ms])
         if not int(won):
             raise StaleAttempt(f"attempt {attempt} of {message_id} was superseded")
 
@@ -116,27 +129,28 @@ class RedisStreamBroker:
         sequenced = draft.kind in _SEQUENCED and bool(message_id)
         data = self._encoder.encode(draft.data)
         keys = self._keys
-        raw = await self._append(
-            keys=[
-                keys.stream(room),
-                keys.meta(room),
-                keys.fence(message_id),
-                keys.cancel(message_id),
-                keys.seq(message_id, attempt),
-            ],
-            args=[
-                draft.kind.value,
-                message_id,
-                str(attempt) if fence else "",
-                "1" if draft.kind in CANCELLABLE_KINDS else "0",
-                "1" if sequenced else "0",
-                data,
-                self._maxlen,
-                self._ttl_ms,
-                new_epoch(),
-                keys.channel(room),
-            ],
-        )
+        with _unavailable_without_redis():
+            raw = await self._append(
+                keys=[
+                    keys.stream(room),
+                    keys.meta(room),
+                    keys.fence(message_id),
+                    keys.cancel(message_id),
+                    keys.seq(message_id, attempt),
+                ],
+                args=[
+                    draft.kind.value,
+                    message_id,
+                    str(attempt) if fence else "",
+                    "1" if draft.kind in CANCELLABLE_KINDS else "0",
+                    "1" if sequenced else "0",
+                    data,
+                    self._maxlen,
+                    self._ttl_ms,
+                    new_epoch(),
+                    keys.channel(room),
+                ],
+            )
         status = text(raw[0])
         if status == "stale":
             owner = text(raw[1]) or "none (lost)"
@@ -153,6 +167,10 @@ class RedisStreamBroker:
         )
 
     async def history(self, room: str, after: str | None, limit: int = 1000) -> History:
+        with _unavailable_without_redis():
+            return await self._history(room, after, limit)
+
+    async def _history(self, room: str, after: str | None, limit: int) -> History:
         if after is None:
             page = await self._reader.after(room, None, None, limit)
             return History([e.event for e in page.entries], page.continuous)
@@ -165,14 +183,17 @@ class RedisStreamBroker:
         return History([e.event for e in page.entries], page.continuous)
 
     async def head(self, room: str) -> str:
-        epoch, last = await self._reader.position(room)
+        with _unavailable_without_redis():
+            epoch, last = await self._reader.position(room)
         return make_cursor(epoch, last)
 
     def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
         return self._dispatcher.listen(room)
 
     async def request_cancel(self, message_id: str) -> None:
-        await self._redis.set(self._keys.cancel(message_id), "1", px=self._ttl_ms)
+        with _unavailable_without_redis():
+            await self._redis.set(self._keys.cancel(message_id), "1", px=self._ttl_ms)
 
     async def cancel_requested(self, message_id: str) -> bool:
-        return bool(await self._redis.exists(self._keys.cancel(message_id)))
+        with _unavailable_without_redis():
+            return bool(await self._redis.exists(self._keys.cancel(message_id)))

@@ -1,0 +1,427 @@
+"""Chaos runs R1–R5 of quality.md against real processes, a fresh PostgreSQL database and a
+private Redis (started and owned by the run, so restarting it disturbs nobody).
+
+Every client is a WebSocket client (``chat_client.RoomClient``) that rebuilds its room from
+the frames it receives and checks the streaming promise: no gap or duplicate in any message's
+chunks, and a final text equal to the one stored (read back over HTTP). A run prints a table
+of the faults injected and the outcomes and exits 1 on any gap, duplicate, mismatch or message
+left in flight, or a missed target.
+
+``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5] [--streams 200] [--apis 3] [--workers 2]
+[--delay-ms 500] [--lease 10] [--sweep 2] [--seed N] [--json PATH] [--keep-logs]
+[--log-level WARNING]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import signal
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import redis
+from chat_client import RoomClient, create_page, open_anywhere, register, stored_messages
+from chat_report import percentile
+from chat_stack import Stack
+
+IN_FLIGHT = {"pending", "streaming"}
+WORKER_LOST = "worker_lost"  # reason of the sweeper's stream-reset (mocheong_core.chat.sweeper)
+
+
+@attrs.define
+class Outcome:
+    scenario: str
+    faults: str
+    streams: int = 0
+    gaps: int = 0
+    duplicates: int = 0
+    mismatches: int = 0
+    stuck: int = 0
+    figures: dict[str, str] = attrs.Factory(dict)
+    failures: list[str] = attrs.Factory(list)
+    problems: list[str] = attrs.Factory(list)
+
+    @property
+    def ok(self) -> bool:
+        bad = self.gaps or self.duplicates or self.mismatches or self.stuck
+        return not bad and not self.failures
+
+
+class Run:
+    def __init__(self, stack: Stack, args: argparse.Namespace) -> None:
+        self.stack = stack
+        self.args = args
+        self.rng = random.Random(args.seed)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def http(self) -> httpx.AsyncClient:
+        api = self.stack.live_apis()[0]
+        return httpx.AsyncClient(base_url=self.stack.api_url(api), timeout=30)
+
+    def ws_urls(self) -> list[str]:
+        return [self.stack.ws_url(i) for i in range(len(self.stack.apis))]
+
+    async def clients(self, count: int, place: Callable[[int], int] | None = None) -> list[Any]:
+        """``count`` clients, ten pages per user, each connected and joined to its room."""
+        async with self.http() as http:
+            tokens = [await register(http, "chaos") for _ in range(max(1, count // 10))]
+            pages = await asyncio.gather(
+                *(create_page(http, tokens[i % len(tokens)]) for i in range(count))
+            )
+        urls = self.ws_urls()
+        clients = [RoomClient(urls, tokens[i % len(tokens)], page) for i, page in enumerate(pages)]
+        live = self.stack.live_apis()
+        await asyncio.gather(
+            *(
+                open_anywhere(client, [place(i) if place else self.rng.choice(live)])
+                for i, client in enumerate(clients)
+            )
+        )
+        return clients
+
+    async def follow(
+        self,
+        client: RoomClient,
+        deadline: float,
+        *,
+        drop: tuple[float, float] | None = None,
+        switch: float = 0.5,
+    ) -> None:
+        """Keeps the client connected until its messages are final: reconnects elsewhere when
+        its API goes away and, with ``drop``, drops and resumes at random moments."""
+        rng = random.Random(self.rng.random())
+        while not client.all_final() and time.monotonic() < deadline:
+            wait = rng.uniform(*drop) if drop else 1.0
+            next_drop = time.monotonic() + wait
+            while time.monotonic() < min(next_drop, deadline) and not client.all_final():
+                client.changed.clear()
+                if client.lost.is_set():
+                    break
+                left = max(0.0, min(next_drop, deadline) - time.monotonic())
+                try:
+                    async with asyncio.timeout(left):
+                        await client.changed.wait()
+                except TimeoutError:
+                    pass
+            if client.all_final() or time.monotonic() >= deadline:
+                return
+            if client.lost.is_set() or drop:
+                live = self.stack.live_apis()
+                others = [api for api in live if api != client.api] or live
+                same = client.api in live and not client.lost.is_set()
+                choice = rng.choice(others) if not same or rng.random() < switch else client.api
+                await open_anywhere(client, [choice, *others])
+
+    async def verify(self, outcome: Outcome, clients: list[RoomClient]) -> None:
+        async with self.http() as http:
+            for client in clients:
+                await client.close()
+                assert client.session_id is not None
+                stored = await stored_messages(http, client.token, client.session_id)
+                mine = {mid: stored[mid] for mid in client.submitted if mid in stored}
+                missing = [mid for mid in client.submitted if mid not in stored]
+                outcome.problems += [f"{mid}: not stored" for mid in missing]
+                outcome.stuck += sum(m["status"] in IN_FLIGHT for m in mine.values())
+                problems = client.ledger.check_against(mine)
+                outcome.gaps += client.ledger.gaps
+                outcome.duplicates += client.ledger.duplicates + client.ledger.after_final
+                counted = ("gap", "duplicate", "after its final")
+                other = [p for p in problems if not any(word in p for word in counted)]
+                outcome.mismatches += len(other) + len(missing)
+                outcome.problems += problems
+                unsent = sum("no final user message" in p for p in problems)
+                if unsent:
+                    key = "own user message never delivered to its sender"
+                    outcome.figures[key] = str(int(outcome.figures.get(key, "0")) + unsent)
+                stuck = [m for m in mine.values() if m["status"] in IN_FLIGHT]
+                outcome.problems += [
+                    f"{m['id']}: left {m['status']} at attempt {m['attempt']}" for m in stuck
+                ]
+        dead = [p.name for p in [*self.stack.apis, *self.stack.workers] if not p.alive]
+        if dead:
+            outcome.figures["processes not running at the end"] = ", ".join(dead)
+        outcome.streams = len(clients)
+
+    # -- scenarios ---------------------------------------------------------------------------
+
+    async def r1(self) -> Outcome:
+        count = self.args.streams
+        outcome = Outcome("R1", f"{count} streams, drop/resume every 1–5 s, half on another API")
+        clients = await self.clients(count)
+        deadline = time.monotonic() + 180
+        for _ in range(2):  # two replies per client, one after the other
+            await asyncio.gather(*(client.submit() for client in clients))
+            await asyncio.gather(*(self.follow(c, deadline, drop=(1, 5)) for c in clients))
+        await self.verify(outcome, clients)
+        reconnects = sum(client.reconnects for client in clients)
+        outcome.faults += f"; {reconnects} drops and resumes"
+        return outcome
+
+    async def r2(self) -> Outcome:
+        count = max(30, self.args.streams // 4)
+        apis = self.stack.live_apis()
+        victim = apis[0]
+        held = count // len(apis)
+        outcome = Outcome("R2", f"SIGKILL API process {victim} holding ~{held} sockets")
+        clients = await self.clients(count, place=lambda i: apis[i % len(apis)])
+        await asyncio.gather(*(client.submit() for client in clients))
+        deadline = time.monotonic() + 120
+        followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
+        await asyncio.sleep(1.5)
+        on_victim = [c for c in clients if c.api == victim]
+        self.stack.apis[victim].kill()
+        await asyncio.gather(*followers)
+        await self.verify(outcome, clients)
+        delays = [c.replay_delays[0] * 1000 for c in on_victim if c.replay_delays]
+        p99 = percentile(delays, 99)
+        outcome.figures["first replayed event after reconnect p99"] = f"{p99:.0f} ms"
+        nothing = sum(c.nothing_missed for c in on_victim)
+        outcome.figures["resumed clients"] = (
+            f"{len(delays)} replayed, {nothing} had missed nothing, of {len(on_victim)}"
+        )
+        if not delays or p99 > 200:
+            outcome.failures.append(f"first replayed event p99 {p99:.0f} ms (target ≤ 200 ms)")
+        self.stack.add_api()
+        self.stack.wait_ready()
+        return outcome
+
+    async def r3(self) -> Outcome:
+        count = max(30, self.args.streams // 4)
+        self.stack.add_worker()  # the one left to run the retries
+        killed, frozen = 0, 1
+        freeze_for = self.args.lease + self.args.sweep + 4
+        outcome = Outcome(
+            "R3",
+            f"SIGKILL worker {killed}; SIGSTOP worker {frozen} for {freeze_for:g} s, then SIGCONT",
+        )
+        clients = await self.clients(count)
+        await asyncio.gather(*(client.submit() for client in clients))
+        deadline = time.monotonic() + 150
+        followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
+        await asyncio.sleep(1.5)
+        fault_at = time.perf_counter()
+        self.stack.workers[killed].kill()
+        self.stack.workers[frozen].signal(signal.SIGSTOP)
+        await asyncio.sleep(freeze_for)
+        self.stack.workers[frozen].signal(signal.SIGCONT)
+        await asyncio.gather(*followers)
+        await self.verify(outcome, clients)
+        delays = []
+        for client in clients:
+            for mid in client.submitted:
+                final = client.ledger.view(mid).final or {}
+                if mid in client.retried_at:
+                    delays.append(client.retried_at[mid] - fault_at)
+                elif final.get("status") == "failed" and mid in client.final_at:
+                    delays.append(client.final_at[mid] - fault_at)
+        slowest = max(delays, default=0.0)
+        outcome.figures["runs retried or failed"] = str(len(delays))
+        outcome.figures["slowest retry or failure after the fault"] = f"{slowest:.1f} s"
+        if not delays:
+            outcome.failures.append("no run was caught by the fault: nothing was tested")
+        if slowest > 30:
+            outcome.failures.append(f"a run took {slowest:.1f} s to be retried (target ≤ 30 s)")
+        stale = self.stale_writes([c.room for c in clients])
+        outcome.figures["writes accepted from a stale attempt"] = str(stale)
+        if stale:
+            outcome.failures.append(f"{stale} writes accepted from a stale attempt")
+        self.stack.add_worker()
+        return outcome
+
+    async def r4(self) -> Outcome:
+        count = max(10, self.args.streams // 10)
+        apis = self.stack.live_apis()
+        via, on = apis[0], apis[1 % len(apis)]
+        outcome = Outcome("R4", f"{count} cancels sent to API {via}, streams on API {on}")
+        clients = await self.clients(count, place=lambda i: on)
+        replies = await asyncio.gather(*(client.submit() for client in clients))
+        deadline = time.monotonic() + 90
+        followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
+        pairs = list(zip(clients, replies, strict=True))
+        await asyncio.gather(*(self._wait_chunks(c, mid, 2) for c, mid in pairs))
+        cancelled_at: dict[str, float] = {}
+        async with httpx.AsyncClient(base_url=self.stack.api_url(via), timeout=30) as http:
+
+            async def cancel(client: RoomClient, message_id: str) -> None:
+                cancelled_at[message_id] = time.perf_counter()
+                response = await http.post(
+                    f"/api/chat/messages/{message_id}/cancel",
+                    headers={"Authorization": f"Bearer {client.token}"},
+                )
+                response.raise_for_status()
+
+            await asyncio.gather(*(cancel(c, mid) for c, mid in zip(clients, replies, strict=True)))
+        await asyncio.gather(*followers)
+        await self.verify(outcome, clients)
+        lags = [
+            (client.last_chunk_at.get(mid, 0.0) - cancelled_at[mid]) * 1000
+            for client, mid in zip(clients, replies, strict=True)
+        ]
+        slowest = max(lags, default=0.0)
+        statuses = [c.ledger.view(mid).final or {} for c, mid in zip(clients, replies, strict=True)]
+        cancelled = sum(s.get("status") == "cancelled" for s in statuses)
+        outcome.figures["last chunk after the cancel, worst"] = f"{max(slowest, 0):.0f} ms"
+        outcome.figures["ended cancelled"] = f"{cancelled} of {count}"
+        if slowest > 1000:
+            outcome.failures.append(f"a chunk came {slowest:.0f} ms after its cancel (≤ 1 s)")
+        if cancelled != count:
+            outcome.failures.append(f"only {cancelled} of {count} replies ended cancelled")
+        return outcome
+
+    async def r5(self) -> Outcome:
+        count = max(30, self.args.streams // 4)
+        outcome = Outcome("R5", "private Redis killed and restarted empty mid-stream")
+        clients = await self.clients(count)
+        replies = await asyncio.gather(*(client.submit() for client in clients))
+        deadline = time.monotonic() + 180
+        followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
+        await asyncio.sleep(2)
+        pairs = list(zip(clients, replies, strict=True))
+        in_flight = [(client, mid) for client, mid in pairs if not client.final(mid)]
+        self.stack.restart_redis_empty()
+        await asyncio.gather(*followers)
+        await self.verify(outcome, clients)
+        silent = [
+            mid
+            for client, mid in in_flight
+            if not client.ledger.snapshots and not client.ledger.view(mid).resets
+        ]
+        outcome.figures["in flight at the restart"] = str(len(in_flight))
+        outcome.figures["told (stream-reset or snapshot)"] = str(len(in_flight) - len(silent))
+        if silent:
+            outcome.failures.append(f"{len(silent)} in-flight replies got no reset or snapshot")
+        return outcome
+
+    async def _wait_chunks(self, client: RoomClient, message_id: str, count: int) -> None:
+        async with asyncio.timeout(60):
+            while client.ledger.view(message_id).next_seq <= count and not client.final(message_id):
+                client.changed.clear()
+                await client.changed.wait()
+
+    def stale_writes(self, rooms: list[str]) -> int:
+        """Chunks of an attempt appended after a newer attempt of the same message began (its
+        first chunk, or the reset the sweeper appends once it fenced the old attempt out)."""
+        client = redis.Redis.from_url(self.stack.redis_url)
+        stale = 0
+        for room in rooms:
+            newest: dict[str, int] = {}
+            for _id, fields in client.xrange(f"mc:chat:room:{room}:stream"):
+                kind = fields.get(b"k", b"").decode()
+                message = fields.get(b"m", b"").decode()
+                attempt = int(fields.get(b"a", b"0"))
+                if kind == "stream-reset" and message:
+                    if json.loads(fields.get(b"d", b"{}")).get("reason") == WORKER_LOST:
+                        newest[message] = newest.get(message, 0) + 1
+                    continue
+                if not message or kind not in ("message-chunk", "component"):
+                    continue
+                if attempt < newest.get(message, 0):
+                    stale += 1
+                newest[message] = max(newest.get(message, 0), attempt)
+        client.close()
+        return stale
+
+
+SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
+    "R1": Run.r1,
+    "R2": Run.r2,
+    "R3": Run.r3,
+    "R4": Run.r4,
+    "R5": Run.r5,
+}
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    header = ("scenario", "faults injected", "streams", "gaps", "dups", "mismatch", "stuck", "ok")
+    rows = [header] + [
+        (
+            o.scenario,
+            o.faults,
+            str(o.streams),
+            str(o.gaps),
+            str(o.duplicates),
+            str(o.mismatches),
+            str(o.stuck),
+            "yes" if o.ok else "NO",
+        )
+        for o in outcomes
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    print()
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    for o in outcomes:
+        for name, value in o.figures.items():
+            print(f"  {o.scenario} {name}: {value}")
+        for failure in o.failures:
+            print(f"  {o.scenario} FAILED: {failure}")
+        for problem in o.problems[:10]:
+            print(f"  {o.scenario} problem: {problem}")
+        if len(o.problems) > 10:
+            print(f"  {o.scenario} … and {len(o.problems) - 10} more problems")
+
+
+async def main_async(args: argparse.Namespace) -> list[Outcome]:
+    env = {
+        "MOCHEONG_OFFLINE_MODEL_DELAY_MS": str(args.delay_ms),
+        "MOCHEONG_CHAT_LEASE_SECONDS": str(args.lease),
+        "MOCHEONG_CHAT_SWEEP_INTERVAL": str(args.sweep),
+        "MOCHEONG_RATE_CHAT_PER_USER": "100000",
+        "MOCHEONG_DB_POOL_SIZE": "4",
+        "MOCHEONG_DB_MAX_OVERFLOW": "6",
+        "MOCHEONG_LOG_LEVEL": args.log_level,
+    }
+    outcomes = []
+    wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
+    with Stack(apis=args.apis, workers=args.workers, env=env, keep=args.keep_logs) as stack:
+        print(f"chaos run: {stack.describe()}", file=sys.stderr)
+        run = Run(stack, args)
+        for name in wanted:
+            print(f"running {name} …", file=sys.stderr)
+            try:
+                outcomes.append(await SCENARIOS[name](run))
+            except Exception as exc:
+                outcome = Outcome(name, "did not complete")
+                outcome.failures.append(repr(exc))
+                outcomes.append(outcome)
+    return outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5")
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--apis", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--delay-ms", type=int, default=500, help="offline model pause between chunks"
+    )
+    parser.add_argument("--lease", type=float, default=10.0, help="chat lease seconds")
+    parser.add_argument("--sweep", type=float, default=2.0, help="chat sweep interval seconds")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
+    parser.add_argument("--log-level", default="WARNING", help="the processes' log level")
+    args = parser.parse_args()
+    outcomes = asyncio.run(main_async(args))
+    print_table(outcomes)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        data = [{**attrs.asdict(o), "ok": o.ok} for o in outcomes]
+        Path(args.json).write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    sys.exit(0 if outcomes and all(o.ok for o in outcomes) else 1)
+
+
+if __name__ == "__main__":
+    main()

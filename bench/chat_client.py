@@ -1,0 +1,217 @@
+"""Chat clients for the chaos runs and benchmarks: accounts and pages over HTTP, and a
+WebSocket client that keeps a ``Ledger`` of its room and can drop and resume anywhere.
+
+The client follows the contract of docs (api.md): ``joinRoom`` the first time, ``resume
+{session_id, cursor}`` with the last cursor it received after every reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.chat_ledger import SNAPSHOT_REASONS, Ledger
+
+QUESTION = "김민준 이서연 2027년 5월 15일 오후 1시 더채플앳청담에서 결혼해요. 청첩장 부탁해요"
+CONNECT_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI)
+
+
+async def register(http: httpx.AsyncClient, label: str) -> str:
+    """A new account; returns its access token."""
+    response = await http.post(
+        "/api/auth/register",
+        json={
+            "email": f"{label}-{uuid.uuid4().hex[:10]}@example.com",
+            "password": "chaos-password-1234",
+            "name": label,
+        },
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+async def create_page(http: httpx.AsyncClient, token: str) -> str:
+    response = await http.post("/api/pages", json={}, headers=_auth(token))
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+async def stored_messages(
+    http: httpx.AsyncClient, token: str, session_id: str
+) -> dict[str, dict[str, Any]]:
+    """Every stored message of a session: id → {content, status, role, attempt}."""
+    stored: dict[str, dict[str, Any]] = {}
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        response = await http.get(
+            f"/api/chat/sessions/{session_id}/messages", params=params, headers=_auth(token)
+        )
+        response.raise_for_status()
+        body = response.json()
+        for item in body["items"]:
+            stored[item["id"]] = item
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return stored
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class RoomClient:
+    """One user's WebSocket view of one page's room."""
+
+    def __init__(self, ws_urls: list[str], token: str, page_id: str) -> None:
+        self.ws_urls = ws_urls
+        self.token = token
+        self.page_id = page_id
+        self.room = f"page-{page_id}"
+        self.ledger = Ledger()
+        self.session_id: str | None = None
+        self.api: int | None = None
+        self.lost = asyncio.Event()
+        self.changed = asyncio.Event()
+        self.submitted: list[str] = []  # the user's messages and the replies, checked at the end
+        self.replies: list[str] = []  # the assistant replies, waited for
+        self.replay_delays: list[float] = []
+        self.reconnects = 0
+        self.last_chunk_at: dict[str, float] = {}
+        self.retried_at: dict[str, float] = {}  # a run started over (not a snapshot's reset)
+        self.final_at: dict[str, float] = {}
+        self._ws: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._control: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._resumed_at: float | None = None
+        self._resumed_wall = 0.0
+        self.nothing_missed = 0
+
+    async def open(self, api: int) -> None:
+        """Connects to API ``api``: joins the room the first time, resumes afterwards."""
+        await self.close()
+        ws = await websockets.connect(
+            f"{self.ws_urls[api]}?token={self.token}", open_timeout=5, max_queue=None
+        )
+        self._ws, self.api = ws, api
+        self.lost.clear()
+        self._control = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read(ws))
+        if self.session_id is None:
+            await self._send("joinRoom", {"room": self.room})
+        else:
+            self.reconnects += 1
+            self._resumed_at = time.perf_counter()
+            self._resumed_wall = time.time()
+            resume = {"session_id": self.session_id, "cursor": self.ledger.cursor}
+            await self._send("resume", resume)
+        info = await self._expect("session-info")
+        self.session_id = info["session_id"]
+
+    async def close(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            await ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
+
+    async def submit(self, text: str = QUESTION) -> str:
+        await self._send("chat-message", {"text": text, "client_message_id": uuid.uuid4().hex})
+        accepted = await self._expect("message-accepted")
+        self.replies.append(accepted["message_id"])
+        self.submitted += [accepted["user_message_id"], accepted["message_id"]]
+        return str(accepted["message_id"])
+
+    async def cancel(self, message_id: str) -> None:
+        await self._send("cancel", {"message_id": message_id})
+
+    def final(self, message_id: str) -> bool:
+        view = self.ledger.messages.get(message_id)
+        return view is not None and view.final is not None
+
+    def all_final(self) -> bool:
+        return all(self.final(message_id) for message_id in self.replies)
+
+    async def _send(self, event: str, data: dict[str, Any]) -> None:
+        await self._ws.send(json.dumps({"event": event, "data": data}))
+
+    async def _expect(self, event: str) -> dict[str, Any]:
+        async with asyncio.timeout(15):
+            while True:
+                frame = await self._control.get()
+                if frame["event"] == event:
+                    return dict(frame["data"])
+                if frame["event"] == "error":
+                    raise RuntimeError(f"{event} refused: {frame['data']}")
+
+    async def _read(self, ws: Any) -> None:
+        try:
+            async for raw in ws:
+                frame = json.loads(raw)
+                event = frame["event"]
+                if event in ("session-info", "message-accepted", "error", "pong"):
+                    self._control.put_nowait(frame)
+                    continue
+                if self._resumed_at is not None:
+                    # Only a replayed event measures the resume: a live one after it just
+                    # means nothing was missed.
+                    if _appended_before(frame["data"].get("cursor"), self._resumed_wall):
+                        self.replay_delays.append(time.perf_counter() - self._resumed_at)
+                    else:
+                        self.nothing_missed += 1
+                    self._resumed_at = None
+                now = time.perf_counter()
+                message_id = frame["data"].get("message_id")
+                if event == "message-chunk":
+                    self.last_chunk_at[message_id] = now
+                elif event == "stream-reset" and message_id:
+                    if frame["data"].get("reason") not in SNAPSHOT_REASONS:
+                        self.retried_at.setdefault(message_id, now)
+                elif event == "newMessage":
+                    self.final_at.setdefault(message_id, now)
+                self.ledger.apply(frame)
+                self.changed.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.lost.set()
+            self.changed.set()
+
+
+def _appended_before(cursor: str | None, wall: float) -> bool:
+    """Whether the event of ``cursor`` was appended before ``wall`` (cursors carry the Redis
+    stream id, whose first part is the server's clock in ms; a snapshot's frames are replayed
+    by definition)."""
+    if not cursor or "." not in cursor:
+        return True
+    ms = cursor.split(".", 1)[1].split("-", 1)[0]
+    return not ms.isdigit() or int(ms) / 1000 < wall
+
+
+async def open_anywhere(client: RoomClient, choices: list[int], attempts: int = 20) -> None:
+    """Connects to the first API of ``choices`` that answers, trying again shortly."""
+    last: BaseException | None = None
+    for attempt in range(attempts):
+        api = choices[attempt % len(choices)]
+        try:
+            await client.open(api)
+            return
+        except (*CONNECT_ERRORS, RuntimeError) as exc:
+            last = exc
+            await asyncio.sleep(0.1 * (attempt + 1))
+    raise RuntimeError(f"no API process accepted the client: {last!r}")

@@ -95,6 +95,7 @@ class Run:
         *,
         drop: tuple[float, float] | None = None,
         switch: float = 0.5,
+        backoff: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         """Keeps the client connected until its messages are final: reconnects elsewhere when
         its API goes away and, with ``drop``, drops and resumes at random moments."""
@@ -115,6 +116,8 @@ class Run:
             if client.all_final() or time.monotonic() >= deadline:
                 return
             if client.lost.is_set() or drop:
+                if client.lost.is_set():
+                    await asyncio.sleep(rng.uniform(*backoff))  # as a client backs off
                 live = self.stack.live_apis()
                 others = [api for api in live if api != client.api] or live
                 same = client.api in live and not client.lost.is_set()
@@ -175,7 +178,11 @@ class Run:
         clients = await self.clients(count, place=lambda i: apis[i % len(apis)])
         await asyncio.gather(*(client.submit() for client in clients))
         deadline = time.monotonic() + 120
-        followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
+        # Clients wait a little before reconnecting, as browsers do: they then have missed
+        # events, and the figure is how fast those come after the resume.
+        followers = [
+            asyncio.create_task(self.follow(c, deadline, backoff=(0.5, 1.5))) for c in clients
+        ]
         await asyncio.sleep(1.5)
         on_victim = [c for c in clients if c.api == victim]
         self.stack.apis[victim].kill()

@@ -26,6 +26,7 @@ import redis
 
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "entrypoints.cli"]
+BENCH = Path(__file__).resolve().parent
 
 
 def free_port() -> int:
@@ -76,6 +77,30 @@ class Process:
             self._log.close()
             self._log = None
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the process and its children (its whole group), in bytes."""
+        return sum(int(fields[21]) for fields in self._group_stats()) * os.sysconf("SC_PAGE_SIZE")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process and its children have used so far."""
+        ticks = sum(int(fields[11]) + int(fields[12]) for fields in self._group_stats())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _group_stats(self) -> list[list[str]]:
+        """The /proc stat fields after the command name (state, ppid, pgrp, …) of every
+        process in this one's group."""
+        if self.popen is None or not self.alive:
+            return []
+        stats = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.popen.pid:
+                stats.append(fields)
+        return stats
+
     def wait(self, timeout: float) -> bool:
         if self.popen is None:
             return True
@@ -111,6 +136,7 @@ class Stack:
         self.workers: list[Process] = []
         self._api_count, self._worker_count = apis, workers
         self._db_created = False
+        self.bare: Process | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -135,7 +161,7 @@ class Stack:
         self.wait_ready()
 
     def stop(self) -> None:
-        for process in [*self.workers, *self.apis]:
+        for process in [*self.workers, *self.apis, *([self.bare] if self.bare else [])]:
             process.stop()
         if self._redis is not None:
             self._redis.stop(5)
@@ -228,6 +254,26 @@ class Stack:
         process.start()
         self.workers.append(process)
         return index
+
+    def add_bare_app(self) -> str:
+        """Starts ``chat_bare_app.py`` (the baselines) on this run's Redis; returns its URL."""
+        port = free_port()
+        args = [sys.executable, str(BENCH / "chat_bare_app.py"), str(port), self.redis_url]
+        process = Process("bare", args, {**self.env(), "PYTHONPATH": str(BENCH)}, self.folder)
+        process.start()
+        self.bare = process
+        url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            if not process.alive:
+                raise SystemExit(f"the bare app exited; see {process.log_path}")
+            try:
+                return httpx.post(f"{url}/bare/chat", json={"message": "x"}).status_code == 202
+            except httpx.HTTPError:
+                return False
+
+        _until(up, 30, f"the bare app did not start; see {process.log_path}")
+        return url
 
     def api_url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.api_ports[index]}"

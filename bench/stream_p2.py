@@ -69,7 +69,7 @@ async def emit_broker(redis_url: str, prefix: str, rooms: list[str], args: Any) 
     from adapters.redis.stream import RedisStreamBroker
     from mocheong_core.chat.stream import EventDraft, EventKind, Fence
 
-    redis = Redis.from_url(redis_url, max_connections=64)
+    redis = Redis.from_url(redis_url)
     dispatcher = RedisRoomDispatcher(redis, prefix=prefix, ttl_seconds=600)
     broker = RedisStreamBroker(redis, dispatcher, prefix=prefix, ttl_seconds=600, maxlen=10_000)
     message_ids = [f"bench-{uuid.uuid4().hex}" for _ in rooms]
@@ -88,7 +88,7 @@ async def emit_broker(redis_url: str, prefix: str, rooms: list[str], args: Any) 
 
 
 async def emit_bare(redis_url: str, channels: list[str], args: Any) -> int:
-    redis = Redis.from_url(redis_url, max_connections=64)
+    redis = Redis.from_url(redis_url)
 
     async def send(index: int, channel: str, seq: int, t_ns: int) -> None:
         payload = json.dumps({"delta": "가나다라", "seq": seq, "t": t_ns})

@@ -1,0 +1,263 @@
+"""P3: WebSocket fan-out on one API process: frames delivered per second to 1,000 clients in
+100 rooms, and whether the process's memory stays bounded while it delivers.
+
+The product (``mocheong serve``, one process, on a private Redis) gets its rooms' events the
+way a worker appends them (``RedisStreamBroker.append`` with a fence); the clients (in their
+own processes, ``ws_load.py``) are the rooms' owners joined over ``/ws/chat``. The baseline is
+``chat_bare_app.py`` on the same server and settings: one pub/sub connection fanning plain
+PUBLISHed frames out to the same number of sockets, with no stream, cursor or queue. Both are
+offered the same events per second; the figure is what the clients received in the window.
+
+``python bench/ws_fanout_p3.py [--clients 1000] [--rooms 100] [--rate 60] [--seconds 10]
+[--loaders 2] [--json PATH]``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from chat_client import create_page, register
+from chat_report import Table, base_parser
+from chat_stack import Process, Stack
+from redis.asyncio import Redis
+
+BENCH = Path(__file__).resolve().parent
+DELTA = "청첩장 문구를 정리하는 중이에요. "
+
+
+async def rooms_and_tokens(base: str, rooms: int) -> list[tuple[str, str]]:
+    """``rooms`` pages, ten per owner: (room, owner's token)."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        tokens = [await register(http, "p3") for _ in range(max(1, rooms // 10))]
+        pages = await asyncio.gather(
+            *(create_page(http, tokens[i % len(tokens)]) for i in range(rooms))
+        )
+    return [(f"page-{page}", tokens[i % len(tokens)]) for i, page in enumerate(pages)]
+
+
+class Loaders:
+    """The client processes, each holding a share of the sockets."""
+
+    def __init__(self, folder: Path, name: str, specs: list[dict[str, Any]]) -> None:
+        self.processes: list[subprocess.Popen[str]] = []
+        for index, spec in enumerate(specs):
+            path = folder / f"{name}-{index}.json"
+            path.write_text(json.dumps(spec))
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, str(BENCH / "ws_load.py"), str(path)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for process in self.processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit(f"a {name} load process did not open its sockets")
+
+    def tell(self, line: str) -> None:
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+
+    def answers(self) -> list[str]:
+        lines = []
+        for process in self.processes:
+            assert process.stdout is not None
+            lines.append(process.stdout.readline().strip())
+        return lines
+
+    def stop(self) -> None:
+        self.tell("stop")
+        for process in self.processes:
+            process.wait(60)
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[i::parts] for i in range(parts)]
+
+
+async def emit(rooms: list[str], rate: float, start: float, end: float, send: Any) -> int:
+    """``rate`` events a second per room from ``start`` to ``end`` (wall clock), evenly spread."""
+    sent = 0
+    period = 1 / rate
+
+    async def room_loop(index: int, room: str) -> None:
+        nonlocal sent
+        at = start - 0.5 + period * index / len(rooms)
+        seq = 0
+        while at < end:
+            delay = at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            seq += 1
+            await send(index, room, seq)
+            sent += 1
+            at += period
+
+    await asyncio.gather(*(room_loop(i, room) for i, room in enumerate(rooms)))
+    return sent
+
+
+async def product_emitter(redis_url: str, rooms: list[str]) -> Any:
+    from adapters.redis.dispatcher import RedisRoomDispatcher
+    from adapters.redis.stream import RedisStreamBroker
+    from mocheong_core.chat.stream import EventDraft, EventKind, Fence
+
+    redis = Redis.from_url(redis_url)
+    dispatcher = RedisRoomDispatcher(redis, prefix="mc:", ttl_seconds=600)
+    broker = RedisStreamBroker(redis, dispatcher, prefix="mc:", ttl_seconds=600, maxlen=10_000)
+    messages = [f"p3-{uuid.uuid4().hex}" for _ in rooms]
+    for message_id in messages:
+        await broker.claim(message_id, 1, 600)
+
+    async def send(index: int, room: str, seq: int) -> None:
+        message_id = messages[index]
+        draft = EventDraft(EventKind.CHUNK, {"message_id": message_id, "delta": DELTA}, message_id)
+        await broker.append(room, draft, Fence(message_id, 1))
+
+    return redis, send
+
+
+async def bare_emitter(redis_url: str) -> Any:
+    redis = Redis.from_url(redis_url)
+
+    async def send(index: int, room: str, seq: int) -> None:
+        frame = {"event": "message-chunk", "data": {"delta": DELTA, "seq": seq}}
+        await redis.publish(f"bare:{room}", json.dumps(frame))
+
+    return redis, send
+
+
+def measure(
+    loaders: Loaders, rooms: list[str], args: Any, make_emitter: Any, server: Process
+) -> dict[str, float]:
+    start = time.time() + 1.5
+    end = start + args.seconds
+    loaders.tell(f"count {start} {end}")
+
+    async def drive() -> tuple[int, list[int]]:
+        redis, send = await make_emitter()
+        samples: list[int] = []
+
+        async def sample() -> None:
+            while time.time() < end + 1:
+                samples.append(memory())
+                await asyncio.sleep(0.5)
+
+        sampler = asyncio.create_task(sample())
+        try:
+            sent = await emit(rooms, args.rate, start, end, send)
+        finally:
+            await sampler
+            await redis.aclose()
+        return sent, samples
+
+    memory = server.rss_bytes
+    before, cpu_before = memory(), server.cpu_seconds()
+    sent, samples = asyncio.run(drive())
+    cpu = server.cpu_seconds() - cpu_before
+    counts = [json.loads(line) for line in loaders.answers()]
+    frames = sum(count["frames"] for count in counts)
+    return {
+        "frames_per_s": frames / args.seconds,
+        "frames_per_cpu_s": frames / cpu if cpu else 0.0,
+        "cpu_share": cpu / (args.seconds + 2.5),
+        "offered_per_s": len(rooms) * args.rate * (args.clients / len(rooms)),
+        "sent_events": sent,
+        "rss_before_mb": before / 2**20,
+        "rss_peak_mb": max(samples, default=0) / 2**20,
+        "rss_after_mb": memory() / 2**20,
+        "min_per_client": min(count["min"] for count in counts),
+    }
+
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--loaders", type=int, default=2, help="client processes")
+    args = parser.parse_args()
+
+    per_room = args.clients // args.rooms
+    with Stack(apis=1, workers=0, env={"MOCHEONG_LOG_LEVEL": "WARNING"}) as stack:
+        bare = stack.add_bare_app()
+        pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), args.rooms))
+        rooms = [room for room, _ in pairs]
+        api = stack.apis[0]
+        sockets = [(f"{stack.ws_url(0)}?token={token}", room) for room, token in pairs] * per_room
+        specs = [
+            {"urls": [u for u, _ in part], "rooms": [r for _, r in part]}
+            for part in split(sockets, args.loaders)
+        ]
+        loaders = Loaders(stack.folder, "product", specs)
+        product = measure(
+            loaders, rooms, args, lambda: product_emitter(stack.redis_url, rooms), api
+        )
+        loaders.stop()
+
+        bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
+        bare_sockets = [f"{bare_ws}?room={room}" for room in rooms] * per_room
+        specs = [{"urls": part} for part in split(bare_sockets, args.loaders)]
+        assert stack.bare is not None
+        loaders = Loaders(stack.folder, "bare", specs)
+        baseline = measure(loaders, rooms, args, lambda: bare_emitter(stack.redis_url), stack.bare)
+        loaders.stop()
+
+    table = Table(
+        f"P3 WebSocket fan-out, one API process: {args.clients} clients in {args.rooms} rooms, "
+        f"{args.rate:g} events/s per room offered ({product['offered_per_s']:,.0f} frames/s), "
+        f"{args.seconds:g} s"
+    )
+    rate = product["frames_per_s"]
+    table.add(
+        "delivered frames/s",
+        rate,
+        "frames/s",
+        baseline=baseline["frames_per_s"],
+        target="≥ 50,000",
+        ok=rate >= 50_000,
+    )
+    table.add(
+        "frames per CPU-second of the server process",
+        product["frames_per_cpu_s"],
+        "frames",
+        baseline=baseline["frames_per_cpu_s"],
+    )
+    table.add("fewest frames one client got", product["min_per_client"], "frames")
+    growth = product["rss_peak_mb"] - product["rss_before_mb"]
+    table.add(
+        "API process memory growth while delivering (peak − before)",
+        growth,
+        "MB",
+        baseline=baseline["rss_peak_mb"] - baseline["rss_before_mb"],
+        target="bounded",
+    )
+    table.note(
+        f"API process RSS before {product['rss_before_mb']:.0f} MB, peak "
+        f"{product['rss_peak_mb']:.0f} MB, after {product['rss_after_mb']:.0f} MB; bare app "
+        f"{baseline['rss_before_mb']:.0f} → {baseline['rss_peak_mb']:.0f} MB"
+    )
+    table.note(
+        "the API process, the emitter and the client processes share the machine's 2 cores; "
+        f"the API process (granian's threads included) used {product['cpu_share']:.2f} cores, "
+        f"the bare app {baseline['cpu_share']:.2f}"
+    )
+    table.print()
+    table.save(args.json, product=product, baseline=baseline, args=vars(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""P4: idle WebSocket connections on one API process: memory per connection, and whether it
+grows under connect/disconnect churn.
+
+Holds N sockets on the product (``mocheong serve``, one process; each socket joined to a room
+of its owner, ten per room) and, as the baseline, on ``chat_bare_app.py`` (same server and
+settings). Memory is the server's resident set (its process group): per connection is the
+growth from N opened, divided by N; churn closes and reopens ``--churn-rate`` sockets a second
+for ``--churn-seconds`` with N held, and the figure is the growth over the churn.
+
+``python bench/ws_idle_p4.py [--connections 1000] [--churn-seconds 60] [--churn-rate 50]
+[--json PATH]``; the target's run is ``--connections 5000 --churn-seconds 600``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from chat_report import Table, base_parser
+from chat_stack import Process, Stack
+from ws_fanout_p3 import Loaders, rooms_and_tokens, split
+
+KB = 1024
+
+
+def hold(
+    stack: Stack, name: str, server: Process, specs: list[dict[str, Any]], args: Any
+) -> dict[str, float]:
+    # A first small batch warms what the first sockets create once (pools, the dispatcher).
+    warm = Loaders(stack.folder, f"{name}-warm", [{**specs[0], **_first(specs[0], 20)}])
+    warm.stop()
+    time.sleep(1)
+    before = server.rss_bytes()
+    loaders = Loaders(stack.folder, name, specs)
+    time.sleep(2)
+    held = server.rss_bytes()
+    count = sum(len(spec["urls"]) for spec in specs)
+    per_loader = max(1, args.churn_rate // len(specs))
+    loaders.tell(f"churn {args.churn_seconds} {per_loader}")
+    answers = loaders.answers()
+    time.sleep(2)
+    churned = server.rss_bytes()
+    loaders.stop()
+    if any(answer != "done" for answer in answers):
+        raise SystemExit(f"{name}: a load process failed while churning: {answers}")
+    return {
+        "connections": count,
+        "rss_before_mb": before / 2**20,
+        "rss_held_mb": held / 2**20,
+        "rss_after_churn_mb": churned / 2**20,
+        "kb_per_connection": (held - before) / KB / count,
+        "churn_growth_mb": (churned - held) / 2**20,
+        "reopened": per_loader * len(specs) * args.churn_seconds,
+    }
+
+
+def _first(spec: dict[str, Any], count: int) -> dict[str, Any]:
+    return {key: value[:count] for key, value in spec.items()}
+
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--churn-seconds", type=int, default=60)
+    parser.add_argument("--churn-rate", type=int, default=50, help="sockets reopened a second")
+    parser.add_argument("--loaders", type=int, default=2, help="client processes")
+    args = parser.parse_args()
+
+    rooms = max(1, args.connections // 10)
+    with Stack(apis=1, workers=0) as stack:
+        bare = stack.add_bare_app()
+        pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), rooms))
+        sockets = [(f"{stack.ws_url(0)}?token={token}", room) for room, token in pairs] * 10
+        specs = [
+            {"urls": [u for u, _ in part], "rooms": [r for _, r in part]}
+            for part in split(sockets[: args.connections], args.loaders)
+        ]
+        product = hold(stack, "product", stack.apis[0], specs, args)
+        bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
+        bare_sockets = [f"{bare_ws}?room={room}" for room, _ in pairs] * 10
+        specs = [{"urls": part} for part in split(bare_sockets[: args.connections], args.loaders)]
+        assert stack.bare is not None
+        baseline = hold(stack, "bare", stack.bare, specs, args)
+
+    table = Table(
+        f"P4 idle WebSocket connections on one API process: {product['connections']} held, "
+        f"churn {args.churn_rate}/s for {args.churn_seconds} s"
+    )
+    per = product["kb_per_connection"]
+    table.add(
+        "memory per held connection",
+        per,
+        "KB",
+        baseline=baseline["kb_per_connection"],
+        target="≤ 100 KB",
+        ok=per <= 100,
+    )
+    growth = product["churn_growth_mb"]
+    table.add(
+        "memory growth over the churn",
+        growth,
+        "MB",
+        baseline=baseline["churn_growth_mb"],
+        target="no growth",
+        ok=growth <= max(2.0, 0.05 * product["rss_held_mb"]),
+    )
+    table.note(
+        f"API process RSS: {product['rss_before_mb']:.0f} MB before, "
+        f"{product['rss_held_mb']:.0f} MB holding, {product['rss_after_churn_mb']:.0f} MB after "
+        f"{product['reopened']:,.0f} reopens; bare app {baseline['rss_before_mb']:.0f} → "
+        f"{baseline['rss_held_mb']:.0f} → {baseline['rss_after_churn_mb']:.0f} MB"
+    )
+    if args.connections < 5000 or args.churn_seconds < 600:
+        table.note("quality.md's P4 is 5,000 held and 10 minutes of churn: see the flags")
+    table.print()
+    table.save(args.json, product=product, baseline=baseline, args=vars(args))
+
+
+if __name__ == "__main__":
+    main()

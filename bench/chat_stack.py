@@ -8,6 +8,7 @@ SIGKILL takes its children with it. Logs go to files under the run's folder.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -27,6 +28,13 @@ import redis
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "entrypoints.cli"]
 BENCH = Path(__file__).resolve().parent
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux kills it when the run's process dies, even by SIGKILL,
+    so a run that is killed leaves no server behind."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -53,6 +61,7 @@ class Process:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     @property
@@ -141,6 +150,8 @@ class Stack:
     # -- life cycle -------------------------------------------------------------------------
 
     def __enter__(self) -> Stack:
+        # A run stopped with SIGTERM (a timeout, nox) still removes what it started.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             self.start()
         except BaseException:
@@ -311,6 +322,10 @@ class Stack:
             "workers": len(self.workers),
             "logs": str(self.folder),
         }
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _redis_ping(url: str) -> bool:

@@ -195,14 +195,17 @@ def receiver_main(spec_path: str) -> None:
     else:
         coro = receive_ws(spec["ws"], spec["clients"], expected)
     latencies = asyncio.run(coro)
-    Path(spec["out"]).write_text(json.dumps(latencies))
+    Path(spec["out"]).write_text(json.dumps({"latencies": latencies, "cpu": time.process_time()}))
 
 
 # -- orchestration ---------------------------------------------------------------------------
 
 
-def run_pair(kind: str, spec: dict[str, Any], emitter: Any, folder: Path, args: Any) -> list[float]:
-    """Starts the receiver, emits, and returns the latencies (ms) after the warm-up second."""
+def run_pair(
+    kind: str, spec: dict[str, Any], emitter: Any, folder: Path, args: Any, server: Any = None
+) -> tuple[list[float], dict[str, float]]:
+    """Starts the receiver, emits; returns the latencies (ms) after the warm-up second and the
+    cores each side used while emitting (the machine has two)."""
     total = int((args.seconds + 1) * args.rate) * args.streams
     spec = {**spec, "kind": kind, "expected": total, "out": str(folder / f"{kind}.json")}
     spec_path = folder / f"{kind}-spec.json"
@@ -215,15 +218,25 @@ def run_pair(kind: str, spec: dict[str, Any], emitter: Any, folder: Path, args: 
     assert receiver.stdout is not None
     if receiver.stdout.readline().strip() != "ready":
         raise SystemExit(f"the {kind} receiver did not start")
+    started, cpu, server_cpu = time.monotonic(), time.process_time(), _cpu(server)
     sent = asyncio.run(emitter())
+    wall = time.monotonic() - started
+    cores = {"emitter": (time.process_time() - cpu) / wall}
+    if server is not None:
+        cores["API process"] = (_cpu(server) - server_cpu) / wall
     try:
         receiver.wait(timeout=60)
     except subprocess.TimeoutExpired:
         receiver.kill()
         raise SystemExit(f"the {kind} receiver got fewer than {total} of {sent} events") from None
-    latencies = json.loads(Path(spec["out"]).read_text())
+    result = json.loads(Path(spec["out"]).read_text())
+    cores["receiver"] = result["cpu"] / wall  # it idles before and after: an upper bound
     skip = args.streams * int(args.rate)  # the first second warms connections and caches
-    return [ns / 1e6 for ns in latencies[skip:]]
+    return [ns / 1e6 for ns in result["latencies"][skip:]], cores
+
+
+def _cpu(process: Any) -> float:
+    return float(process.cpu_seconds()) if process is not None else 0.0
 
 
 def register_rooms(stack: Stack, count: int) -> list[dict[str, str]]:
@@ -270,7 +283,7 @@ def main() -> None:
     with Stack(apis=1 if "ws" in paths else 0, workers=0) as stack:
         folder = stack.folder
         channels = [f"p2bare:{i}" for i in range(args.streams)]
-        bare = run_pair(
+        bare, bare_cores = run_pair(
             "bare",
             {"redis": stack.redis_url, "rooms": channels},
             lambda: emit_bare(stack.redis_url, channels, args),
@@ -281,6 +294,10 @@ def main() -> None:
         table.add("bare PUBLISH → subscriber p50", floor50, "ms")
         table.add("bare PUBLISH → subscriber p99", floor99, "ms")
         results: dict[str, list[float]] = {"bare": bare}
+        table.note(
+            "bare run, cores used: "
+            + ", ".join(f"{name} {value:.2f}" for name, value in bare_cores.items())
+        )
         for path in paths:
             if path == "dispatcher":
                 rooms = [f"p2-{i}" for i in range(args.streams)]
@@ -296,8 +313,13 @@ def main() -> None:
             def emitter(rooms: list[str] = rooms, prefix: str = prefix) -> Any:
                 return emit_broker(stack.redis_url, prefix, rooms, args)
 
-            latencies = run_pair(path, spec, emitter, folder, args)
+            server = stack.apis[0] if path == "ws" else None
+            latencies, cores = run_pair(path, spec, emitter, folder, args, server)
             results[path] = latencies
+            table.note(
+                f"{path} run, cores used: "
+                + ", ".join(f"{name} {value:.2f}" for name, value in cores.items())
+            )
             p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
             target = path == "ws"
             table.add(

@@ -30,7 +30,7 @@ import httpx
 import redis
 from chat_client import RoomClient, create_page, open_anywhere, register, stored_messages
 from chat_report import percentile
-from chat_stack import Stack
+from chat_stack import Process, Stack
 
 IN_FLIGHT = {"pending", "streaming"}
 WORKER_LOST = "worker_lost"  # reason of the sweeper's stream-reset (mocheong_core.chat.sweeper)
@@ -60,6 +60,22 @@ class Run:
         self.stack = stack
         self.args = args
         self.rng = random.Random(args.seed)
+        self.killed: set[str] = set()  # processes a scenario killed on purpose
+        self.restarted: list[str] = []
+
+    def kill(self, process: Process) -> None:
+        self.killed.add(process.name)
+        process.kill()
+
+    async def supervise(self) -> None:
+        """Restarts any process that exited on its own, as systemd or Kubernetes would; the
+        scenario reports which ones needed it."""
+        while True:
+            await asyncio.sleep(1)
+            for process in [*self.stack.apis, *self.stack.workers]:
+                if not process.alive and process.name not in self.killed:
+                    self.restarted.append(process.name)
+                    process.start()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -149,9 +165,7 @@ class Run:
                 outcome.problems += [
                     f"{m['id']}: left {m['status']} at attempt {m['attempt']}" for m in stuck
                 ]
-        dead = [p.name for p in [*self.stack.apis, *self.stack.workers] if not p.alive]
-        if dead:
-            outcome.figures["processes not running at the end"] = ", ".join(dead)
+
         outcome.streams = len(clients)
 
     # -- scenarios ---------------------------------------------------------------------------
@@ -185,7 +199,7 @@ class Run:
         ]
         await asyncio.sleep(1.5)
         on_victim = [c for c in clients if c.api == victim]
-        self.stack.apis[victim].kill()
+        self.kill(self.stack.apis[victim])
         await asyncio.gather(*followers)
         await self.verify(outcome, clients)
         delays = [c.replay_delays[0] * 1000 for c in on_victim if c.replay_delays]
@@ -216,7 +230,7 @@ class Run:
         followers = [asyncio.create_task(self.follow(c, deadline)) for c in clients]
         await asyncio.sleep(1.5)
         fault_at = time.perf_counter()
-        self.stack.workers[killed].kill()
+        self.kill(self.stack.workers[killed])
         self.stack.workers[frozen].signal(signal.SIGSTOP)
         await asyncio.sleep(freeze_for)
         self.stack.workers[frozen].signal(signal.SIGCONT)
@@ -396,12 +410,20 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
         run = Run(stack, args)
         for name in wanted:
             print(f"running {name} …", file=sys.stderr)
+            supervisor = asyncio.create_task(run.supervise())
             try:
-                outcomes.append(await SCENARIOS[name](run))
+                outcome = await SCENARIOS[name](run)
             except Exception as exc:
                 outcome = Outcome(name, "did not complete")
                 outcome.failures.append(repr(exc))
-                outcomes.append(outcome)
+            finally:
+                supervisor.cancel()
+            if run.restarted:
+                outcome.figures["exited on their own, restarted by the run"] = ", ".join(
+                    run.restarted
+                )
+                run.restarted = []
+            outcomes.append(outcome)
     return outcomes
 
 

@@ -304,7 +304,7 @@ class Stack:
                 if not process.alive:
                     raise SystemExit(f"{process.name} exited; see {process.log_path}")
                 try:
-                    url = f"{self.api_url(index)}/health"
+                    url = f"{self.api_url(index)}/ready"
                     return httpx.get(url, timeout=2).status_code == 200
                 except httpx.HTTPError:
                     return False

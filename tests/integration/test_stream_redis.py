@@ -14,14 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from adapters.redis.dispatcher import RedisRoomDispatcher
+from adapters.redis.dispatcher import RedisRoomDispatcher, _Listener
 from adapters.redis.stream import RedisStreamBroker
-from adapters.redis.stream_layout import StreamKeys
+from adapters.redis.stream_layout import ZERO, Entry, RoomReader, StreamKeys, history_lost
 from mocheong_core.chat.stream import (
     HISTORY_LOST,
     EventDraft,
     EventKind,
     Fence,
+    Position,
     RunCancelled,
     StaleAttempt,
     StreamEvent,
@@ -473,3 +474,45 @@ async def test_a_redis_that_does_not_answer_is_service_unavailable(
         await broker.claim("m1", 1, 30)
     with pytest.raises(ServiceUnavailable):
         await broker.request_cancel("m1")
+
+
+async def test_a_reset_that_arrives_after_the_catch_up_is_not_replayed(
+    make_broker: BrokerFactory, redis: Redis, prefix: str
+) -> None:
+    broker, _ = await make_broker()
+    keys = StreamKeys(prefix)
+    reader = RoomReader(redis, keys, 60_000)
+    first = await broker.append("p", EventDraft(EventKind.PAGE_UPDATED, {"n": 1}))
+    listener = _Listener(reader, "p", queue_size=1)
+    position = Position.parse(first.cursor)
+    assert position is not None
+    listener.place(position.epoch, (position.major, position.minor))
+    await redis.delete(keys.stream("p"), keys.meta("p"))  # Redis lost the room
+    second = await broker.append("p", EventDraft(EventKind.PAGE_UPDATED, {"n": 2}))
+    events = listener.events()
+
+    async def following() -> StreamEvent:
+        return await asyncio.wait_for(anext(events), GUARD)
+
+    listener.offer(_entry(first))  # the queue fills up: the listener reads the stream itself
+    listener.offer(_entry(first))
+
+    caught = [await following(), await following()]
+    # What the dispatcher noticed only now arrives late: nothing of it is new.
+    new_epoch = Position.parse(second.cursor)
+    assert new_epoch is not None
+    listener.offer(history_lost(new_epoch.epoch, ZERO))
+    listener.offer(_entry(second))
+    third = await broker.append("p", EventDraft(EventKind.PAGE_UPDATED, {"n": 3}))
+    listener.offer(_entry(third))
+    after = await following()
+
+    assert caught[0].kind is EventKind.RESET
+    assert caught[1] == second
+    assert after == third
+
+
+def _entry(event: StreamEvent) -> Entry:
+    position = Position.parse(event.cursor)
+    assert position is not None
+    return Entry(position.epoch, (position.major, position.minor), event)

@@ -93,15 +93,14 @@ class _Listener:
                     yield entry.event
                 continue
             entry = await self._queue.get()
-            if entry.reset:
-                self.place(entry.epoch, entry.id)
-                yield entry.event
-            elif entry.epoch != self.epoch:
+            if entry.epoch != self.epoch and not entry.reset:
                 # Only possible if a reset was skipped while lagging: the stream settles it.
                 async for caught in self._catch_up():
                     yield caught.event
-            elif self.last is None or entry.id > self.last:
-                self.last = entry.id
+            elif entry.epoch == self.epoch and self.last is not None and entry.id <= self.last:
+                continue  # already delivered, or a reset this listener's catch-up went past
+            else:
+                self.place(entry.epoch, entry.id)
                 yield entry.event
 
     async def _catch_up(self) -> AsyncIterator[Entry]:

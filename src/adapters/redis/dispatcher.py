@@ -254,7 +254,8 @@ class RedisRoomDispatcher:
         for channel in channels:
             self._pending[channel] += 1
         if channels:
-            await link.send_command("SUBSCRIBE", *channels, check_health=False)
+            async with self._send_lock:
+                await link.send_command("SUBSCRIBE", *channels, check_health=False)
         reading = asyncio.create_task(self._read(link))
         watching = asyncio.create_task(self._watch(link))
         try:

@@ -136,8 +136,11 @@ class Run:
                     await asyncio.sleep(rng.uniform(*backoff))  # as a client backs off
                 live = self.stack.live_apis()
                 others = [api for api in live if api != client.api] or live
-                same = client.api in live and not client.lost.is_set()
-                choice = rng.choice(others) if not same or rng.random() < switch else client.api
+                current = client.api
+                same = current in live and not client.lost.is_set()
+                choice = rng.choice(others)
+                if current is not None and same and rng.random() >= switch:
+                    choice = current
                 await open_anywhere(client, [choice, *others])
 
     async def verify(self, outcome: Outcome, clients: list[RoomClient]) -> None:
@@ -335,7 +338,10 @@ class Run:
         stale = 0
         for room in rooms:
             newest: dict[str, int] = {}
-            for _id, fields in client.xrange(f"mc:chat:room:{room}:stream"):
+            entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(  # type: ignore[assignment]
+                f"mc:chat:room:{room}:stream"
+            )
+            for _id, fields in entries:
                 kind = fields.get(b"k", b"").decode()
                 message = fields.get(b"m", b"").decode()
                 attempt = int(fields.get(b"a", b"0"))

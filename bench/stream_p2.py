@@ -301,7 +301,7 @@ def main() -> None:
         for path in paths:
             if path == "dispatcher":
                 rooms = [f"p2-{i}" for i in range(args.streams)]
-                spec = {"redis": stack.redis_url, "prefix": prefix, "rooms": rooms}
+                spec: dict[str, Any] = {"redis": stack.redis_url, "prefix": prefix, "rooms": rooms}
                 label = "append → dispatcher listener"
             else:
                 clients = register_rooms(stack, args.streams)

@@ -69,11 +69,8 @@ class Subscriber:
 
     async def run(self, start: str | None) -> None:
         await self._room.ready.wait()
-        if start == FRESH:
-            self._move_to(await self._room.broker.head(self._room.name))
-        else:
-            self._cursor = start
-            await self._recover()
+        self._cursor = start
+        await self._recover()
         while True:
             item = await self._queue.get()
             if self._behind or not isinstance(item, tuple):
@@ -183,6 +180,10 @@ class RoomHub:
     ) -> AsyncIterator[asyncio.Task[None]]:
         """Feeds ``deliver`` from ``start`` (``FRESH``, a cursor, or None for a snapshot)
         until the context ends; yields the feeding task (it ends only by failing)."""
+        if start == FRESH:
+            # Pinned before the caller tells its client it joined, so whatever the client
+            # causes next (its own message, say) lies after this cursor and is delivered.
+            start = await self._broker.head(room)
         hub_room = self._rooms.get(room)
         if hub_room is None:
             hub_room = self._rooms[room] = _Room(room, self._broker)

@@ -13,6 +13,7 @@ at them one by one; ``tuned=False`` gives arq's own worker and defaults, the P5 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, cast
 
 import arq.worker
@@ -21,6 +22,8 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.typing import WorkerCoroutine
 from dishka import AsyncContainer, Provider, make_async_container
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.arq.queue import deserialize_job, queue_name, serialize_job
 from entrypoints.lifecycle import LifecycleHooks
@@ -124,8 +127,24 @@ def build_worker(
 
 
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
-    """Runs the worker until SIGINT or SIGTERM (blocking)."""
+    """Runs the worker until SIGINT or SIGTERM (blocking).
+
+    arq's poll loop ends on a lost Redis connection; a Redis restart must not end the worker
+    (runs would wait for an outside supervisor), so it starts again with a growing pause.
+    """
     configure_logging(settings.log_level, settings.log_json)
+    pause = 0.5
+    while True:
+        try:
+            _run_once(settings, tuned=tuned)
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("worker_redis_lost", error=repr(exc), restart_in=pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+
+
+def _run_once(settings: Settings, *, tuned: bool) -> None:
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -237,7 +237,8 @@ async def sse_events(
         yield ServerSentEventMessage(event="session-info", data=_encode(info).decode())
         while not feeding.done():
             try:
-                event = await asyncio.wait_for(outbox.get(), heartbeat)
+                async with asyncio.timeout(heartbeat):
+                    event = await outbox.get()
             except TimeoutError:
                 yield ServerSentEventMessage(data=None, comment="heartbeat")
                 continue

@@ -132,9 +132,8 @@ class ChatConnection:
         if token is None:
             settings = await self._container.get(Settings)
             try:
-                raw = await asyncio.wait_for(
-                    self._socket.receive_text(), settings.chat_ws_auth_timeout
-                )
+                async with asyncio.timeout(settings.chat_ws_auth_timeout):
+                    raw = await self._socket.receive_text()
                 frame = _decode_frame(raw)
                 token = msgspec.convert(frame.data, AuthIn).token if frame.event == "auth" else None
             except (TimeoutError, msgspec.ValidationError, msgspec.DecodeError):
@@ -192,10 +191,6 @@ class ChatConnection:
     async def _enter(self, session: ChatSession, start: str | None) -> None:
         await self._room.aclose()
         self._session = session
-        await self.send(
-            "session-info",
-            {"session_id": session.id, "room": session.room, "page_id": session.page_id},
-        )
         hub = await self._container.get(RoomHub)
 
         async def deliver(_event: StreamEvent, frame: str) -> None:
@@ -204,7 +199,13 @@ class ChatConnection:
         async def replay(after: str | None) -> Replay:
             return await replay_in_scope(self._container, session, after)
 
+        # Subscribed before `session-info`: a client that submits as soon as it has joined
+        # must receive its own message and every chunk of the reply.
         await self._room.enter_async_context(hub.subscribe(session.room, deliver, replay, start))
+        await self.send(
+            "session-info",
+            {"session_id": session.id, "room": session.room, "page_id": session.page_id},
+        )
 
     async def _on_message(self, data: dict[str, Any]) -> None:
         if self._session is None:

@@ -204,8 +204,10 @@ class _Run:
         """Renews the lease with a checkpoint of the text sent, and watches for a cancel."""
         interval = self._o._policy.lease_seconds / 3
         while self._stop is None:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the task's own cancel.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ended.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._ended.wait()
             if self._ended.is_set():
                 return
             try:

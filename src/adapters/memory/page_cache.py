@@ -64,10 +64,6 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._pages)
 
-    @property
-    def active(self) -> bool:
-        return self._active
-
     def get(self, slug: str, variant: str) -> CachedResponse | None:
         variants = self._pages.get(slug)
         if variants is None:

@@ -280,6 +280,21 @@ class RsvpsController(Controller):
         )
 
 
+async def limit_rsvp(
+    limiter: RateLimiter, settings: Settings, request: Request[Any, Any, Any]
+) -> None:
+    """One budget per IP for RSVP answers, whether sent as JSON or as the page's plain form."""
+    await enforce(limiter, f"rsvp:ip:{client_ip(request)}", Limit(settings.rate_rsvp_per_ip, 60))
+
+
+async def limit_guestbook(
+    limiter: RateLimiter, settings: Settings, request: Request[Any, Any, Any]
+) -> None:
+    """One budget per IP for guestbook entries, from JSON or from the page's plain form."""
+    key = f"guestbook:ip:{client_ip(request)}"
+    await enforce(limiter, key, Limit(settings.rate_guestbook_per_ip, 60))
+
+
 class PublicGuestsController(Controller):
     path = "/api/public/pages/{slug:str}"
     tags = ["public"]  # noqa: RUF012
@@ -297,9 +312,7 @@ class PublicGuestsController(Controller):
     ) -> Response[RsvpOut]:
         """201 for a new answer, 200 when it replaced the earlier answer of the same guest link;
         409 ``rsvp_closed`` when the page takes no more answers."""
-        await enforce(
-            limiter, f"rsvp:ip:{client_ip(request)}", Limit(settings.rate_rsvp_per_ip, 60)
-        )
+        await limit_rsvp(limiter, settings, request)
         submitted = await usecase(slug, msgspec.structs.asdict(data))
         return Response(RsvpOut.of(submitted.rsvp), status_code=201 if submitted.created else 200)
 
@@ -314,11 +327,7 @@ class PublicGuestsController(Controller):
         limiter: FromDishka[RateLimiter],
         settings: FromDishka[Settings],
     ) -> EntryOut:
-        await enforce(
-            limiter,
-            f"guestbook:ip:{client_ip(request)}",
-            Limit(settings.rate_guestbook_per_ip, 60),
-        )
+        await limit_guestbook(limiter, settings, request)
         return EntryOut.of(await usecase(slug, data.name, data.message, data.password))
 
     @get("/guestbook")

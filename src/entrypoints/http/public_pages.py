@@ -22,7 +22,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect
 
-from entrypoints.http.auth import client_ip
+from entrypoints.http.guests import limit_guestbook, limit_rsvp
 from entrypoints.http.public_fast import EXPIRES_KEY, public_origin
 from entrypoints.http.public_ics import invitation_ics
 from entrypoints.http.public_render import PublicTemplates, Rendered
@@ -34,7 +34,7 @@ from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, 
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.rsvp import SubmitRsvp
 from mocheong_core.pages.usecases import GetPublishedPage
-from mocheong_core.ratelimit import Limit, RateLimiter, enforce
+from mocheong_core.ratelimit import RateLimiter
 from mocheong_core.shared import Clock
 
 HTML = "text/html"
@@ -218,8 +218,7 @@ class PublicPageController(Controller):
     ) -> Response[Any]:
         """The RSVP form sent without script: `303` back to the page, or a page saying why not."""
         try:
-            limit = Limit(settings.rate_rsvp_per_ip, 60)
-            await enforce(limiter, f"rsvp:ip:{client_ip(request)}", limit)
+            await limit_rsvp(limiter, settings, request)
             submitted = await usecase(slug, rsvp_answer(data))
         except DomainError as exc:
             return refused(templates, exc, back=f"/i/{slug}#rsvp")
@@ -239,8 +238,7 @@ class PublicPageController(Controller):
     ) -> Response[Any]:
         """The guestbook form sent without script."""
         try:
-            limit = Limit(settings.rate_guestbook_per_ip, 60)
-            await enforce(limiter, f"guestbook:ip:{client_ip(request)}", limit)
+            await limit_guestbook(limiter, settings, request)
             entry = await usecase(
                 slug,
                 form_value(data, "name") or "",

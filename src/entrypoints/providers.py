@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import NewType
 
 from dishka import AsyncContainer, Provider, Scope, from_context, provide, provide_all
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.user_cache import LocalUserCache
+from adapters.redis.cache_peers import RedisCachePeers
 from adapters.redis.ratelimit import RedisRateLimiter
 from adapters.security.jwt_tokens import JwtAccessTokens
 from adapters.security.passwords import Argon2PasswordHasher
@@ -18,6 +21,7 @@ from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRep
 from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.wiring_cache import add_cache_peer_hooks
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
 from entrypoints.wiring_jobs import add_job_hooks, jobs_providers
@@ -28,6 +32,7 @@ from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,
     RefreshTokenRepository,
+    UserCache,
     UserRepository,
 )
 from mocheong_core.accounts.usecases import (
@@ -59,6 +64,7 @@ class DatabaseProvider(Provider):
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
+            pool_pre_ping=settings.db_pool_pre_ping,
         )
         yield engine
         await engine.dispose()
@@ -94,6 +100,29 @@ class InMemoryProvider(Provider):
     @provide(scope=Scope.APP)
     def rate_limiter(self, clock: Clock) -> RateLimiter:
         return InMemoryRateLimiter(clock)
+
+    @provide(scope=Scope.APP, provides=UserCache)
+    def user_cache(self, settings: Settings) -> LocalUserCache:
+        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
+
+
+UserCachePeers = NewType("UserCachePeers", RedisCachePeers)
+
+
+class RedisUserCacheProvider(Provider):
+    """The user cache, told of changes made in other processes over Redis pub/sub."""
+
+    @provide(scope=Scope.APP)
+    def peers(self, settings: Settings, redis: Redis) -> UserCachePeers:
+        return UserCachePeers(RedisCachePeers(redis, f"{settings.redis_prefix}user-cache"))
+
+    @provide(scope=Scope.APP)
+    def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
+        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+
+    @provide(scope=Scope.APP)
+    def user_cache(self, cache: LocalUserCache) -> UserCache:
+        return cache
 
 
 class AccountsProvider(Provider):
@@ -137,7 +166,10 @@ def build_providers(settings: Settings) -> list[Provider]:
         AccountsProvider(),
         ProcessProvider(),
     ]
-    providers.append(RedisProvider() if settings.uses_redis else InMemoryProvider())
+    if settings.uses_redis:
+        providers += [RedisProvider(), RedisUserCacheProvider()]
+    else:
+        providers.append(InMemoryProvider())
     providers.extend(jobs_providers(settings))
     providers.extend(files_providers(settings))
     providers.append(PagesProvider())
@@ -179,5 +211,7 @@ class ProcessProvider(Provider):
             hooks.on_start(migrate)
         add_job_hooks(hooks, settings, container)
         add_public_page_hooks(hooks, settings, container)
+        if settings.uses_redis:
+            add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
         add_chat_hooks(hooks, settings, container)
         return hooks

@@ -57,7 +57,20 @@ class Settings:
         ),
     )
     db_pool_size: int = attrs.field(default=10, metadata=_doc("Connections kept per process"))
-    db_max_overflow: int = attrs.field(default=10, metadata=_doc("Extra connections at peaks"))
+    db_max_overflow: int = attrs.field(
+        default=0,
+        metadata=_doc(
+            "Extra connections at peaks, opened and closed again per peak (under load that "
+            "costs more than waiting for a pooled one)"
+        ),
+    )
+    db_pool_pre_ping: bool = attrs.field(
+        default=False,
+        metadata=_doc(
+            "Test every pooled connection with a round trip before use. Off: a connection "
+            "found dead fails its request with a 503 and the pool is replaced"
+        ),
+    )
     db_pool_timeout: float = attrs.field(default=5.0, metadata=_doc("Seconds to wait for one"))
     redis_url: str = attrs.field(
         default="",
@@ -80,6 +93,16 @@ class Settings:
     access_token_ttl: int = attrs.field(default=900, metadata=_doc("Access token lifetime, s"))
     refresh_token_ttl: int = attrs.field(
         default=30 * 24 * 3600, metadata=_doc("Refresh token lifetime, s")
+    )
+    auth_cache_seconds: float = attrs.field(
+        default=30.0,
+        metadata=_doc(
+            "How long a process reuses a user it read to authenticate a request, s. Changes "
+            "to a user reach every process at once; this bounds a missed one (0: off)"
+        ),
+    )
+    auth_cache_users: int = attrs.field(
+        default=10_000, metadata=_doc("Users each process keeps for authentication")
     )
     cors_origins: tuple[str, ...] = attrs.field(
         default=(), metadata=_doc("Comma-separated origins allowed by CORS (`*` for any)")
@@ -322,8 +345,11 @@ class Settings:
         for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        if self.trusted_proxy_hops < 0:
-            raise SettingsError(f"{PREFIX}TRUSTED_PROXY_HOPS must not be negative")
+        for name in ("trusted_proxy_hops", "db_max_overflow", "auth_cache_seconds"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+        if self.auth_cache_users < 0:
+            raise SettingsError(f"{PREFIX}AUTH_CACHE_USERS must not be negative")
         for name in ("jobs_max_concurrency", "jobs_poll_delay", "jobs_timeout", "jobs_max_tries"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

@@ -4,28 +4,22 @@ the start/stop hooks of the cache's subscription."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
-import structlog
 from dishka import AsyncContainer, Provider, Scope, provide
 from redis.asyncio import Redis
 
 from adapters.memory.page_cache import PageCache
-from adapters.redis.page_cache import RedisCachePeers
+from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.http.public_fast import GuestOpens
 from entrypoints.http.public_pages import RenderPublicPage
 from entrypoints.http.public_render import PublicTemplates
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.wiring_cache import add_cache_peer_hooks
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.ports import GuestbookEvents
 from mocheong_core.pages.ports import PageEventListener
-
-log = structlog.get_logger("mocheong.public")
-SUBSCRIBE_WAIT = 5.0
-"""Seconds start-up waits for the cache's subscription before serving without the cache."""
 
 
 class PublicPageProvider(Provider):
@@ -73,26 +67,5 @@ def add_public_page_hooks(
     hooks: LifecycleHooks, settings: Settings, container: AsyncContainer
 ) -> None:
     """With Redis, one subscription per process applies the other processes' invalidations."""
-    if not settings.uses_redis:
-        return
-    listening: list[asyncio.Task[None]] = []
-
-    async def subscribe() -> None:
-        peers = await container.get(RedisCachePeers)
-        cache = await container.get(PageCache)
-        listening.append(asyncio.create_task(peers.listen(cache)))
-        try:
-            await asyncio.wait_for(peers.subscribed.wait(), SUBSCRIBE_WAIT)
-        except TimeoutError:
-            # The cache stays off (pages come from the database) until the subscription is up.
-            log.warning("page_cache_not_subscribed", waited=SUBSCRIBE_WAIT)
-
-    async def unsubscribe() -> None:
-        for task in listening:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await (await container.get(RedisCachePeers)).aclose()
-
-    hooks.on_start(subscribe)
-    hooks.on_stop(unsubscribe)
+    if settings.uses_redis:
+        add_cache_peer_hooks(hooks, container, RedisCachePeers, PageCache, "pages")

@@ -218,6 +218,8 @@ async def test_a_refresh_token_is_not_an_access_token(client: Client) -> None:
 async def test_a_disabled_user_loses_access_and_refresh_at_once(client: Client) -> None:
     admin = await admin_tokens(client)
     user = await register(client, "minjun@example.com")
+    # Seen once, so the process has the user in its authentication cache.
+    assert (await client.get("/api/auth/me", headers=bearer(user))).status_code == 200
 
     patched = await client.patch(
         f"/api/admin/users/{user['user']['id']}", json={"disabled": True}, headers=bearer(admin)

@@ -82,8 +82,8 @@ class World:
         self._stack = stack
         self.prefix = prefix
         self.policy = policy
-        self.chats = InMemoryChatRepository()
         self.pages = InMemoryPageAccess({})
+        self.chats = InMemoryChatRepository(self.pages)
         self.clock = SystemClock()
         self.limiter = InMemoryRateLimiter()
         self.apis: list[Api] = []

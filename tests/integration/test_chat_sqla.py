@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.chat import InMemoryPageAccess
@@ -16,6 +17,8 @@ from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory
 from adapters.sqla.repos.chat import SqlaChatRepository
+from adapters.sqla.tables.accounts import users
+from adapters.sqla.tables.pages import pages
 from entrypoints.settings import Settings
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
@@ -92,7 +95,36 @@ class World:
 
 
 @pytest.fixture
-def world(engine: AsyncEngine) -> World:
+async def world(engine: AsyncEngine) -> World:
+    """The owner and the page exist in the database too: sessions are read with their page's
+    owner."""
+    async with engine.begin() as conn:
+        if (await conn.execute(sa.select(pages.c.id).where(pages.c.id == PAGE))).first() is None:
+            now = ManualClock().now()
+            await conn.execute(
+                users.insert().values(
+                    id=OWNER,
+                    email=f"{OWNER}@example.com",
+                    name="Owner",
+                    password_hash="-",
+                    role="user",
+                    disabled=False,
+                    created_at=now,
+                )
+            )
+            await conn.execute(
+                pages.insert().values(
+                    id=PAGE,
+                    owner_id=OWNER,
+                    slug=PAGE,
+                    status="draft",
+                    plan="free",
+                    version=1,
+                    document={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return World(make_session_factory(engine))
 
 

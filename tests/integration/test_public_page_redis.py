@@ -1,6 +1,7 @@
-"""Page-cache invalidations shared between processes over the machine's real Redis (a unique
-key prefix, so the channel is this run's own): two app instances on one database, and the
-subscriber's recovery from a killed or silently dead connection."""
+"""Cache invalidations (public pages, users behind authentication) shared between processes
+over the machine's real Redis (a unique key prefix, so the channels are this run's own): two
+app instances on one database, and the subscriber's recovery from a killed or silently dead
+connection."""
 
 from __future__ import annotations
 
@@ -15,12 +16,18 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from adapters.memory.page_cache import CachedResponse, PageCache
-from adapters.redis.page_cache import RedisCachePeers
+from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from mocheong_core.shared import new_id
 from tests import services
-from tests.integration.accounts_http import Client
-from tests.integration.pages_helpers import container_of, create_complete_page, user_headers
+from tests.integration.accounts_http import Client, bearer, register
+from tests.integration.pages_helpers import (
+    admin_headers,
+    container_of,
+    create_complete_page,
+    user_headers,
+)
 from tests.integration.redis_faults import BlackholeProxy
 
 pytestmark = pytest.mark.redis
@@ -170,3 +177,28 @@ async def test_a_silent_connection_is_noticed_and_replaced(
 
 async def holds(value: bool) -> bool:
     return value
+
+
+async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    shared = attrs.evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+    async with (
+        AsyncTestClient(create_app(shared)) as a,
+        AsyncTestClient(create_app(shared)) as b,
+    ):
+        admin = await admin_headers(a)
+        user = await register(a, f"{new_id()}@example.com")
+        me = "/api/auth/me"
+        # B authenticates the user once: from then on it answers from its own cache.
+        assert (await b.get(me, headers=bearer(user))).status_code == 200
+
+        patched = await a.patch(
+            f"/api/admin/users/{user['user']['id']}", json={"disabled": True}, headers=admin
+        )
+        assert patched.status_code == 200
+
+        async def refused() -> bool:
+            return (await b.get(me, headers=bearer(user))).status_code == 401
+
+        await eventually(refused, "process B refused the user A disabled")

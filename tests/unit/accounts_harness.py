@@ -11,6 +11,7 @@ import attrs
 
 from adapters.memory.accounts import InMemoryRefreshTokenRepository, InMemoryUserRepository
 from adapters.memory.uow import InMemoryUnitOfWork
+from adapters.memory.user_cache import LocalUserCache
 from adapters.security.jwt_tokens import JwtAccessTokens
 from adapters.security.passwords import Argon2PasswordHasher
 from mocheong_core.accounts.model import TokenPair, User
@@ -71,10 +72,14 @@ class Accounts:
         self.login = Login(self.users, self.hasher, minter, self.uow)
         self.refresh = Refresh(self.users, self.tokens, minter, self.uow, self.clock)
         self.logout = Logout(self.tokens, self.uow, self.clock)
-        self.authenticate = Authenticate(self.access, self.users, self.clock)
+        # Authentication reads through the same cache as in production.
+        self.user_cache = LocalUserCache(max_users=100, ttl_seconds=3600)
+        self.authenticate = Authenticate(self.access, self.users, self.user_cache, self.clock)
         self.list_users = ListUsers(self.users)
-        self.update_user = UpdateUser(self.users, self.tokens, self.uow, self.clock)
-        self.create_admin = CreateAdmin(self.users, self.register, self.uow)
+        self.update_user = UpdateUser(
+            self.users, self.tokens, self.user_cache, self.uow, self.clock
+        )
+        self.create_admin = CreateAdmin(self.users, self.register, self.user_cache, self.uow)
 
     async def run(self, call: Awaitable[T]) -> T:
         """Awaits a use case; what it did not commit is lost, as when a request's session closes."""

@@ -116,8 +116,8 @@ class Chat:
         policy: ChatPolicy | None = None,
         retention: int = 2000,
     ) -> None:
-        self.chats = InMemoryChatRepository()
         self.pages = InMemoryPageAccess({PAGE: OWNER})
+        self.chats = InMemoryChatRepository(self.pages)
         self.broker = InMemoryStreamBroker(retention=retention)
         self.queue = RecordingQueue()
         self.limiter = InMemoryRateLimiter()

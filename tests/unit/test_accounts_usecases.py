@@ -189,6 +189,8 @@ async def test_logout_ignores_another_users_refresh_token(accounts: Accounts) ->
 async def test_a_disabled_user_is_refused_at_once(accounts: Accounts) -> None:
     admin = await accounts.new_admin()
     pair = await accounts.new_user()
+    # Authenticated once, so the user is in the authentication cache when disabled.
+    assert (await accounts.authenticate(pair.access_token)).id == pair.user.id
 
     disabled = await accounts.run(
         accounts.update_user(admin, pair.user.id, disabled=True, role=None)
@@ -233,6 +235,7 @@ async def test_admin_changes_a_users_role(accounts: Accounts) -> None:
 
     assert promoted.role is Role.ADMIN
     assert (await accounts.list_users(promoted, limit=10, cursor=None)).items
+    assert (await accounts.authenticate(pair.access_token)).role is Role.ADMIN
 
 
 async def test_admin_routes_refuse_users_and_unknown_ids(accounts: Accounts) -> None:

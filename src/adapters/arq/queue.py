@@ -2,6 +2,10 @@
 
 Jobs are serialised as JSON, not arq's default pickle: payloads are plain data by contract,
 and nothing read back from Redis should be able to run code in the worker.
+
+Enqueueing writes what arq's ``enqueue_job`` writes (the job under ``arq:job:<id>`` with its
+expiry, the id in the queue's sorted set, nothing when the job or its result exists), in one
+Lua script: one round trip instead of arq's WATCH, EXISTS and MULTI/EXEC.
 """
 
 from __future__ import annotations
@@ -10,10 +14,21 @@ from typing import Any
 
 import msgspec
 from arq.connections import ArqRedis
+from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job as arq_serialize_job
+from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from mocheong_core.errors import ServiceUnavailable
+
+# KEYS: job key, result key, queue. ARGV: expiry (ms), serialised job, score, job id.
+ENQUEUE = """
+if redis.call('exists', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
 
 
 def serialize_job(data: dict[str, Any]) -> bytes:
@@ -44,15 +59,26 @@ def arq_client(redis: Redis, redis_prefix: str) -> ArqRedis:
 class ArqJobQueue:
     def __init__(self, redis: ArqRedis) -> None:
         self._redis = redis
+        self._enqueue = redis.register_script(ENQUEUE)
 
     async def enqueue(
         self, task: str, payload: dict[str, Any], *, job_id: str, delay_seconds: float = 0
     ) -> bool:
+        """False when a job with this id is queued, running or has a kept result."""
+        now_ms = timestamp_ms()
+        delay_ms = round(delay_seconds * 1000)
+        job = arq_serialize_job(
+            task, (payload,), {}, None, now_ms, serializer=self._redis.job_serializer
+        )
+        keys = [
+            job_key_prefix + job_id,
+            result_key_prefix + job_id,
+            self._redis.default_queue_name,
+        ]
         try:
-            # arq answers None when a job with this id is queued, running or has a kept result.
-            job = await self._redis.enqueue_job(
-                task, payload, _job_id=job_id, _defer_by=delay_seconds or None
+            added = await self._enqueue(
+                keys=keys, args=[delay_ms + expires_extra_ms, job, now_ms + delay_ms, job_id]
             )
         except RedisError as exc:
             raise ServiceUnavailable("The job queue is unavailable") from exc
-        return job is not None
+        return bool(added)

@@ -13,7 +13,9 @@ from mocheong_core.chat.ports import KEEP, Changes, Guard
 
 
 class InMemoryChatRepository:
-    def __init__(self) -> None:
+    def __init__(self, pages: InMemoryPageAccess) -> None:
+        self._pages = pages
+        """Where a session's owner is read, as the SQL twin joins the pages table."""
         self._sessions: dict[str, ChatSession] = {}
         self._messages: dict[str, Message] = {}
 
@@ -26,17 +28,23 @@ class InMemoryChatRepository:
         self._messages = {k: _copy(m) for k, m in messages.items()}
 
     async def session_for_page(self, page_id: str) -> ChatSession | None:
-        return next((s for s in self._sessions.values() if s.page_id == page_id), None)
+        found = next((s for s in self._sessions.values() if s.page_id == page_id), None)
+        return self._with_owner(found)
 
     async def get_session(self, session_id: str) -> ChatSession | None:
-        return self._sessions.get(session_id)
+        return self._with_owner(self._sessions.get(session_id))
+
+    def _with_owner(self, session: ChatSession | None) -> ChatSession | None:
+        if session is None:
+            return None
+        return attrs.evolve(session, owner_id=self._pages.owners.get(session.page_id))
 
     async def add_session(self, session: ChatSession) -> ChatSession:
         existing = await self.session_for_page(session.page_id)
         if existing is not None:
             return existing
         self._sessions[session.id] = session
-        return session
+        return self._with_owner(session) or session
 
     async def add_turn(self, user: Message, assistant: Message) -> bool:
         if user.client_message_id is not None and any(

@@ -41,8 +41,8 @@ class CachedResponse:
 
 
 class CachePeers(Protocol):
-    async def announce(self, slugs: list[str]) -> None:
-        """Tells the other processes to drop these slugs; must not raise."""
+    async def announce(self, keys: list[str]) -> None:
+        """Tells the other processes to drop these keys; must not raise."""
         ...
 
 

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import (
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 5.0
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 0,
+    pool_timeout: float = 5.0,
+    pool_pre_ping: bool = False,
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -26,7 +31,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=pool_pre_ping,
     )
 
 

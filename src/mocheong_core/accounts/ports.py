@@ -23,6 +23,25 @@ class UserRepository(Protocol):
     async def count(self) -> int: ...
 
 
+class UserCache(Protocol):
+    """Users as authentication last read them, kept by each process for a short time. Every
+    change to a user is followed by ``forget``, which reaches every process."""
+
+    def ticket(self) -> int:
+        """Taken before reading a user from the store and handed to ``put``."""
+        ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def put(self, user: User, ticket: int) -> None:
+        """Keeps ``user`` unless something was forgotten since ``ticket`` was taken."""
+        ...
+
+    async def forget(self, user_id: str) -> None:
+        """Drops the user here and in every other process; never raises."""
+        ...
+
+
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
 

@@ -29,6 +29,7 @@ from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,
     RefreshTokenRepository,
+    UserCache,
     UserRepository,
 )
 from mocheong_core.errors import NotFound
@@ -191,16 +192,23 @@ class Logout:
 
 
 class Authenticate:
-    """Turns an access token into its user; a disabled or deleted user is refused at once."""
+    """Turns an access token into its user; a disabled or deleted user is refused at once
+    (changes to users are forgotten by every process's cache as they happen)."""
 
-    def __init__(self, access: AccessTokens, users: UserRepository, clock: Clock) -> None:
-        self._access, self._users, self._clock = access, users, clock
+    def __init__(
+        self, access: AccessTokens, users: UserRepository, cache: UserCache, clock: Clock
+    ) -> None:
+        self._access, self._users, self._cache, self._clock = access, users, cache, clock
 
     async def __call__(self, token: str) -> User:
         claims = self._access.verify(token, self._clock.now())
-        user = await self._users.get(claims.user_id)
+        user = self._cache.get(claims.user_id)
         if user is None:
-            raise InvalidToken
+            ticket = self._cache.ticket()
+            user = await self._users.get(claims.user_id)
+            if user is None:
+                raise InvalidToken
+            self._cache.put(user, ticket)
         if user.disabled:
             raise AccountDisabled
         return user
@@ -230,10 +238,12 @@ class UpdateUser:
         self,
         users: UserRepository,
         refresh_tokens: RefreshTokenRepository,
+        cache: UserCache,
         uow: UnitOfWork,
         clock: Clock,
     ) -> None:
-        self._users, self._tokens, self._uow, self._clock = users, refresh_tokens, uow, clock
+        self._users, self._tokens, self._cache = users, refresh_tokens, cache
+        self._uow, self._clock = uow, clock
 
     async def __call__(
         self, actor: User, user_id: str, *, disabled: bool | None, role: Role | None
@@ -253,14 +263,17 @@ class UpdateUser:
             user.role = role
         await self._users.update(user)
         await self._uow.commit()
+        await self._cache.forget(user.id)
         return user
 
 
 class CreateAdmin:
     """Creates an administrator, or promotes the existing account with that email."""
 
-    def __init__(self, users: UserRepository, register: Register, uow: UnitOfWork) -> None:
-        self._users, self._register, self._uow = users, register, uow
+    def __init__(
+        self, users: UserRepository, register: Register, cache: UserCache, uow: UnitOfWork
+    ) -> None:
+        self._users, self._register, self._cache, self._uow = users, register, cache, uow
 
     async def __call__(self, email: str, password: str, name: str) -> User:
         existing = await self._users.by_email(normalize_email(email))
@@ -270,4 +283,5 @@ class CreateAdmin:
         existing.disabled = False
         await self._users.update(existing)
         await self._uow.commit()
+        await self._cache.forget(existing.id)
         return existing

@@ -16,19 +16,24 @@ class ChatAccess:
 
     async def session(self, user_id: str, session_id: str) -> ChatSession:
         session = await self._chats.get_session(session_id)
-        if session is None or await self._pages.owner_of(session.page_id) != user_id:
+        if session is None or session.owner_id != user_id:
             raise SessionNotFound
         return session
 
     async def session_for_page(self, user_id: str, page_id: str) -> ChatSession:
         """The page's session, created (and committed) on first use."""
+        session = await self._chats.session_for_page(page_id)
+        if session is not None:
+            if session.owner_id != user_id:
+                raise SessionNotFound("No such page")
+            return session
         if await self._pages.owner_of(page_id) != user_id:
             raise SessionNotFound("No such page")
-        session = await self._chats.session_for_page(page_id)
-        if session is None:
-            created = ChatSession(id=new_id(), page_id=page_id, created_at=self._clock.now())
-            session = await self._chats.add_session(created)
-            await self._uow.commit()
+        created = ChatSession(
+            id=new_id(), page_id=page_id, created_at=self._clock.now(), owner_id=user_id
+        )
+        session = await self._chats.add_session(created)
+        await self._uow.commit()
         return session
 
     async def session_for_room(self, user_id: str, room: str) -> ChatSession:

@@ -58,6 +58,8 @@ class ChatSession:
     id: str
     page_id: str
     created_at: datetime
+    owner_id: str | None = None
+    """The page's owner, read with the session; None when the page is gone."""
 
     @property
     def room(self) -> str:

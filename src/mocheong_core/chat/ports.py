@@ -58,7 +58,8 @@ class ChatRepository(Protocol):
 
     async def add_turn(self, user: Message, assistant: Message) -> bool:
         """Stores both messages; False (storing nothing) when the session already has a
-        message with the user message's ``client_message_id``."""
+        message with the user message's ``client_message_id``. After False the unit of work
+        must be rolled back before it is used again."""
         ...
 
     async def find_turn(

@@ -89,10 +89,6 @@ class Submit:
             self._limiter, f"chat:user:{user_id}", Limit(self._policy.submits_per_minute, 60)
         )
         session = await self._open(user_id, session_id=session_id, page_id=page_id, room=room)
-        if client_message_id is not None:
-            seen = await self._chats.find_turn(session.id, client_message_id)
-            if seen is not None:
-                return Accepted(Turn(session, *seen), created=False)
         now = self._clock.now()
         user = Message(
             id=new_id(),
@@ -116,7 +112,9 @@ class Submit:
             lease_until=now + timedelta(seconds=self._policy.pending_timeout_seconds),
         )
         if not await self._chats.add_turn(user, assistant):
-            # A concurrent submit with the same client id won the unique constraint.
+            # This client id was stored before (a retry), or by a concurrent submit: the
+            # first turn is the answer, and nothing new starts.
+            await self._uow.rollback()
             seen = await self._chats.find_turn(session.id, client_message_id or "")
             if seen is None:
                 raise ServiceUnavailable("The message could not be stored; send it again")

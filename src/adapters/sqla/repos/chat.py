@@ -19,7 +19,19 @@ _FIELDS = {"metadata": "meta"}  # model field -> column, where they differ
 
 
 def _session(row: sa.Row[Any]) -> ChatSession:
-    return ChatSession(id=row.id, page_id=row.page_id, created_at=row.created_at)
+    owner = row.owner_id
+    return ChatSession(
+        id=row.id,
+        page_id=row.page_id,
+        created_at=row.created_at,
+        owner_id=str(owner) if owner is not None else None,
+    )
+
+
+# A session with its page's owner, in one query: access checks need no second read.
+_SESSIONS = sa.select(chat_sessions, _pages.c.owner_id).select_from(
+    chat_sessions.outerjoin(_pages, _pages.c.id == chat_sessions.c.page_id)
+)
 
 
 def _message(row: sa.Row[Any]) -> Message:
@@ -65,12 +77,12 @@ class SqlaChatRepository:
         self._session = session
 
     async def session_for_page(self, page_id: str) -> ChatSession | None:
-        query = chat_sessions.select().where(chat_sessions.c.page_id == page_id)
+        query = _SESSIONS.where(chat_sessions.c.page_id == page_id)
         row = (await self._session.execute(query)).first()
         return _session(row) if row else None
 
     async def get_session(self, session_id: str) -> ChatSession | None:
-        query = chat_sessions.select().where(chat_sessions.c.id == session_id)
+        query = _SESSIONS.where(chat_sessions.c.id == session_id)
         row = (await self._session.execute(query)).first()
         return _session(row) if row else None
 
@@ -90,11 +102,12 @@ class SqlaChatRepository:
         return session
 
     async def add_turn(self, user: Message, assistant: Message) -> bool:
+        # One statement for both rows: a repeated client id fails it as a whole, with no
+        # savepoint round trips; the caller rolls the transaction back.
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(
-                    chat_messages.insert(), [_values(user), _values(assistant)]
-                )
+            await self._session.execute(
+                chat_messages.insert().values([_values(user), _values(assistant)])
+            )
         except IntegrityError:
             return False
         return True

@@ -1,9 +1,9 @@
-"""``RedisCachePeers``: page-cache invalidations shared by every API process over one Redis
-pub/sub channel.
+"""``RedisCachePeers``: invalidations of a per-process cache (rendered public pages, users
+seen by authentication) shared by every process over one Redis pub/sub channel per cache.
 
 Pub/sub delivers at most once and only while subscribed, so a process that was not listening
-may have missed an invalidation: while its subscription is down its cache is suspended (pages
-are rendered from the database), and every (re)subscription starts from an empty cache. A
+may have missed an invalidation: while its subscription is down its cache is suspended (reads
+go to the database), and every (re)subscription starts from an empty cache. A
 watchdog PINGs a quiet connection and reconnects when not even the PONG comes back, because a
 half-open TCP connection never reports an error by itself.
 """
@@ -21,11 +21,11 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-log = structlog.get_logger("mocheong.page_cache")
+log = structlog.get_logger("mocheong.cache_peers")
 
 
 class LocalCache(Protocol):
-    def drop(self, slugs: list[str]) -> None: ...
+    def drop(self, keys: list[str]) -> None: ...
 
     def suspend(self) -> None: ...
 
@@ -52,12 +52,12 @@ class RedisCachePeers:
         self.subscriptions = 0
         """How many times the subscription was made, reconnections included."""
 
-    async def announce(self, slugs: list[str]) -> None:
+    async def announce(self, keys: list[str]) -> None:
         try:
-            await self._redis.publish(self._channel, json.dumps(slugs))
+            await self._redis.publish(self._channel, json.dumps(keys))
         except (RedisError, OSError) as exc:
             # This process already dropped them; the others catch up when they resubscribe.
-            log.warning("page_cache_announce_failed", slugs=slugs, error=repr(exc))
+            log.warning("cache_announce_failed", channel=self._channel, error=repr(exc))
 
     async def listen(self, cache: LocalCache) -> None:
         """Applies the other processes' invalidations to ``cache`` until cancelled."""
@@ -68,7 +68,7 @@ class RedisCachePeers:
                 await pubsub.subscribe(self._channel)
                 await self._serve(pubsub, cache)
             except Exception as exc:  # whatever broke, the subscription must come back
-                log.warning("page_cache_subscription_lost", error=repr(exc))
+                log.warning("cache_subscription_lost", channel=self._channel, error=repr(exc))
             finally:
                 self.subscribed.clear()
                 cache.suspend()

@@ -287,6 +287,13 @@ class Settings:
     chat_model_history: int = attrs.field(
         default=20, metadata=_doc("Earlier messages of the session a chat model is given")
     )
+    chat_submit_batch: int = attrs.field(
+        default=200,
+        metadata=_doc(
+            "Most chat turns one transaction stores: submits that arrive while one is written "
+            "are committed together"
+        ),
+    )
     chat_send_queue: int = attrs.field(
         default=256,
         metadata=_doc(
@@ -371,6 +378,7 @@ class Settings:
             "chat_message_max_chars",
             "rate_chat_per_user",
             "chat_snapshot_messages",
+            "chat_submit_batch",
             "chat_send_queue",
             "chat_ws_auth_timeout",
             "chat_sse_heartbeat",

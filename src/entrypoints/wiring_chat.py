@@ -9,17 +9,19 @@ from collections.abc import AsyncIterator
 
 import structlog
 from dishka import AsyncContainer, Provider, Scope, provide, provide_all
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.llm.offline import OfflineChatModel
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.sqla.repos.chat import SqlaChatRepository, SqlaPageAccess
+from adapters.sqla.turns import BatchedTurnStore
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.rooms import RoomHub
 from entrypoints.settings import Settings
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.policy import ChatPolicy
-from mocheong_core.chat.ports import ChatModel, ChatRepository, PageAccess
+from mocheong_core.chat.ports import ChatModel, ChatRepository, PageAccess, TurnStore
 from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import StreamBroker
@@ -82,6 +84,14 @@ class ChatProvider(Provider):
     @provide(scope=Scope.APP)
     def model(self, settings: Settings) -> ChatModel:
         return OfflineChatModel(delay_seconds=settings.offline_model_delay_ms / 1000)
+
+    @provide(scope=Scope.APP)
+    async def turns(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[TurnStore]:
+        store = BatchedTurnStore(sessions, settings.chat_submit_batch)
+        yield store
+        await store.close()
 
     @provide(scope=Scope.APP)
     async def hub(self, settings: Settings, broker: StreamBroker) -> AsyncIterator[RoomHub]:

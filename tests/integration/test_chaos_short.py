@@ -41,6 +41,7 @@ from mocheong_core.chat.stream import (
     StreamEvent,
 )
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
+from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import OpenSession, Submit
 from mocheong_core.shared import SystemClock
 from tests import services
@@ -142,6 +143,7 @@ class World:
         submit = Submit(
             OpenSession(ChatAccess(self.chats, self.pages, uow, self.clock)),
             self.chats,
+            TurnInTransaction(self.chats, uow),
             api.broker,
             self,
             self.limiter,

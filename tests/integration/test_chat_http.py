@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import cast
 
 import attrs
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -171,6 +174,30 @@ async def test_submits_are_rate_limited_per_user(settings: Settings) -> None:
     assert response.status_code == 429
     assert response.json()["code"] == "rate_limited"
     assert int(response.headers["retry-after"]) > 0
+
+
+async def test_many_submits_at_once_all_land_on_a_small_pool(settings: Settings) -> None:
+    """Submits hand their turns to one writer that needs a pooled connection of its own: a
+    request must not keep one while it waits for that writer, or a burst larger than the pool
+    would wait until the pool times out. (httpx on the app's own loop: the requests really run
+    at the same time.)"""
+    small = attrs.evolve(settings, db_pool_size=2, db_pool_timeout=5.0, offline_model_delay_ms=0)
+    app = create_app(small)
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        who = await owner(cast(Client, http))
+        responses = await asyncio.gather(
+            *(
+                http.post(
+                    "/api/chat",
+                    json={"page_id": who.page_id, "message": f"{n}", "client_message_id": f"m{n}"},
+                    headers=who.headers,
+                )
+                for n in range(12)
+            )
+        )
+    assert [r.status_code for r in responses] == [202] * 12
+    assert len({r.json()["message_id"] for r in responses}) == 12
 
 
 async def test_cancel_keeps_the_partial_text(talking_client: Client) -> None:

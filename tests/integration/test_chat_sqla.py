@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +20,7 @@ from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_fac
 from adapters.sqla.repos.chat import SqlaChatRepository
 from adapters.sqla.tables.accounts import users
 from adapters.sqla.tables.pages import pages
+from adapters.sqla.turns import BatchedTurnStore
 from entrypoints.settings import Settings
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
@@ -29,6 +31,7 @@ from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import EventKind
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.usecases import OpenSession, Submit
+from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.shared import new_id
 from tests.unit.chat_harness import OWNER, PAGE, FedModel, ManualClock, RecordingQueue
 
@@ -53,6 +56,7 @@ class World:
         self.model = FedModel()
         self.pages = InMemoryPageAccess({PAGE: OWNER})
         self.policy = ChatPolicy(coalesce_seconds=0)
+        self.turns = BatchedTurnStore(factory, max_batch=4)
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[tuple[SqlaChatRepository, SqlaUnitOfWork]]:
@@ -65,6 +69,7 @@ class World:
             submit = Submit(
                 OpenSession(access),
                 chats,
+                self.turns,
                 self.broker,
                 self.queue,
                 InMemoryRateLimiter(),
@@ -218,3 +223,60 @@ async def test_a_killed_run_is_swept_retried_and_its_attempt_refused(world: Worl
     events = (await world.broker.history(ROOM, None, 1000)).events
     assert [e.data["reason"] for e in events if e.kind is EventKind.RESET] == [WORKER_LOST]
     assert events[-1].kind is EventKind.MESSAGE
+
+
+async def test_submits_arriving_together_are_stored_together_and_each_answered(
+    world: World,
+) -> None:
+    """Ten submits at once (batches of at most four), two of them repeating a client id: every
+    new turn is stored once, and each repeat answers with the first turn."""
+    ids = [f"burst-{n}" for n in range(8)] + ["burst-1", "burst-5"]
+    replies = await asyncio.gather(*(world.submit(f"text {cid}", cid) for cid in ids))
+
+    assert replies[8].id == replies[1].id
+    assert replies[9].id == replies[5].id
+    assert len({reply.id for reply in replies}) == 8
+    assert len(world.queue.jobs) == 8
+    assert await _stored_client_ids(world, "burst-") == sorted(set(ids))
+
+
+async def test_a_repeat_inside_one_batch_refuses_only_the_repeat(world: World) -> None:
+    """Handed over before the writer runs, the turns share transactions; the repeat fails its
+    batch's statement, and the batch is stored turn by turn."""
+    first = await world.submit("first", "batch-0")
+    turns = [_turn(first, f"batch-{n}") for n in (1, 2, 3, 1, 4, 5)]
+
+    stored = await asyncio.gather(*(world.turns.store(user, reply) for user, reply in turns))
+
+    assert stored == [True, True, True, False, True, True]
+    assert await _stored_client_ids(world, "batch-") == [f"batch-{n}" for n in range(6)]
+
+
+async def test_a_failing_database_answers_every_waiting_submit(world: World) -> None:
+    def broken() -> AsyncSession:
+        raise ConnectionError("the database is down")
+
+    store = BatchedTurnStore(broken, max_batch=10)  # type: ignore[arg-type]
+    first = await world.submit("before")
+    turns = [_turn(first, f"down-{n}") for n in range(3)]
+
+    results = await asyncio.gather(*(store.store(u, a) for u, a in turns), return_exceptions=True)
+
+    assert all(isinstance(result, ServiceUnavailable) for result in results)
+
+
+def _turn(reply: Message, client_message_id: str) -> tuple[Message, Message]:
+    """A new user message (in ``reply``'s session) and its pending reply."""
+    user = attrs.evolve(
+        reply, id=new_id(), role=Role.USER, client_message_id=client_message_id, reply_to=None
+    )
+    return user, attrs.evolve(reply, id=new_id(), reply_to=user.id)
+
+
+async def _stored_client_ids(world: World, prefix: str) -> list[str]:
+    async with world.request() as (chats, _):
+        session = await chats.session_for_page(PAGE)
+        assert session is not None
+        listed = await chats.list_messages(session.id, limit=100)
+    ids = [m.client_message_id or "" for m in listed if m.role is Role.USER]
+    return sorted(i for i in ids if i.startswith(prefix))

@@ -22,6 +22,7 @@ from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.chat.sweeper import SweepTurns
+from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
 
 OWNER = "user-owner"
@@ -143,6 +144,7 @@ class Chat:
         return Submit(
             OpenSession(self._access(uow)),
             self.chats,
+            TurnInTransaction(self.chats, uow),
             self.broker,
             self.queue,
             self.limiter,

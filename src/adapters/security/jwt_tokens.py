@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import jwt
 
 from mocheong_core.accounts.errors import InvalidToken
@@ -12,6 +14,14 @@ ALGORITHM = "HS256"
 ISSUER = "mocheong"
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetime can hold
 CLOCK_SKEW = timedelta(seconds=30)
+CHECKED_TOKENS = 4096
+"""Tokens whose signature and claims each process remembers having checked."""
+
+
+@attrs.frozen
+class _Checked:
+    claims: AccessClaims
+    issued_at: datetime
 
 
 def _is_timestamp(value: object) -> bool:
@@ -24,6 +34,9 @@ class JwtAccessTokens:
     def __init__(self, secret: str, ttl_seconds: int) -> None:
         self._secret = secret
         self.ttl_seconds = ttl_seconds
+        # A client sends the same token with every request for its lifetime: the signature
+        # and the claims are checked once, the times on every use.
+        self._checked: OrderedDict[str, _Checked] = OrderedDict()
 
     def issue(self, user_id: str, role: Role, now: datetime) -> str:
         claims = {
@@ -38,13 +51,28 @@ class JwtAccessTokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
+        checked = self._checked.get(token)
+        if checked is None:
+            checked = self._check(token)
+            self._checked[token] = checked
+            if len(self._checked) > CHECKED_TOKENS:
+                self._checked.popitem(last=False)
+        else:
+            self._checked.move_to_end(token)
+        if checked.claims.expires_at <= now:
+            raise InvalidToken("The token has expired")
+        if checked.issued_at > now + CLOCK_SKEW:
+            raise InvalidToken("The token is not valid yet")
+        return checked.claims
+
+    def _check(self, token: str) -> _Checked:
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                # The times are checked below against the injected clock, not the wall clock,
+                # The times are checked in `verify` against the injected clock, not the wall clock,
                 # so every process and test agrees on what "now" is.
                 options={
                     "require": ["exp", "iat", "sub", "type"],
@@ -57,15 +85,14 @@ class JwtAccessTokens:
         exp, iat = claims["exp"], claims["iat"]
         if not (_is_timestamp(exp) and _is_timestamp(iat)):
             raise InvalidToken
-        expires_at = datetime.fromtimestamp(exp, UTC)
-        if expires_at <= now:
-            raise InvalidToken("The token has expired")
-        if datetime.fromtimestamp(iat, UTC) > now + CLOCK_SKEW:
-            raise InvalidToken("The token is not valid yet")
         if claims.get("type") != "access":
             raise InvalidToken("Not an access token")
         try:
             role = Role(str(claims.get("role")))
         except ValueError:
             raise InvalidToken from None
-        return AccessClaims(user_id=str(claims["sub"]), role=role, expires_at=expires_at)
+        expires_at = datetime.fromtimestamp(exp, UTC)
+        return _Checked(
+            AccessClaims(user_id=str(claims["sub"]), role=role, expires_at=expires_at),
+            datetime.fromtimestamp(iat, UTC),
+        )

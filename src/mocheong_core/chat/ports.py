@@ -85,6 +85,14 @@ class ChatRepository(Protocol):
         ...
 
 
+class TurnStore(Protocol):
+    async def store(self, user: Message, assistant: Message) -> bool:
+        """Stores both messages and commits them (an implementation may commit the turns of
+        several submits together); False, storing nothing, when the session already has a
+        message with the user message's ``client_message_id``."""
+        ...
+
+
 class PageAccess(Protocol):
     async def owner_of(self, page_id: str) -> str | None:
         """The id of the page's owner, or None when there is no such page."""

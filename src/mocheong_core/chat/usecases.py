@@ -18,7 +18,7 @@ from mocheong_core.chat.model import (
     validate_submission,
 )
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy, run_job_id
-from mocheong_core.chat.ports import Changes, ChatRepository, Guard
+from mocheong_core.chat.ports import Changes, ChatRepository, Guard, TurnStore
 from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
 from mocheong_core.errors import FieldError, ServiceUnavailable, ValidationFailed
 from mocheong_core.jobs.ports import JobQueue
@@ -64,6 +64,7 @@ class Submit:
         self,
         open_session: OpenSession,
         chats: ChatRepository,
+        turns: TurnStore,
         broker: StreamBroker,
         queue: JobQueue,
         limiter: RateLimiter,
@@ -71,7 +72,8 @@ class Submit:
         clock: Clock,
         policy: ChatPolicy,
     ) -> None:
-        self._open, self._chats, self._broker, self._queue = open_session, chats, broker, queue
+        self._open, self._chats, self._turns = open_session, chats, turns
+        self._broker, self._queue = broker, queue
         self._limiter, self._uow, self._clock, self._policy = limiter, uow, clock, policy
 
     async def __call__(
@@ -111,15 +113,18 @@ class Submit:
             reply_to=user.id,
             lease_until=now + timedelta(seconds=self._policy.pending_timeout_seconds),
         )
-        if not await self._chats.add_turn(user, assistant):
+        # This request's reads are done: its connection goes back before the turn is handed
+        # over, so the store never waits on a connection a waiting request holds.
+        await self._uow.commit()
+        if not await self._turns.store(user, assistant):
             # This client id was stored before (a retry), or by a concurrent submit: the
-            # first turn is the answer, and nothing new starts.
+            # first turn is the answer, and nothing new starts. (The rollback ends this
+            # request's read snapshot, so the other submit's commit is visible.)
             await self._uow.rollback()
             seen = await self._chats.find_turn(session.id, client_message_id or "")
             if seen is None:
                 raise ServiceUnavailable("The message could not be stored; send it again")
             return Accepted(Turn(session, *seen), created=False)
-        await self._uow.commit()
         await self._broker.append(session.room, EventDraft(EventKind.MESSAGE, user.wire(), user.id))
         # A queue that is down leaves the reply pending: the sweeper queues it when its lease
         # ends.

@@ -28,10 +28,26 @@ def _session(row: sa.Row[Any]) -> ChatSession:
     )
 
 
+# The statements of the submit path are built once: building and keying a statement costs
+# more than running it.
+
 # A session with its page's owner, in one query: access checks need no second read.
 _SESSIONS = sa.select(chat_sessions, _pages.c.owner_id).select_from(
     chat_sessions.outerjoin(_pages, _pages.c.id == chat_sessions.c.page_id)
 )
+_SESSION_OF_PAGE = _SESSIONS.where(chat_sessions.c.page_id == sa.bindparam("page_id"))
+_SESSION_BY_ID = _SESSIONS.where(chat_sessions.c.id == sa.bindparam("session_id"))
+
+
+def _row_params(prefix: str) -> dict[str, sa.BindParameter[Any]]:
+    return {
+        column.name: sa.bindparam(f"{prefix}{column.name}", type_=column.type)
+        for column in chat_messages.columns
+    }
+
+
+# Both messages of a turn in one statement: a repeated client id fails it as a whole.
+_INSERT_TURN = chat_messages.insert().values([_row_params("u_"), _row_params("a_")])
 
 
 def _message(row: sa.Row[Any]) -> Message:
@@ -53,7 +69,7 @@ def _message(row: sa.Row[Any]) -> Message:
     )
 
 
-def _values(message: Message) -> dict[str, Any]:
+def message_values(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "session_id": message.session_id,
@@ -77,13 +93,11 @@ class SqlaChatRepository:
         self._session = session
 
     async def session_for_page(self, page_id: str) -> ChatSession | None:
-        query = _SESSIONS.where(chat_sessions.c.page_id == page_id)
-        row = (await self._session.execute(query)).first()
+        row = (await self._session.execute(_SESSION_OF_PAGE, {"page_id": page_id})).first()
         return _session(row) if row else None
 
     async def get_session(self, session_id: str) -> ChatSession | None:
-        query = _SESSIONS.where(chat_sessions.c.id == session_id)
-        row = (await self._session.execute(query)).first()
+        row = (await self._session.execute(_SESSION_BY_ID, {"session_id": session_id})).first()
         return _session(row) if row else None
 
     async def add_session(self, session: ChatSession) -> ChatSession:
@@ -102,12 +116,11 @@ class SqlaChatRepository:
         return session
 
     async def add_turn(self, user: Message, assistant: Message) -> bool:
-        # One statement for both rows: a repeated client id fails it as a whole, with no
-        # savepoint round trips; the caller rolls the transaction back.
+        # No savepoint round trips: on a repeated client id the caller rolls back.
+        params = {f"u_{k}": v for k, v in message_values(user).items()}
+        params.update({f"a_{k}": v for k, v in message_values(assistant).items()})
         try:
-            await self._session.execute(
-                chat_messages.insert().values([_values(user), _values(assistant)])
-            )
+            await self._session.execute(_INSERT_TURN, params)
         except IntegrityError:
             return False
         return True

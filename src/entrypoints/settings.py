@@ -287,6 +287,16 @@ class Settings:
     chat_model_history: int = attrs.field(
         default=20, metadata=_doc("Earlier messages of the session a chat model is given")
     )
+    chat_session_cache_seconds: float = attrs.field(
+        default=300.0,
+        metadata=_doc(
+            "How long a process reuses a page's chat session (and owner) it read, s. Deleting "
+            "the page reaches every process at once; this bounds a missed one (0: off)"
+        ),
+    )
+    chat_session_cache_sessions: int = attrs.field(
+        default=10_000, metadata=_doc("Pages' chat sessions each process keeps")
+    )
     chat_submit_batch: int = attrs.field(
         default=200,
         metadata=_doc(
@@ -352,11 +362,16 @@ class Settings:
         for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        for name in ("trusted_proxy_hops", "db_max_overflow", "auth_cache_seconds"):
+        for name in (
+            "trusted_proxy_hops",
+            "db_max_overflow",
+            "auth_cache_seconds",
+            "auth_cache_users",
+            "chat_session_cache_seconds",
+            "chat_session_cache_sessions",
+        ):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
-        if self.auth_cache_users < 0:
-            raise SettingsError(f"{PREFIX}AUTH_CACHE_USERS must not be negative")
         for name in ("jobs_max_concurrency", "jobs_poll_delay", "jobs_timeout", "jobs_max_tries"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

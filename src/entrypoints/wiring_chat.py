@@ -6,27 +6,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import NewType
 
 import structlog
 from dishka import AsyncContainer, Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.llm.offline import OfflineChatModel
+from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
+from adapters.redis.cache_peers import RedisCachePeers
 from adapters.sqla.repos.chat import SqlaChatRepository, SqlaPageAccess
 from adapters.sqla.turns import BatchedTurnStore
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.rooms import RoomHub
 from entrypoints.settings import Settings
+from entrypoints.wiring_cache import add_cache_peer_hooks
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.policy import ChatPolicy
-from mocheong_core.chat.ports import ChatModel, ChatRepository, PageAccess, TurnStore
+from mocheong_core.chat.ports import (
+    ChatModel,
+    ChatRepository,
+    PageAccess,
+    SessionCache,
+    TurnStore,
+)
 from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import StreamBroker
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
+from mocheong_core.pages.model import Page
+from mocheong_core.pages.ports import ChangedBy, PageEventListener
 
 log = structlog.get_logger("mocheong.chat")
 
@@ -67,6 +80,21 @@ class ChatSweeper:
                 log.warning("chat_sweep_failed", error=repr(exc))
 
 
+class ForgetSessionsOfDeletedPages:
+    """Told of page changes: a deleted page's chat session is forgotten by every process."""
+
+    def __init__(self, cache: SessionCache) -> None:
+        self._cache = cache
+
+    async def page_changed(
+        self, page: Page, changed: list[str], by: ChangedBy, *, previous_slug: str | None
+    ) -> None:
+        """Neither a session nor its page's owner changes with the page."""
+
+    async def page_deleted(self, page: Page, by: ChangedBy) -> None:
+        await self._cache.forget(page.id)
+
+
 class ChatProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> ChatPolicy:
@@ -105,6 +133,9 @@ class ChatProvider(Provider):
     ) -> ChatSweeper:
         return ChatSweeper(container, settings.chat_sweep_interval, policy.sweep_batch)
 
+    forget_deleted_pages = provide(
+        ForgetSessionsOfDeletedPages, scope=Scope.APP, provides=PageEventListener
+    )
     chats = provide(SqlaChatRepository, scope=Scope.REQUEST, provides=ChatRepository)
     pages = provide(SqlaPageAccess, scope=Scope.REQUEST, provides=PageAccess)
     usecases = provide_all(
@@ -129,14 +160,50 @@ class InMemoryStreamProvider(Provider):
         )
 
 
+ChatSessionCachePeers = NewType("ChatSessionCachePeers", RedisCachePeers)
+
+
+class LocalSessionCacheProvider(Provider):
+    @provide(scope=Scope.APP, provides=SessionCache)
+    def cache(self, settings: Settings) -> LocalSessionCache:
+        return LocalSessionCache(
+            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds
+        )
+
+
+class RedisSessionCacheProvider(Provider):
+    """The session cache, told of pages deleted through other processes over Redis pub/sub."""
+
+    @provide(scope=Scope.APP)
+    def peers(self, settings: Settings, redis: Redis) -> ChatSessionCachePeers:
+        channel = f"{settings.redis_prefix}chat-session-cache"
+        return ChatSessionCachePeers(RedisCachePeers(redis, channel))
+
+    @provide(scope=Scope.APP)
+    def local(self, settings: Settings, peers: ChatSessionCachePeers) -> LocalSessionCache:
+        return LocalSessionCache(
+            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds, peers
+        )
+
+    @provide(scope=Scope.APP)
+    def cache(self, cache: LocalSessionCache) -> SessionCache:
+        return cache
+
+
 def chat_providers(settings: Settings) -> list[Provider]:
-    return [ChatProvider()] + ([] if settings.uses_redis else [InMemoryStreamProvider()])
+    if settings.uses_redis:
+        return [ChatProvider(), RedisSessionCacheProvider()]
+    return [ChatProvider(), LocalSessionCacheProvider(), InMemoryStreamProvider()]
 
 
 def add_chat_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
     """In the embedded mode the API process runs the chat jobs, so it also sweeps them; with
-    Redis the worker does (see ``entrypoints.worker``)."""
+    Redis the worker does (see ``entrypoints.worker``), and the session cache hears the other
+    processes."""
     if settings.uses_redis:
+        add_cache_peer_hooks(
+            hooks, container, ChatSessionCachePeers, LocalSessionCache, "chat sessions"
+        )
         return
 
     async def start_chat_sweeper() -> None:

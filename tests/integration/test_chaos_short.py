@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from adapters.memory.chat import InMemoryChatRepository, InMemoryPageAccess
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.uow import InMemoryUnitOfWork
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
@@ -84,6 +85,7 @@ class World:
         self.prefix = prefix
         self.policy = policy
         self.pages = InMemoryPageAccess({})
+        self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.chats = InMemoryChatRepository(self.pages)
         self.clock = SystemClock()
         self.limiter = InMemoryRateLimiter()
@@ -135,13 +137,13 @@ class World:
 
     async def session(self, page_id: str) -> ChatSession:
         self.pages.owners[page_id] = OWNER
-        access = ChatAccess(self.chats, self.pages, self.uow(), self.clock)
+        access = ChatAccess(self.chats, self.pages, self.sessions, self.uow(), self.clock)
         return await OpenSession(access)(OWNER, page_id=page_id)
 
     async def submit(self, api: Api, page_id: str, text: str) -> tuple[str, str]:
         uow = self.uow()
         submit = Submit(
-            OpenSession(ChatAccess(self.chats, self.pages, uow, self.clock)),
+            OpenSession(ChatAccess(self.chats, self.pages, self.sessions, uow, self.clock)),
             self.chats,
             TurnInTransaction(self.chats, uow),
             api.broker,

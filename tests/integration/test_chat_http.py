@@ -162,6 +162,20 @@ async def test_chat_routes_are_the_owners_only(chat_client: Client) -> None:
     assert missing.status_code == 404
 
 
+async def test_a_deleted_pages_chat_is_gone_at_once(chat_client: Client) -> None:
+    who = await owner(chat_client)
+    await submit(chat_client, who)  # the process now knows the page's session
+
+    deleted = await chat_client.delete(f"/api/pages/{who.page_id}", headers=who.headers)
+    assert deleted.status_code == 204
+
+    response = await chat_client.post(
+        "/api/chat", json={"page_id": who.page_id, "message": "hi"}, headers=who.headers
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 async def test_submits_are_rate_limited_per_user(settings: Settings) -> None:
     async with AsyncTestClient(create_app(attrs.evolve(settings, rate_chat_per_user=2))) as client:
         who = await owner(client)

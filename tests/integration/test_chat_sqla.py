@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.chat import InMemoryPageAccess
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory
 from adapters.sqla.repos.chat import SqlaChatRepository
@@ -55,6 +56,7 @@ class World:
         self.clock = ManualClock()
         self.model = FedModel()
         self.pages = InMemoryPageAccess({PAGE: OWNER})
+        self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.policy = ChatPolicy(coalesce_seconds=0)
         self.turns = BatchedTurnStore(factory, max_batch=4)
 
@@ -65,7 +67,7 @@ class World:
 
     async def submit(self, text: str, client_message_id: str | None = None) -> Message:
         async with self.request() as (chats, uow):
-            access = ChatAccess(chats, self.pages, uow, self.clock)
+            access = ChatAccess(chats, self.pages, self.sessions, uow, self.clock)
             submit = Submit(
                 OpenSession(access),
                 chats,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
@@ -179,14 +180,21 @@ async def holds(value: bool) -> bool:
     return value
 
 
-async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
-    settings: Settings, prefix: str
-) -> None:
+@asynccontextmanager
+async def two_processes(settings: Settings, prefix: str) -> AsyncIterator[tuple[Client, Client]]:
+    """Two app instances on one database and one Redis, as two API processes."""
     shared = attrs.evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
     async with (
         AsyncTestClient(create_app(shared)) as a,
         AsyncTestClient(create_app(shared)) as b,
     ):
+        yield a, b
+
+
+async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    async with two_processes(settings, prefix) as (a, b):
         admin = await admin_headers(a)
         user = await register(a, f"{new_id()}@example.com")
         me = "/api/auth/me"
@@ -202,3 +210,21 @@ async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
             return (await b.get(me, headers=bearer(user))).status_code == 401
 
         await eventually(refused, "process B refused the user A disabled")
+
+
+async def test_a_page_deleted_through_one_process_has_no_chat_on_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    async with two_processes(settings, prefix) as (a, b):
+        owner = await user_headers(a)
+        page = (await a.post("/api/pages", json={}, headers=owner)).json()
+        body = {"page_id": page["id"], "message": "안녕하세요"}
+        # B opens the page's chat once: from then on it knows the session without reading it.
+        assert (await b.post("/api/chat", json=body, headers=owner)).status_code == 202
+
+        assert (await a.delete(f"/api/pages/{page['id']}", headers=owner)).status_code == 204
+
+        async def refused() -> bool:
+            return (await b.post("/api/chat", json=body, headers=owner)).status_code == 404
+
+        await eventually(refused, "process B refused the chat of the page A deleted")

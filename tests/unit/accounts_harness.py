@@ -73,7 +73,7 @@ class Accounts:
         self.refresh = Refresh(self.users, self.tokens, minter, self.uow, self.clock)
         self.logout = Logout(self.tokens, self.uow, self.clock)
         # Authentication reads through the same cache as in production.
-        self.user_cache = LocalUserCache(max_users=100, ttl_seconds=3600)
+        self.user_cache = LocalUserCache(max_entries=100, ttl_seconds=3600)
         self.authenticate = Authenticate(self.access, self.users, self.user_cache, self.clock)
         self.list_users = ListUsers(self.users)
         self.update_user = UpdateUser(

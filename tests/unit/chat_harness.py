@@ -11,6 +11,7 @@ import attrs
 
 from adapters.memory.chat import InMemoryChatRepository, InMemoryPageAccess
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.memory.uow import InMemoryUnitOfWork
 from mocheong_core.chat.access import ChatAccess
@@ -118,6 +119,7 @@ class Chat:
         retention: int = 2000,
     ) -> None:
         self.pages = InMemoryPageAccess({PAGE: OWNER})
+        self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.chats = InMemoryChatRepository(self.pages)
         self.broker = InMemoryStreamBroker(retention=retention)
         self.queue = RecordingQueue()
@@ -131,7 +133,7 @@ class Chat:
         return InMemoryUnitOfWork(self.chats)
 
     def _access(self, uow: InMemoryUnitOfWork) -> ChatAccess:
-        return ChatAccess(self.chats, self.pages, uow, self.clock)
+        return ChatAccess(self.chats, self.pages, self.sessions, uow, self.clock)
 
     def _ender(self, uow: InMemoryUnitOfWork) -> MessageEnder:
         return MessageEnder(self.chats, self.broker, uow, self.clock)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from mocheong_core.chat.errors import MessageNotFound, SessionNotFound
 from mocheong_core.chat.model import ChatSession, Message, page_of_room
-from mocheong_core.chat.ports import ChatRepository, PageAccess
+from mocheong_core.chat.ports import ChatRepository, PageAccess, SessionCache
 from mocheong_core.shared import Clock, UnitOfWork, new_id
 
 
 class ChatAccess:
     def __init__(
-        self, chats: ChatRepository, pages: PageAccess, uow: UnitOfWork, clock: Clock
+        self,
+        chats: ChatRepository,
+        pages: PageAccess,
+        cache: SessionCache,
+        uow: UnitOfWork,
+        clock: Clock,
     ) -> None:
-        self._chats, self._pages, self._uow, self._clock = chats, pages, uow, clock
+        self._chats, self._pages, self._cache = chats, pages, cache
+        self._uow, self._clock = uow, clock
 
     async def session(self, user_id: str, session_id: str) -> ChatSession:
         session = await self._chats.get_session(session_id)
@@ -22,18 +28,22 @@ class ChatAccess:
 
     async def session_for_page(self, user_id: str, page_id: str) -> ChatSession:
         """The page's session, created (and committed) on first use."""
-        session = await self._chats.session_for_page(page_id)
-        if session is not None:
-            if session.owner_id != user_id:
-                raise SessionNotFound("No such page")
-            return session
-        if await self._pages.owner_of(page_id) != user_id:
+        session = self._cache.get(page_id)
+        if session is None:
+            ticket = self._cache.ticket()
+            session = await self._chats.session_for_page(page_id)
+            if session is None:
+                if await self._pages.owner_of(page_id) != user_id:
+                    raise SessionNotFound("No such page")
+                created = ChatSession(
+                    id=new_id(), page_id=page_id, created_at=self._clock.now(), owner_id=user_id
+                )
+                session = await self._chats.add_session(created)
+                await self._uow.commit()
+            if session.owner_id is not None:
+                self._cache.put(session, ticket)
+        if session.owner_id != user_id:
             raise SessionNotFound("No such page")
-        created = ChatSession(
-            id=new_id(), page_id=page_id, created_at=self._clock.now(), owner_id=user_id
-        )
-        session = await self._chats.add_session(created)
-        await self._uow.commit()
         return session
 
     async def session_for_room(self, user_id: str, room: str) -> ChatSession:

@@ -85,6 +85,23 @@ class ChatRepository(Protocol):
         ...
 
 
+class SessionCache(Protocol):
+    """Pages' chat sessions (with their owner) as this process last read them. A session and
+    its page's owner never change; a deleted page is forgotten by every process."""
+
+    def ticket(self) -> int:
+        """Taken before reading a session from the store and handed to ``put``."""
+        ...
+
+    def get(self, page_id: str) -> ChatSession | None: ...
+
+    def put(self, session: ChatSession, ticket: int) -> None: ...
+
+    async def forget(self, page_id: str) -> None:
+        """Drops the page's session here and in every other process; never raises."""
+        ...
+
+
 class TurnStore(Protocol):
     async def store(self, user: Message, assistant: Message) -> bool:
         """Stores both messages and commits them (an implementation may commit the turns of

@@ -1,0 +1,85 @@
+"""``TicketedCache``: what one process keeps of rows it read (users behind authentication, chat
+sessions), for a few seconds, dropped everywhere when they change.
+
+A change ends with ``forget``, which drops the key here and tells the other processes through
+``CachePeers`` (Redis pub/sub when several run); what they announce comes back through
+``drop``. A value read before a ``forget`` is not stored after it (the ticket taken before the
+read), and entries expire after ``ttl_seconds`` whatever happens, which bounds what a lost
+announcement can cost. With peers, nothing is kept until their announcements are heard.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
+
+from adapters.memory.page_cache import CachePeers
+
+V = TypeVar("V")
+
+
+class TicketedCache(Generic[V]):
+    def __init__(
+        self,
+        max_entries: int,
+        ttl_seconds: float,
+        peers: CachePeers | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._max_entries, self._ttl = max_entries, ttl_seconds
+        self._peers, self._clock = peers, clock
+        self._epoch = 0
+        self._active = peers is None and self._enabled
+
+    @property
+    def _enabled(self) -> bool:
+        return self._ttl > 0 and self._max_entries > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def ticket(self) -> int:
+        return self._epoch
+
+    def lookup(self, key: str) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    def keep(self, key: str, value: V, ticket: int) -> None:
+        """Stores ``value`` unless something was dropped since ``ticket`` was taken."""
+        if ticket != self._epoch or not self._active:
+            return
+        self._entries[key] = (self._clock() + self._ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def forget(self, key: str) -> None:
+        """Drops ``key`` here and in every other process; never raises."""
+        self.drop([key])
+        if self._peers is not None:
+            await self._peers.announce([key])
+
+    def drop(self, keys: Iterable[str]) -> None:
+        self._epoch += 1
+        for key in keys:
+            self._entries.pop(key, None)
+
+    def suspend(self) -> None:
+        """Keeps nothing until ``resume``: announcements from the peers may be missed."""
+        self._active = False
+        self.drop(list(self._entries))
+
+    def resume(self) -> None:
+        self.drop(list(self._entries))
+        self._active = self._enabled

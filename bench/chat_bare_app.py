@@ -1,5 +1,5 @@
 """The baselines of the chat benchmarks: bare Litestar handlers on the same server and
-settings as ``mocheong serve`` (granian, ASGI, one worker).
+settings as ``mocheong serve`` (granian, ASGI, one worker unless told).
 
 - ``POST /bare/chat``: decodes the submit body and answers ``202`` (P6's baseline);
 - ``WS /bare/ws?room=R``: joins room R of this process; one Redis pub/sub connection per process
@@ -7,7 +7,7 @@ settings as ``mocheong serve`` (granian, ASGI, one worker).
   room's sockets (P3 and P4's baseline: the shape of the product's hub, without streams,
   cursors, queues or a database).
 
-``python bench/chat_bare_app.py PORT REDIS_URL``
+``python bench/chat_bare_app.py PORT REDIS_URL [WORKERS]``
 """
 
 from __future__ import annotations
@@ -101,14 +101,15 @@ def make_app() -> Litestar:
 
 def main() -> None:
     port, redis_url = sys.argv[1:3]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["BARE_REDIS_URL"] = redis_url
-    # The same server settings as ``mocheong serve`` (entrypoints/cli.py), one worker.
+    # The same server settings as ``mocheong serve`` (entrypoints/cli.py).
     Server(
         "chat_bare_app:make_app",
         address="127.0.0.1",
         port=int(port),
         interface=Interfaces.ASGI,
-        workers=1,
+        workers=workers,
         factory=True,
         websockets=True,
         log_access=False,

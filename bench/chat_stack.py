@@ -129,6 +129,7 @@ class Stack:
         env: dict[str, str] | None = None,
         folder: Path | None = None,
         keep: bool = False,
+        api_workers: int = 1,
     ) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="mocheong-run-"))
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -144,6 +145,8 @@ class Stack:
         self.api_ports: list[int] = []
         self.workers: list[Process] = []
         self._api_count, self._worker_count = apis, workers
+        self.api_workers = api_workers
+        """Server worker processes behind each API port (``mocheong serve --workers``)."""
         self._db_created = False
         self.bare: Process | None = None
 
@@ -252,7 +255,8 @@ class Stack:
     def add_api(self) -> int:
         port = free_port()
         index = len(self.apis)
-        args = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        workers = str(self.api_workers)
+        args = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", workers]
         process = Process(f"api{index}", args, self.env(), self.folder)
         process.start()
         self.apis.append(process)
@@ -267,9 +271,16 @@ class Stack:
         return index
 
     def add_bare_app(self) -> str:
-        """Starts ``chat_bare_app.py`` (the baselines) on this run's Redis; returns its URL."""
+        """Starts ``chat_bare_app.py`` (the baselines) on this run's Redis, with as many server
+        workers as the API processes have; returns its URL."""
         port = free_port()
-        args = [sys.executable, str(BENCH / "chat_bare_app.py"), str(port), self.redis_url]
+        args = [
+            sys.executable,
+            str(BENCH / "chat_bare_app.py"),
+            str(port),
+            self.redis_url,
+            str(self.api_workers),
+        ]
         process = Process("bare", args, {**self.env(), "PYTHONPATH": str(BENCH)}, self.folder)
         process.start()
         self.bare = process

@@ -20,8 +20,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sqla.repos.chat import SqlaChatRepository, message_values
-from adapters.sqla.tables.chat import chat_messages
+from adapters.sqla.repos.chat import INSERT_MESSAGES, SqlaChatRepository, message_values
 from mocheong_core.chat.model import Message
 from mocheong_core.errors import ServiceUnavailable
 
@@ -75,17 +74,17 @@ class BatchedTurnStore:
                 answer.set_result(ok)
 
     async def _insert(self, batch: list[_Waiting]) -> list[bool]:
-        if len(batch) > 1:
-            rows = [message_values(m) for user, assistant, _ in batch for m in (user, assistant)]
-            try:
-                async with self._sessions() as session:
-                    await session.execute(chat_messages.insert(), rows)
-                    await session.commit()
-            except IntegrityError:
-                pass  # a repeated client id among them: each turn on its own finds which
-            else:
-                return [True] * len(batch)
-        return [await self._insert_one(user, assistant) for user, assistant, _ in batch]
+        rows = [message_values(m) for user, assistant, _ in batch for m in (user, assistant)]
+        try:
+            async with self._sessions() as session:
+                await session.execute(INSERT_MESSAGES, rows)
+                await session.commit()
+        except IntegrityError:
+            if len(batch) == 1:
+                return [False]
+            # A repeated client id among them: each turn on its own finds which.
+            return [await self._insert_one(user, assistant) for user, assistant, _ in batch]
+        return [True] * len(batch)
 
     async def _insert_one(self, user: Message, assistant: Message) -> bool:
         async with self._sessions() as session:

@@ -38,16 +38,9 @@ _SESSIONS = sa.select(chat_sessions, _pages.c.owner_id).select_from(
 _SESSION_OF_PAGE = _SESSIONS.where(chat_sessions.c.page_id == sa.bindparam("page_id"))
 _SESSION_BY_ID = _SESSIONS.where(chat_sessions.c.id == sa.bindparam("session_id"))
 
-
-def _row_params(prefix: str) -> dict[str, sa.BindParameter[Any]]:
-    return {
-        column.name: sa.bindparam(f"{prefix}{column.name}", type_=column.type)
-        for column in chat_messages.columns
-    }
-
-
-# Both messages of a turn in one statement: a repeated client id fails it as a whole.
-_INSERT_TURN = chat_messages.insert().values([_row_params("u_"), _row_params("a_")])
+# Rows go in as parameter sets of this one statement: a multi-row ``values()`` statement would
+# be compiled again on every use (SQLAlchemy cannot cache it).
+INSERT_MESSAGES = chat_messages.insert()
 
 
 def _message(row: sa.Row[Any]) -> Message:
@@ -116,11 +109,12 @@ class SqlaChatRepository:
         return session
 
     async def add_turn(self, user: Message, assistant: Message) -> bool:
-        # No savepoint round trips: on a repeated client id the caller rolls back.
-        params = {f"u_{k}": v for k, v in message_values(user).items()}
-        params.update({f"a_{k}": v for k, v in message_values(assistant).items()})
+        # One statement for both rows, no savepoint round trips: a repeated client id fails it
+        # as a whole, and the caller rolls back.
         try:
-            await self._session.execute(_INSERT_TURN, params)
+            await self._session.execute(
+                INSERT_MESSAGES, [message_values(user), message_values(assistant)]
+            )
         except IntegrityError:
             return False
         return True

@@ -1,4 +1,8 @@
-"""Structured JSON logs: every line carries the request id; secrets are redacted."""
+"""Structured JSON logs: every line carries the request id; secrets are redacted.
+
+Libraries that log through the standard ``logging`` module (Alembic's migrations, arq, httpx)
+go through the same processors and renderer, so a process writes one format only.
+"""
 
 from __future__ import annotations
 
@@ -29,9 +33,33 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         _redact,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    number = logging.getLevelName(level.upper())
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        wrapper_class=structlog.make_filtering_bound_logger(number),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.ExtraAdder(),
+            *shared,
+            structlog.stdlib.add_logger_name,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    root = logging.getLogger()
+    # Configured again (each app a test builds): replace our handler, keep everyone else's.
+    root.handlers = [h for h in root.handlers if not isinstance(h, _StructlogHandler)]
+    handler = _StructlogHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(number)
+
+
+class _StructlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``configure_logging`` installs on the root logger."""

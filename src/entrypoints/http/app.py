@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             ),
         ),
         lifespan=[lifespan],
+        # Logging is ours (entrypoints/logging.py): Litestar's default would replace the root
+        # logger's handlers with a plain-text format.
+        logging_config=None,
         debug=False,
     )
     setup_dishka(container, app)

@@ -21,6 +21,7 @@ from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRep
 from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
+from entrypoints.user_sockets import UserSockets
 from entrypoints.wiring_cache import add_cache_peer_hooks
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
@@ -101,7 +102,7 @@ class InMemoryProvider(Provider):
     def rate_limiter(self, clock: Clock) -> RateLimiter:
         return InMemoryRateLimiter(clock)
 
-    @provide(scope=Scope.APP, provides=UserCache)
+    @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
 
@@ -120,10 +121,6 @@ class RedisUserCacheProvider(Provider):
     def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
 
-    @provide(scope=Scope.APP)
-    def user_cache(self, cache: LocalUserCache) -> UserCache:
-        return cache
-
 
 class AccountsProvider(Provider):
     clock = provide(SystemClock, scope=Scope.APP, provides=Clock)
@@ -139,6 +136,17 @@ class AccountsProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> AccountsPolicy:
         return AccountsPolicy(refresh_ttl_seconds=settings.refresh_token_ttl)
+
+    @provide(scope=Scope.APP)
+    def user_cache(self, cache: LocalUserCache) -> UserCache:
+        return cache
+
+    @provide(scope=Scope.APP)
+    async def user_sockets(self, cache: LocalUserCache) -> AsyncIterator[UserSockets]:
+        sockets = UserSockets()
+        cache.on_drop(sockets.changed)
+        yield sockets
+        await sockets.close()
 
     users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
     refresh_tokens = provide(

@@ -25,6 +25,7 @@ from tests.integration.chat_helpers import (
     talking_client,
     text_of,
 )
+from tests.integration.pages_helpers import admin_headers
 
 __all__ = ["chat_client", "talking_client"]
 
@@ -93,6 +94,40 @@ async def test_a_missing_or_bad_token_closes_the_socket_with_4401(
         with pytest.raises(WebSocketDisconnect) as closed:
             receive(ws)
     assert closed.value.code == 4401
+
+
+async def test_a_socket_is_closed_when_its_user_is_disabled(chat_client: Client) -> None:
+    who = await owner(chat_client)
+    admin = await admin_headers(chat_client)
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        send(ws, "joinRoom", room=who.room)
+        assert receive(ws)["event"] == "session-info"
+        me = (await chat_client.get("/api/auth/me", headers=who.headers)).json()
+
+        disabled = await chat_client.patch(
+            f"/api/admin/users/{me['id']}", json={"disabled": True}, headers=admin
+        )
+        assert disabled.status_code == 200
+
+        with pytest.raises(WebSocketDisconnect) as closed:
+            frames_until(ws, lambda _: False)
+    assert closed.value.code == 4401
+
+
+async def test_a_socket_stays_open_when_its_user_changes_but_can_still_sign_in(
+    chat_client: Client,
+) -> None:
+    who = await owner(chat_client)
+    admin = await admin_headers(chat_client)
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        me = (await chat_client.get("/api/auth/me", headers=who.headers)).json()
+        promoted = await chat_client.patch(
+            f"/api/admin/users/{me['id']}", json={"role": "admin"}, headers=admin
+        )
+        assert promoted.status_code == 200
+
+        send(ws, "ping")
+        assert receive(ws)["event"] == "pong"
 
 
 async def test_a_socket_that_never_authenticates_is_closed(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -228,3 +229,24 @@ async def test_a_page_deleted_through_one_process_has_no_chat_on_the_other(
             return (await b.post("/api/chat", json=body, headers=owner)).status_code == 404
 
         await eventually(refused, "process B refused the chat of the page A deleted")
+
+
+async def test_a_user_disabled_through_one_process_loses_its_socket_on_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    async with two_processes(settings, prefix) as (a, b):
+        admin = await admin_headers(a)
+        user = await register(a, f"{new_id()}@example.com")
+        token = user["access_token"]
+        with await b.websocket_connect(f"/ws/chat?token={token}") as ws:
+            ws.send_json({"event": "ping", "data": {}})
+            assert ws.receive_json(timeout=GUARD)["event"] == "pong"
+
+            patched = await a.patch(
+                f"/api/admin/users/{user['user']['id']}", json={"disabled": True}, headers=admin
+            )
+            assert patched.status_code == 200
+
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json(timeout=GUARD)
+        assert closed.value.code == 4401

@@ -117,3 +117,18 @@ def test_zero_seconds_or_zero_users_turn_the_cache_off() -> None:
         cache.resume()
         cache.put(attrs.evolve(user()), cache.ticket())
         assert cache.get("u1") is None
+
+
+async def test_listeners_hear_every_change_but_not_a_suspension() -> None:
+    heard: list[list[str]] = []
+    cache = LocalUserCache(10, 30, Peers())
+    cache.on_drop(heard.append)
+    cache.resume()
+    cache.put(user(), cache.ticket())
+
+    await cache.forget("u1")  # a change made here
+    cache.drop(["u2"])  # a change a peer announced
+    cache.suspend()
+    cache.resume()
+
+    assert heard == [["u1"], ["u2"]]

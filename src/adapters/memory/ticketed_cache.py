@@ -33,6 +33,7 @@ class TicketedCache(Generic[V]):
         self._peers, self._clock = peers, clock
         self._epoch = 0
         self._active = peers is None and self._enabled
+        self._listeners: list[Callable[[list[str]], None]] = []
 
     @property
     def _enabled(self) -> bool:
@@ -70,16 +71,27 @@ class TicketedCache(Generic[V]):
         if self._peers is not None:
             await self._peers.announce([key])
 
+    def on_drop(self, listener: Callable[[list[str]], None]) -> None:
+        """``listener`` hears the keys of every change, made here or announced by a peer."""
+        self._listeners.append(listener)
+
     def drop(self, keys: Iterable[str]) -> None:
-        self._epoch += 1
-        for key in keys:
-            self._entries.pop(key, None)
+        """The values of ``keys`` changed: they go, and the listeners are told."""
+        keys = list(keys)
+        self._clear(keys)
+        for listener in self._listeners:
+            listener(keys)
 
     def suspend(self) -> None:
         """Keeps nothing until ``resume``: announcements from the peers may be missed."""
         self._active = False
-        self.drop(list(self._entries))
+        self._clear(list(self._entries))
 
     def resume(self) -> None:
-        self.drop(list(self._entries))
+        self._clear(list(self._entries))
         self._active = self._enabled
+
+    def _clear(self, keys: list[str]) -> None:
+        self._epoch += 1
+        for key in keys:
+            self._entries.pop(key, None)

@@ -23,6 +23,7 @@ from litestar.exceptions import WebSocketDisconnect
 from entrypoints.http.chat import authenticate, replay_in_scope
 from entrypoints.rooms import FRESH, RoomHub
 from entrypoints.settings import Settings
+from entrypoints.user_sockets import UserSockets
 from mocheong_core.chat.model import ChatSession
 from mocheong_core.chat.replay import Replay
 from mocheong_core.chat.stream import StreamEvent
@@ -90,6 +91,9 @@ async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
 
 
 class ChatConnection:
+    _token = ""
+    """The access token the socket signed in with, to sign in again when the user changes."""
+
     def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
         self._socket = socket
         self._container: AsyncContainer = socket.state.dishka_container
@@ -119,6 +123,7 @@ class ChatConnection:
         except WebSocketDisconnect:
             pass
         finally:
+            (await self._container.get(UserSockets)).discard(self._user_id, self._recheck)
             await self._room.aclose()
 
     async def send(self, event: str, data: dict[str, Any]) -> None:
@@ -142,11 +147,24 @@ class ChatConnection:
                 return False
         try:
             async with self._container() as scope:
-                self._user_id = (await authenticate(scope, token)).id
+                user_id = (await authenticate(scope, token)).id
         except DomainError:
             await self._socket.close(UNAUTHORIZED, "invalid or missing token")
             return False
+        sockets = await self._container.get(UserSockets)
+        sockets.discard(self._user_id, self._recheck)
+        self._user_id, self._token = user_id, token or ""
+        sockets.add(user_id, self._recheck)
         return True
+
+    async def _recheck(self) -> None:
+        """The user changed somewhere: a socket whose token no longer signs in is closed."""
+        try:
+            async with self._container() as scope:
+                await authenticate(scope, self._token)
+        except DomainError:
+            async with self._send_lock:
+                await self._socket.close(UNAUTHORIZED, "the account can no longer sign in")
 
     async def _handle(self, raw: str) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -214,6 +215,16 @@ class SseSession:
             *complete, self._buffer = self._buffer.split("\r\n\r\n")
             self.frames.extend(parse_sse("\r\n\r\n".join(complete)))
         return self.frames.pop(0)
+
+    def read_to_end(self) -> None:
+        """Reads until the server ends the response; fails if it has not within
+        ``FRAME_TIMEOUT`` (heartbeats do not count)."""
+        deadline = time.monotonic() + FRAME_TIMEOUT
+        while time.monotonic() < deadline:
+            message = self._sent.get(timeout=FRAME_TIMEOUT)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                return
+        pytest.fail(f"the stream was still open after {FRAME_TIMEOUT} s")
 
     def until(self, done: Callable[[Frame], bool]) -> list[Frame]:
         frames = [self.next()]

@@ -24,6 +24,7 @@ from tests.integration.chat_helpers import (
     submit,
     talking_client,
 )
+from tests.integration.pages_helpers import admin_headers
 
 __all__ = ["chat_client", "talking_client"]
 
@@ -272,6 +273,25 @@ async def test_sse_streams_the_room_and_resumes_from_last_event_id(chat_client: 
 
     assert [f["id"] for f in resumed] == [f["id"] for f in seen[cut + 1 :]]
     assert chunks_of(seen[: cut + 1] + resumed, reply) == seen[-1]["data"]["content"]
+
+
+async def test_an_event_stream_ends_when_its_user_is_disabled(settings: Settings) -> None:
+    quick = attrs.evolve(settings, chat_sse_heartbeat=0.05)
+    async with AsyncTestClient(create_app(quick)) as client:
+        who = await owner(client)
+        admin = await admin_headers(client)
+        me = (await client.get("/api/auth/me", headers=who.headers)).json()
+        opened = await client.post(
+            "/api/chat/sessions", json={"page_id": who.page_id}, headers=who.headers
+        )
+        path = f"/api/chat/sessions/{opened.json()['session_id']}/stream"
+        with SseSession(client, path, who.headers) as sse:
+            assert sse.next()["event"] == "session-info"
+            patched = await client.patch(
+                f"/api/admin/users/{me['id']}", json={"disabled": True}, headers=admin
+            )
+            assert patched.status_code == 200
+            sse.read_to_end()
 
 
 async def test_sse_sends_heartbeats_while_idle(settings: Settings) -> None:

@@ -25,13 +25,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token
 from entrypoints.rooms import FRESH, RoomHub
 from entrypoints.settings import Settings
+from entrypoints.user_sockets import UserSockets
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.chat.model import ChatSession, Message
 from mocheong_core.chat.replay import Replay, ReplayRoom
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.chat.usecases import Accepted, Cancel, ListMessages, OpenSession, Submit
-from mocheong_core.errors import Unauthorized
+from mocheong_core.errors import DomainError, Unauthorized
 
 IdParam = Annotated[str, msgspec.Meta(max_length=64)]
 CursorParam = Annotated[str | None, Parameter(max_length=200)]
@@ -201,7 +202,7 @@ class ChatController(Controller):
             user = await authenticate(scope, token)
             session = await (await scope.get(OpenSession))(user.id, session_id=session_id)
         start = last_event_id or cursor or FRESH
-        return ServerSentEvent(sse_events(container, session, start))
+        return ServerSentEvent(sse_events(container, session, start, user.id, token or ""))
 
 
 async def authenticate(scope: AsyncContainer, token: str | None) -> User:
@@ -218,9 +219,21 @@ async def replay_in_scope(
 
 
 async def sse_events(
-    container: AsyncContainer, session: ChatSession, start: str
+    container: AsyncContainer, session: ChatSession, start: str, user_id: str, token: str
 ) -> AsyncIterator[ServerSentEventMessage]:
+    """The stream ends (at its next event or heartbeat) once the user can no longer sign in
+    with ``token``, e.g. after being disabled in any process."""
     hub = await container.get(RoomHub)
+    sockets = await container.get(UserSockets)
+    signed_out = asyncio.Event()
+
+    async def recheck() -> None:
+        try:
+            async with container() as scope:
+                await authenticate(scope, token)
+        except DomainError:
+            signed_out.set()
+
     heartbeat = (await container.get(Settings)).chat_sse_heartbeat
     # One slot: a client that does not read holds the feed back, which then catches up from
     # the stream instead of queueing without bound.
@@ -232,15 +245,29 @@ async def sse_events(
     async def replay(after: str | None) -> Replay:
         return await replay_in_scope(container, session, after)
 
-    async with hub.subscribe(session.room, deliver, replay, start) as feeding:
-        info = SessionOut.of(session)
-        yield ServerSentEventMessage(event="session-info", data=_encode(info).decode())
-        while not feeding.done():
-            try:
-                async with asyncio.timeout(heartbeat):
-                    event = await outbox.get()
-            except TimeoutError:
-                yield ServerSentEventMessage(data=None, comment="heartbeat")
-                continue
-            data = _encode(event.wire()["data"]).decode()
-            yield ServerSentEventMessage(data=data, event=event.kind.value, id=event.cursor)
+    sockets.add(user_id, recheck)
+    try:
+        async with hub.subscribe(session.room, deliver, replay, start) as feeding:
+            info = SessionOut.of(session)
+            yield ServerSentEventMessage(event="session-info", data=_encode(info).decode())
+            async for message in _feed(outbox, feeding, heartbeat, signed_out):
+                yield message
+    finally:
+        sockets.discard(user_id, recheck)
+
+
+async def _feed(
+    outbox: asyncio.Queue[StreamEvent],
+    feeding: asyncio.Future[None],
+    heartbeat: float,
+    signed_out: asyncio.Event,
+) -> AsyncIterator[ServerSentEventMessage]:
+    while not (feeding.done() or signed_out.is_set()):
+        try:
+            async with asyncio.timeout(heartbeat):
+                event = await outbox.get()
+        except TimeoutError:
+            yield ServerSentEventMessage(data=None, comment="heartbeat")
+            continue
+        data = _encode(event.wire()["data"]).decode()
+        yield ServerSentEventMessage(data=data, event=event.kind.value, id=event.cursor)

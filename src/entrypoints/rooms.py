@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
@@ -46,11 +47,33 @@ _Item = tuple[StreamEvent, str, Position | None]
 
 
 class Subscriber:
+    """One connection's place in a room: a bounded queue the room's listener fills and a task
+    (``run``) that drains it into the connection.
+
+    The queue is a deque with one waiter rather than an ``asyncio.Queue``: a room offers each
+    event to every subscriber, so what one offer and one take cost is paid per frame sent.
+    """
+
+    __slots__ = (
+        "_at",
+        "_behind",
+        "_cursor",
+        "_deliver",
+        "_filter",
+        "_items",
+        "_limit",
+        "_replay",
+        "_room",
+        "_waiter",
+    )
+
     def __init__(self, room: _Room, deliver: Deliver, replay: ReplayFrom, queue_size: int) -> None:
         self._room = room
         self._deliver = deliver
         self._replay = replay
-        self._queue: asyncio.Queue[_Item | object] = asyncio.Queue(queue_size)
+        self._items: deque[_Item | object] = deque()
+        self._limit = queue_size
+        self._waiter: asyncio.Future[None] | None = None
         self._behind = False
         self._filter: LiveFilter | None = None
         self._cursor: str | None = None
@@ -59,10 +82,15 @@ class Subscriber:
     def offer(self, item: _Item | object) -> None:
         if self._behind:
             return
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self._behind = True  # the run loop sees it at its next item and catches up
+        if len(self._items) < self._limit:
+            self._items.append(item)
+        else:
+            self._behind = True  # the run loop sees it and catches up from the stream
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def resync(self) -> None:
         self.offer(_RESYNC)
@@ -71,24 +99,33 @@ class Subscriber:
         await self._room.ready.wait()
         self._cursor = start
         await self._recover()
+        items = self._items
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._queue.get()
-            if self._behind or not isinstance(item, tuple):
+            if self._behind:
+                await self._recover()
+                continue
+            if not items:
+                self._waiter = waiter = loop.create_future()
+                await waiter
+                continue
+            item = items.popleft()
+            if not isinstance(item, tuple):
                 await self._recover()
                 continue
             event, text, position = item
-            if position is None or self._at is None or position.epoch != self._at.epoch:
+            at = self._at
+            if position is None or at is None or position.epoch != at.epoch:
                 await self._recover()  # the stream was replaced: history decides what is lost
-            elif position.follows(self._at):
-                await self._send(event, text)
-                self._move_to(event.cursor, position)
+            elif position.follows(at):
+                if self._filter is None or self._filter.admits(event):
+                    await self._deliver(event, text)
+                self._cursor, self._at = event.cursor, position
 
     async def _recover(self) -> None:
-        # Stop accepting, forget the queue, accept again, THEN read: whatever is appended
-        # after the read arrives through the queue, and the read covers the rest.
-        self._behind = True
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        # Forget the queue and accept again, THEN read: whatever is appended after the read
+        # arrives through the queue, and the read covers the rest.
+        self._items.clear()
         self._behind = False
         while True:
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -63,10 +63,17 @@ async def replay(reader: RoomReader, room: str, epoch: str, last: EntryId) -> As
 
 
 class _Listener:
+    """A room's listener in this process: a bounded queue the connection's reader fills (a
+    deque and one waiter: cheaper per event than an ``asyncio.Queue``) and ``events``."""
+
+    __slots__ = ("_items", "_lagging", "_limit", "_reader", "_room", "_waiter", "epoch", "last")
+
     def __init__(self, reader: RoomReader, room: str, queue_size: int) -> None:
         self._reader = reader
         self._room = room
-        self._queue: asyncio.Queue[Entry] = asyncio.Queue(queue_size)
+        self._items: deque[Entry] = deque()
+        self._limit = queue_size
+        self._waiter: asyncio.Future[None] | None = None
         self.epoch = ""
         self.last: EntryId | None = None
         self._lagging = False
@@ -78,21 +85,32 @@ class _Listener:
         # Never blocks the connection: a full queue turns this listener to catching up.
         if self._lagging:
             return
-        if self._queue.full():
+        if len(self._items) >= self._limit:
             self._lagging = True
             return
-        self._queue.put_nowait(entry)
+        self._items.append(entry)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def events(self) -> AsyncIterator[StreamEvent]:
+        items = self._items
+        loop = asyncio.get_running_loop()
         while True:
-            if self._lagging and self._queue.empty():
+            if self._lagging and not items:
                 # Cleared before reading, so whatever arrives meanwhile is queued again and
                 # dropped below as already seen.
                 self._lagging = False
                 async for entry in self._catch_up():
                     yield entry.event
                 continue
-            entry = await self._queue.get()
+            if not items:
+                self._waiter = waiter = loop.create_future()
+                await waiter
+                continue
+            entry = items.popleft()
             if entry.epoch != self.epoch and not entry.reset:
                 # Only possible if a reset was skipped while lagging: the stream settles it.
                 async for caught in self._catch_up():

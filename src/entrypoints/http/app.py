@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -119,4 +120,15 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 def app_from_env() -> Litestar:
     """The factory ``mocheong serve`` hands to the ASGI server in each worker process."""
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    app.on_startup.append(_freeze_startup_objects)
+    return app
+
+
+def _freeze_startup_objects() -> None:
+    """What start-up built (modules, the app, its providers and pools) lives as long as the
+    process: it is taken out of the cyclic collector's view, so a full collection walks only
+    what came later. Under WebSocket fan-out (bench/ws_fanout_p3.py) a full collection came
+    every few seconds and stopped every delivery for about 0.2 s; frozen, about 0.05 s."""
+    gc.collect()
+    gc.freeze()

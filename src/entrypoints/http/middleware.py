@@ -149,7 +149,8 @@ class PipelineMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            # A WebSocket's frames need nothing of the wrapper: they go straight to the server.
+            await self.app(scope, receive, send_wrapper if is_http else send)
         except Exception as exc:
             if not is_http or status_holder:
                 raise

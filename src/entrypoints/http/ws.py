@@ -19,6 +19,7 @@ import structlog
 from dishka import AsyncContainer
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.types import WebSocketSendEvent
 
 from entrypoints.http.chat import authenticate, replay_in_scope
 from entrypoints.rooms import FRESH, RoomHub
@@ -96,6 +97,7 @@ class ChatConnection:
 
     def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
         self._socket = socket
+        self._send_event = socket.send  # the ASGI send: every chat frame is one text event
         self._container: AsyncContainer = socket.state.dishka_container
         self._send_lock = asyncio.Lock()
         self._user_id = ""
@@ -131,7 +133,12 @@ class ChatConnection:
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self._socket.send_data(text)
+            await self._send_event(_text_event(text))
+
+    async def _deliver(self, _event: StreamEvent, frame: str) -> None:
+        """The room's events, each already encoded once for every connection of the room."""
+        async with self._send_lock:
+            await self._send_event(_text_event(frame))
 
     async def _authenticate(self, token: str | None) -> bool:
         if token is None:
@@ -211,15 +218,14 @@ class ChatConnection:
         self._session = session
         hub = await self._container.get(RoomHub)
 
-        async def deliver(_event: StreamEvent, frame: str) -> None:
-            await self.send_text(frame)
-
         async def replay(after: str | None) -> Replay:
             return await replay_in_scope(self._container, session, after)
 
         # Subscribed before `session-info`: a client that submits as soon as it has joined
         # must receive its own message and every chunk of the reply.
-        await self._room.enter_async_context(hub.subscribe(session.room, deliver, replay, start))
+        await self._room.enter_async_context(
+            hub.subscribe(session.room, self._deliver, replay, start)
+        )
         await self.send(
             "session-info",
             {"session_id": session.id, "room": session.room, "page_id": session.page_id},
@@ -255,6 +261,10 @@ class ChatConnection:
 
     async def _on_ping(self, data: dict[str, Any]) -> None:
         await self.send("pong", {})
+
+
+def _text_event(text: str) -> WebSocketSendEvent:
+    return {"type": "websocket.send", "bytes": None, "text": text}
 
 
 def _convert(data: dict[str, Any], kind: type[T]) -> T:

@@ -1,5 +1,6 @@
 """The baselines of the chat benchmarks: bare Litestar handlers on the same server and
-settings as ``mocheong serve`` (granian, ASGI, one worker unless told).
+settings as ``mocheong serve`` (``MOCHEONG_SERVER``, started by the same ``serve_asgi``; one
+worker unless told).
 
 - ``POST /bare/chat``: decodes the submit body and answers ``202`` (P6's baseline);
 - ``WS /bare/ws?room=R``: joins room R of this process; one Redis pub/sub connection per process
@@ -20,11 +21,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from granian.constants import Interfaces
-from granian.server import Server
 from litestar import Litestar, WebSocket, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
+
+from entrypoints.cli import serve_asgi
+from entrypoints.settings import DEFAULT_SERVER
 
 
 class SubmitIn(msgspec.Struct):
@@ -103,17 +105,11 @@ def main() -> None:
     port, redis_url = sys.argv[1:3]
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["BARE_REDIS_URL"] = redis_url
-    # The same server settings as ``mocheong serve`` (entrypoints/cli.py).
-    Server(
-        "chat_bare_app:make_app",
-        address="127.0.0.1",
-        port=int(port),
-        interface=Interfaces.ASGI,
-        workers=workers,
-        factory=True,
-        websockets=True,
-        log_access=False,
-    ).serve()
+    server = os.environ.get("MOCHEONG_SERVER") or DEFAULT_SERVER
+    # The same server and settings as ``mocheong serve`` (entrypoints/cli.py).
+    serve_asgi(
+        "chat_bare_app:make_app", server=server, host="127.0.0.1", port=int(port), workers=workers
+    )
 
 
 if __name__ == "__main__":

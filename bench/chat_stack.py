@@ -3,7 +3,8 @@
 A private ``redis-server`` on a free port (no persistence: restarting it is losing its data),
 a fresh PostgreSQL database, API processes (``mocheong serve``, one process each so one can be
 killed alone) and workers (``mocheong worker``). Each process leads its own process group, so
-SIGKILL takes its children with it. Logs go to files under the run's folder.
+SIGKILL takes its children with it. Logs go to files under the run's folder. ``server`` picks
+the ASGI server of the API processes (``MOCHEONG_SERVER``) and of the bare baseline app.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import IO, Any
 import httpx
 import psycopg
 import redis
+
+from entrypoints.settings import DEFAULT_SERVER
 
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "entrypoints.cli"]
@@ -130,10 +133,12 @@ class Stack:
         folder: Path | None = None,
         keep: bool = False,
         api_workers: int = 1,
+        server: str = DEFAULT_SERVER,
     ) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="mocheong-run-"))
         self.folder.mkdir(parents=True, exist_ok=True)
         self.keep = keep
+        self.server = server
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.db_name = f"mocheong_run_{uuid.uuid4().hex[:10]}"
@@ -199,6 +204,7 @@ class Stack:
                 "MOCHEONG_DATABASE_URL": self.database_url,
                 "MOCHEONG_DATA_DIR": str(self.folder / "data"),
                 "MOCHEONG_LOG_LEVEL": "WARNING",
+                "MOCHEONG_SERVER": self.server,
                 "MOCHEONG_RATE_LOGIN_PER_IP": "1000000",
                 "MOCHEONG_RATE_LOGIN_PER_ACCOUNT": "1000000",
                 "MOCHEONG_RATE_REGISTER_PER_IP": "1000000",
@@ -271,8 +277,8 @@ class Stack:
         return index
 
     def add_bare_app(self) -> str:
-        """Starts ``chat_bare_app.py`` (the baselines) on this run's Redis, with as many server
-        workers as the API processes have; returns its URL."""
+        """Starts ``chat_bare_app.py`` (the baselines) on this run's Redis and server, with as
+        many server workers as the API processes have; returns its URL."""
         port = free_port()
         args = [
             sys.executable,
@@ -281,7 +287,9 @@ class Stack:
             self.redis_url,
             str(self.api_workers),
         ]
-        process = Process("bare", args, {**self.env(), "PYTHONPATH": str(BENCH)}, self.folder)
+        env = self.env()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
+        process = Process("bare", args, env, self.folder)
         process.start()
         self.bare = process
         url = f"http://127.0.0.1:{port}"

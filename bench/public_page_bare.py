@@ -1,5 +1,6 @@
 """P1's baseline: a bare Litestar app answering with the very bytes of the public page and its
-JSON, served by granian exactly as ``mocheong serve`` serves the product.
+JSON, served exactly as ``mocheong serve`` serves the product (``MOCHEONG_SERVER``, started by
+the same ``serve_asgi``, one worker).
 
 ``python bench/public_page_bare.py PORT HTML_FILE JSON_FILE``
 """
@@ -10,9 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from granian.constants import Interfaces
-from granian.server import Server
 from litestar import Litestar, Response, get
+
+from entrypoints.cli import serve_asgi
+from entrypoints.settings import DEFAULT_SERVER
 
 
 def make_app() -> Litestar:
@@ -33,17 +35,11 @@ def make_app() -> Litestar:
 def main() -> None:
     port, html, document = sys.argv[1:4]
     os.environ["BARE_HTML"], os.environ["BARE_JSON"] = html, document
-    # The same server settings as ``mocheong serve`` (entrypoints/cli.py), one worker.
-    Server(
-        "public_page_bare:make_app",
-        address="127.0.0.1",
-        port=int(port),
-        interface=Interfaces.ASGI,
-        workers=1,
-        factory=True,
-        websockets=True,
-        log_access=False,
-    ).serve()
+    server = os.environ.get("MOCHEONG_SERVER") or DEFAULT_SERVER
+    # The same server and settings as ``mocheong serve`` (entrypoints/cli.py), one worker.
+    serve_asgi(
+        "public_page_bare:make_app", server=server, host="127.0.0.1", port=int(port), workers=1
+    )
 
 
 if __name__ == "__main__":

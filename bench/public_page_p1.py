@@ -1,14 +1,15 @@
 """P1: the published page on the wedding day, warm cache, 64 connections.
 
-Starts the product (``mocheong serve``: granian, one worker, SQLite) with a published page,
+Starts the product (``mocheong serve``: one worker, SQLite) with a published page,
 and in the same run a bare Litestar app returning the same bytes on the same server and
 settings (``public_page_bare.py``). ``wrk -t1 -c64`` then loads, in turn and for several
 rounds, ``GET /i/{slug}``, ``GET /api/public/pages/{slug}`` and the bare handlers; the table
 gives the medians over the rounds, the ratio to the bare handler (target >= 0.7) and p99
 (target <= 25 ms), and checks a 304 on a matching ``If-None-Match``.
 
-``python bench/public_page_p1.py [--rounds 3] [--duration 10] [--json PATH]``
-(installs Debian's ``wrk`` with apt-get when it is missing).
+``python bench/public_page_p1.py [--rounds 3] [--duration 10] [--server granian|uvicorn|both]
+[--json PATH]`` (installs Debian's ``wrk`` with apt-get when it is missing); with ``both``
+(the default) each server gets its own rows and baseline.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 import httpx
 from chat_report import Table, base_parser, median
 from chat_stack import CLI, Process, free_port
+
+from entrypoints.settings import SERVERS
 
 BENCH = Path(__file__).resolve().parent
 SRC = BENCH.parent / "src"
@@ -141,13 +144,12 @@ def not_modified(url: str) -> tuple[bool, str]:
     return again.status_code == 304 and again.content == b"", tag
 
 
-def main() -> None:
-    parser = base_parser(__doc__ or "")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    args = parser.parse_args()
-    binary = ensure_wrk()
+Runs = dict[str, list[dict[str, float]]]
 
+
+def run_on(server: str, args: Any, binary: str) -> tuple[Runs, dict[str, Any]]:
+    """The product and the bare app, both on ``server``, loaded in turn for ``args.rounds``
+    rounds: the wrk runs of each target, and the 304 checks and sizes."""
     folder = Path(tempfile.mkdtemp(prefix="mocheong-p1-"))
     app_port, bare_port = free_port(), free_port()
     app_base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
@@ -159,6 +161,7 @@ def main() -> None:
         "MOCHEONG_PUBLIC_BASE_URL": app_base,
         "MOCHEONG_REDIS_URL": "",
         "MOCHEONG_DATABASE_URL": "",
+        "MOCHEONG_SERVER": server,
     }
     app = Process("app", [*CLI, "serve", "--port", str(app_port), "--workers", "1"], env, folder)
     processes = [app]
@@ -187,30 +190,64 @@ def main() -> None:
         }
         for url in targets.values():  # warm both servers (and the page cache)
             wrk(binary, url, 1)
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+        runs: Runs = {name: [] for name in targets}
         for _ in range(args.rounds):
             for name, url in targets.items():
                 runs[name].append(wrk(binary, url, args.duration))
         html_304, html_tag = not_modified(html_url)
         json_304, json_tag = not_modified(json_url)
+        checks = {
+            "html_304": html_304,
+            "json_304": json_304,
+            "html_tag": html_tag,
+            "json_tag": json_tag,
+            "html_bytes": len((folder / "page.html").read_bytes()),
+            "json_bytes": len((folder / "page.json").read_bytes()),
+        }
     finally:
         for process in reversed(processes):
             process.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return runs, checks
 
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    args = parser.parse_args()
+    binary = ensure_wrk()
+    servers = list(SERVERS) if args.server == "both" else [args.server]
+
+    table = Table(
+        f"P1 public page, warm cache, wrk -t1 -c64 -d{args.duration}s, "
+        f"median of {args.rounds} rounds (1 worker, SQLite)"
+    )
+    results: dict[str, Any] = {}
+    for server in servers:
+        runs, checks = run_on(server, args, binary)
+        results[server] = {"runs": runs, "checks": checks}
+        add_rows(table, server, runs, checks)
+    table.note(
+        "each round runs page, bare page, json, bare json in turn; "
+        "app and wrk share the machine's cores"
+    )
+    table.print()
+    table.save(args.json, results=results)
+
+
+def add_rows(table: Table, server: str, runs: Runs, checks: dict[str, Any]) -> None:
     def rps(name: str) -> float:
         return median([run["rps"] for run in runs[name]])
 
     def p99(name: str) -> float:
         return median([run["p99"] for run in runs[name]])
 
-    table = Table(
-        f"P1 public page, warm cache, wrk -t1 -c64 -d{args.duration}s, "
-        f"median of {args.rounds} rounds (granian, 1 worker, SQLite)"
-    )
     for name, path in (("page", "/i/{slug}"), ("json", "/api/public/pages/{slug}")):
         ratio = rps(name) / rps(f"bare {name}")
         table.add(
-            f"GET {path} req/s",
+            f"[{server}] GET {path} req/s",
             rps(name),
             "req/s",
             baseline=rps(f"bare {name}"),
@@ -218,26 +255,20 @@ def main() -> None:
             ok=ratio >= 0.7,
         )
         table.add(
-            f"GET {path} p99",
+            f"[{server}] GET {path} p99",
             p99(name),
             "ms",
             baseline=p99(f"bare {name}"),
             target="<= 25 ms",
             ok=p99(name) <= 25,
         )
-    table.add("304 on If-None-Match, page", float(html_304), "", target="304", ok=html_304)
-    table.add("304 on If-None-Match, json", float(json_304), "", target="304", ok=json_304)
+    for kind in ("html", "json"):
+        ok = bool(checks[f"{kind}_304"])
+        table.add(f"[{server}] 304 on If-None-Match, {kind}", float(ok), "", target="304", ok=ok)
     table.note(
-        f"page {len((folder / 'page.html').read_bytes()):,} bytes (ETag {html_tag}), "
-        f"json {len((folder / 'page.json').read_bytes()):,} bytes (ETag {json_tag})"
+        f"[{server}] page {checks['html_bytes']:,} bytes (ETag {checks['html_tag']}), "
+        f"json {checks['json_bytes']:,} bytes (ETag {checks['json_tag']})"
     )
-    table.note(
-        "each round runs page, bare page, json, bare json in turn; "
-        "app and wrk share the machine's cores"
-    )
-    table.print()
-    table.save(args.json, runs=runs)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

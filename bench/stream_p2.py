@@ -1,4 +1,4 @@
-"""P2: what a chunk's trip from the worker's emit to the client adds, against a bare Redis hop.
+"""P2: what a chunk's trip from the worker's emit to the client adds, against bare hops.
 
 Streams × rate chunks per second are emitted from this process the way a worker does
 (``RedisStreamBroker.append`` with a fence, timestamped just before the call) into a private
@@ -6,14 +6,17 @@ Redis. A receiver in another process timestamps each on arrival; the latency is 
 difference (same machine, same wall clock). Receivers:
 
 - ``ws``: an API process (``mocheong serve``) and WebSocket clients, one per stream, joined
-  to the stream's room: the full path of quality.md's P2;
+  to the stream's room: the full path of quality.md's P2. Its baseline (``bare-ws``) is
+  ``chat_bare_app.py`` on the same server and settings, fed by plain ``PUBLISH`` at the same
+  rate and forwarding each message unchanged to the same number of WebSocket clients;
 - ``dispatcher``: the API process's Redis side alone (one ``RedisRoomDispatcher`` listening to
   every room), to show where the time goes;
-- ``bare`` (the baseline): a redis-py subscriber to one channel per stream, fed by plain
+- ``bare`` (the floor): a redis-py subscriber to one channel per stream, fed by plain
   ``PUBLISH`` at the same rate.
 
 ``python bench/stream_p2.py [--streams 200] [--rate 20] [--seconds 10] [--path ws|dispatcher|both]
-[--json PATH]``
+[--server granian|uvicorn|both] [--json PATH]``: with ``--server both`` (the default) the
+WebSocket rows come once per server, each against its own bare app.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import httpx
 from chat_report import Table, base_parser, median, percentile
 from chat_stack import Stack
 from redis.asyncio import Redis
+
+from entrypoints.settings import SERVERS
 
 HERE = Path(__file__).resolve()
 
@@ -100,6 +105,20 @@ async def emit_bare(redis_url: str, channels: list[str], args: Any) -> int:
         await redis.aclose()
 
 
+async def emit_bare_ws(redis_url: str, rooms: list[str], args: Any) -> int:
+    """The bare app's rooms (channel ``bare:<room>``), fed the frame a client would get."""
+    redis = Redis.from_url(redis_url)
+
+    async def send(index: int, room: str, seq: int, t_ns: int) -> None:
+        frame = {"event": "message-chunk", "data": {"delta": "가나다라", "seq": seq, "t": t_ns}}
+        await redis.publish(f"bare:{room}", json.dumps(frame))
+
+    try:
+        return await emit(rooms, args.rate, args.seconds, send)
+    finally:
+        await redis.aclose()
+
+
 # -- receivers (another process) -------------------------------------------------------------
 
 
@@ -150,35 +169,43 @@ async def receive_dispatcher(
     return latencies
 
 
-async def receive_ws(ws_url: str, clients: list[dict[str, str]], expected: int) -> list[int]:
-    import websockets
+async def receive_ws(clients: list[dict[str, str]], expected: int) -> list[int]:
+    """One socket per client (``url``; ``room`` to join, when given): the time each chunk
+    carrying ``t`` took."""
+    from ws_load import connect, join
 
     latencies: list[int] = []
     done = asyncio.Event()
+
+    def on_message(payload: bytes) -> None:
+        now = time.time_ns()
+        frame = json.loads(payload)
+        if frame["event"] == "message-chunk" and "t" in frame["data"]:
+            latencies.append(now - frame["data"]["t"])
+            if len(latencies) >= expected:
+                done.set()
+
     sockets = []
     for client in clients:
-        ws = await websockets.connect(f"{ws_url}?token={client['token']}", max_queue=None)
-        await ws.send(json.dumps({"event": "joinRoom", "data": {"room": client["room"]}}))
-        while json.loads(await ws.recv())["event"] != "session-info":
-            pass
-        sockets.append(ws)
-
-    async def drain(ws: Any) -> None:
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["event"] == "message-chunk" and "t" in frame["data"]:
-                latencies.append(time.time_ns() - frame["data"]["t"])
-                if len(latencies) >= expected:
-                    done.set()
-
-    tasks = [asyncio.create_task(drain(ws)) for ws in sockets]
+        socket = await connect(client["url"])
+        if client.get("room"):
+            await join(socket, client["room"])
+        socket.on_message = on_message
+        sockets.append(socket)
     ready()
     await done.wait()
-    for task in tasks:
-        task.cancel()
-    for ws in sockets:
-        await ws.close()
+    for socket in sockets:
+        await socket.close()
     return latencies
+
+
+def run_loop(coro: Any) -> Any:
+    """The receivers run on uvloop when it is installed, like the servers they measure."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def ready() -> None:
@@ -193,8 +220,8 @@ def receiver_main(spec_path: str) -> None:
     elif kind == "dispatcher":
         coro = receive_dispatcher(spec["redis"], spec["prefix"], spec["rooms"], expected)
     else:
-        coro = receive_ws(spec["ws"], spec["clients"], expected)
-    latencies = asyncio.run(coro)
+        coro = receive_ws(spec["clients"], expected)
+    latencies = run_loop(coro)
     Path(spec["out"]).write_text(json.dumps({"latencies": latencies, "cpu": time.process_time()}))
 
 
@@ -268,6 +295,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="chunks per second per stream")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--path", choices=["ws", "dispatcher", "both"], default="both")
+    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
@@ -278,73 +306,120 @@ def main() -> None:
         f"P2 chunk latency, emit → receipt: {args.streams} streams × {args.rate:g} chunks/s, "
         f"{args.seconds:g} s (ms)"
     )
-    paths = ["dispatcher", "ws"] if args.path == "both" else [args.path]
-    prefix = "p2:"
-    with Stack(apis=1 if "ws" in paths else 0, workers=0) as stack:
-        folder = stack.folder
-        channels = [f"p2bare:{i}" for i in range(args.streams)]
-        bare, bare_cores = run_pair(
-            "bare",
-            {"redis": stack.redis_url, "rooms": channels},
-            lambda: emit_bare(stack.redis_url, channels, args),
-            folder,
-            args,
-        )
-        floor50, floor99 = percentile(bare, 50), percentile(bare, 99)
-        table.add("bare PUBLISH → subscriber p50", floor50, "ms")
-        table.add("bare PUBLISH → subscriber p99", floor99, "ms")
-        results: dict[str, list[float]] = {"bare": bare}
-        table.note(
-            "bare run, cores used: "
-            + ", ".join(f"{name} {value:.2f}" for name, value in bare_cores.items())
-        )
-        for path in paths:
-            if path == "dispatcher":
-                rooms = [f"p2-{i}" for i in range(args.streams)]
-                spec: dict[str, Any] = {"redis": stack.redis_url, "prefix": prefix, "rooms": rooms}
-                label = "append → dispatcher listener"
-            else:
-                clients = register_rooms(stack, args.streams)
-                rooms = [client["room"] for client in clients]
-                spec = {"ws": stack.ws_url(0), "clients": clients}
-                label = "append → API process → WebSocket client"
-                prefix = "mc:"
-
-            def emitter(rooms: list[str] = rooms, prefix: str = prefix) -> Any:
-                return emit_broker(stack.redis_url, prefix, rooms, args)
-
-            server = stack.apis[0] if path == "ws" else None
-            latencies, cores = run_pair(path, spec, emitter, folder, args, server)
-            results[path] = latencies
-            table.note(
-                f"{path} run, cores used: "
-                + ", ".join(f"{name} {value:.2f}" for name, value in cores.items())
-            )
-            p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-            target = path == "ws"
-            table.add(
-                f"{label} p50",
-                p50,
-                "ms",
-                baseline=floor50,
-                target="≤ 2 ms" if target else "",
-                ok=p50 <= 2 if target else None,
-            )
-            table.add(
-                f"{label} p99",
-                p99,
-                "ms",
-                baseline=floor99,
-                target="≤ 10 ms" if target else "",
-                ok=p99 <= 10 if target else None,
-            )
-        table.note(
-            "samples: "
-            + ", ".join(f"{name} {len(values)}" for name, values in results.items())
-            + f"; medians {', '.join(f'{n} {median(v):.3f}' for n, v in results.items())}"
-        )
+    servers = list(SERVERS) if args.server == "both" else [args.server]
+    results: dict[str, list[float]] = {}
+    with Stack(apis=0, workers=0) as stack:
+        floor = redis_rows(stack, args, table, results, args.path != "ws")
+    if args.path != "dispatcher":
+        for server in servers:
+            with Stack(apis=1, workers=0, server=server) as stack:
+                ws_rows(stack, server, args, table, results, floor)
+    table.note(
+        "samples: "
+        + ", ".join(f"{name} {len(values)}" for name, values in results.items())
+        + f"; medians {', '.join(f'{n} {median(v):.3f}' for n, v in results.items())}"
+    )
     table.print()
     table.save(args.json, streams=args.streams, rate=args.rate, seconds=args.seconds)
+
+
+def cores_note(table: Table, name: str, cores: dict[str, float]) -> None:
+    table.note(
+        f"{name} run, cores used: "
+        + ", ".join(f"{part} {value:.2f}" for part, value in cores.items())
+    )
+
+
+def redis_rows(
+    stack: Stack, args: Any, table: Table, results: dict[str, list[float]], dispatcher: bool
+) -> tuple[float, float]:
+    """The bare Redis hop (the floor) and, when asked, the dispatcher alone; returns the
+    floor's (p50, p99)."""
+    channels = [f"p2bare:{i}" for i in range(args.streams)]
+    bare, cores = run_pair(
+        "bare",
+        {"redis": stack.redis_url, "rooms": channels},
+        lambda: emit_bare(stack.redis_url, channels, args),
+        stack.folder,
+        args,
+    )
+    floor = percentile(bare, 50), percentile(bare, 99)
+    table.add("bare PUBLISH → subscriber p50", floor[0], "ms")
+    table.add("bare PUBLISH → subscriber p99", floor[1], "ms")
+    results["bare"] = bare
+    cores_note(table, "bare", cores)
+    if dispatcher:
+        rooms = [f"p2-{i}" for i in range(args.streams)]
+        latencies, cores = run_pair(
+            "dispatcher",
+            {"redis": stack.redis_url, "prefix": "p2:", "rooms": rooms},
+            lambda: emit_broker(stack.redis_url, "p2:", rooms, args),
+            stack.folder,
+            args,
+        )
+        results["dispatcher"] = latencies
+        cores_note(table, "dispatcher", cores)
+        for q in (50, 99):
+            table.add(
+                f"append → dispatcher listener p{q}",
+                percentile(latencies, q),
+                "ms",
+                baseline=floor[0 if q == 50 else 1],
+            )
+    return floor
+
+
+def ws_rows(
+    stack: Stack,
+    server: str,
+    args: Any,
+    table: Table,
+    results: dict[str, list[float]],
+    floor: tuple[float, float],
+) -> None:
+    """The product's WebSocket path on ``server`` against the bare app on the same server."""
+    bare_url = stack.add_bare_app().replace("http://", "ws://") + "/bare/ws"
+    assert stack.bare is not None
+    rooms = [f"p2-{i}" for i in range(args.streams)]
+    bare, bare_cores = run_pair(
+        f"bare-ws-{server}",
+        {"clients": [{"url": f"{bare_url}?room={room}"} for room in rooms]},
+        lambda: emit_bare_ws(stack.redis_url, rooms, args),
+        stack.folder,
+        args,
+        stack.bare,
+    )
+    results[f"bare-ws {server}"] = bare
+    cores_note(table, f"[{server}] bare app", bare_cores)
+
+    clients = register_rooms(stack, args.streams)
+    rooms = [client["room"] for client in clients]
+    url = stack.ws_url(0)
+    specs = [{"url": f"{url}?token={c['token']}", "room": c["room"]} for c in clients]
+    latencies, cores = run_pair(
+        f"ws-{server}",
+        {"clients": specs},
+        lambda: emit_broker(stack.redis_url, "mc:", rooms, args),
+        stack.folder,
+        args,
+        stack.apis[0],
+    )
+    results[f"ws {server}"] = latencies
+    cores_note(table, f"[{server}] ws", cores)
+    for q, limit in ((50, 2.0), (99, 10.0)):
+        value = percentile(latencies, q)
+        table.add(
+            f"[{server}] append → API process → WebSocket client p{q}",
+            value,
+            "ms",
+            baseline=percentile(bare, q),
+            target=f"≤ {limit:g} ms",
+            ok=value <= limit,
+        )
+    table.note(
+        f"[{server}] the baseline is PUBLISH → bare app → WebSocket client; the Redis floor "
+        f"is {floor[0]:.3f} ms p50, {floor[1]:.3f} ms p99"
+    )
 
 
 if __name__ == "__main__":

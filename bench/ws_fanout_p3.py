@@ -9,7 +9,8 @@ PUBLISHed frames out to the same number of sockets, with no stream, cursor or qu
 offered the same events per second; the figure is what the clients received in the window.
 
 ``python bench/ws_fanout_p3.py [--clients 1000] [--rooms 100] [--rate 60] [--seconds 10]
-[--loaders 2] [--json PATH]``
+[--loaders 2] [--server granian|uvicorn|both] [--json PATH]``: with ``both`` (the default) the
+table has one group of rows per server, each with its own baseline.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from chat_client import create_page, register
 from chat_report import Table, base_parser
 from chat_stack import Process, Stack
 from redis.asyncio import Redis
+
+from entrypoints.settings import SERVERS
 
 BENCH = Path(__file__).resolve().parent
 DELTA = "청첩장 문구를 정리하는 중이에요. "
@@ -146,6 +149,8 @@ def measure(
     end = start + args.seconds
     loaders.tell(f"count {start} {end}")
 
+    cpu_marks: list[float] = []  # the server's CPU seconds at the window's start and end
+
     async def drive() -> tuple[int, list[int]]:
         redis, send = await make_emitter()
         samples: list[int] = []
@@ -153,7 +158,12 @@ def measure(
         async def sample() -> None:
             while time.time() < end + 1:
                 samples.append(memory())
-                await asyncio.sleep(0.5)
+                if len(cpu_marks) < 2 and time.time() >= (start, end)[len(cpu_marks)]:
+                    cpu_marks.append(server.cpu_seconds())
+                await asyncio.sleep(max(0.01, min(0.5, _next_mark() - time.time())))
+
+        def _next_mark() -> float:
+            return (start, end, end + 1)[len(cpu_marks)]
 
         sampler = asyncio.create_task(sample())
         try:
@@ -164,35 +174,30 @@ def measure(
         return sent, samples
 
     memory = server.rss_bytes
-    before, cpu_before = memory(), server.cpu_seconds()
+    before = memory()
     sent, samples = asyncio.run(drive())
-    cpu = server.cpu_seconds() - cpu_before
+    cpu = cpu_marks[1] - cpu_marks[0]
     counts = [json.loads(line) for line in loaders.answers()]
     frames = sum(count["frames"] for count in counts)
     return {
         "frames_per_s": frames / args.seconds,
         "frames_per_cpu_s": frames / cpu if cpu else 0.0,
-        "cpu_share": cpu / (args.seconds + 2.5),
+        "cpu_share": cpu / args.seconds,
         "offered_per_s": len(rooms) * args.rate * (args.clients / len(rooms)),
         "sent_events": sent,
         "rss_before_mb": before / 2**20,
         "rss_peak_mb": max(samples, default=0) / 2**20,
         "rss_after_mb": memory() / 2**20,
         "min_per_client": min(count["min"] for count in counts),
+        "client_cores": sum(count["cpu"] for count in counts) / args.seconds,
     }
 
 
-def main() -> None:
-    parser = base_parser(__doc__ or "")
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--rooms", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--loaders", type=int, default=2, help="client processes")
-    args = parser.parse_args()
-
+def run_on(server: str, args: Any) -> tuple[dict[str, float], dict[str, float]]:
+    """The product and the bare baseline, both on ``server``: (product, baseline)."""
     per_room = args.clients // args.rooms
-    with Stack(apis=1, workers=0, env={"MOCHEONG_LOG_LEVEL": "WARNING"}) as stack:
+    env = {"MOCHEONG_LOG_LEVEL": "WARNING"}
+    with Stack(apis=1, workers=0, env=env, server=server) as stack:
         bare = stack.add_bare_app()
         pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), args.rooms))
         rooms = [room for room, _ in pairs]
@@ -215,15 +220,40 @@ def main() -> None:
         loaders = Loaders(stack.folder, "bare", specs)
         baseline = measure(loaders, rooms, args, lambda: bare_emitter(stack.redis_url), stack.bare)
         loaders.stop()
+    return product, baseline
 
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--loaders", type=int, default=2, help="client processes")
+    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    args = parser.parse_args()
+
+    servers = list(SERVERS) if args.server == "both" else [args.server]
+    offered = args.rooms * args.rate * (args.clients // args.rooms)
     table = Table(
         f"P3 WebSocket fan-out, one API process: {args.clients} clients in {args.rooms} rooms, "
-        f"{args.rate:g} events/s per room offered ({product['offered_per_s']:,.0f} frames/s), "
-        f"{args.seconds:g} s"
+        f"{args.rate:g} events/s per room offered ({offered:,.0f} frames/s), {args.seconds:g} s"
     )
+    results: dict[str, Any] = {}
+    for server in servers:
+        product, baseline = run_on(server, args)
+        results[server] = {"product": product, "baseline": baseline}
+        add_rows(table, server, product, baseline)
+    table.print()
+    table.save(args.json, results=results, args=vars(args))
+
+
+def add_rows(
+    table: Table, server: str, product: dict[str, float], baseline: dict[str, float]
+) -> None:
     rate = product["frames_per_s"]
     table.add(
-        "delivered frames/s",
+        f"[{server}] delivered frames/s",
         rate,
         "frames/s",
         baseline=baseline["frames_per_s"],
@@ -231,32 +261,30 @@ def main() -> None:
         ok=rate >= 50_000,
     )
     table.add(
-        "frames per CPU-second of the server process",
+        f"[{server}] frames per CPU-second of the server process",
         product["frames_per_cpu_s"],
         "frames",
         baseline=baseline["frames_per_cpu_s"],
     )
-    table.add("fewest frames one client got", product["min_per_client"], "frames")
+    table.add(f"[{server}] fewest frames one client got", product["min_per_client"], "frames")
     growth = product["rss_peak_mb"] - product["rss_before_mb"]
     table.add(
-        "API process memory growth while delivering (peak − before)",
+        f"[{server}] API process memory growth while delivering (peak − before)",
         growth,
         "MB",
         baseline=baseline["rss_peak_mb"] - baseline["rss_before_mb"],
         target="bounded",
     )
     table.note(
-        f"API process RSS before {product['rss_before_mb']:.0f} MB, peak "
+        f"[{server}] API process RSS before {product['rss_before_mb']:.0f} MB, peak "
         f"{product['rss_peak_mb']:.0f} MB, after {product['rss_after_mb']:.0f} MB; bare app "
         f"{baseline['rss_before_mb']:.0f} → {baseline['rss_peak_mb']:.0f} MB"
     )
     table.note(
-        "the API process, the emitter and the client processes share the machine's 2 cores; "
-        f"the API process (granian's threads included) used {product['cpu_share']:.2f} cores, "
-        f"the bare app {baseline['cpu_share']:.2f}"
+        f"[{server}] cores used in the window (2 on the machine, shared): API process "
+        f"{product['cpu_share']:.2f}, its clients {product['client_cores']:.2f}; bare app "
+        f"{baseline['cpu_share']:.2f}, its clients {baseline['client_cores']:.2f}"
     )
-    table.print()
-    table.save(args.json, product=product, baseline=baseline, args=vars(args))
 
 
 if __name__ == "__main__":

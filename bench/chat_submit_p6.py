@@ -1,12 +1,12 @@
 """P6: chat submits, ``POST /api/chat`` on PostgreSQL: accepted per second, and p99 at the
 target rate.
 
-The product (``mocheong serve --workers N`` on a fresh PostgreSQL database and a private Redis;
-no chat worker, so the queued runs wait and only the submit path is measured: the user message
-and the pending reply committed, the user's ``newMessage`` appended to the room's stream, the
-run queued in arq) against the baseline, a bare Litestar handler decoding the same body on the
-same server and settings (``chat_bare_app.py``). Every submit carries its own
-``client_message_id``, as the clients send.
+The product (``mocheong serve --workers N``, on each ASGI server asked for, on a fresh
+PostgreSQL database and a private Redis; no chat worker, so the queued runs wait and only the
+submit path is measured: the user message and the pending reply committed, the user's
+``newMessage`` appended to the room's stream, the run queued in arq) against the baseline, a
+bare Litestar handler decoding the same body on the same server and settings
+(``chat_bare_app.py``). Every submit carries its own ``client_message_id``, as the clients send.
 
 Two measurements, each in several rounds (medians):
 - capacity: ``wrk -t1 -c<connections>``, as many submits as the server answers (closed loop:
@@ -15,7 +15,8 @@ Two measurements, each in several rounds (medians):
   a fixed schedule; its p99 counts from when each submit was due.
 
 ``python bench/chat_submit_p6.py [--api-workers 2] [--connections 32] [--duration 10]
-[--rate 1000] [--rounds 3] [--json PATH]``
+[--rate 1000] [--rounds 3] [--server granian|uvicorn|both] [--json PATH]``; with ``both`` (the
+default) the table has one group of rows per server.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from chat_client import create_page, register
 from chat_report import Table, base_parser, median, percentile
 from chat_stack import Stack
 from open_loop import open_loop
+
+from entrypoints.settings import SERVERS
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 # Each request gets its own client_message_id: the wrk run's prefix (its first argument after
@@ -141,12 +144,34 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--rate", type=float, default=1000, help="submits a second, open loop")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
     args = parser.parse_args()
 
+    servers = list(SERVERS) if args.server == "both" else [args.server]
+    table = Table(
+        f"P6 chat submit POST /api/chat on PostgreSQL, {args.api_workers} server worker(s), "
+        f"median of {args.rounds} rounds of {args.duration}s"
+    )
+    results: dict[str, Any] = {}
+    for server in servers:
+        capacity, paced = run_on(server, args)
+        results[server] = {"capacity": capacity, "paced": paced}
+        add_rows(table, server, capacity, paced, args)
+    table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
+    table.print()
+    table.save(args.json, results=results, args=vars(args))
+
+
+Runs = dict[str, list[dict[str, float]]]
+
+
+def run_on(server: str, args: Any) -> tuple[Runs, Runs]:
+    """Capacity and paced runs of the product and the bare handler on ``server``."""
     env = {"MOCHEONG_RATE_CHAT_PER_USER": "100000000", "MOCHEONG_LOG_LEVEL": "WARNING"}
-    capacity: dict[str, list[dict[str, float]]] = {"product": [], "bare": []}
-    paced: dict[str, list[dict[str, float]]] = {"product": [], "bare": []}
-    with Stack(apis=1, workers=0, env=env, api_workers=args.api_workers) as stack:
+    capacity: Runs = {"product": [], "bare": []}
+    paced: Runs = {"product": [], "bare": []}
+    stack = Stack(apis=1, workers=0, env=env, api_workers=args.api_workers, server=server)
+    with stack:
         bare = stack.add_bare_app()
         token, page = asyncio.run(submitter(stack.api_url(0)))
         # A %s-template of the body: the client_message_id goes in per request.
@@ -161,17 +186,16 @@ def main() -> None:
             for name, url in targets.items():
                 capacity[name].append(wrk(script, url, args, args.duration))
                 paced[name].append(at_rate(url, token, body, args))
+    return capacity, paced
 
-    def med(runs: dict[str, list[dict[str, float]]], name: str, key: str) -> float:
+
+def add_rows(table: Table, server: str, capacity: Runs, paced: Runs, args: Any) -> None:
+    def med(runs: Runs, name: str, key: str) -> float:
         return median([run[key] for run in runs[name]])
 
-    table = Table(
-        f"P6 chat submit POST /api/chat on PostgreSQL, granian with {args.api_workers} "
-        f"worker(s), median of {args.rounds} rounds of {args.duration}s"
-    )
     most = med(capacity, "product", "accepted_per_s")
     table.add(
-        f"capacity, wrk -c{args.connections}",
+        f"[{server}] capacity, wrk -c{args.connections}",
         most,
         "req/s",
         baseline=med(capacity, "bare", "accepted_per_s"),
@@ -179,14 +203,14 @@ def main() -> None:
         ok=most >= 1000,
     )
     table.add(
-        f"p99 at capacity (closed loop, -c{args.connections})",
+        f"[{server}] p99 at capacity (closed loop)",
         med(capacity, "product", "p99_ms"),
         "ms",
         baseline=med(capacity, "bare", "p99_ms"),
     )
     rate, p99 = med(paced, "product", "accepted_per_s"), med(paced, "product", "p99_ms")
     table.add(
-        f"accepted at {args.rate:,.0f}/s offered",
+        f"[{server}] accepted at {args.rate:,.0f}/s offered",
         rate,
         "req/s",
         baseline=med(paced, "bare", "accepted_per_s"),
@@ -194,13 +218,13 @@ def main() -> None:
         ok=rate >= 0.99 * args.rate,
     )
     table.add(
-        f"p50 at {args.rate:,.0f}/s",
+        f"[{server}] p50 at {args.rate:,.0f}/s",
         med(paced, "product", "p50_ms"),
         "ms",
         baseline=med(paced, "bare", "p50_ms"),
     )
     table.add(
-        f"p99 at {args.rate:,.0f}/s",
+        f"[{server}] p99 at {args.rate:,.0f}/s",
         p99,
         "ms",
         baseline=med(paced, "bare", "p99_ms"),
@@ -209,10 +233,7 @@ def main() -> None:
     )
     refused = sum(run["refused"] for run in capacity["product"] + paced["product"])
     if refused:
-        table.note(f"{refused} submits were refused (non-2xx) and are not counted")
-    table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
-    table.print()
-    table.save(args.json, capacity=capacity, paced=paced, args=vars(args))
+        table.note(f"[{server}] {refused} submits were refused (non-2xx) and are not counted")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """The chat sockets and event streams each user holds in this process, checked again when the
 user changes.
 
-A socket or stream is authenticated once, when it opens. Every change to a user (disabled, role) ends
-with the user cache forgetting the user in every process (``TicketedCache.forget``); the cache
-tells this registry, which has each of that user's sockets sign in again with its token, and
-a socket whose token no longer signs in (the user was disabled or deleted) is closed with 4401;
-an event stream ends at its next event or heartbeat.
+A socket or stream is authenticated once, when it opens. Every change to a user (disabled,
+role) ends with the user cache forgetting the user in every process
+(``TicketedCache.forget``); the cache tells this registry, which has each of that user's
+sockets and streams sign in again with its token. A socket whose token no longer signs in (the
+user was disabled or deleted) is closed with 4401; an event stream ends at its next event or
+heartbeat.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from adapters.sqla.migrate import upgrade
 from adapters.sqla.schema import metadata, table_modules
@@ -78,3 +79,12 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
     async with AsyncTestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    """A client of the machine's Redis (the run fails, never skips, without one)."""
+    services.require_redis()
+    client = Redis.from_url(services.REDIS_URL)
+    yield client
+    await client.aclose()

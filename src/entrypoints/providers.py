@@ -13,6 +13,7 @@ from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.user_cache import LocalUserCache
 from adapters.redis.cache_peers import RedisCachePeers
 from adapters.redis.ratelimit import RedisRateLimiter
+from adapters.redis.scripts import RedisScripts
 from adapters.security.jwt_tokens import JwtAccessTokens
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
@@ -93,8 +94,18 @@ class RedisProvider(Provider):
         await client.aclose()
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, settings: Settings, redis: Redis, clock: Clock) -> RateLimiter:
-        return RedisRateLimiter(redis, prefix=f"{settings.redis_prefix}rl:", clock=clock)
+    def scripts(self, redis: Redis) -> RedisScripts:
+        """One per process: the script calls of the rate limiter, the stream broker and the
+        job queue share round trips."""
+        return RedisScripts(redis)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(
+        self, settings: Settings, redis: Redis, clock: Clock, scripts: RedisScripts
+    ) -> RateLimiter:
+        return RedisRateLimiter(
+            redis, prefix=f"{settings.redis_prefix}rl:", clock=clock, scripts=scripts
+        )
 
 
 class InMemoryProvider(Provider):

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from adapters.arq.queue import ArqJobQueue, arq_client
 from adapters.memory.jobs import InProcessJobQueue
+from adapters.redis.scripts import RedisScripts
 from adapters.sqla.repos.jobs import SqlaJobRepository
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
@@ -27,8 +28,8 @@ class JobsProvider(Provider):
 
 class ArqJobsProvider(Provider):
     @provide(scope=Scope.APP)
-    def queue(self, settings: Settings, redis: Redis) -> JobQueue:
-        return ArqJobQueue(arq_client(redis, settings.redis_prefix))
+    def queue(self, settings: Settings, redis: Redis, scripts: RedisScripts) -> JobQueue:
+        return ArqJobQueue(arq_client(redis, settings.redis_prefix), scripts)
 
 
 class InProcessJobsProvider(Provider):

@@ -13,6 +13,7 @@ from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
 
 from adapters.redis.dispatcher import RedisRoomDispatcher
+from adapters.redis.scripts import RedisScripts
 from adapters.redis.stream import RedisStreamBroker
 from entrypoints.settings import Settings
 from mocheong_core.chat.stream import StreamBroker
@@ -35,7 +36,11 @@ class RedisStreamProvider(Provider):
 
     @provide(scope=Scope.APP)
     def broker(
-        self, settings: Settings, redis: Redis, dispatcher: RedisRoomDispatcher
+        self,
+        settings: Settings,
+        redis: Redis,
+        dispatcher: RedisRoomDispatcher,
+        scripts: RedisScripts,
     ) -> StreamBroker:
         return RedisStreamBroker(
             redis,
@@ -43,6 +48,7 @@ class RedisStreamProvider(Provider):
             prefix=settings.redis_prefix,
             ttl_seconds=settings.chat_stream_ttl,
             maxlen=settings.chat_stream_maxlen,
+            scripts=scripts,
         )
 
 

@@ -19,11 +19,8 @@ LONG = 3600
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    services.require_redis()
-    client = Redis.from_url(services.REDIS_URL)
-    yield client
-    await client.aclose()
+def redis(redis_client: Redis) -> Redis:
+    return redis_client
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.scripts import RedisScripts
 from mocheong_core.errors import ServiceUnavailable
 
 # KEYS: job key, result key, queue. ARGV: expiry (ms), serialised job, score, job id.
@@ -57,9 +58,9 @@ def arq_client(redis: Redis, redis_prefix: str) -> ArqRedis:
 
 
 class ArqJobQueue:
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(self, redis: ArqRedis, scripts: RedisScripts | None = None) -> None:
         self._redis = redis
-        self._enqueue = redis.register_script(ENQUEUE)
+        self._enqueue = (scripts or RedisScripts(redis)).register(ENQUEUE)
 
     async def enqueue(
         self, task: str, payload: dict[str, Any], *, job_id: str, delay_seconds: float = 0

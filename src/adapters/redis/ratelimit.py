@@ -4,6 +4,7 @@ import math
 
 from redis.asyncio import Redis
 
+from adapters.redis.scripts import RedisScripts
 from mocheong_core.ratelimit import Limit
 from mocheong_core.shared import Clock, SystemClock
 
@@ -18,12 +19,17 @@ return n
 class RedisRateLimiter:
     """Fixed-window counters shared by every process that uses the same Redis."""
 
-    def __init__(self, redis: Redis, prefix: str = "mc:rl:", clock: Clock | None = None) -> None:
-        self._redis = redis
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "mc:rl:",
+        clock: Clock | None = None,
+        scripts: RedisScripts | None = None,
+    ) -> None:
         self._prefix = prefix
         # The windows follow the injected clock; keys still expire in Redis's own time.
         self._clock = clock or SystemClock()
-        self._script = redis.register_script(_HIT)
+        self._script = (scripts or RedisScripts(redis)).register(_HIT)
 
     async def hit(self, key: str, limit: Limit) -> int:
         now = self._clock.now().timestamp()

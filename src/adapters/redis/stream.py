@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from adapters.redis.dispatcher import RedisRoomDispatcher
+from adapters.redis.scripts import RedisScripts
 from adapters.redis.stream_layout import (
     RoomReader,
     StreamKeys,
@@ -103,14 +104,16 @@ class RedisStreamBroker:
         prefix: str,
         ttl_seconds: int,
         maxlen: int,
+        scripts: RedisScripts | None = None,
     ) -> None:
         self._redis = redis
         self._dispatcher = dispatcher
         self._keys = StreamKeys(prefix)
         self._ttl_ms = ttl_seconds * 1000
         self._maxlen = maxlen
-        self._append = redis.register_script(_APPEND)
-        self._claim = redis.register_script(_CLAIM)
+        scripts = scripts or RedisScripts(redis)
+        self._append = scripts.register(_APPEND)
+        self._claim = scripts.register(_CLAIM)
         self._reader = RoomReader(redis, self._keys, self._ttl_ms)
         self._encoder = msgspec.json.Encoder()
 

@@ -11,7 +11,7 @@ from typing import NewType
 import structlog
 from dishka import AsyncContainer, Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.llm.offline import OfflineChatModel
 from adapters.memory.session_cache import LocalSessionCache
@@ -115,9 +115,12 @@ class ChatProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def turns(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
     ) -> AsyncIterator[TurnStore]:
-        store = BatchedTurnStore(sessions, settings.chat_submit_batch)
+        store = BatchedTurnStore(engine, sessions, settings.chat_submit_batch)
         yield store
         await store.close()
 

@@ -4,6 +4,7 @@ the lease and the sweeper exactly as the in-memory twin does."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,7 +12,7 @@ from datetime import timedelta
 import attrs
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.chat import InMemoryPageAccess
 from adapters.memory.ratelimit import InMemoryRateLimiter
@@ -49,8 +50,9 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 class World:
     """Use cases on the SQL repository; each call gets its own session, like a request."""
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
-        self.factory = factory
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.factory = make_session_factory(engine)
         self.broker = InMemoryStreamBroker()
         self.queue = RecordingQueue()
         self.clock = ManualClock()
@@ -58,7 +60,7 @@ class World:
         self.pages = InMemoryPageAccess({PAGE: OWNER})
         self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.policy = ChatPolicy(coalesce_seconds=0)
-        self.turns = BatchedTurnStore(factory, max_batch=4)
+        self.turns = BatchedTurnStore(engine, self.factory, max_batch=4)
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[tuple[SqlaChatRepository, SqlaUnitOfWork]]:
@@ -132,7 +134,7 @@ async def world(engine: AsyncEngine) -> World:
                     updated_at=now,
                 )
             )
-    return World(make_session_factory(engine))
+    return World(engine)
 
 
 async def test_turns_are_unique_per_client_id_and_listed_newest_first(world: World) -> None:
@@ -254,15 +256,25 @@ async def test_a_repeat_inside_one_batch_refuses_only_the_repeat(world: World) -
     assert await _stored_client_ids(world, "batch-") == [f"batch-{n}" for n in range(6)]
 
 
-async def test_a_failing_database_answers_every_waiting_submit(world: World) -> None:
-    def broken() -> AsyncSession:
-        raise ConnectionError("the database is down")
-
-    store = BatchedTurnStore(broken, max_batch=10)  # type: ignore[arg-type]
+async def test_a_failing_database_answers_every_waiting_submit(
+    world: World, settings: Settings
+) -> None:
+    # Nothing listens on port 9, and no folder has that name: every connection fails.
+    url = settings.effective_database_url
+    if settings.uses_sqlite:
+        down = make_engine("sqlite+aiosqlite:////no-such-folder/mocheong.db")
+    else:
+        down = make_engine(re.sub(r"@[^/]+/", "@127.0.0.1:9/", url))
+    store = BatchedTurnStore(down, make_session_factory(down), max_batch=10)
     first = await world.submit("before")
     turns = [_turn(first, f"down-{n}") for n in range(3)]
 
-    results = await asyncio.gather(*(store.store(u, a) for u, a in turns), return_exceptions=True)
+    try:
+        results = await asyncio.gather(
+            *(store.store(u, a) for u, a in turns), return_exceptions=True
+        )
+    finally:
+        await down.dispose()
 
     assert all(isinstance(result, ServiceUnavailable) for result in results)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import string
 import uuid
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mocheong_core import shared
 from mocheong_core.accounts.errors import EmailTaken
 from mocheong_core.accounts.model import (
     NAME_MAX,
@@ -118,3 +120,19 @@ def test_ids_made_in_a_burst_sort_in_creation_order() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert {uuid.UUID(i).version for i in ids} == {7}
+
+
+def test_a_forked_process_draws_random_bits_of_its_own() -> None:
+    """The random bits come from a pool: a child must not reuse what its parent drew."""
+    new_id()  # the pool holds unused bits now
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, str(shared._random_74()).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    theirs = int(os.read(read, 64))
+    os.close(read)
+
+    assert theirs != shared._random_74()

@@ -7,7 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
@@ -254,6 +254,30 @@ async def test_a_repeat_inside_one_batch_refuses_only_the_repeat(world: World) -
 
     assert stored == [True, True, True, False, True, True]
     assert await _stored_client_ids(world, "batch-") == [f"batch-{n}" for n in range(6)]
+
+
+async def test_turns_stored_together_read_back_exactly(world: World) -> None:
+    """Every field survives the batched statement: text with quotes and non-ASCII letters,
+    JSON components and metadata, microseconds and empty values."""
+    first = await world.submit("first", "exact-0")
+    moment = datetime(2027, 5, 15, 4, 0, 10, 123456, tzinfo=UTC)
+    turns = []
+    for n in range(3):
+        user, reply = _turn(first, f"exact-{n + 1}")
+        user = attrs.evolve(user, content=f'"식장" \\ {{n}} \n{n}', created_at=moment)
+        reply = attrs.evolve(
+            reply,
+            components=[{"type": "choice_list", "items": ["가", n]}],
+            metadata={"model": "offline", "nested": {"n": n}},
+            lease_until=moment + timedelta(seconds=n),
+            updated_at=moment,
+        )
+        turns.append((user, reply))
+
+    assert await asyncio.gather(*(world.turns.store(u, r) for u, r in turns)) == [True] * 3
+    for user, reply in turns:
+        assert await world.message(user.id) == user
+        assert await world.message(reply.id) == reply
 
 
 async def test_a_failing_database_answers_every_waiting_submit(

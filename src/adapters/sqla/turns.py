@@ -3,9 +3,11 @@
 Each submit hands its two messages over and waits. One writer per process takes everything
 waiting, stores it with one statement in one transaction of its own, and answers each submit;
 what arrives while it writes goes in the next transaction. On PostgreSQL the statement is one
-``INSERT … SELECT FROM unnest(…)`` with a column of values per parameter: one message to the
-server and one plan whatever the batch's size (``executemany`` would send a statement per
-row). Elsewhere the rows go as the parameter sets of one ``executemany``.
+``INSERT … SELECT FROM json_to_recordset(…)`` whose one parameter is every row as JSON, run in
+autocommit: one round trip whatever the batch's size (no BEGIN and COMMIT of their own), one
+plan, and no per-value work in Python (``executemany`` sends a statement per row; arrays per
+column are escaped value by value). Elsewhere the rows go as the parameter sets of one
+``executemany`` in a transaction.
 
 Nothing waits on purpose: a lone submit is written at once, and under load a transaction
 carries many turns, so a turn costs a fraction of a round trip and of a commit.
@@ -19,7 +21,6 @@ its batch was committed.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -39,43 +40,19 @@ _encode = msgspec.json.Encoder().encode
 _Waiting = tuple[Message, Message, "asyncio.Future[bool]"]
 
 
-_JSON_COLUMNS = frozenset(c.name for c in chat_messages.c if isinstance(c.type, sa.JSON))
-
-
-def _unnest_insert() -> sa.Insert:
-    """``INSERT INTO chat_messages … SELECT … FROM unnest(:id, :session_id, …)``, each
-    parameter an array holding that column of every row. JSON columns travel as arrays of
-    JSON text, made ``jsonb`` by the server (psycopg would read a list as an array's rows)."""
+def _recordset_insert() -> sa.Insert:
+    """``INSERT INTO chat_messages … SELECT … FROM json_to_recordset(:rows)``: the rows travel
+    as one JSON array, typed by the server as the table's columns."""
     columns = list(chat_messages.c)
-
-    def array_of(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
-        return sa.Text() if column.name in _JSON_COLUMNS else column.type
-
-    arrays = [sa.bindparam(c.name, type_=postgresql.ARRAY(array_of(c))) for c in columns]
     rows = (
-        sa.func.unnest(*arrays)
-        .table_valued(*[sa.column(c.name, array_of(c)) for c in columns])
-        .render_derived()
+        sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON))
+        .table_valued(*[sa.column(c.name, c.type) for c in columns])
+        .render_derived(with_types=True)
     )
-    values = [
-        sa.cast(rows.c[c.name], postgresql.JSONB) if c.name in _JSON_COLUMNS else rows.c[c.name]
-        for c in columns
-    ]
-    return chat_messages.insert().from_select([c.name for c in columns], sa.select(*values))
+    return chat_messages.insert().from_select([c.name for c in columns], sa.select(*rows.c))
 
 
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The rows as one list per column, JSON columns as JSON text."""
-    columns: dict[str, list[Any]] = {}
-    for name in rows[0]:
-        values = [row[name] for row in rows]
-        if name in _JSON_COLUMNS:
-            values = [_encode(value).decode() for value in values]
-        columns[name] = values
-    return columns
-
-
-_UNNEST_INSERT = _unnest_insert()
+_RECORDSET_INSERT = _recordset_insert()
 
 
 class BatchedTurnStore:
@@ -86,7 +63,7 @@ class BatchedTurnStore:
         max_batch: int,
     ) -> None:
         self._engine = engine
-        self._columnar = engine.dialect.name == "postgresql"
+        self._one_statement = engine.dialect.name == "postgresql"
         self._sessions = sessions
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
@@ -97,8 +74,8 @@ class BatchedTurnStore:
         self._waiting.append((user, assistant, answer))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_all())
-        # The write goes on if this submit is cancelled: other turns share its transaction.
-        return await asyncio.shield(answer)
+        # A cancelled submit cancels only its answer: the writer goes on with the batch.
+        return await answer
 
     async def close(self) -> None:
         """Waits for what was handed over to be written."""
@@ -131,14 +108,16 @@ class BatchedTurnStore:
 
     async def _insert(self, batch: list[_Waiting]) -> list[bool]:
         rows = [message_values(m) for user, assistant, _ in batch for m in (user, assistant)]
-        statement: sa.Executable = INSERT_MESSAGES
-        parameters: Any = rows
-        if self._columnar:
-            statement = _UNNEST_INSERT
-            parameters = _columns(rows)
         try:
-            async with self._engine.begin() as connection:
-                await connection.execute(statement, parameters)
+            if self._one_statement:
+                # One statement is atomic on its own: in autocommit it is one round trip,
+                # without a BEGIN and a COMMIT of their own.
+                async with self._engine.connect() as connection:
+                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    await autocommit.execute(_RECORDSET_INSERT, {"rows": _encode(rows).decode()})
+            else:
+                async with self._engine.begin() as connection:
+                    await connection.execute(INSERT_MESSAGES, rows)
         except IntegrityError:
             if len(batch) == 1:
                 return [False]

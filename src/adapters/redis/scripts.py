@@ -43,17 +43,14 @@ class RedisScripts:
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(sha, keys, args, answer))
         if len(self._waiting) == 1:
-            # After every callback that is ready now: their calls join this batch.
-            asyncio.get_running_loop().call_soon(self._send_waiting)
+            # The sender starts after every callback that is ready now: their calls join it.
+            task = asyncio.create_task(self._send_waiting())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await answer
 
-    def _send_waiting(self) -> None:
+    async def _send_waiting(self) -> None:
         batch, self._waiting = self._waiting, []
-        task = asyncio.create_task(self._send(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _send(self, batch: list[_Call]) -> None:
         try:
             results = await self._round_trip(batch)
             unknown = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]

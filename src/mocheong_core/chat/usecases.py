@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
@@ -125,7 +126,15 @@ class Submit:
             if seen is None:
                 raise ServiceUnavailable("The message could not be stored; send it again")
             return Accepted(Turn(session, *seen), created=False)
-        await self._broker.append(session.room, EventDraft(EventKind.MESSAGE, user.wire(), user.id))
+        # The room hears of the message and its run is queued, issued in that order and
+        # awaited together: where both live on one Redis they share its round trip, in order.
+        await asyncio.gather(
+            self._broker.append(session.room, EventDraft(EventKind.MESSAGE, user.wire(), user.id)),
+            self._queue_run(assistant),
+        )
+        return Accepted(Turn(session, user, assistant), created=True)
+
+    async def _queue_run(self, assistant: Message) -> None:
         # A queue that is down leaves the reply pending: the sweeper queues it when its lease
         # ends.
         with contextlib.suppress(ServiceUnavailable):
@@ -134,7 +143,6 @@ class Submit:
                 {"message_id": assistant.id, "attempt": 1},
                 job_id=run_job_id(assistant.id, 1),
             )
-        return Accepted(Turn(session, user, assistant), created=True)
 
 
 class Cancel:

@@ -6,9 +6,13 @@ import argparse
 import json
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from entrypoints.settings import SERVERS
+
+T = TypeVar("T")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -114,3 +118,27 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--json", metavar="PATH", help="also write the table as JSON here")
     return parser
+
+
+def add_server_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        choices=[*SERVERS, "both"],
+        default="both",
+        help="the ASGI server of the API processes and the baseline; both: one group of rows each",
+    )
+
+
+def servers_of(args: argparse.Namespace) -> list[str]:
+    return list(SERVERS) if args.server == "both" else [args.server]
+
+
+def per_server(
+    args: argparse.Namespace, run: Callable[[str], T], rows: Callable[[str, T], None]
+) -> dict[str, T]:
+    """Measures on each server asked for (``--server``), adding its rows as it ends."""
+    results: dict[str, T] = {}
+    for server in servers_of(args):
+        results[server] = run(server)
+        rows(server, results[server])
+    return results

@@ -34,11 +34,9 @@ from urllib.parse import urlsplit
 
 import httpx
 from chat_client import create_page, register
-from chat_report import Table, base_parser, median, percentile
+from chat_report import Table, add_server_option, base_parser, median, per_server, percentile
 from chat_stack import Stack
 from open_loop import open_loop
-
-from entrypoints.settings import SERVERS
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 # Each request gets its own client_message_id: the wrk run's prefix (its first argument after
@@ -144,22 +142,25 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("--rate", type=float, default=1000, help="submits a second, open loop")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    add_server_option(parser)
     args = parser.parse_args()
 
-    servers = list(SERVERS) if args.server == "both" else [args.server]
     table = Table(
         f"P6 chat submit POST /api/chat on PostgreSQL, {args.api_workers} server worker(s), "
         f"median of {args.rounds} rounds of {args.duration}s"
     )
-    results: dict[str, Any] = {}
-    for server in servers:
-        capacity, paced = run_on(server, args)
-        results[server] = {"capacity": capacity, "paced": paced}
-        add_rows(table, server, capacity, paced, args)
+    results = per_server(
+        args,
+        lambda server: run_on(server, args),
+        lambda server, result: add_rows(table, server, *result, args),
+    )
     table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
     table.print()
-    table.save(args.json, results=results, args=vars(args))
+    table.save(
+        args.json,
+        results={s: {"capacity": c, "paced": p} for s, (c, p) in results.items()},
+        args=vars(args),
+    )
 
 
 Runs = dict[str, list[dict[str, float]]]

@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chat_report import Table, base_parser, median
+from chat_report import Table, add_server_option, base_parser, median, per_server
 from chat_stack import CLI, Process, free_port
-
-from entrypoints.settings import SERVERS
 
 BENCH = Path(__file__).resolve().parent
 SRC = BENCH.parent / "src"
@@ -215,26 +213,25 @@ def main() -> None:
     parser = base_parser(__doc__ or "")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    add_server_option(parser)
     args = parser.parse_args()
     binary = ensure_wrk()
-    servers = list(SERVERS) if args.server == "both" else [args.server]
 
     table = Table(
         f"P1 public page, warm cache, wrk -t1 -c64 -d{args.duration}s, "
         f"median of {args.rounds} rounds (1 worker, SQLite)"
     )
-    results: dict[str, Any] = {}
-    for server in servers:
-        runs, checks = run_on(server, args, binary)
-        results[server] = {"runs": runs, "checks": checks}
-        add_rows(table, server, runs, checks)
+    results = per_server(
+        args,
+        lambda server: run_on(server, args, binary),
+        lambda server, result: add_rows(table, server, *result),
+    )
     table.note(
         "each round runs page, bare page, json, bare json in turn; "
         "app and wrk share the machine's cores"
     )
     table.print()
-    table.save(args.json, results=results)
+    table.save(args.json, results={s: {"runs": r, "checks": c} for s, (r, c) in results.items()})
 
 
 def add_rows(table: Table, server: str, runs: Runs, checks: dict[str, Any]) -> None:

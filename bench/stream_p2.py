@@ -32,11 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chat_report import Table, base_parser, median, percentile
+from chat_report import Table, add_server_option, base_parser, median, percentile, servers_of
 from chat_stack import Stack
 from redis.asyncio import Redis
-
-from entrypoints.settings import SERVERS
 
 HERE = Path(__file__).resolve()
 
@@ -295,7 +293,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="chunks per second per stream")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--path", choices=["ws", "dispatcher", "both"], default="both")
-    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    add_server_option(parser)
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
@@ -306,12 +304,11 @@ def main() -> None:
         f"P2 chunk latency, emit → receipt: {args.streams} streams × {args.rate:g} chunks/s, "
         f"{args.seconds:g} s (ms)"
     )
-    servers = list(SERVERS) if args.server == "both" else [args.server]
     results: dict[str, list[float]] = {}
     with Stack(apis=0, workers=0) as stack:
         floor = redis_rows(stack, args, table, results, args.path != "ws")
     if args.path != "dispatcher":
-        for server in servers:
+        for server in servers_of(args):
             with Stack(apis=1, workers=0, server=server) as stack:
                 ws_rows(stack, server, args, table, results, floor)
     table.note(

@@ -26,11 +26,9 @@ from typing import Any
 
 import httpx
 from chat_client import create_page, register
-from chat_report import Table, base_parser
+from chat_report import Table, add_server_option, base_parser, per_server
 from chat_stack import Process, Stack
 from redis.asyncio import Redis
-
-from entrypoints.settings import SERVERS
 
 BENCH = Path(__file__).resolve().parent
 DELTA = "청첩장 문구를 정리하는 중이에요. "
@@ -230,22 +228,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loaders", type=int, default=2, help="client processes")
-    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    add_server_option(parser)
     args = parser.parse_args()
 
-    servers = list(SERVERS) if args.server == "both" else [args.server]
     offered = args.rooms * args.rate * (args.clients // args.rooms)
     table = Table(
         f"P3 WebSocket fan-out, one API process: {args.clients} clients in {args.rooms} rooms, "
         f"{args.rate:g} events/s per room offered ({offered:,.0f} frames/s), {args.seconds:g} s"
     )
-    results: dict[str, Any] = {}
-    for server in servers:
-        product, baseline = run_on(server, args)
-        results[server] = {"product": product, "baseline": baseline}
-        add_rows(table, server, product, baseline)
+    results = per_server(
+        args,
+        lambda server: run_on(server, args),
+        lambda server, result: add_rows(table, server, *result),
+    )
     table.print()
-    table.save(args.json, results=results, args=vars(args))
+    table.save(
+        args.json,
+        results={s: {"product": p, "baseline": b} for s, (p, b) in results.items()},
+        args=vars(args),
+    )
 
 
 def add_rows(

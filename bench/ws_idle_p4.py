@@ -22,11 +22,9 @@ import asyncio
 import time
 from typing import Any
 
-from chat_report import Table, base_parser
+from chat_report import Table, add_server_option, base_parser, per_server
 from chat_stack import Process, Stack
 from ws_fanout_p3 import Loaders, rooms_and_tokens, split
-
-from entrypoints.settings import SERVERS
 
 KB = 1024
 
@@ -104,24 +102,27 @@ def main() -> None:
         "--churn-warmup", type=int, default=20, help="seconds of churn before the measured churn"
     )
     parser.add_argument("--loaders", type=int, default=2, help="client processes")
-    parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
+    add_server_option(parser)
     args = parser.parse_args()
 
-    servers = list(SERVERS) if args.server == "both" else [args.server]
     table = Table(
         f"P4 idle WebSocket connections on one API process: {args.connections} held, "
         f"churn {args.churn_rate}/s for {args.churn_warmup} s of warm-up, then "
         f"{args.churn_seconds} s measured"
     )
-    results: dict[str, Any] = {}
-    for server in servers:
-        product, baseline = run_on(server, args)
-        results[server] = {"product": product, "baseline": baseline}
-        add_rows(table, server, product, baseline, args)
+    results = per_server(
+        args,
+        lambda server: run_on(server, args),
+        lambda server, result: add_rows(table, server, *result, args),
+    )
     if args.connections < 5000 or args.churn_seconds < 600:
         table.note("quality.md's P4 is 5,000 held and 10 minutes of churn: see the flags")
     table.print()
-    table.save(args.json, results=results, args=vars(args))
+    table.save(
+        args.json,
+        results={s: {"product": p, "baseline": b} for s, (p, b) in results.items()},
+        args=vars(args),
+    )
 
 
 def add_rows(

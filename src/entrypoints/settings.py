@@ -310,8 +310,15 @@ class Settings:
     chat_submit_batch: int = attrs.field(
         default=200,
         metadata=_doc(
-            "Most chat turns one transaction stores: submits that arrive while one is written "
-            "are committed together"
+            "Most chat turns one statement stores: submits that arrive while one is written "
+            "are stored together"
+        ),
+    )
+    chat_submit_writers: int = attrs.field(
+        default=2,
+        metadata=_doc(
+            "Chat-turn statements each process has on their way at once; a submit waits for "
+            "one of them to be free"
         ),
     )
     chat_send_queue: int = attrs.field(
@@ -406,6 +413,7 @@ class Settings:
             "rate_chat_per_user",
             "chat_snapshot_messages",
             "chat_submit_batch",
+            "chat_submit_writers",
             "chat_send_queue",
             "chat_ws_auth_timeout",
             "chat_sse_heartbeat",

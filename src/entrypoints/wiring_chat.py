@@ -120,7 +120,12 @@ class ChatProvider(Provider):
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
     ) -> AsyncIterator[TurnStore]:
-        store = BatchedTurnStore(engine, sessions, settings.chat_submit_batch)
+        store = BatchedTurnStore(
+            engine,
+            sessions,
+            settings.chat_submit_batch,
+            writers=settings.chat_submit_writers,
+        )
         yield store
         await store.close()
 

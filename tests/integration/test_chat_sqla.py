@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -60,7 +61,7 @@ class World:
         self.pages = InMemoryPageAccess({PAGE: OWNER})
         self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.policy = ChatPolicy(coalesce_seconds=0)
-        self.turns = BatchedTurnStore(engine, self.factory, max_batch=4)
+        self.turns = BatchedTurnStore(engine, self.factory, max_batch=4, writers=2)
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[tuple[SqlaChatRepository, SqlaUnitOfWork]]:
@@ -242,6 +243,54 @@ async def test_submits_arriving_together_are_stored_together_and_each_answered(
     assert len({reply.id for reply in replies}) == 8
     assert len(world.queue.jobs) == 8
     assert await _stored_client_ids(world, "burst-") == sorted(set(ids))
+
+
+async def test_turns_handed_over_in_waves_are_all_written(world: World) -> None:
+    """Turns keep arriving while both writers are busy and as they finish: none is left
+    waiting without a writer."""
+    first = await world.submit("first", "wave-0")
+    turns = [_turn(first, f"wave-{n}") for n in range(1, 41)]
+
+    async def hand_over(index: int, user: Message, reply: Message) -> bool:
+        for _ in range(index % 7):  # spread over the loop's turns, writers starting and ending
+            await asyncio.sleep(0)
+        return await world.turns.store(user, reply)
+
+    stored = await asyncio.gather(*(hand_over(i, u, r) for i, (u, r) in enumerate(turns)))
+
+    assert stored == [True] * 40
+    assert await _stored_client_ids(world, "wave-") == sorted(f"wave-{n}" for n in range(41))
+
+
+async def test_a_turn_handed_over_as_the_last_writer_ends_gets_a_writer(
+    world: World,
+) -> None:
+    """The writer's last look at the queue and its leaving are one step: a turn handed over
+    right after it (before the task's done callbacks run) starts a writer of its own."""
+    release: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writing = asyncio.Event()
+
+    class HeldStore(BatchedTurnStore):
+        async def _insert(self, batch: list[Any]) -> list[bool]:
+            writing.set()
+            await release
+            return [True] * len(batch)
+
+    store = HeldStore(world.engine, world.factory, max_batch=4, writers=1)
+    first = await world.submit("first", "last-0")
+    (u1, r1), (u2, r2) = _turn(first, "last-1"), _turn(first, "last-2")
+
+    async def scenario() -> list[bool]:
+        one = asyncio.ensure_future(store.store(u1, r1))
+        await writing.wait()  # the only writer is on its way to the database
+        release.set_result(None)
+        # The writer's next step (answer, find nothing waiting, end) runs before this
+        # coroutine resumes, and its task's done callbacks only after.
+        await asyncio.sleep(0)
+        two = await store.store(u2, r2)
+        return [await one, two]
+
+    assert await asyncio.wait_for(scenario(), 5) == [True, True]
 
 
 async def test_a_repeat_inside_one_batch_refuses_only_the_repeat(world: World) -> None:

@@ -1,15 +1,17 @@
 """``BatchedTurnStore``: chat turns committed together (group commit).
 
-Each submit hands its two messages over and waits. One writer per process takes everything
-waiting, stores it with one statement in one transaction of its own, and answers each submit;
-what arrives while it writes goes in the next transaction. On PostgreSQL the statement is one
-``INSERT … SELECT FROM json_to_recordset(…)`` whose one parameter is every row as JSON, run in
-autocommit: one round trip whatever the batch's size (no BEGIN and COMMIT of their own), one
-plan, and no per-value work in Python (``executemany`` sends a statement per row; arrays per
-column are escaped value by value). Elsewhere the rows go as the parameter sets of one
-``executemany`` in a transaction.
+Each submit hands its two messages over and waits. A writer takes everything waiting, stores
+it with one statement, and answers each submit; what arrives while it writes goes in the next
+statement, taken by the first writer free. A process has at most ``writers`` of them, so a
+submit that arrives while a batch is on its way need not wait for it.
 
-Nothing waits on purpose: a lone submit is written at once, and under load a transaction
+On PostgreSQL the statement is one ``INSERT … SELECT FROM json_to_recordset(…)`` whose one
+parameter is every row as JSON, run in autocommit: one round trip whatever the batch's size
+(no BEGIN and COMMIT of their own), one plan, and no per-value work in Python (``executemany``
+sends a statement per row; arrays per column are escaped value by value). Elsewhere the rows
+go as the parameter sets of one ``executemany`` in a transaction.
+
+Nothing waits on purpose: a lone submit is written at once, and under load a statement
 carries many turns, so a turn costs a fraction of a round trip and of a commit.
 
 A repeated ``client_message_id`` fails the batch's statement as a whole; the batch is then
@@ -61,26 +63,32 @@ class BatchedTurnStore:
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         max_batch: int,
+        writers: int = 1,
     ) -> None:
         self._engine = engine
         self._one_statement = engine.dialect.name == "postgresql"
         self._sessions = sessions
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._max_writers = writers
+        self._active = 0  # writers that will still look at what is waiting
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def store(self, user: Message, assistant: Message) -> bool:
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((user, assistant, answer))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
+        if self._active < self._max_writers:
+            self._active += 1
+            writer = asyncio.create_task(self._write_all())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         # A cancelled submit cancels only its answer: the writer goes on with the batch.
         return await answer
 
     async def close(self) -> None:
         """Waits for what was handed over to be written."""
-        if self._writer is not None:
-            await asyncio.shield(self._writer)
+        if self._writers:
+            await asyncio.shield(asyncio.gather(*self._writers))
 
     async def _write_all(self) -> None:
         try:
@@ -89,7 +97,9 @@ class BatchedTurnStore:
                 del self._waiting[: self._max_batch]
                 await self._write(batch)
         finally:
-            self._writer = None
+            # In the same step as the last look at ``_waiting``: a turn handed over after it
+            # starts a writer of its own.
+            self._active -= 1
 
     async def _write(self, batch: list[_Waiting]) -> None:
         try:

@@ -79,9 +79,15 @@ class DatabaseProvider(Provider):
     async def session(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[AsyncSession]:
-        # Use cases commit explicitly; whatever they did not commit rolls back here.
-        async with factory() as session:
+        # Use cases commit explicitly; whatever they did not commit rolls back here. A session
+        # that never began a transaction holds no connection: there is nothing to close (most
+        # requests of a cached user and page never touch the database).
+        session = factory()
+        try:
             yield session
+        finally:
+            if session.in_transaction() or session.identity_map:
+                await session.close()
 
     uow = provide(SqlaUnitOfWork, scope=Scope.REQUEST, provides=UnitOfWork)
 

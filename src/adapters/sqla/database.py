@@ -54,7 +54,11 @@ class SqlaUnitOfWork:
         self._session = session
 
     async def commit(self) -> None:
-        await self._session.commit()
+        # With no transaction begun and no object pending there is nothing to commit, and
+        # asking would cost a greenlet switch.
+        session = self._session
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            await session.commit()
 
     async def rollback(self) -> None:
         await self._session.rollback()

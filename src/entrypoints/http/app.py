@@ -26,6 +26,7 @@ from entrypoints.http.pages import AdminPagesController, PagesController, Public
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public_fast import install_public_fast_path
 from entrypoints.http.public_pages import PublicPageController
+from entrypoints.http.submit_fast import install_submit_fast_path
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.ws import chat_socket
 from entrypoints.lifecycle import LifecycleHooks
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     )
     setup_dishka(container, app)
     install_public_fast_path(app, container, settings)
+    install_submit_fast_path(app, container, settings.max_body_bytes)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
     return app
 

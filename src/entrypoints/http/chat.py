@@ -68,6 +68,18 @@ class AcceptedOut(msgspec.Struct):
         )
 
 
+async def submit_chat(usecase: Submit, user_id: str, data: ChatIn) -> AcceptedOut:
+    """``POST /api/chat``'s work, shared by the route and its fast path."""
+    accepted = await usecase(
+        user_id,
+        data.message,
+        session_id=data.session_id,
+        page_id=data.page_id,
+        client_message_id=data.client_message_id,
+    )
+    return AcceptedOut.of(accepted)
+
+
 class SessionIn(msgspec.Struct):
     page_id: IdParam
 
@@ -134,14 +146,7 @@ class ChatController(Controller):
     async def submit(
         self, data: JSONBody[ChatIn], user: FromDishka[CurrentUser], usecase: FromDishka[Submit]
     ) -> AcceptedOut:
-        accepted = await usecase(
-            user.id,
-            data.message,
-            session_id=data.session_id,
-            page_id=data.page_id,
-            client_message_id=data.client_message_id,
-        )
-        return AcceptedOut.of(accepted)
+        return await submit_chat(usecase, user.id, data)
 
     @post("/sessions", status_code=HTTP_200_OK)
     @inject

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import parse_qs
 
@@ -26,17 +26,11 @@ from dishka import AsyncContainer
 from litestar import Litestar
 
 from adapters.memory.page_cache import CachedResponse, PageCache
+from entrypoints.http.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.settings import Settings
 from mocheong_core.guests.usecases import RecordGuestOpen
 
 log = structlog.get_logger("mocheong.public")
-
-# Plain ASGI, loosely typed: this layer builds and forwards raw messages.
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HTML_PREFIX = "/i/"
 JSON_PREFIX = "/api/public/pages/"

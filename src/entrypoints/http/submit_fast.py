@@ -17,7 +17,6 @@ model and the response machinery are skipped; the use cases are the same.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import msgspec
@@ -25,17 +24,12 @@ from dishka import AsyncContainer
 from litestar import Litestar, Request
 
 from entrypoints.http.auth import bearer_token
-from entrypoints.http.chat import AcceptedOut, ChatIn
+from entrypoints.http.chat import ChatIn, submit_chat
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.chat.usecases import Submit
 from mocheong_core.errors import DomainError
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH = "/api/chat"
 _decode = msgspec.json.Decoder(ChatIn).decode
@@ -80,18 +74,11 @@ class SubmitFastPath:
                 await self._app(scope, replay, send)  # the route refuses it as it always does
                 return
             try:
-                submit = await request_scope.get(Submit)
-                accepted = await submit(
-                    user.id,
-                    data.message,
-                    session_id=data.session_id,
-                    page_id=data.page_id,
-                    client_message_id=data.client_message_id,
-                )
+                accepted = await submit_chat(await request_scope.get(Submit), user.id, data)
             except Exception as exc:  # answered as the app's handlers answer it on the route
                 await self._answer_error(scope, replay, send, exc)
                 return
-        payload = _encode(AcceptedOut.of(accepted))
+        payload = _encode(accepted)
         headers = [*_HEADERS, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": 202, "headers": headers})
         await send({"type": "http.response.body", "body": payload, "more_body": False})

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from entrypoints.settings import SERVERS
 
-T = TypeVar("T")
+Measured = TypeVar("Measured", bound=tuple[Any, ...])
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -134,11 +134,16 @@ def servers_of(args: argparse.Namespace) -> list[str]:
 
 
 def per_server(
-    args: argparse.Namespace, run: Callable[[str], T], rows: Callable[[str, T], None]
-) -> dict[str, T]:
-    """Measures on each server asked for (``--server``), adding its rows as it ends."""
-    results: dict[str, T] = {}
+    args: argparse.Namespace,
+    run: Callable[[str], Measured],
+    rows: Callable[[str, Measured], None],
+    parts: Sequence[str],
+) -> dict[str, dict[str, Any]]:
+    """Measures on each server asked for (``--server``), adding its rows as it ends; returns,
+    per server, what ``run`` measured under the names ``parts``, for the JSON."""
+    results: dict[str, dict[str, Any]] = {}
     for server in servers_of(args):
-        results[server] = run(server)
-        rows(server, results[server])
+        measured = run(server)
+        rows(server, measured)
+        results[server] = dict(zip(parts, measured, strict=True))
     return results

@@ -153,12 +153,13 @@ def main() -> None:
         args,
         lambda server: run_on(server, args),
         lambda server, result: add_rows(table, server, *result, args),
+        ("capacity", "paced"),
     )
     table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
     table.print()
     table.save(
         args.json,
-        results={s: {"capacity": c, "paced": p} for s, (c, p) in results.items()},
+        results=results,
         args=vars(args),
     )
 

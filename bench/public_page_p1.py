@@ -225,13 +225,14 @@ def main() -> None:
         args,
         lambda server: run_on(server, args, binary),
         lambda server, result: add_rows(table, server, *result),
+        ("runs", "checks"),
     )
     table.note(
         "each round runs page, bare page, json, bare json in turn; "
         "app and wrk share the machine's cores"
     )
     table.print()
-    table.save(args.json, results={s: {"runs": r, "checks": c} for s, (r, c) in results.items()})
+    table.save(args.json, results=results)
 
 
 def add_rows(table: Table, server: str, runs: Runs, checks: dict[str, Any]) -> None:

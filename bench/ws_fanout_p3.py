@@ -240,11 +240,12 @@ def main() -> None:
         args,
         lambda server: run_on(server, args),
         lambda server, result: add_rows(table, server, *result),
+        ("product", "baseline"),
     )
     table.print()
     table.save(
         args.json,
-        results={s: {"product": p, "baseline": b} for s, (p, b) in results.items()},
+        results=results,
         args=vars(args),
     )
 

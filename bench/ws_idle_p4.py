@@ -114,13 +114,14 @@ def main() -> None:
         args,
         lambda server: run_on(server, args),
         lambda server, result: add_rows(table, server, *result, args),
+        ("product", "baseline"),
     )
     if args.connections < 5000 or args.churn_seconds < 600:
         table.note("quality.md's P4 is 5,000 held and 10 minutes of churn: see the flags")
     table.print()
     table.save(
         args.json,
-        results={s: {"product": p, "baseline": b} for s, (p, b) in results.items()},
+        results=results,
         args=vars(args),
     )
 

@@ -157,11 +157,7 @@ def main() -> None:
     )
     table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
     table.print()
-    table.save(
-        args.json,
-        results=results,
-        args=vars(args),
-    )
+    table.save(args.json, results=results, args=vars(args))
 
 
 Runs = dict[str, list[dict[str, float]]]

@@ -243,11 +243,7 @@ def main() -> None:
         ("product", "baseline"),
     )
     table.print()
-    table.save(
-        args.json,
-        results=results,
-        args=vars(args),
-    )
+    table.save(args.json, results=results, args=vars(args))
 
 
 def add_rows(

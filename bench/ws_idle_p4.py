@@ -119,11 +119,7 @@ def main() -> None:
     if args.connections < 5000 or args.churn_seconds < 600:
         table.note("quality.md's P4 is 5,000 held and 10 minutes of churn: see the flags")
     table.print()
-    table.save(
-        args.json,
-        results=results,
-        args=vars(args),
-    )
+    table.save(args.json, results=results, args=vars(args))
 
 
 def add_rows(

@@ -1,9 +1,9 @@
 """P2: what a chunk's trip from the worker's emit to the client adds, against bare hops.
 
 Streams × rate chunks per second are emitted from this process the way a worker does
-(``RedisStreamBroker.append`` with a fence, timestamped just before the call) into a private
-Redis. A receiver in another process timestamps each on arrival; the latency is the
-difference (same machine, same wall clock). Receivers:
+(``RedisStreamBroker.append`` with a fence, timestamped just before the call, on uvloop as
+``mocheong worker`` runs) into a private Redis. A receiver in another process timestamps
+each on arrival; the latency is the difference (same machine, same wall clock). Receivers:
 
 - ``ws``: an API process (``mocheong serve``) and WebSocket clients, one per stream, joined
   to the stream's room: the full path of quality.md's P2. Its baseline (``bare-ws``) is
@@ -198,7 +198,10 @@ async def receive_ws(clients: list[dict[str, str]], expected: int) -> list[int]:
 
 
 def run_loop(coro: Any) -> Any:
-    """The receivers run on uvloop when it is installed, like the servers they measure."""
+    """Emitters and receivers run on uvloop when it is installed, like the worker and the
+    servers they stand for: on asyncio's own loop the emitter needs twice the CPU per append,
+    and with the machine's two cores shared by four processes its own queue (up to 50 ms
+    behind, for hundreds of milliseconds) became most of the measured tail."""
     try:
         import uvloop
     except ImportError:
@@ -244,7 +247,7 @@ def run_pair(
     if receiver.stdout.readline().strip() != "ready":
         raise SystemExit(f"the {kind} receiver did not start")
     started, cpu, server_cpu = time.monotonic(), time.process_time(), _cpu(server)
-    sent = asyncio.run(emitter())
+    sent = run_loop(emitter())
     wall = time.monotonic() - started
     cores = {"emitter": (time.process_time() - cpu) / wall}
     if server is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -26,25 +27,26 @@ def redis(redis_client: Redis) -> Redis:
     return redis_client
 
 
-def count_round_trips(redis: Redis) -> list[int]:
-    """Counts connection checkouts: each round trip (one call or one pipeline) takes one."""
-    pool = redis.connection_pool
-    checkouts = [0]
-    original = pool.get_connection
+def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts writes to Redis: each round trip (one call or one batch) is one write."""
+    writes = [0]
+    original = AbstractConnection.send_packed_command
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        checkouts[0] += 1
-        return await original(*args, **kwargs)
+    async def counted(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+        writes[0] += 1
+        await original(self, *args, **kwargs)
 
-    pool.get_connection = counted  # type: ignore[method-assign]
-    return checkouts
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return writes
 
 
-async def test_calls_made_together_share_one_round_trip(redis: Redis) -> None:
+async def test_calls_made_together_share_one_round_trip(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scripts = RedisScripts(redis)
     echo = scripts.register(ECHO)
     await echo(keys=["k"], args=["warm"])  # loads the script once
-    trips = count_round_trips(redis)
+    trips = count_round_trips(monkeypatch)
 
     answers = await asyncio.gather(*(echo(keys=[f"k{i}"], args=[str(i)]) for i in range(20)))
 
@@ -67,11 +69,13 @@ async def test_different_scripts_share_the_batch_and_each_stays_atomic(redis: Re
     assert results[10] == [b"x", b"y"]
 
 
-async def test_calls_one_after_another_each_make_their_own_trip(redis: Redis) -> None:
+async def test_calls_one_after_another_each_make_their_own_trip(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scripts = RedisScripts(redis)
     echo = scripts.register(ECHO)
     await echo(keys=["k"], args=["warm"])
-    trips = count_round_trips(redis)
+    trips = count_round_trips(monkeypatch)
 
     answers = [await echo(keys=["k"], args=[str(i)]) for i in range(3)]
 
@@ -130,3 +134,37 @@ async def test_a_cancelled_caller_leaves_the_others_answered(redis: Redis) -> No
     assert await second == [b"b", b"2"]
     with pytest.raises(asyncio.CancelledError):
         await first
+
+
+async def test_batches_of_successive_turns_are_answered_in_the_order_sent(redis: Redis) -> None:
+    # Each call in a turn of its own: the batches follow each other on the connection before
+    # their replies come back, and each reply must reach its own caller.
+    incr = RedisScripts(redis).register(INCR)
+    key = f"{services.unique_redis_prefix()}order"
+    calls = []
+    try:
+        await incr(keys=[f"{key}:warm"])  # loaded: no call is sent twice
+        for _ in range(50):
+            calls.append(asyncio.ensure_future(incr(keys=[key])))
+            await asyncio.sleep(0)
+        results = await asyncio.gather(*calls)
+    finally:
+        await redis.delete(key, f"{key}:warm")
+
+    assert results == list(range(1, 51))
+
+
+async def test_a_connection_redis_closed_is_replaced_before_the_next_call(redis: Redis) -> None:
+    name = f"scripts-{services.unique_redis_prefix().strip(':')}"
+    client = Redis.from_url(services.REDIS_URL, client_name=name)
+    echo = RedisScripts(client).register(ECHO)
+    try:
+        assert await echo(keys=["k"], args=["before"]) == [b"k", b"before"]
+        for entry in await redis.client_list():
+            if entry.get("name") == name:
+                await redis.client_kill_filter(_id=entry["id"])
+        await asyncio.sleep(0.05)  # the close reaches this process
+
+        assert await echo(keys=["k"], args=["after"]) == [b"k", b"after"]
+    finally:
+        await client.aclose()

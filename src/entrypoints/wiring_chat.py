@@ -125,6 +125,7 @@ class ChatProvider(Provider):
             sessions,
             settings.chat_submit_batch,
             writers=settings.chat_submit_writers,
+            connect_timeout=settings.db_pool_timeout,
         )
         yield store
         await store.close()

@@ -105,7 +105,7 @@ class World:
 
 
 @pytest.fixture
-async def world(engine: AsyncEngine) -> World:
+async def world(engine: AsyncEngine) -> AsyncIterator[World]:
     """The owner and the page exist in the database too: sessions are read with their page's
     owner."""
     async with engine.begin() as conn:
@@ -135,7 +135,9 @@ async def world(engine: AsyncEngine) -> World:
                     updated_at=now,
                 )
             )
-    return World(engine)
+    world = World(engine)
+    yield world
+    await world.turns.close()
 
 
 async def test_turns_are_unique_per_client_id_and_listed_newest_first(world: World) -> None:
@@ -347,9 +349,35 @@ async def test_a_failing_database_answers_every_waiting_submit(
             *(store.store(u, a) for u, a in turns), return_exceptions=True
         )
     finally:
+        await store.close()
         await down.dispose()
 
     assert all(isinstance(result, ServiceUnavailable) for result in results)
+
+
+async def test_a_turn_connection_the_server_dropped_is_replaced(world: World) -> None:
+    """On PostgreSQL the store writes on connections of its own: one the server ended between
+    two batches fails the next batch at most (as a pooled one would), never a later one."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the turns go through the engine's own connections")
+    first = await world.submit("first", "dropped-0")
+    (u1, r1), (u2, r2), (u3, r3) = (_turn(first, f"dropped-{n}") for n in (1, 2, 3))
+    assert await world.turns.store(u1, r1)
+    [connection] = world.turns._idle
+    async with world.engine.connect() as admin:
+        await admin.execute(
+            sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.info.backend_pid}
+        )
+
+    try:
+        second = await world.turns.store(u2, r2)
+    except ServiceUnavailable:
+        second = False
+    third = await world.turns.store(u3, r3)
+
+    assert third is True
+    stored = await _stored_client_ids(world, "dropped-")
+    assert stored == ["dropped-0", "dropped-1", *(["dropped-2"] if second else []), "dropped-3"]
 
 
 def _turn(reply: Message, client_message_id: str) -> tuple[Message, Message]:

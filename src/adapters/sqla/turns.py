@@ -8,8 +8,12 @@ submit that arrives while a batch is on its way need not wait for it.
 On PostgreSQL the statement is one ``INSERT … SELECT FROM json_to_recordset(…)`` whose one
 parameter is every row as JSON, run in autocommit: one round trip whatever the batch's size
 (no BEGIN and COMMIT of their own), one plan, and no per-value work in Python (``executemany``
-sends a statement per row; arrays per column are escaped value by value). Elsewhere the rows
-go as the parameter sets of one ``executemany`` in a transaction.
+sends a statement per row; arrays per column are escaped value by value). It goes straight
+through psycopg on connections the store keeps open for it (one per writer at most), not
+through the engine's pool: a checkout, SQLAlchemy's execution and its greenlet bridge cost
+about 300 µs of CPU per statement against 90 µs for the statement alone. A connection whose
+statement failed other than by a repeated id is closed, and the next batch opens another.
+Elsewhere the rows go as the parameter sets of one ``executemany`` in a transaction.
 
 Nothing waits on purpose: a lone submit is written at once, and under load a statement
 carries many turns, so a turn costs a fraction of a round trip and of a commit.
@@ -23,8 +27,11 @@ its batch was committed.
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
+from typing import Any
 
 import msgspec
+import psycopg
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects import postgresql
@@ -64,9 +71,13 @@ class BatchedTurnStore:
         sessions: async_sessionmaker[AsyncSession],
         max_batch: int,
         writers: int = 1,
+        connect_timeout: float = 5.0,
     ) -> None:
         self._engine = engine
         self._one_statement = engine.dialect.name == "postgresql"
+        self._statement = str(_RECORDSET_INSERT.compile(dialect=engine.dialect))
+        self._connect_timeout = max(2, round(connect_timeout))  # libpq's minimum is 2 s
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._sessions = sessions
         self._max_batch = max_batch
         self._waiting: list[_Waiting] = []
@@ -89,6 +100,9 @@ class BatchedTurnStore:
         """Waits for what was handed over to be written."""
         if self._writers:
             await asyncio.shield(asyncio.gather(*self._writers))
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
 
     async def _write_all(self) -> None:
         try:
@@ -120,20 +134,36 @@ class BatchedTurnStore:
         rows = [message_values(m) for user, assistant, _ in batch for m in (user, assistant)]
         try:
             if self._one_statement:
-                # One statement is atomic on its own: in autocommit it is one round trip,
-                # without a BEGIN and a COMMIT of their own.
-                async with self._engine.connect() as connection:
-                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    await autocommit.execute(_RECORDSET_INSERT, {"rows": _encode(rows).decode()})
+                await self._insert_recordset(_encode(rows).decode())
             else:
                 async with self._engine.begin() as connection:
                     await connection.execute(INSERT_MESSAGES, rows)
-        except IntegrityError:
+        except (IntegrityError, psycopg.IntegrityError):
             if len(batch) == 1:
                 return [False]
             # A repeated client id among them: each turn on its own finds which.
             return [await self._insert_one(user, assistant) for user, assistant, _ in batch]
         return [True] * len(batch)
+
+    async def _insert_recordset(self, rows: str) -> None:
+        # One statement is atomic on its own: in autocommit it is one round trip, without a
+        # BEGIN and a COMMIT of their own.
+        connection = self._idle.pop() if self._idle else await self._connect()
+        try:
+            await connection.execute(self._statement, {"rows": rows})
+        except psycopg.IntegrityError:
+            self._idle.append(connection)  # refused as a whole, nothing half-done
+            raise
+        except BaseException:
+            with suppress(Exception):  # in a state nobody knows: not used again
+                await connection.close()
+            raise
+        self._idle.append(connection)
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        _, options = self._engine.dialect.create_connect_args(self._engine.url)
+        options.setdefault("connect_timeout", self._connect_timeout)
+        return await psycopg.AsyncConnection.connect(**options, autocommit=True)
 
     async def _insert_one(self, user: Message, assistant: Message) -> bool:
         async with self._sessions() as session:

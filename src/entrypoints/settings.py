@@ -318,7 +318,8 @@ class Settings:
         default=2,
         metadata=_doc(
             "Chat-turn statements each process has on their way at once; a submit waits for "
-            "one of them to be free"
+            "one of them to be free. On PostgreSQL each has a connection of its own, opened "
+            "beside the pool's"
         ),
     )
     chat_send_queue: int = attrs.field(

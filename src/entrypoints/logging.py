@@ -37,7 +37,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(number),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -55,11 +55,33 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root = logging.getLogger()
     # Configured again (each app a test builds): replace our handler, keep everyone else's.
     root.handlers = [h for h in root.handlers if not isinstance(h, _StructlogHandler)]
-    handler = _StructlogHandler(sys.stderr)
+    handler = _StructlogHandler()
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(number)
 
 
+class _StderrLogger:
+    """structlog's output: each line goes to ``sys.stderr`` as it is when the line is written,
+    not as it was when logging was configured (a test's captured stream is closed after it)."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 class _StructlogHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler ``configure_logging`` installs on the root logger."""
+    """The handler ``configure_logging`` installs on the root logger; like ``_StderrLogger``,
+    it writes to the ``sys.stderr`` of the moment."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass

@@ -3,8 +3,10 @@ httpx) are both JSON, with the request id bound and secrets redacted."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -67,3 +69,21 @@ def test_configuring_again_keeps_one_handler_of_ours() -> None:
     configure_logging("INFO")
     ours = [h for h in logging.getLogger().handlers if type(h).__name__ == "_StructlogHandler"]
     assert len(ours) == 1
+
+
+def test_lines_go_to_the_stderr_of_the_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configured while one stream was stderr, logging still writes after it was closed and
+    replaced (pytest closes a test's captured stream; a later test logs through the same
+    configuration)."""
+    earlier = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", earlier)
+    configure_logging("INFO", json=True)
+    earlier.close()
+    now = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", now)
+
+    structlog.get_logger("mocheong.test").warning("from_structlog")
+    logging.getLogger("some.library").warning("from_the_standard_library")
+
+    events = [json.loads(line)["event"] for line in now.getvalue().splitlines()]
+    assert events == ["from_structlog", "from_the_standard_library"]

@@ -355,11 +355,10 @@ async def test_a_failing_database_answers_every_waiting_submit(
     assert all(isinstance(result, ServiceUnavailable) for result in results)
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite writes through the engine
 async def test_a_turn_connection_the_server_dropped_is_replaced(world: World) -> None:
     """On PostgreSQL the store writes on connections of its own: one the server ended between
     two batches fails the next batch at most (as a pooled one would), never a later one."""
-    if world.engine.dialect.name != "postgresql":
-        pytest.skip("on SQLite the turns go through the engine's own connections")
     first = await world.submit("first", "dropped-0")
     (u1, r1), (u2, r2), (u3, r3) = (_turn(first, f"dropped-{n}") for n in (1, 2, 3))
     assert await world.turns.store(u1, r1)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -127,7 +127,12 @@ class _Link:
     """A connection kept for script calls: batches are written back to back, and one reader
     task, running while replies are awaited, answers each call in order."""
 
-    def __init__(self, connection: AbstractConnection, pool: ConnectionPool, unknown: Any) -> None:
+    def __init__(
+        self,
+        connection: AbstractConnection,
+        pool: ConnectionPool,
+        unknown: Callable[[list[_Call]], None],
+    ) -> None:
         self._connection = connection
         self._pool = pool
         self._unknown = unknown
@@ -162,7 +167,7 @@ class _Link:
         """Writes the batch; the reader answers each of its calls."""
         if not self.alive:
             raise RedisConnectionError("the script connection was closed")
-        packed = _pack(batch)
+        packed = self._connection.pack_commands([call.command for call in batch])
         for call in batch:
             call.ends_batch = False
         batch[-1].ends_batch = True
@@ -223,25 +228,6 @@ class _Link:
             reader.cancel()
         await self._connection.disconnect(nowait=True)
         await self._pool.release(self._connection)
-
-
-def _pack(batch: list[_Call]) -> bytes:
-    """The batch's commands in RESP, arguments encoded as redis-py's default encoder does
-    (UTF-8 text, integers in decimal, floats by ``repr``)."""
-    parts: list[bytes] = []
-    for call in batch:
-        parts.append(b"*%d\r\n" % len(call.command))
-        for arg in call.command:
-            if isinstance(arg, str):
-                data = arg.encode()
-            elif isinstance(arg, bytes):
-                data = arg
-            elif isinstance(arg, int):
-                data = b"%d" % arg
-            else:
-                data = repr(arg).encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
 
 
 class BatchedScript:

@@ -1,4 +1,6 @@
-"""``create_app(settings, *overrides)``: the Litestar app, wired by dishka."""
+"""``create_app(settings, *overrides)``: the ASGI app, wired by dishka. It mounts the HTTP
+routes (``http/``) and the real-time shells (``realtime/``) on one container; it is the one
+module that sees both rooms."""
 
 from __future__ import annotations
 
@@ -15,24 +17,27 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
-from entrypoints.http.accounts import AdminUsersController, AuthController
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.logging import configure_logging
+from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.settings import Settings, load_settings
+from entrypoints.http.api.accounts import AdminUsersController, AuthController
+from entrypoints.http.api.chat import ChatController
+from entrypoints.http.api.files import FilesController, download
+from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
+from entrypoints.http.api.jobs import JobsController
+from entrypoints.http.api.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
-from entrypoints.http.chat import ChatController
-from entrypoints.http.files import FilesController, download
-from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
-from entrypoints.http.jobs import JobsController
+from entrypoints.http.fast.public_page import install_public_fast_path
+from entrypoints.http.fast.submit import install_submit_fast_path
 from entrypoints.http.middleware import install_pipeline
-from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
-from entrypoints.http.public_fast import install_public_fast_path
-from entrypoints.http.public_pages import PublicPageController
-from entrypoints.http.submit_fast import install_submit_fast_path
+from entrypoints.http.public.pages import PublicPageController
+from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.system import health, metrics, ready
-from entrypoints.http.ws import chat_socket
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.logging import configure_logging
-from entrypoints.providers import build_providers
-from entrypoints.settings import Settings, load_settings
+from entrypoints.realtime.sse import ChatStreamController
+from entrypoints.realtime.websocket import chat_socket
+from entrypoints.worker.tasks import load_tasks
 
 ROUTES: Sequence[ControllerRouterHandler] = (
     health,
@@ -51,14 +56,19 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     PublicGuestsController,
     PublicPageController,
     ChatController,
+    ChatStreamController,
     chat_socket,
 )
 
 
 def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    """``build_providers`` and what the HTTP shells add. In the embedded mode this process runs
+    the background jobs too, so their tasks are loaded."""
+    load_tasks()
     return make_async_container(
         *build_providers(settings),
         HttpAuthProvider(),
+        PublicSiteProvider(),
         LitestarProvider(),
         *overrides,
         context={Settings: settings},
@@ -97,8 +107,8 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             ),
         ),
         lifespan=[lifespan],
-        # Logging is ours (entrypoints/logging.py): Litestar's default would replace the root
-        # logger's handlers with a plain-text format.
+        # Logging is ours (entrypoints/bootstrap/logging.py): Litestar's default would replace
+        # the root logger's handlers with a plain-text format.
         logging_config=None,
         debug=False,
     )

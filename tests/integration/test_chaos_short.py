@@ -26,7 +26,7 @@ from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.uow import InMemoryUnitOfWork
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
-from entrypoints.rooms import RoomHub
+from entrypoints.runtime.rooms import RoomHub
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.model import ChatSession, MessageStatus

@@ -24,7 +24,7 @@ from adapters.sqla.repos.chat import SqlaChatRepository
 from adapters.sqla.tables.accounts import users
 from adapters.sqla.tables.pages import pages
 from adapters.sqla.turns import BatchedTurnStore
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role

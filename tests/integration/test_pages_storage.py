@@ -20,7 +20,7 @@ from adapters.sqla.repos.guests import (
 )
 from adapters.sqla.repos.pages import SqlaPageRepository
 from adapters.sqla.tables.pages import guestbook_entries, guests, rsvps
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, Side
 from mocheong_core.pages.content import PageContent

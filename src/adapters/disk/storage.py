@@ -98,6 +98,10 @@ class LocalDiskObjectStorage:
         expires = int(self._clock.now().timestamp()) + expires_in
         return f"{self._url_prefix}/{quote(key)}?expires={expires}&sig={self._sign(key, expires)}"
 
+    @staticmethod
+    def media_type(key: str) -> str:
+        return content_type_of(key)
+
     def verify(self, key: str, expires: str | None, sig: str | None) -> bool:
         """True when ``sig`` is this storage's signature of ``key`` and it has not expired."""
         if not expires or not sig or not expires.isdigit() or not KEY_PATTERN.match(key):

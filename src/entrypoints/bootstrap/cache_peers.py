@@ -12,7 +12,7 @@ import structlog
 from dishka import AsyncContainer
 
 from adapters.redis.cache_peers import LocalCache, RedisCachePeers
-from entrypoints.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
 
 log = structlog.get_logger("mocheong.cache")
 SUBSCRIBE_WAIT = 5.0

@@ -3,8 +3,6 @@ of the embedded mode (Redis has its own wiring), this process's room hub and the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import NewType
 
@@ -19,12 +17,14 @@ from adapters.memory.stream import InMemoryStreamBroker
 from adapters.redis.cache_peers import RedisCachePeers
 from adapters.sqla.repos.chat import SqlaChatRepository, SqlaPageAccess
 from adapters.sqla.turns import BatchedTurnStore
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.rooms import RoomHub
-from entrypoints.settings import Settings
-from entrypoints.wiring_cache import add_cache_peer_hooks
+from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.rooms import RoomHub
+from entrypoints.runtime.sweeper import ChatSweeper
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.jobs import JobNotices
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import (
     ChatModel,
@@ -38,46 +38,11 @@ from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import StreamBroker
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
+from mocheong_core.jobs.ports import JobEvents
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import ChangedBy, PageEventListener
 
 log = structlog.get_logger("mocheong.chat")
-
-
-class ChatSweeper:
-    """Runs ``SweepTurns`` every ``interval`` seconds, each sweep in its own REQUEST scope, in
-    whichever process runs the chat jobs (the embedded API, or the worker)."""
-
-    def __init__(self, container: AsyncContainer, interval: float, batch: int) -> None:
-        self._container = container
-        self._interval = interval
-        self._batch = batch
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="chat-sweeper")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def sweep_once(self) -> int:
-        async with self._container() as request:
-            return await (await request.get(SweepTurns))()
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                # A full batch means more may be waiting: sweep again at once.
-                while await self.sweep_once() >= self._batch:
-                    pass
-            except Exception as exc:  # a database or broker outage: the next sweep retries
-                log.warning("chat_sweep_failed", error=repr(exc))
 
 
 class ForgetSessionsOfDeletedPages:
@@ -145,6 +110,7 @@ class ChatProvider(Provider):
     forget_deleted_pages = provide(
         ForgetSessionsOfDeletedPages, scope=Scope.APP, provides=PageEventListener
     )
+    job_notices = provide(JobNotices, scope=Scope.APP, provides=JobEvents)
     chats = provide(SqlaChatRepository, scope=Scope.REQUEST, provides=ChatRepository)
     pages = provide(SqlaPageAccess, scope=Scope.REQUEST, provides=PageAccess)
     usecases = provide_all(
@@ -207,7 +173,7 @@ def chat_providers(settings: Settings) -> list[Provider]:
 
 def add_chat_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
     """In the embedded mode the API process runs the chat jobs, so it also sweeps them; with
-    Redis the worker does (see ``entrypoints.worker``), and the session cache hears the other
+    Redis the worker does (see ``entrypoints.worker.app``), and the session cache hears the other
     processes."""
     if settings.uses_redis:
         add_cache_peer_hooks(

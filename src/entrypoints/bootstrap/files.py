@@ -13,7 +13,7 @@ from adapters.disk.storage import LocalDiskObjectStorage
 from adapters.pillow.images import PillowImageInspector, PillowImageResizer
 from adapters.s3.storage import S3ObjectStorage, open_s3_client
 from adapters.sqla.repos.files import SqlaFileRepository, SqlaPageOwnership
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.files.ports import (
     FileRepository,
     ImageInspector,

@@ -8,13 +8,13 @@ from typing import Any
 from dishka import AsyncContainer, Provider, Scope, alias, provide, provide_all
 from redis.asyncio import Redis
 
-from adapters.arq.queue import ArqJobQueue, arq_client
+from adapters.arq.queue import ArqJobQueue, arq_client, deserialize_job, queue_name, serialize_job
 from adapters.memory.jobs import InProcessJobQueue
 from adapters.redis.scripts import RedisScripts
 from adapters.sqla.repos.jobs import SqlaJobRepository
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.settings import Settings
-from entrypoints.tasks import load_tasks, run_task
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.tasks import run_task
 from mocheong_core.jobs.ports import JobQueue, JobRepository
 from mocheong_core.jobs.usecases import AbandonUnfinishedJobs, GetJob, JobProgress, StartJob
 
@@ -35,14 +35,21 @@ class ArqJobsProvider(Provider):
 class InProcessJobsProvider(Provider):
     @provide(scope=Scope.APP)
     def in_process_queue(self, settings: Settings, container: AsyncContainer) -> InProcessJobQueue:
-        load_tasks()
-
         async def runner(name: str, payload: dict[str, Any]) -> None:
             await run_task(container, name, payload)
 
         return InProcessJobQueue(runner, max_concurrency=settings.jobs_max_concurrency)
 
     queue = alias(source=InProcessJobQueue, provides=JobQueue)
+
+
+def arq_queue(settings: Settings) -> dict[str, Any]:
+    """The arq worker options that read the queue ``ArqJobQueue`` writes: its name and codec."""
+    return {
+        "queue_name": queue_name(settings.redis_prefix),
+        "job_serializer": serialize_job,
+        "job_deserializer": deserialize_job,
+    }
 
 
 def jobs_providers(settings: Settings) -> list[Provider]:

@@ -16,7 +16,7 @@ from adapters.sqla.repos.guests import (
     SqlaRsvpRepository,
 )
 from adapters.sqla.repos.pages import SqlaPageRepository
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.model import GuestsPolicy
 from mocheong_core.guests.ports import GuestbookRepository, GuestRepository, RsvpRepository

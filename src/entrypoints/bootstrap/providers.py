@@ -19,17 +19,17 @@ from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
 from adapters.sqla.migrate import upgrade_async
 from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRepository
-from entrypoints.http.system import Probe, ReadinessProbes
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.settings import Settings
-from entrypoints.user_sockets import UserSockets
-from entrypoints.wiring_cache import add_cache_peer_hooks
-from entrypoints.wiring_chat import add_chat_hooks, chat_providers
-from entrypoints.wiring_files import files_providers
-from entrypoints.wiring_jobs import add_job_hooks, jobs_providers
-from entrypoints.wiring_pages import PagesProvider
-from entrypoints.wiring_public import add_public_page_hooks, public_page_providers
-from entrypoints.wiring_stream_redis import stream_redis_providers
+from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
+from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
+from entrypoints.bootstrap.files import files_providers
+from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.pages import PagesProvider
+from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.stream_redis import stream_redis_providers
+from entrypoints.runtime.probes import Probe, ReadinessProbes
+from entrypoints.runtime.user_sockets import UserSockets
 from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,

@@ -1,4 +1,4 @@
-"""dishka wiring of the public page: the templates, the page cache (and, with Redis, its
+"""dishka wiring of the public page: the page cache (and, with Redis, its
 invalidations shared between processes), the background recorder of guests' openings, and
 the start/stop hooks of the cache's subscription."""
 
@@ -11,20 +11,16 @@ from redis.asyncio import Redis
 
 from adapters.memory.page_cache import PageCache
 from adapters.redis.cache_peers import RedisCachePeers
-from entrypoints.http.public_fast import GuestOpens
-from entrypoints.http.public_pages import RenderPublicPage
-from entrypoints.http.public_render import PublicTemplates
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.settings import Settings
-from entrypoints.wiring_cache import add_cache_peer_hooks
+from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.guest_opens import GuestOpens
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.ports import GuestbookEvents
 from mocheong_core.pages.ports import PageEventListener
 
 
 class PublicPageProvider(Provider):
-    templates = provide(PublicTemplates, scope=Scope.APP)
-    render = provide(RenderPublicPage, scope=Scope.REQUEST)
     guest_of_link = provide(GuestOfLink, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.scripts import RedisScripts
 from adapters.redis.stream import RedisStreamBroker
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.chat.stream import StreamBroker
 
 

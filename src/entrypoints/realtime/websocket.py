@@ -21,10 +21,11 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.types import WebSocketSendEvent
 
-from entrypoints.http.chat import authenticate, replay_in_scope
-from entrypoints.rooms import FRESH, RoomHub
-from entrypoints.settings import Settings
-from entrypoints.user_sockets import UserSockets
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.realtime.protocol import replay_in_scope, session_info
+from entrypoints.runtime.rooms import FRESH, RoomHub
+from entrypoints.runtime.signin import authenticate
+from entrypoints.runtime.user_sockets import UserSockets
 from mocheong_core.chat.model import ChatSession
 from mocheong_core.chat.replay import Replay
 from mocheong_core.chat.stream import StreamEvent
@@ -226,10 +227,7 @@ class ChatConnection:
         await self._room.enter_async_context(
             hub.subscribe(session.room, self._deliver, replay, start)
         )
-        await self.send(
-            "session-info",
-            {"session_id": session.id, "room": session.room, "page_id": session.page_id},
-        )
+        await self.send("session-info", session_info(session))
 
     async def _on_message(self, data: dict[str, Any]) -> None:
         if self._session is None:

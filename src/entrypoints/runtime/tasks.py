@@ -2,7 +2,8 @@
 
 A task is ``async def f(container, payload) -> None``: ``container`` is a dishka REQUEST scope
 opened for this one job (its own database session), ``payload`` the plain data it was queued
-with. Register one with ``@task("context.action")`` in a module listed in ``TASK_MODULES``.
+with. Register one with ``@task("context.action")`` in a module of ``worker/tasks/``, imported
+by name in ``worker/tasks/__init__.py``.
 
 A tracked task (``@tracked_task``) belongs to a ``Job`` row started by ``StartJob``: it is
 marked running, then succeeded with the dict the task returns or failed with the error.
@@ -10,7 +11,6 @@ marked running, then succeeded with the dict the task returns or failed with the
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,8 +24,6 @@ Task = Callable[[AsyncContainer, dict[str, Any]], Awaitable[None]]
 TrackedTask = Callable[[AsyncContainer, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 TASKS: dict[str, Task] = {}
-TASK_MODULES: tuple[str, ...] = ("entrypoints.files_tasks", "entrypoints.chat_tasks")
-"""Modules (dotted names) whose import registers tasks; ``load_tasks`` imports them."""
 
 GENERIC_ERROR = "The job failed unexpectedly"
 log = structlog.get_logger("mocheong.jobs")
@@ -64,12 +62,6 @@ def tracked_task(name: str) -> Callable[[TrackedTask], TrackedTask]:
         return func
 
     return register
-
-
-def load_tasks() -> dict[str, Task]:
-    for module in TASK_MODULES:
-        importlib.import_module(module)
-    return TASKS
 
 
 async def run_task(container: AsyncContainer, name: str, payload: dict[str, Any]) -> None:

@@ -25,13 +25,14 @@ from dishka import AsyncContainer, Provider, make_async_container
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from adapters.arq.queue import deserialize_job, queue_name, serialize_job
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.logging import configure_logging
-from entrypoints.providers import build_providers
-from entrypoints.settings import PREFIX, Settings, SettingsError
-from entrypoints.tasks import load_tasks, run_task
-from entrypoints.wiring_chat import ChatSweeper
+from entrypoints.bootstrap.jobs import arq_queue
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.logging import configure_logging
+from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
+from entrypoints.runtime.sweeper import ChatSweeper
+from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.tasks import load_tasks
 
 log = structlog.get_logger("mocheong.worker")
 
@@ -99,14 +100,13 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
             await container.close()
 
     tasks = load_tasks()
-    name_of_queue = queue_name(settings.redis_prefix)
+    queue = arq_queue(settings)
+    name_of_queue = queue["queue_name"]
     functions = [arq.worker.func(_arq_job(container, name), name=name) for name in tasks]
     return {
         "functions": functions,
-        "queue_name": name_of_queue,
+        **queue,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
-        "job_serializer": serialize_job,
-        "job_deserializer": deserialize_job,
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "job_timeout": settings.jobs_timeout,

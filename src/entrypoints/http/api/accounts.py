@@ -10,8 +10,8 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
-from entrypoints.settings import Settings
 from mocheong_core.accounts.model import Role, TokenPair, User, normalize_email
 from mocheong_core.accounts.usecases import ListUsers, Login, Logout, Refresh, Register, UpdateUser
 from mocheong_core.ratelimit import Limit, RateLimiter, enforce

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 from dishka import FromDishka
@@ -23,15 +24,26 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from adapters.disk.storage import LocalDiskObjectStorage, content_type_of
+from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser
 from entrypoints.http.uploads import ID_PATTERN, receive_upload
-from entrypoints.settings import Settings
 from mocheong_core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from mocheong_core.files.model import FileView
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.files.usecases import DeleteFile, GetFile, UploadFile
 from mocheong_core.shared import Clock
+
+
+@runtime_checkable
+class SignedDiskFiles(Protocol):
+    """A storage that keeps its objects on this machine and signs its own download links (the
+    local disk); one that serves its own links (S3) has no such methods."""
+
+    def verify(self, key: str, expires: str | None, sig: str | None) -> bool: ...
+
+    def path_of(self, key: str) -> Path: ...
+
+    def media_type(self, key: str) -> str: ...
 
 
 class FileOut(msgspec.Struct):
@@ -157,7 +169,7 @@ async def download(
     sig: FromQuery[str | None] = None,
 ) -> File:
     """Serves a local-disk object to whoever holds a valid signed URL (S3 serves its own)."""
-    if not isinstance(storage, LocalDiskObjectStorage):
+    if not isinstance(storage, SignedDiskFiles):
         raise NotFound
     key = key.lstrip("/")
     if not storage.verify(key, expires, sig):
@@ -169,7 +181,7 @@ async def download(
     return File(
         path=path,
         filename=path.name,
-        media_type=content_type_of(key),
+        media_type=storage.media_type(key),
         content_disposition_type="inline",
         headers={"Cache-Control": f"private, max-age={remaining}"},
     )

@@ -14,8 +14,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token, client_ip
-from entrypoints.settings import Settings
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry

@@ -23,10 +23,10 @@ import msgspec
 from dishka import AsyncContainer
 from litestar import Litestar, Request
 
+from entrypoints.http.api.chat import ChatIn, submit_chat
 from entrypoints.http.auth import bearer_token
-from entrypoints.http.chat import ChatIn, submit_chat
+from entrypoints.http.fast.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.chat.usecases import Submit
 from mocheong_core.errors import DomainError

@@ -22,12 +22,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect
 
-from entrypoints.http.guests import limit_guestbook, limit_rsvp
-from entrypoints.http.public_fast import EXPIRES_KEY, public_origin
-from entrypoints.http.public_ics import invitation_ics
-from entrypoints.http.public_render import PublicTemplates, Rendered
-from entrypoints.http.public_view import build_view, share_title
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.api.guests import limit_guestbook, limit_rsvp
+from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
+from entrypoints.http.public.ics import invitation_ics
+from entrypoints.http.public.render import PublicTemplates, Rendered
+from entrypoints.http.public.view import build_view, share_title
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry

@@ -17,7 +17,7 @@ import attrs
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from entrypoints.http.public_view import PublicPageView
+from entrypoints.http.public.view import PublicPageView
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 
-from entrypoints.tasks import task
+from entrypoints.runtime.tasks import task
 from mocheong_core.chat.policy import RUN_TURN
 from mocheong_core.chat.runner import RunTurn
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 
-from entrypoints.tasks import task
+from entrypoints.runtime.tasks import task
 from mocheong_core.files.usecases import MAKE_VARIANTS, MakeVariants
 
 

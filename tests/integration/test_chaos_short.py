@@ -29,18 +29,13 @@ from adapters.redis.stream import RedisStreamBroker
 from entrypoints.runtime.rooms import RoomHub
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
 from mocheong_core.chat.replay import Replay, ReplayRoom
 from mocheong_core.chat.runner import RunTurn
-from mocheong_core.chat.stream import (
-    EventDraft,
-    EventKind,
-    Fence,
-    StaleAttempt,
-    StreamEvent,
-)
+from mocheong_core.chat.stream import EventDraft, EventKind, Fence, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import OpenSession, Submit

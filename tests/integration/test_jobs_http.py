@@ -20,7 +20,8 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.tasks import GENERIC_ERROR, tracked_task
 from entrypoints.worker.app import build_worker
 from mocheong_core.chat.model import room_of
-from mocheong_core.chat.stream import EventKind, StreamBroker
+from mocheong_core.chat.ports import StreamBroker
+from mocheong_core.chat.stream import EventKind
 from mocheong_core.errors import Conflict
 from mocheong_core.jobs.usecases import StartJob
 from tests import services

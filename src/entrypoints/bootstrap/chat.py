@@ -15,7 +15,8 @@ from adapters.llm.offline import OfflineChatModel
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.redis.cache_peers import RedisCachePeers
-from adapters.sqla.repos.chat import SqlaChatRepository, SqlaPageAccess
+from adapters.sqla.repos.chat import SqlaChatRepository
+from adapters.sqla.repos.page_owners import SqlaPageOwners
 from adapters.sqla.turns import BatchedTurnStore
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
@@ -31,11 +32,11 @@ from mocheong_core.chat.ports import (
     ChatRepository,
     PageAccess,
     SessionCache,
+    StreamBroker,
     TurnStore,
 )
 from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
-from mocheong_core.chat.stream import StreamBroker
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
 from mocheong_core.jobs.ports import JobEvents
@@ -112,7 +113,7 @@ class ChatProvider(Provider):
     )
     job_notices = provide(JobNotices, scope=Scope.APP, provides=JobEvents)
     chats = provide(SqlaChatRepository, scope=Scope.REQUEST, provides=ChatRepository)
-    pages = provide(SqlaPageAccess, scope=Scope.REQUEST, provides=PageAccess)
+    pages = provide(SqlaPageOwners, scope=Scope.REQUEST, provides=PageAccess)
     usecases = provide_all(
         ChatAccess,
         MessageEnder,

@@ -12,7 +12,8 @@ from dishka import Provider, Scope, alias, provide, provide_all
 from adapters.disk.storage import LocalDiskObjectStorage
 from adapters.pillow.images import PillowImageInspector, PillowImageResizer
 from adapters.s3.storage import S3ObjectStorage, open_s3_client
-from adapters.sqla.repos.files import SqlaFileRepository, SqlaPageOwnership
+from adapters.sqla.repos.files import SqlaFileRepository
+from adapters.sqla.repos.page_owners import SqlaPageOwners
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.files.ports import (
     FileRepository,
@@ -52,7 +53,7 @@ class FilesProvider(Provider):
 
     links = provide(FileLinks, scope=Scope.APP)
     files = provide(SqlaFileRepository, scope=Scope.REQUEST, provides=FileRepository)
-    pages = provide(SqlaPageOwnership, scope=Scope.REQUEST, provides=PageOwnership)
+    pages = provide(SqlaPageOwners, scope=Scope.REQUEST, provides=PageOwnership)
     usecases = provide_all(
         UploadFile, GetFile, ResolveFiles, DeleteFile, MakeVariants, scope=Scope.REQUEST
     )

@@ -16,7 +16,7 @@ from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.scripts import RedisScripts
 from adapters.redis.stream import RedisStreamBroker
 from entrypoints.bootstrap.settings import Settings
-from mocheong_core.chat.stream import StreamBroker
+from mocheong_core.chat.ports import StreamBroker
 
 
 class RedisStreamProvider(Provider):

@@ -22,8 +22,9 @@ from typing import Final
 import msgspec
 import structlog
 
+from mocheong_core.chat.ports import StreamBroker
 from mocheong_core.chat.replay import LiveFilter, Replay
-from mocheong_core.chat.stream import HISTORY_LOST, EventKind, Position, StreamBroker, StreamEvent
+from mocheong_core.chat.stream import HISTORY_LOST, EventKind, Position, StreamEvent
 
 Deliver = Callable[[StreamEvent, str], Awaitable[None]]
 """Sends one event to the client; the ``str`` is the event's WebSocket frame, encoded once."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mocheong_core.chat.model import room_of
-from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
+from mocheong_core.chat.ports import StreamBroker
+from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.jobs.model import Job
 
 

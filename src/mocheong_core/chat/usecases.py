@@ -19,8 +19,8 @@ from mocheong_core.chat.model import (
     validate_submission,
 )
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy, run_job_id
-from mocheong_core.chat.ports import Changes, ChatRepository, Guard, TurnStore
-from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
+from mocheong_core.chat.ports import Changes, ChatRepository, Guard, StreamBroker, TurnStore
+from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.errors import FieldError, ServiceUnavailable, ValidationFailed
 from mocheong_core.jobs.ports import JobQueue
 from mocheong_core.ratelimit import Limit, RateLimiter, enforce

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 from tests import services
 from tests.integration.accounts_http import PASSWORD, assert_problem, register
 

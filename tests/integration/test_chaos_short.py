@@ -39,7 +39,7 @@ from mocheong_core.chat.stream import EventDraft, EventKind, Fence, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import OpenSession, Submit
-from mocheong_core.shared import SystemClock
+from mocheong_core.kernel.clock import SystemClock
 from tests import services
 from tests.chat_ledger import Ledger
 

@@ -35,7 +35,7 @@ from mocheong_core.chat.stream import EventKind
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.usecases import OpenSession, Submit
 from mocheong_core.errors import ServiceUnavailable
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 from tests.unit.chat_harness import OWNER, PAGE, FedModel, ManualClock, RecordingQueue
 
 ROOM = f"page-{PAGE}"

@@ -20,7 +20,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.tasks import run_task
 from entrypoints.worker.tasks import load_tasks
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 from tests.files_support import PDF, RecordingJobQueue, declared_png, image_bytes, noise_png
 from tests.integration.accounts_http import assert_problem, bearer, register
 from tests.unit.accounts_harness import ManualClock

@@ -23,10 +23,10 @@ from adapters.sqla.tables.pages import guestbook_entries, guests, rsvps
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, Side
+from mocheong_core.kernel.ids import new_id
 from mocheong_core.pages.content import PageContent
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan
-from mocheong_core.shared import new_id
 
 NOW = datetime(2027, 5, 1, 3, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

@@ -21,7 +21,7 @@ from adapters.memory.page_cache import CachedResponse, PageCache
 from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 from tests import services
 from tests.integration.accounts_http import Client, bearer, register
 from tests.integration.pages_helpers import (

@@ -25,7 +25,8 @@ from mocheong_core.jobs.usecases import (
     JobProgress,
     StartJob,
 )
-from mocheong_core.shared import SystemClock, new_id
+from mocheong_core.kernel.clock import SystemClock
+from mocheong_core.kernel.ids import new_id
 
 
 def user(name: str = "a") -> User:

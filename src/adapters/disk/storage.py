@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 
 # Segments start with a letter or digit, so neither `..` nor the `.tmp-` files are keys.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"

@@ -31,7 +31,7 @@ from mocheong_core.files.usecases import (
     ResolveFiles,
     UploadFile,
 )
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 
 
 class FilesProvider(Provider):

@@ -50,8 +50,9 @@ from mocheong_core.accounts.usecases import (
     UpdateUser,
 )
 from mocheong_core.files.ports import ObjectStorage
-from mocheong_core.ratelimit import RateLimiter
-from mocheong_core.shared import Clock, SystemClock, UnitOfWork
+from mocheong_core.kernel.clock import Clock, SystemClock
+from mocheong_core.kernel.ratelimit import RateLimiter
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 class SettingsProvider(Provider):

@@ -32,7 +32,8 @@ from mocheong_core.chat.ports import (
     TextDelta,
 )
 from mocheong_core.chat.stream import EventDraft, EventKind, Fence
-from mocheong_core.shared import Clock, UnitOfWork
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.uow import UnitOfWork
 
 _STREAMING = frozenset({MessageStatus.STREAMING})
 

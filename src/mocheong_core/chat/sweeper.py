@@ -20,7 +20,8 @@ from mocheong_core.chat.ports import Changes, ChatRepository, Guard, StreamBroke
 from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.shared import Clock, UnitOfWork
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.uow import UnitOfWork
 
 WORKER_LOST = "worker_lost"
 """``reason`` of the ``stream-reset`` sent when a run is retried after its runner vanished."""

@@ -8,7 +8,9 @@ from mocheong_core.accounts.model import User
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.jobs.model import Job, JobStatus
 from mocheong_core.jobs.ports import JobEvents, JobQueue, JobRepository
-from mocheong_core.shared import Clock, UnitOfWork, new_id
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.uow import UnitOfWork
 
 JOB_ID_KEY = "job_id"
 """The payload key that carries a tracked job's id to its task."""

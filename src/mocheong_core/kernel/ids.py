@@ -1,14 +1,10 @@
-"""The shared kernel: ids, the clock, money and the unit of work every context uses."""
+"""Identifiers: time-ordered UUIDv7 text, unique and increasing within a process."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
-from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
-
-import attrs
 
 _RANDOM_74 = (1 << 74) - 1
 _RANDOM_POOL_BYTES = 4000  # 400 ids per read of the system's random source
@@ -54,39 +50,3 @@ def _forget_pool() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_pool)
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class UnitOfWork(Protocol):
-    """One transaction across the repositories of a request or job."""
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
-
-
-@attrs.frozen
-class Money:
-    """An amount in the smallest unit of its currency (KRW has no minor unit)."""
-
-    amount: int
-    currency: str = "KRW"
-
-
-T = TypeVar("T")
-
-
-@attrs.frozen
-class CursorPage(Generic[T]):
-    """One page of a cursor-paginated list; ``next_cursor`` is None on the last page."""
-
-    items: list[T]
-    next_cursor: str | None

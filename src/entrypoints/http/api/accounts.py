@@ -14,7 +14,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
 from mocheong_core.accounts.model import Role, TokenPair, User, normalize_email
 from mocheong_core.accounts.usecases import ListUsers, Login, Logout, Refresh, Register, UpdateUser
-from mocheong_core.ratelimit import Limit, RateLimiter, enforce
+from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
 
 Email = Annotated[str, msgspec.Meta(max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]

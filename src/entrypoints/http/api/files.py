@@ -31,7 +31,7 @@ from mocheong_core.errors import FieldError, Forbidden, NotFound, ValidationFail
 from mocheong_core.files.model import FileView
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.files.usecases import DeleteFile, GetFile, UploadFile
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 
 
 @runtime_checkable

@@ -22,8 +22,8 @@ from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, 
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, RsvpSummary, Tally
 from mocheong_core.guests.rsvp import ExportRsvps, ListRsvps, SubmitRsvp, SummarizeRsvps
 from mocheong_core.guests.usecases import AddGuest, DeleteGuest, ListGuests, UpdateGuest
+from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
 from mocheong_core.pages.usecases import GetPage
-from mocheong_core.ratelimit import Limit, RateLimiter, enforce
 
 # Generous bounds on the wire; the core applies the real limits and names the field.
 Text = Annotated[str, msgspec.Meta(max_length=2000)]

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
 from mocheong_core.errors import FieldError, ValidationFailed
+from mocheong_core.kernel.paging import CursorPage
 from mocheong_core.pages.model import Page, PageStatus
 from mocheong_core.pages.usecases import (
     AdminListPages,
@@ -31,7 +32,6 @@ from mocheong_core.pages.usecases import (
     UnpublishPage,
     UpdatePage,
 )
-from mocheong_core.shared import CursorPage
 
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=64)]

@@ -33,9 +33,9 @@ from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.rsvp import SubmitRsvp
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ratelimit import RateLimiter
 from mocheong_core.pages.usecases import GetPublishedPage
-from mocheong_core.ratelimit import RateLimiter
-from mocheong_core.shared import Clock
 
 HTML = "text/html"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -21,12 +21,14 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, load_settings
-from entrypoints.http.api.accounts import AdminUsersController, AuthController
+from entrypoints.http.admin.pages import AdminPagesController
+from entrypoints.http.admin.users import AdminUsersController
+from entrypoints.http.api.accounts import AuthController
 from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.api.jobs import JobsController
-from entrypoints.http.api.pages import AdminPagesController, PagesController, PublicPagesController
+from entrypoints.http.api.pages import PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
 from entrypoints.http.fast.submit import install_submit_fast_path

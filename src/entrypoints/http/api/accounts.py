@@ -6,14 +6,14 @@ from typing import Annotated, Any
 import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Request, get, patch, post
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
-from mocheong_core.accounts.model import Role, TokenPair, User, normalize_email
-from mocheong_core.accounts.usecases import ListUsers, Login, Logout, Refresh, Register, UpdateUser
+from mocheong_core.accounts.model import TokenPair, User, normalize_email
+from mocheong_core.accounts.usecases import Login, Logout, Refresh, Register
 from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
 
 Email = Annotated[str, msgspec.Meta(max_length=254)]
@@ -63,11 +63,6 @@ class TokensOut(msgspec.Struct):
 class UserList(msgspec.Struct):
     items: list[UserOut]
     next_cursor: str | None
-
-
-class UserPatch(msgspec.Struct):
-    disabled: bool | None = None
-    role: Role | None = None
 
 
 class AuthController(Controller):
@@ -125,32 +120,3 @@ class AuthController(Controller):
     @inject
     async def me(self, user: FromDishka[CurrentUser]) -> UserOut:
         return UserOut.of(user)
-
-
-class AdminUsersController(Controller):
-    path = "/api/admin/users"
-    tags = ["admin"]  # noqa: RUF012
-    security = BEARER
-
-    @get("/")
-    @inject
-    async def list_users(
-        self,
-        user: FromDishka[CurrentUser],
-        usecase: FromDishka[ListUsers],
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
-    ) -> UserList:
-        page = await usecase(user, limit=limit, cursor=cursor)
-        return UserList([UserOut.of(u) for u in page.items], page.next_cursor)
-
-    @patch("/{user_id:str}")
-    @inject
-    async def update_user(
-        self,
-        user_id: FromPath[str],
-        data: JSONBody[UserPatch],
-        user: FromDishka[CurrentUser],
-        usecase: FromDishka[UpdateUser],
-    ) -> UserOut:
-        return UserOut.of(await usecase(user, user_id, disabled=data.disabled, role=data.role))

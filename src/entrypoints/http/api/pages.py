@@ -1,4 +1,5 @@
-"""Page routes: the owner's CRUD and status changes, the published page as JSON, moderation.
+"""Page routes: the owner's CRUD and status changes, and the published page as JSON
+(moderation is ``http/admin/pages.py``).
 
 Page bodies are decoded as plain JSON objects: the core reads the partial document and names
 every bad field by its dotted path. Responses carry the whole document and a strong
@@ -12,16 +13,14 @@ from typing import Annotated, Any
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
 from mocheong_core.errors import FieldError, ValidationFailed
 from mocheong_core.kernel.paging import CursorPage
-from mocheong_core.pages.model import Page, PageStatus
+from mocheong_core.pages.model import Page
 from mocheong_core.pages.usecases import (
-    AdminListPages,
-    AdminUnpublishPage,
     ArchivePage,
     CreatePage,
     DeletePage,
@@ -196,32 +195,3 @@ class PublicPagesController(Controller):
         if etag_matches(if_none_match, tag):
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         return Response(page_document(page, public=True), headers={"ETag": tag})
-
-
-class AdminPagesController(Controller):
-    path = "/api/admin/pages"
-    tags = ["admin"]  # noqa: RUF012
-    security = BEARER
-
-    @get("/")
-    @inject
-    async def list_all_pages(
-        self,
-        user: FromDishka[CurrentUser],
-        usecase: FromDishka[AdminListPages],
-        limit: Limit = 20,
-        cursor: Cursor = None,
-        status: FromQuery[PageStatus | None] = None,
-    ) -> dict[str, Any]:
-        return page_list(await usecase(user, limit=limit, cursor=cursor, status=status))
-
-    @post("/{page_id:str}/unpublish", status_code=200)
-    @inject
-    async def moderate_page(
-        self,
-        page_id: FromPath[str],
-        user: FromDishka[CurrentUser],
-        usecase: FromDishka[AdminUnpublishPage],
-    ) -> Response[dict[str, Any]]:
-        """Moderation: takes any published page offline."""
-        return page_response(await usecase(user, page_id))

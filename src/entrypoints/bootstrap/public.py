@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from dishka import AsyncContainer, Provider, Scope, provide
 from redis.asyncio import Redis
 
-from adapters.memory.page_cache import PageCache
 from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.guest_opens import GuestOpens
+from entrypoints.runtime.page_cache import PageCache
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.ports import GuestbookEvents
 from mocheong_core.pages.ports import PageEventListener

@@ -25,10 +25,10 @@ import structlog
 from dishka import AsyncContainer
 from litestar import Litestar
 
-from adapters.memory.page_cache import CachedResponse, PageCache
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.fast.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.runtime.guest_opens import GuestOpens
+from entrypoints.runtime.page_cache import CachedResponse, PageCache
 
 log = structlog.get_logger("mocheong.public")
 

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import NewType
 
-from dishka import AsyncContainer, Provider, Scope, from_context, provide, provide_all
+from dishka import AsyncContainer, Provider, Scope, from_context, provide
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.user_cache import LocalUserCache
-from adapters.redis.cache_peers import RedisCachePeers
 from adapters.redis.ratelimit import RedisRateLimiter
 from adapters.redis.scripts import RedisScripts
-from adapters.security.jwt_tokens import JwtAccessTokens
-from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
 from adapters.sqla.migrate import upgrade_async
-from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRepository
+from entrypoints.bootstrap.accounts import AccountsProvider, RedisUserCacheProvider, UserCachePeers
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
 from entrypoints.bootstrap.files import files_providers
@@ -29,28 +25,8 @@ from entrypoints.bootstrap.public import add_public_page_hooks, public_page_prov
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
 from entrypoints.runtime.probes import Probe, ReadinessProbes
-from entrypoints.runtime.user_sockets import UserSockets
-from mocheong_core.accounts.ports import (
-    AccessTokens,
-    PasswordHasher,
-    RefreshTokenRepository,
-    UserCache,
-    UserRepository,
-)
-from mocheong_core.accounts.usecases import (
-    AccountsPolicy,
-    Authenticate,
-    CreateAdmin,
-    ListUsers,
-    Login,
-    Logout,
-    Refresh,
-    Register,
-    TokenMinter,
-    UpdateUser,
-)
 from mocheong_core.files.ports import ObjectStorage
-from mocheong_core.kernel.clock import Clock, SystemClock
+from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ratelimit import RateLimiter
 from mocheong_core.kernel.uow import UnitOfWork
 
@@ -123,65 +99,6 @@ class InMemoryProvider(Provider):
     @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
-
-
-UserCachePeers = NewType("UserCachePeers", RedisCachePeers)
-
-
-class RedisUserCacheProvider(Provider):
-    """The user cache, told of changes made in other processes over Redis pub/sub."""
-
-    @provide(scope=Scope.APP)
-    def peers(self, settings: Settings, redis: Redis) -> UserCachePeers:
-        return UserCachePeers(RedisCachePeers(redis, f"{settings.redis_prefix}user-cache"))
-
-    @provide(scope=Scope.APP)
-    def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
-        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
-
-
-class AccountsProvider(Provider):
-    clock = provide(SystemClock, scope=Scope.APP, provides=Clock)
-
-    @provide(scope=Scope.APP)
-    def hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher()
-
-    @provide(scope=Scope.APP)
-    def access_tokens(self, settings: Settings) -> AccessTokens:
-        return JwtAccessTokens(settings.jwt_secret, settings.access_token_ttl)
-
-    @provide(scope=Scope.APP)
-    def policy(self, settings: Settings) -> AccountsPolicy:
-        return AccountsPolicy(refresh_ttl_seconds=settings.refresh_token_ttl)
-
-    @provide(scope=Scope.APP)
-    def user_cache(self, cache: LocalUserCache) -> UserCache:
-        return cache
-
-    @provide(scope=Scope.APP)
-    async def user_sockets(self, cache: LocalUserCache) -> AsyncIterator[UserSockets]:
-        sockets = UserSockets()
-        cache.on_drop(sockets.changed)
-        yield sockets
-        await sockets.close()
-
-    users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
-    refresh_tokens = provide(
-        SqlaRefreshTokenRepository, scope=Scope.REQUEST, provides=RefreshTokenRepository
-    )
-    usecases = provide_all(
-        TokenMinter,
-        Register,
-        Login,
-        Refresh,
-        Logout,
-        Authenticate,
-        ListUsers,
-        UpdateUser,
-        CreateAdmin,
-        scope=Scope.REQUEST,
-    )
 
 
 def build_providers(settings: Settings) -> list[Provider]:

@@ -307,6 +307,9 @@ OWNER_ROUTES = [
     ("GET", "/api/pages/{page}/rsvps", None),
     ("GET", "/api/pages/{page}/rsvps/summary", None),
     ("GET", "/api/pages/{page}/rsvps.csv", None),
+    ("GET", "/api/pages/{page}/history", None),
+    ("GET", "/api/pages/{page}/history/1", None),
+    ("POST", "/api/pages/{page}/revert", {"version": 1}),
 ]
 USER_ROUTES: list[tuple[str, str, Any]] = [("POST", "/api/pages", {}), ("GET", "/api/pages", None)]
 ADMIN_ROUTES = [

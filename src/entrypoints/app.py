@@ -28,6 +28,7 @@ from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.api.jobs import JobsController
+from entrypoints.http.api.page_history import PageHistoryController
 from entrypoints.http.api.pages import PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
@@ -51,6 +52,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     FilesController,
     download,
     PagesController,
+    PageHistoryController,
     PublicPagesController,
     AdminPagesController,
     GuestsController,

@@ -9,13 +9,14 @@ Every provided listener is collected here and told, in provider order.
 from __future__ import annotations
 
 from dishka import Provider, Scope, collect, provide, provide_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqla.repos.guests import (
     SqlaGuestbookRepository,
     SqlaGuestRepository,
     SqlaRsvpRepository,
 )
-from adapters.sqla.repos.pages import SqlaPageRepository
+from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.model import GuestsPolicy
@@ -33,7 +34,14 @@ from mocheong_core.pages.ports import (
     PageEventListener,
     PageEvents,
     PageEventsFanout,
+    PageHistory,
     PageRepository,
+)
+from mocheong_core.pages.revert import (
+    GetPageVersion,
+    ListPageHistory,
+    RevertPage,
+    UndoAgentChange,
 )
 from mocheong_core.pages.usecases import (
     AdminListPages,
@@ -57,6 +65,9 @@ class PagesProvider(Provider):
             gallery_max=settings.page_gallery_max,
             greeting_max=settings.page_greeting_max,
             gift_accounts_max=settings.page_gift_accounts_max,
+            interview_max=settings.page_interview_max,
+            notices_max=settings.page_notices_max,
+            ending_max=settings.page_ending_max,
         )
 
     @provide(scope=Scope.APP)
@@ -70,6 +81,10 @@ class PagesProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def page_events(self, listeners: list[PageEventListener]) -> PageEvents:
         return PageEventsFanout(listeners)
+
+    @provide(scope=Scope.REQUEST)
+    def page_history(self, session: AsyncSession, settings: Settings) -> PageHistory:
+        return SqlaPageHistory(session, keep=settings.page_history_max)
 
     pages = provide(SqlaPageRepository, scope=Scope.REQUEST, provides=PageRepository)
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
@@ -87,6 +102,10 @@ class PagesProvider(Provider):
         GetPublishedPage,
         AdminListPages,
         AdminUnpublishPage,
+        ListPageHistory,
+        GetPageVersion,
+        RevertPage,
+        UndoAgentChange,
         scope=Scope.REQUEST,
     )
     guest_usecases = provide_all(

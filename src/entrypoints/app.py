@@ -22,6 +22,7 @@ from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, load_settings
 from entrypoints.http.admin.pages import AdminPagesController
+from entrypoints.http.admin.payments import AdminPaymentsController
 from entrypoints.http.admin.users import AdminUsersController
 from entrypoints.http.api.accounts import AuthController
 from entrypoints.http.api.chat import ChatController
@@ -30,6 +31,7 @@ from entrypoints.http.api.guests import GuestsController, PublicGuestsController
 from entrypoints.http.api.jobs import JobsController
 from entrypoints.http.api.page_history import PageHistoryController
 from entrypoints.http.api.pages import PagesController, PublicPagesController
+from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
 from entrypoints.http.fast.submit import install_submit_fast_path
@@ -62,6 +64,8 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatController,
     ChatStreamController,
     chat_socket,
+    PaymentsController,
+    AdminPaymentsController,
 )
 
 

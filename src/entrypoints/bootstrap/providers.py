@@ -21,6 +21,7 @@ from entrypoints.bootstrap.files import files_providers
 from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.pages import PagesProvider
+from entrypoints.bootstrap.payments import payments_providers
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
@@ -119,6 +120,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(public_page_providers(settings))
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
+    providers.extend(payments_providers(settings))
     return providers
 
 

@@ -352,6 +352,45 @@ class Settings:
         default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
     )
 
+    portone_api_base: str = attrs.field(
+        default="https://api.portone.io", metadata=_doc("PortOne V2 REST API base URL")
+    )
+    portone_api_secret: str = attrs.field(
+        default="",
+        repr=False,
+        metadata=_doc("PortOne V2 API secret; empty: the local sandbox gateway takes payments"),
+    )
+    portone_store_id: str = attrs.field(
+        default="", metadata=_doc("PortOne store id every payment must belong to")
+    )
+    portone_channel_key: str = attrs.field(
+        default="", metadata=_doc("PortOne channel key handed to the browser SDK")
+    )
+    portone_webhook_secret: str = attrs.field(
+        default="",
+        repr=False,
+        metadata=_doc("PortOne webhook secret (`whsec_…`); two, comma-separated, in a rotation"),
+    )
+    portone_timeout: float = attrs.field(
+        default=10.0, metadata=_doc("Seconds a PortOne API call may take")
+    )
+    portone_retries: int = attrs.field(
+        default=2, metadata=_doc("Retries of a PortOne call after a network error or a 5xx")
+    )
+    premium_price_krw: int = attrs.field(
+        default=9900, metadata=_doc("Price of the premium plan for one page, in won")
+    )
+    payments_reconcile_after: float = attrs.field(
+        default=300.0,
+        metadata=_doc("Seconds an order may stay pending before reconciliation asks PortOne"),
+    )
+    payments_reconcile_interval: float = attrs.field(
+        default=60.0, metadata=_doc("Seconds between reconciliation runs of the worker")
+    )
+    payments_reconcile_batch: int = attrs.field(
+        default=100, metadata=_doc("Orders one reconciliation run looks at, at most")
+    )
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -370,11 +409,16 @@ class Settings:
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
 
+    @property
+    def uses_sandbox_payments(self) -> bool:
+        return not self.portone_api_secret
+
     def check(self) -> None:
         self._check_files()
         self._check_pages()
         self._check_chat()
         self._check_public()
+        self._check_payments()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.server not in SERVERS:
@@ -462,6 +506,23 @@ class Settings:
         if self.public_max_age < 0:
             raise SettingsError(f"{PREFIX}PUBLIC_MAX_AGE must not be negative")
 
+    def _check_payments(self) -> None:
+        for name in (
+            "portone_timeout",
+            "premium_price_krw",
+            "payments_reconcile_after",
+            "payments_reconcile_interval",
+            "payments_reconcile_batch",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        if self.portone_retries < 0:
+            raise SettingsError(f"{PREFIX}PORTONE_RETRIES must not be negative")
+        if not self.uses_sandbox_payments and not self.portone_store_id:
+            raise SettingsError(
+                f"{PREFIX}PORTONE_STORE_ID must be set with {PREFIX}PORTONE_API_SECRET"
+            )
+
     def _check_files(self) -> None:
         if self.storage not in {"local", "s3"}:
             raise SettingsError(f"{PREFIX}STORAGE must be local or s3")
@@ -514,9 +575,21 @@ def load_settings(
         var = PREFIX + field.name.upper()
         if var in values:
             kwargs[field.name] = _convert(var, values[var], hints[field.name])
+        elif var + "_FILE" in values:
+            # A secret mounted as a file (Docker and Kubernetes secrets): ``<VAR>_FILE``.
+            kwargs[field.name] = _convert(
+                var, _read_secret(var, values[var + "_FILE"]), hints[field.name]
+            )
     settings = Settings(**kwargs)
     settings.check()
     return settings
+
+
+def _read_secret(var: str, path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{var}_FILE cannot be read: {exc.strerror}") from None
 
 
 def settings_table() -> list[tuple[str, str, str]]:

@@ -2,7 +2,7 @@
 
 import importlib
 
-MODULES = ("accounts", "pages", "files", "chat", "jobs")
+MODULES = ("accounts", "pages", "files", "chat", "jobs", "payments")
 
 
 def register_all() -> None:

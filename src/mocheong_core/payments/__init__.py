@@ -1,0 +1,1 @@
+"""Payments: a server-priced catalog, orders paid through a gateway (PortOne V2), refunds."""

@@ -1,0 +1,1 @@
+"""Local fake servers that speak real providers' wire protocols, for the integration tests."""

@@ -1,4 +1,4 @@
-"""The ``mocheong`` command line: serve, worker, db upgrade, create-admin."""
+"""The ``mocheong`` command line: serve, worker, db upgrade, create-admin, payments reconcile."""
 
 from __future__ import annotations
 
@@ -120,6 +120,14 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile_payments(settings: Settings, _args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap.admin import reconcile_payments
+
+    changed = asyncio.run(reconcile_payments(settings))
+    print(f"Orders reconciled: {changed} changed status", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mocheong",
@@ -158,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Administrator")
     admin.set_defaults(handler=_create_admin)
+
+    payments = commands.add_parser("payments", help="Payment commands")
+    payments_commands = payments.add_subparsers(dest="payments_command", required=True)
+    reconcile = payments_commands.add_parser(
+        "reconcile",
+        help="Sync orders left pending past MOCHEONG_PAYMENTS_RECONCILE_AFTER from PortOne, once",
+    )
+    reconcile.set_defaults(handler=_reconcile_payments)
     return parser
 
 

@@ -48,6 +48,11 @@ class FakeHttpServer:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            # Keep-alive connections still wait for a next request: end them before the loop.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
             self._loop.stop()
 
         asyncio.run_coroutine_threadsafe(close(), self._loop)

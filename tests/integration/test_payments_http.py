@@ -12,6 +12,7 @@ import attrs
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
+from entrypoints.bootstrap.admin import reconcile_payments
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.payments.model import EventSource, OrderStatus
 from mocheong_core.payments.usecases import Reconcile
@@ -242,21 +243,40 @@ async def test_webhooks_signed_with_either_secret_during_a_rotation(
             assert response.status_code == 200, response.text
 
 
-async def test_gateway_faults(settings: Settings, portone: FakePortOne) -> None:
-    quick = portone_settings(settings, portone, portone_timeout=0.3, portone_retries=1)
-    async with AsyncTestClient(create_app(quick)) as client:
+async def test_gateway_errors_are_retried_only_when_they_may_pass(
+    settings: Settings, portone: FakePortOne
+) -> None:
+    configured = portone_settings(settings, portone, portone_timeout=10.0, portone_retries=1)
+    async with AsyncTestClient(create_app(configured)) as client:
         headers, checkout, _ = await order_for_new_page(client)
         portone.pay(checkout["payment_id"])
-        # One 5xx is retried (with the same request); two exhaust the retries.
-        portone.failures = [502]
-        assert (await complete(client, headers, checkout)).json()["status"] == "pending" or True
+        # Two 5xx answers exhaust the one retry.
         portone.failures = [500, 503]
         assert_problem(await complete(client, headers, checkout), 503, "gateway_unavailable")
-        portone.delay = 1.0  # slower than the timeout, every try
-        assert_problem(await complete(client, headers, checkout), 503, "gateway_unavailable")
-        portone.delay = 0.0
+        assert await events_of(client, checkout["order_id"]) == []
+        # One 5xx is retried with the same request, which then pays.
+        portone.failures = [502]
+        fetches = len(portone.sent("GET"))
         assert (await complete(client, headers, checkout)).json()["status"] == "paid"
+        assert len(portone.sent("GET")) == fetches + 2
+        # A 4xx is PortOne's answer (here, a refused API secret) and is not retried.
+        portone.failures = [401]
+        fetches = len(portone.sent("GET"))
+        assert_problem(await complete(client, headers, checkout), 502, "gateway_refused")
+        assert len(portone.sent("GET")) == fetches + 1
         assert len(await events_of(client, checkout["order_id"])) == 1
+
+
+async def test_a_slow_gateway_times_out_and_pays_nothing(
+    settings: Settings, portone: FakePortOne
+) -> None:
+    configured = portone_settings(settings, portone, portone_timeout=1.0, portone_retries=0)
+    async with AsyncTestClient(create_app(configured)) as client:
+        headers, checkout, _ = await order_for_new_page(client)
+        portone.pay(checkout["payment_id"])
+        portone.delay = 60.0  # never answered in time; the fake ends it when it stops
+        assert_problem(await complete(client, headers, checkout), 503, "gateway_unavailable")
+        assert await events_of(client, checkout["order_id"]) == []
 
 
 async def test_admin_refunds_through_the_gateway_and_takes_premium_back(
@@ -327,3 +347,17 @@ async def test_the_embedded_mode_pays_through_the_sandbox(settings: Settings) ->
         )  # fmt: skip
         assert response.json()["status"] == "cancelled"
         assert await plan_of(client, headers, page_id) == "free"
+
+
+async def test_the_reconcile_command_pays_orders_whose_webhook_was_lost(
+    settings: Settings, portone: FakePortOne
+) -> None:
+    configured = portone_settings(settings, portone, payments_reconcile_after=0.001)
+    async with AsyncTestClient(create_app(configured)) as client:
+        headers, checkout, page_id = await order_for_new_page(client)
+        portone.pay(checkout["payment_id"])
+        changed = await asyncio.to_thread(asyncio.run, reconcile_payments(configured))
+        assert changed == 1
+        (event,) = await events_of(client, checkout["order_id"])
+        assert event.source is EventSource.RECONCILIATION
+        assert await plan_of(client, headers, page_id) == "premium"

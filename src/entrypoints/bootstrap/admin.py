@@ -9,6 +9,7 @@ from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import CreateAdmin
+from mocheong_core.payments.usecases import Reconcile
 
 
 def upgrade_database(settings: Settings, revision: str) -> None:
@@ -32,5 +33,15 @@ async def create_admin(settings: Settings, email: str, password: str, name: str)
         async with container(scope=Scope.REQUEST) as request:
             usecase = await request.get(CreateAdmin)
             return await usecase(email, password, name)
+    finally:
+        await container.close()
+
+
+async def reconcile_payments(settings: Settings) -> int:
+    """``mocheong payments reconcile``: one reconciliation run; how many orders changed."""
+    container = make_async_container(*build_providers(settings), context={Settings: settings})
+    try:
+        async with container(scope=Scope.REQUEST) as request:
+            return await (await request.get(Reconcile))()
     finally:
         await container.close()

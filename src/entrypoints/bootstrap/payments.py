@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-from dishka import Provider, Scope, provide, provide_all
+from dishka import AsyncContainer, Provider, Scope, provide, provide_all
 
 from adapters.portone.gateway import PortOneGateway
 from adapters.portone.sandbox import SandboxGateway
 from adapters.portone.webhooks import PortOneWebhookVerifier
 from adapters.sqla.repos.payments import SqlaAuditLog, SqlaOrderRepository, SqlaWebhookReceipts
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.reconciler import PaymentsReconciler
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.payments.catalog import Catalog
 from mocheong_core.payments.model import Product
@@ -75,6 +77,10 @@ class PaymentsProvider(Provider):
             settings.payments_reconcile_batch,
         )
 
+    @provide(scope=Scope.APP)
+    def reconciler(self, settings: Settings, container: AsyncContainer) -> PaymentsReconciler:
+        return PaymentsReconciler(container, settings.payments_reconcile_interval)
+
 
 class PortOneProvider(Provider):
     @provide(scope=Scope.APP)
@@ -100,3 +106,21 @@ class SandboxPaymentsProvider(Provider):
 def payments_providers(settings: Settings) -> list[Provider]:
     gateway = SandboxPaymentsProvider() if settings.uses_sandbox_payments else PortOneProvider()
     return [PaymentsProvider(), gateway]
+
+
+def add_payments_hooks(
+    hooks: LifecycleHooks, settings: Settings, container: AsyncContainer
+) -> None:
+    """In the embedded mode the API process reconciles payments; with Redis the worker does
+    (``entrypoints.worker.app``)."""
+    if settings.uses_redis:
+        return
+
+    async def start() -> None:
+        await (await container.get(PaymentsReconciler)).start()
+
+    async def stop() -> None:
+        await (await container.get(PaymentsReconciler)).stop()
+
+    hooks.on_start(start)
+    hooks.on_stop(stop)

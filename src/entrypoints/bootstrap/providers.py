@@ -21,7 +21,7 @@ from entrypoints.bootstrap.files import files_providers
 from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.pages import PagesProvider
-from entrypoints.bootstrap.payments import payments_providers
+from entrypoints.bootstrap.payments import add_payments_hooks, payments_providers
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
@@ -159,4 +159,5 @@ class ProcessProvider(Provider):
         if settings.uses_redis:
             add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
         add_chat_hooks(hooks, settings, container)
+        add_payments_hooks(hooks, settings, container)
         return hooks

@@ -30,6 +30,7 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
+from entrypoints.runtime.reconciler import PaymentsReconciler
 from entrypoints.runtime.sweeper import ChatSweeper
 from entrypoints.runtime.tasks import run_task
 from entrypoints.worker.tasks import load_tasks
@@ -91,10 +92,13 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         log.info("worker_started", queue=name_of_queue, tasks=sorted(tasks), tuned=tuned)
         # The worker runs the chat jobs, so it sweeps the ones whose runner vanished.
         await (await container.get(ChatSweeper)).start()
+        # It also asks the gateway about orders whose webhook never came.
+        await (await container.get(PaymentsReconciler)).start()
 
     async def on_shutdown(_ctx: dict[str, Any]) -> None:
         try:
             await (await container.get(ChatSweeper)).stop()
+            await (await container.get(PaymentsReconciler)).stop()
             await (await container.get(LifecycleHooks)).stop()
         finally:
             await container.close()

@@ -155,7 +155,9 @@ async def move(
     if status is OrderStatus.PAID:
         order.paid_at = now
     if not await orders.transition(order, before):
-        await uow.rollback()
+        # Another caller moved it first; what this one wrote besides (a webhook's receipt,
+        # an audit entry of a refund the gateway made) is still true, so it is kept.
+        await uow.commit()
         current = await orders.get(order.id)
         if current is None:
             raise OrderNotFound

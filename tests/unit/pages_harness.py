@@ -72,7 +72,8 @@ class Pages:
         policy: PagePolicy | None = None,
         guests_policy: GuestsPolicy | None = None,
     ) -> None:
-        self.clock = ManualClock()
+        # A month before COMPLETE's ceremony: pages publish and take answers.
+        self.clock = ManualClock(datetime(2027, 4, 15, 4, 0, tzinfo=UTC))
         self.pages = InMemoryPageRepository()
         self.guests = InMemoryGuestRepository()
         self.rsvps = InMemoryRsvpRepository()

@@ -11,8 +11,9 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
+from entrypoints.http.closed_sets import MaybeRole, RoleText
 from entrypoints.settings import Settings
-from mocheong_core.accounts.model import Role, TokenPair, User, normalize_email
+from mocheong_core.accounts.model import TokenPair, User, normalize_email
 from mocheong_core.accounts.usecases import ListUsers, Login, Logout, Refresh, Register, UpdateUser
 from mocheong_core.ratelimit import Limit, RateLimiter, enforce
 
@@ -39,7 +40,7 @@ class UserOut(msgspec.Struct):
     id: str
     email: str
     name: str
-    role: str
+    role: RoleText
     disabled: bool
     created_at: datetime
 
@@ -67,7 +68,7 @@ class UserList(msgspec.Struct):
 
 class UserPatch(msgspec.Struct):
     disabled: bool | None = None
-    role: Role | None = None
+    role: MaybeRole | None = None
 
 
 class AuthController(Controller):

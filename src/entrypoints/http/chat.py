@@ -23,6 +23,7 @@ from litestar.response.sse import ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token
+from entrypoints.http.closed_sets import ChatRoleText, MessageStatusText
 from entrypoints.rooms import FRESH, RoomHub
 from entrypoints.settings import Settings
 from entrypoints.user_sockets import UserSockets
@@ -97,8 +98,8 @@ class SessionOut(msgspec.Struct):
 class MessageOut(msgspec.Struct):
     id: str
     session_id: str
-    role: str
-    status: str
+    role: ChatRoleText
+    status: MessageStatusText
     content: str
     components: list[dict[str, Any]]
     attempt: int

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token, client_ip
+from entrypoints.http.closed_sets import MaybeMeal, MaybeSide, SideText
 from entrypoints.settings import Settings
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
@@ -33,7 +34,7 @@ Cursor = Annotated[str | None, Parameter(max_length=64)]
 
 class GuestIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Text
-    side: Text
+    side: SideText
     group: Text | None = None
     phone: Text | None = None
 
@@ -42,7 +43,7 @@ class GuestPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields sent change; ``null`` clears the group or the phone."""
 
     name: Text | msgspec.UnsetType = msgspec.UNSET
-    side: Text | msgspec.UnsetType = msgspec.UNSET
+    side: SideText | msgspec.UnsetType = msgspec.UNSET
     group: Text | msgspec.UnsetType | None = msgspec.UNSET
     phone: Text | msgspec.UnsetType | None = msgspec.UNSET
 
@@ -50,7 +51,7 @@ class GuestPatch(msgspec.Struct, forbid_unknown_fields=True):
 class GuestOut(msgspec.Struct):
     id: str
     name: str
-    side: str
+    side: SideText
     group: str | None
     phone: str | None
     token: str
@@ -69,9 +70,9 @@ class GuestList(msgspec.Struct):
 class RsvpIn(msgspec.Struct, forbid_unknown_fields=True):
     attending: bool | None = None
     name: Text | None = None
-    side: Text | None = None
+    side: MaybeSide | None = None
     party_size: int | None = None
-    meal: Text | None = None
+    meal: MaybeMeal | None = None
     note: Text | None = None
     guest_token: Text | None = None
 
@@ -80,10 +81,10 @@ class RsvpOut(msgspec.Struct):
     id: str
     guest_id: str | None
     name: str
-    side: str
+    side: SideText
     attending: bool
     party_size: int
-    meal: str | None
+    meal: MaybeMeal | None
     note: str | None
     created_at: datetime
     updated_at: datetime

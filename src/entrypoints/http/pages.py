@@ -12,10 +12,12 @@ from typing import Annotated, Any
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, HeaderParameter, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.closed_sets import PAGE_DOCUMENT_PROPERTIES, describe
 from mocheong_core.errors import FieldError, ValidationFailed
 from mocheong_core.pages.model import Page, PageStatus
 from mocheong_core.pages.usecases import (
@@ -36,6 +38,13 @@ from mocheong_core.shared import CursorPage
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=64)]
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", max_length=64)]
+PageBody = Annotated[
+    dict[str, Any],
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={"properties": PAGE_DOCUMENT_PROPERTIES},
+    ),
+]
 
 
 def etag(page: Page) -> str:
@@ -94,7 +103,7 @@ class PagesController(Controller):
     @inject
     async def create_page(
         self,
-        data: JSONBody[dict[str, Any]],
+        data: PageBody,
         user: FromDishka[CurrentUser],
         usecase: FromDishka[CreatePage],
     ) -> Response[dict[str, Any]]:
@@ -124,7 +133,7 @@ class PagesController(Controller):
     async def update_page(
         self,
         page_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: PageBody,
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UpdatePage],
         if_match: IfMatch = None,
@@ -211,7 +220,7 @@ class AdminPagesController(Controller):
         usecase: FromDishka[AdminListPages],
         limit: Limit = 20,
         cursor: Cursor = None,
-        status: FromQuery[PageStatus | None] = None,
+        status: Annotated[PageStatus | None, Parameter(description=describe(PageStatus))] = None,
     ) -> dict[str, Any]:
         return page_list(await usecase(user, limit=limit, cursor=cursor, status=status))
 

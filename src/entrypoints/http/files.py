@@ -40,6 +40,8 @@ class FileOut(msgspec.Struct):
     size: int
     width: int | None
     height: int | None
+    pages: int | None
+    """A PDF's page count; null for an image."""
     url: str
     variants: dict[str, str]
     """Signed URLs of the resized WebP copies by width; empty until the background job ran."""
@@ -61,6 +63,7 @@ def file_out(view: FileView, base: str) -> FileOut:
         size=record.size,
         width=record.width,
         height=record.height,
+        pages=record.pages,
         url=_absolute(view.url, base),
         variants={str(w): _absolute(u, base) for w, u in view.variant_urls.items()},
         page_id=record.page_id,

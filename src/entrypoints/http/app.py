@@ -11,7 +11,6 @@ from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -28,6 +27,7 @@ from entrypoints.http.public_fast import install_public_fast_path
 from entrypoints.http.public_pages import PublicPageController
 from entrypoints.http.submit_fast import install_submit_fast_path
 from entrypoints.http.system import health, metrics, ready
+from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.http.ws import chat_socket
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.logging import configure_logging
@@ -52,6 +52,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     PublicPageController,
     ChatController,
     chat_socket,
+    static_files(),
 )
 
 
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             title="Mocheong API",
             version="0.1.0",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[LocalScalar(), LocalSwagger(path="/swagger")],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

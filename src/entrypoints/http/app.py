@@ -20,6 +20,7 @@ from entrypoints.http.chat import ChatController
 from entrypoints.http.files import FilesController, download
 from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.jobs import JobsController
+from entrypoints.http.landing import landing
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
@@ -35,6 +36,7 @@ from entrypoints.providers import build_providers
 from entrypoints.settings import Settings, load_settings
 
 ROUTES: Sequence[ControllerRouterHandler] = (
+    landing,
     health,
     ready,
     metrics,

@@ -106,7 +106,9 @@ async def phone(browser: Browser, server: str) -> tuple[Page, list[str]]:
 
 async def axe_violations(page: Page, impacts: tuple[str, ...]) -> list[dict[str, Any]]:
     """axe-core's WCAG 2 A/AA violations on the page as shown, of the given impacts."""
-    await page.add_script_tag(content=AXE.read_text())
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern: a script
+    # tag would be refused by it, and bypassing the CSP would test another page.
+    await page.evaluate(AXE.read_text())
     result = await page.evaluate(
         "() => axe.run(document, {runOnly: {type: 'tag', values: "
         "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"

@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters.disk.storage import LocalDiskObjectStorage, content_type_of
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.public_fast import public_origin
 from entrypoints.http.uploads import ID_PATTERN, receive_upload
 from entrypoints.settings import Settings
 from mocheong_core.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -70,10 +71,6 @@ def file_out(view: FileView, base: str) -> FileOut:
         original_name=record.original_name,
         created_at=record.created_at,
     )
-
-
-def base_url(settings: Settings, request: Request[Any, Any, Any]) -> str:
-    return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
 @dataclass
@@ -128,7 +125,7 @@ class FilesController(Controller):
             view = await usecase(
                 user.id, upload.file, page_id=page_id, original_name=upload.filename
             )
-        return file_out(view, base_url(settings, request))
+        return file_out(view, public_origin(settings, request.scope))
 
     @get("/{file_id:str}")
     @inject
@@ -140,7 +137,7 @@ class FilesController(Controller):
         usecase: FromDishka[GetFile],
         settings: FromDishka[Settings],
     ) -> FileOut:
-        return file_out(await usecase(user.id, file_id), base_url(settings, request))
+        return file_out(await usecase(user.id, file_id), public_origin(settings, request.scope))
 
     @delete("/{file_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject

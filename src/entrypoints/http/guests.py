@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token, client_ip
 from entrypoints.http.closed_sets import MaybeMeal, MaybeSide, SideText
+from entrypoints.http.public_fast import public_origin
 from entrypoints.settings import Settings
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
@@ -56,7 +57,7 @@ class GuestOut(msgspec.Struct):
     phone: str | None
     token: str
     link: str
-    """The guest's personal link, ``/i/{slug}?g={token}``."""
+    """The guest's personal link, ``{MOCHEONG_PUBLIC_BASE_URL}/i/{slug}?g={token}``."""
     created_at: datetime
     opened_at: datetime | None
     responded_at: datetime | None
@@ -153,8 +154,8 @@ class DeleteEntryIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Text | None = None
 
 
-def guest_out(guest: Guest, slug: str, settings: Settings) -> GuestOut:
-    link = f"{settings.public_base_url.rstrip('/')}/i/{slug}?g={quote(guest.token)}"
+def guest_out(guest: Guest, slug: str, base: str) -> GuestOut:
+    link = f"{base}/i/{slug}?g={quote(guest.token)}"
     return GuestOut(
         guest.id, guest.name, guest.side.value, guest.group, guest.phone, guest.token, link,
         guest.created_at, guest.opened_at, guest.responded_at,
@@ -184,10 +185,11 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[AddGuest],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
     ) -> GuestOut:
         page = await pages(user, page_id)
         guest = await usecase(user, page_id, msgspec.structs.asdict(data))
-        return guest_out(guest, page.slug, settings)
+        return guest_out(guest, page.slug, public_origin(settings, request.scope))
 
     @get("/")
     @inject
@@ -198,14 +200,14 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[ListGuests],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
         limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> GuestList:
         page = await pages(user, page_id)
         result = await usecase(user, page_id, limit=limit, cursor=cursor)
-        return GuestList(
-            [guest_out(g, page.slug, settings) for g in result.items], result.next_cursor
-        )
+        base = public_origin(settings, request.scope)
+        return GuestList([guest_out(g, page.slug, base) for g in result.items], result.next_cursor)
 
     @patch("/{guest_id:str}")
     @inject
@@ -218,10 +220,11 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[UpdateGuest],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
     ) -> GuestOut:
         page = await pages(user, page_id)
         guest = await usecase(user, page_id, guest_id, present_fields(data))
-        return guest_out(guest, page.slug, settings)
+        return guest_out(guest, page.slug, public_origin(settings, request.scope))
 
     @delete("/{guest_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject

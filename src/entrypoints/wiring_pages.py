@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, collect, provide, provide_all
 
+from adapters.romanizer.korean import KoreanRomanizer
 from adapters.sqla.repos.guests import (
     SqlaGuestbookRepository,
     SqlaGuestRepository,
@@ -35,6 +36,7 @@ from mocheong_core.pages.ports import (
     PageEventsFanout,
     PageRepository,
 )
+from mocheong_core.pages.slugs import Romanizer
 from mocheong_core.pages.usecases import (
     AdminListPages,
     AdminUnpublishPage,
@@ -45,6 +47,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -75,8 +78,10 @@ class PagesProvider(Provider):
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
     rsvps = provide(SqlaRsvpRepository, scope=Scope.REQUEST, provides=RsvpRepository)
     guestbook = provide(SqlaGuestbookRepository, scope=Scope.REQUEST, provides=GuestbookRepository)
+    romanizer = provide(KoreanRomanizer, scope=Scope.APP, provides=Romanizer)
     page_usecases = provide_all(
         CreatePage,
+        SuggestPageSlug,
         GetPage,
         ListMyPages,
         UpdatePage,

@@ -14,6 +14,7 @@ from adapters.memory.guests import (
 )
 from adapters.memory.pages import InMemoryPageEvents, InMemoryPageRepository
 from adapters.memory.uow import InMemoryUnitOfWork
+from adapters.romanizer.korean import KoreanRomanizer
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.model import GuestsPolicy
@@ -37,6 +38,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -86,7 +88,8 @@ class Pages:
         guests_policy = guests_policy or GuestsPolicy()
         pages, events, uow, clock = self.pages, self.events, self.uow, self.clock
 
-        self.create = CreatePage(pages, uow, clock, policy)
+        self.create = CreatePage(pages, uow, clock, policy, KoreanRomanizer())
+        self.suggest_slug = SuggestPageSlug(pages, KoreanRomanizer())
         self.get = GetPage(pages)
         self.list_mine = ListMyPages(pages)
         self.update = UpdatePage(pages, events, uow, clock, policy)

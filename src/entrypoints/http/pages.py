@@ -30,6 +30,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -127,6 +128,18 @@ class PagesController(Controller):
         self, page_id: FromPath[str], user: FromDishka[CurrentUser], usecase: FromDishka[GetPage]
     ) -> Response[dict[str, Any]]:
         return page_response(await usecase(user, page_id))
+
+    @get("/{page_id:str}/slug-suggestion")
+    @inject
+    async def suggest_slug(
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[SuggestPageSlug],
+    ) -> dict[str, str]:
+        """A free address from the couple's given names, romanized (``minjun-seoyeon``); PATCH
+        it as ``slug`` to take it."""
+        return {"slug": await usecase(user, page_id)}
 
     @patch("/{page_id:str}")
     @inject

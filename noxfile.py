@@ -21,7 +21,8 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (unit and integration, SQLite and the machine's Postgres + Redis),
     then the architecture contract."""
     session.install("-e", ".[dev]")
-    _install_chromium(session)
+    if "not browser" not in " ".join(session.posargs):  # `-- -m "not browser"` needs none
+        _install_chromium(session)
     session.run("lint-imports")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs)
 

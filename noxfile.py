@@ -42,8 +42,8 @@ def _install_chromium(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff, mypy and the import-linter layer contract."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "bench", "tools", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "tools", "noxfile.py")
     session.run("mypy")
     session.run("lint-imports")
 

@@ -67,7 +67,7 @@ class InMemoryOrderRepository:
         found = [
             attrs.evolve(o)
             for o in sorted(self._orders.values(), key=lambda o: o.id)
-            if o.status in UNSETTLED and o.created_at < older_than
+            if o.status in UNSETTLED and o.created_at <= older_than
         ]
         return found[:limit]
 

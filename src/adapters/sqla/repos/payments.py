@@ -121,7 +121,7 @@ class SqlaOrderRepository:
             payment_orders.select()
             .where(
                 payment_orders.c.status.in_([status.value for status in UNSETTLED]),
-                payment_orders.c.created_at < older_than,
+                payment_orders.c.created_at <= older_than,
             )
             .order_by(payment_orders.c.created_at)
             .limit(limit)

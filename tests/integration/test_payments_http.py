@@ -361,3 +361,21 @@ async def test_the_reconcile_command_pays_orders_whose_webhook_was_lost(
         (event,) = await events_of(client, checkout["order_id"])
         assert event.source is EventSource.RECONCILIATION
         assert await plan_of(client, headers, page_id) == "premium"
+
+
+async def test_premium_unlocks_music_and_more_photos(
+    pay_client: Client, portone: FakePortOne
+) -> None:
+    headers, checkout, page_id = await order_for_new_page(pay_client)
+    url = f"/api/pages/{page_id}"
+    music = {"music": {"file_id": "song-file-1"}}
+    assert_problem(await pay_client.patch(url, json=music, headers=headers), 402,
+                   "premium_required")  # fmt: skip
+    photos = {"gallery": [f"photo-{index}" for index in range(13)]}
+    assert_problem(await pay_client.patch(url, json=photos, headers=headers), 402,
+                   "premium_required")  # fmt: skip
+    portone.pay(checkout["payment_id"])
+    await complete(pay_client, headers, checkout)
+    for patch in (music, photos):
+        response = await pay_client.patch(url, json=patch, headers=headers)
+        assert response.status_code == 200, response.text

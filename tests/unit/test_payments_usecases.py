@@ -22,8 +22,10 @@ from adapters.memory.uow import InMemoryUnitOfWork
 from mocheong_core.accounts.errors import AdminOnly
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.errors import NotFound
-from mocheong_core.pages.content import PageContent
+from mocheong_core.pages.content import Music, PageContent
+from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.model import Page, PageStatus, Plan
+from mocheong_core.pages.plan import PremiumRequired, ensure_plan_allows
 from mocheong_core.payments.catalog import Catalog
 from mocheong_core.payments.errors import (
     NotRefundable,
@@ -219,3 +221,20 @@ async def test_refunds_are_for_admins_audited_and_a_full_one_takes_premium_back(
     assert [c[1] for c in payments.gateway.cancels] == [4900, None]
     audit = await payments.audit.newest(limit=10, before=None)
     assert [(e.actor_id, e.action) for e in audit] == [("ops", "payments.refund")] * 2
+
+
+def test_the_free_plan_refuses_growing_past_its_limits() -> None:
+    policy = PagePolicy(gallery_max=30, free_gallery_max=2)
+    few, many = PageContent(gallery=("a", "b")), PageContent(gallery=("a", "b", "c"))
+    ensure_plan_allows(Plan.FREE, PageContent(), few, policy)
+    with pytest.raises(PremiumRequired):
+        ensure_plan_allows(Plan.FREE, few, many, policy)
+    ensure_plan_allows(Plan.PREMIUM, few, many, policy)
+    # A page that lost premium keeps its photos and may still shrink the gallery.
+    ensure_plan_allows(Plan.FREE, many, PageContent(gallery=("a", "c", "b")), policy)
+    ensure_plan_allows(Plan.FREE, many, few, policy)
+    music = PageContent(music=Music(file_id="song"))
+    with pytest.raises(PremiumRequired):
+        ensure_plan_allows(Plan.FREE, PageContent(), music, policy)
+    ensure_plan_allows(Plan.FREE, music, music, policy)
+    ensure_plan_allows(Plan.PREMIUM, PageContent(), music, policy)

@@ -171,6 +171,7 @@ def test_photos_use_their_web_copies_and_only_sound_plays() -> None:
     }
     extra = {"cover_file_id": "cover", "gallery": ["raw", "gone", "photo"]}
     page = page_of(**extra, music={"file_id": "song"})
+    page.plan = Plan.PREMIUM  # background music is premium
     now = datetime(2027, 5, 1, tzinfo=UTC)
     view = build_view(page, files, [], None, origin="https://m.example", now=now)
 
@@ -183,7 +184,19 @@ def test_photos_use_their_web_copies_and_only_sound_plays() -> None:
     assert view.asset_origins == ["https://bucket.s3.example"]
     assert view.music == "/files/song/original?sig=1"
     photo_as_music = page_of(**extra, music={"file_id": "photo"})
+    photo_as_music.plan = Plan.PREMIUM
     assert build_view(photo_as_music, files, [], None, origin="x", now=now).music is None
+
+
+def test_a_free_page_plays_no_music_and_shows_the_branding_footer() -> None:
+    files = {"song": file_view("song", "audio/mpeg")}
+    page = page_of(music={"file_id": "song"})
+    now = datetime(2027, 5, 1, tzinfo=UTC)
+    free = build_view(page, files, [], None, origin="x", now=now)
+    assert (free.music, free.branding) == (None, True)
+    page.plan = Plan.PREMIUM
+    premium = build_view(page, files, [], None, origin="x", now=now)
+    assert (premium.music, premium.branding) == ("/files/song/original?sig=1", False)
 
 
 # -- the calendar file ---------------------------------------------------------------------

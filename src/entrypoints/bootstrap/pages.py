@@ -66,6 +66,7 @@ class PagesProvider(Provider):
     def page_policy(self, settings: Settings) -> PagePolicy:
         return PagePolicy(
             gallery_max=settings.page_gallery_max,
+            free_gallery_max=settings.page_free_gallery_max,
             greeting_max=settings.page_greeting_max,
             gift_accounts_max=settings.page_gift_accounts_max,
             interview_max=settings.page_interview_max,

@@ -174,7 +174,10 @@ class Settings:
         default=10, metadata=_doc("Guestbook entries per IP per minute")
     )
     page_gallery_max: int = attrs.field(
-        default=30, metadata=_doc("Most photos in a page's gallery")
+        default=30, metadata=_doc("Most photos in a page's gallery (the premium plan)")
+    )
+    page_free_gallery_max: int = attrs.field(
+        default=12, metadata=_doc("Most photos a page on the free plan may add to its gallery")
     )
     page_greeting_max: int = attrs.field(
         default=1000, metadata=_doc("Most characters in a page's greeting")
@@ -491,6 +494,7 @@ class Settings:
             "rate_rsvp_per_ip",
             "rate_guestbook_per_ip",
             "page_gallery_max",
+            "page_free_gallery_max",
             "page_greeting_max",
             "page_gift_accounts_max",
             "page_guests_max",

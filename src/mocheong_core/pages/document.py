@@ -65,6 +65,7 @@ class PagePolicy:
     """The limits on a page's content that are product settings."""
 
     gallery_max: int = 30
+    free_gallery_max: int = 12
     greeting_max: int = 1000
     gift_accounts_max: int = 12
     interview_max: int = 10

@@ -21,6 +21,7 @@ from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.edit import read_edit
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable
+from mocheong_core.pages.plan import ensure_plan_allows
 from mocheong_core.pages.ports import (
     ChangedBy,
     PageEvents,
@@ -148,6 +149,7 @@ class ContentChange:
             changed.append("slug")
         if not changed:
             return page
+        ensure_plan_allows(page.plan, page.content, content, self._policy)
         if page.is_public:
             ensure_publishable(content)
         loaded_version = page.version
@@ -177,6 +179,7 @@ class CreatePage:
 
     async def __call__(self, actor: User, document: Mapping[str, Any] | None = None) -> Page:
         edit = read_edit(document or {}, None, self._policy)
+        ensure_plan_allows(Plan.FREE, PageContent(), edit.content, self._policy)
         slug = edit.slug or await self._suggest(edit.content)
         if slug is None:
             raise SlugTaken("Could not find a free address; try again")

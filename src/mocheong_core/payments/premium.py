@@ -1,20 +1,12 @@
-"""What a paid plan unlocks, and the page plans the payments context switches.
-
-Premium (bought per page) unlocks:
-- ``PREMIUM_GALLERY_MAX`` gallery photos instead of ``FREE_GALLERY_MAX``;
-- background music;
-- the public page without the Mocheong branding footer.
-A full refund takes the plan back; a partial refund keeps it.
-"""
+"""The page plans the payments context switches: a paid order makes its page premium, a full
+refund takes it back (a partial one keeps it). What premium unlocks is the pages context's
+rule (``mocheong_core.pages.plan``)."""
 
 from __future__ import annotations
 
 from mocheong_core.pages.errors import VersionConflict
 from mocheong_core.pages.model import Plan
 from mocheong_core.pages.ports import PageRepository
-
-FREE_GALLERY_MAX = 12
-PREMIUM_GALLERY_MAX = 60
 
 # A plan switch races only with the couple's or an agent's edits; each retry rereads the page.
 _PLAN_SWITCH_TRIES = 5

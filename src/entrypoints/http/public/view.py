@@ -31,6 +31,7 @@ from mocheong_core.pages.content import (
 from mocheong_core.pages.dates import rsvp_closes_at, rsvp_open
 from mocheong_core.pages.maplinks import MapLinks, map_links
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.plan import shows_branding, shows_music
 from mocheong_core.pages.video import VideoLink, video_link
 
 WEEKDAYS = ("월", "화", "수", "목", "금", "토", "일")
@@ -153,6 +154,8 @@ class PublicPageView:
     video: VideoLink | None
     frame_origins: list[str]
     """The video player's origin when the page shows a video (the CSP's ``frame-src``)."""
+    branding: bool
+    """The 'made with Mocheong' footer: on every page but a premium one."""
 
 
 def absolute(url: str, origin: str) -> str:
@@ -268,7 +271,7 @@ def build_view(
     music_file = files.get(content.music.file_id or "")
     # Only sound is played: a music id naming a photo or a PDF shows no player.
     is_audio = music_file is not None and music_file.record.content_type.startswith("audio/")
-    music = music_file.url if music_file and is_audio else None
+    music = music_file.url if music_file and is_audio and shows_music(page.plan) else None
 
     when = local_when(starts) if starts else None
     title = share_title(page)
@@ -307,6 +310,7 @@ def build_view(
         cover=image_of(cover) if cover else None,
         gallery=gallery,
         music=music,
+        branding=shows_branding(page.plan),
         accounts=_accounts(content.gift_accounts),
         rsvp_open=rsvp_open(content, now),
         rsvp_deadline=local_when(rsvp.deadline.astimezone(zone)) if rsvp.deadline else None,

@@ -20,6 +20,7 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, load_settings
+from entrypoints.http.admin.console import AdminConsoleController
 from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.payments import AdminPaymentsController
 from entrypoints.http.admin.users import AdminUsersController
@@ -69,6 +70,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     static_files(),
     PaymentsController,
     AdminPaymentsController,
+    AdminConsoleController,
 )
 
 

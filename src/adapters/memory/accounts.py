@@ -50,8 +50,19 @@ class InMemoryUserRepository:
                 user, email=stored.email, created_at=stored.created_at
             )
 
-    async def list(self, *, limit: int, before: str | None) -> list[User]:
-        ids = sorted((i for i in self._users if before is None or i < before), reverse=True)
+    async def list(
+        self, *, limit: int, before: str | None, search: str | None = None
+    ) -> list[User]:
+        needle = (search or "").lower()
+        ids = sorted(
+            (
+                i
+                for i, u in self._users.items()
+                if (before is None or i < before)
+                and (needle in u.email.lower() or needle in u.name.lower())
+            ),
+            reverse=True,
+        )
         return [attrs.evolve(self._users[i]) for i in ids[:limit]]
 
     async def count(self) -> int:

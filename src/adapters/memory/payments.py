@@ -8,7 +8,8 @@ from typing import cast
 
 import attrs
 
-from mocheong_core.payments.model import UNSETTLED, AuditEntry, Order, OrderEvent, OrderStatus
+from mocheong_core.kernel.audit import AuditEntry
+from mocheong_core.payments.model import UNSETTLED, Order, OrderEvent, OrderStatus
 
 
 class InMemoryOrderRepository:
@@ -80,7 +81,7 @@ class InMemoryOrderRepository:
     async def revenue_by_day(self) -> list[tuple[str, int]]:
         days: dict[str, int] = {}
         for o in self._orders.values():
-            if o.paid_at is not None:
+            if o.paid_at is not None and not o.sandbox:
                 day = o.paid_at.date().isoformat()
                 days[day] = days.get(day, 0) + o.amount - o.cancelled_amount
         return sorted(days.items())

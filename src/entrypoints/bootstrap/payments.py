@@ -17,11 +17,11 @@ from adapters.sqla.repos.payments import SqlaAuditLog, SqlaOrderRepository, Sqla
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.reconciler import PaymentsReconciler
+from mocheong_core.kernel.audit import AuditLog
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.payments.catalog import Catalog
 from mocheong_core.payments.model import Product
 from mocheong_core.payments.ports import (
-    AuditLog,
     OrderRepository,
     PagePlans,
     PaymentGateway,

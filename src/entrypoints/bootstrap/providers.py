@@ -15,6 +15,7 @@ from adapters.redis.scripts import RedisScripts
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
 from adapters.sqla.migrate import upgrade_async
 from entrypoints.bootstrap.accounts import AccountsProvider, RedisUserCacheProvider, UserCachePeers
+from entrypoints.bootstrap.admin_console import AdminConsoleProvider
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
 from entrypoints.bootstrap.files import files_providers
@@ -121,6 +122,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
     providers.extend(payments_providers(settings))
+    providers.append(AdminConsoleProvider())
     return providers
 
 

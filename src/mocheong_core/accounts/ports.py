@@ -16,8 +16,11 @@ class UserRepository(Protocol):
 
     async def update(self, user: User) -> None: ...
 
-    async def list(self, *, limit: int, before: str | None) -> list[User]:
-        """Users newest first, those with an id below ``before`` when it is given."""
+    async def list(
+        self, *, limit: int, before: str | None, search: str | None = None
+    ) -> list[User]:
+        """Users newest first, those with an id below ``before`` when it is given, and whose
+        email or name contains ``search`` (case-insensitively) when it is given."""
         ...
 
     async def count(self) -> int: ...

@@ -226,9 +226,11 @@ class ListUsers:
     def __init__(self, users: UserRepository) -> None:
         self._users = users
 
-    async def __call__(self, actor: User, *, limit: int, cursor: str | None) -> CursorPage[User]:
+    async def __call__(
+        self, actor: User, *, limit: int, cursor: str | None, search: str | None = None
+    ) -> CursorPage[User]:
         require_admin(actor)
-        items = await self._users.list(limit=limit + 1, before=cursor)
+        items = await self._users.list(limit=limit + 1, before=cursor, search=search)
         more = len(items) > limit
         items = items[:limit]
         return CursorPage(items, items[-1].id if more else None)

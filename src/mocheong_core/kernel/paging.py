@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 
@@ -15,3 +15,19 @@ class CursorPage(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=Identified)
+
+
+def page_by_id(items: list[Row], limit: int) -> CursorPage[Row]:
+    """One page from ``limit + 1`` items read newest first: the extra one only tells that
+    more follow, and the last shown id is the cursor to them."""
+    more = len(items) > limit
+    items = items[:limit]
+    return CursorPage(items, items[-1].id if more else None)

@@ -160,15 +160,3 @@ class OrderEvent:
     source: EventSource
     at: datetime
     detail: dict[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen
-class AuditEntry:
-    """One administrative action: who did what to which record, and when."""
-
-    id: str
-    actor_id: str
-    action: str
-    target: str
-    at: datetime
-    detail: dict[str, Any] = attrs.field(factory=dict)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
 import attrs
 
 from mocheong_core.payments.model import (
-    AuditEntry,
     GatewayPayment,
     Order,
     OrderEvent,
@@ -90,7 +89,8 @@ class OrderRepository(Protocol):
     async def events(self, order_id: str) -> list[OrderEvent]: ...
 
     async def revenue_by_day(self) -> list[tuple[str, int]]:
-        """(day in UTC as ``YYYY-MM-DD``, paid amount minus refunds) of paid orders."""
+        """(day in UTC as ``YYYY-MM-DD``, paid amount minus refunds) of real (not sandbox)
+        paid orders."""
         ...
 
 
@@ -98,12 +98,6 @@ class WebhookReceipts(Protocol):
     async def first_time(self, webhook_id: str, at: datetime) -> bool:
         """Records ``webhook_id``; False when it was recorded before (a replay)."""
         ...
-
-
-class AuditLog(Protocol):
-    async def append(self, entry: AuditEntry) -> None: ...
-
-    async def newest(self, *, limit: int, before: str | None) -> Sequence[AuditEntry]: ...
 
 
 class PagePlans(Protocol):

@@ -15,9 +15,10 @@ from datetime import timedelta
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import require_admin
 from mocheong_core.errors import NotFound
+from mocheong_core.kernel.audit import AuditEntry, AuditLog
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ids import new_id
-from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.paging import CursorPage, page_by_id
 from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.payments.catalog import Catalog
 from mocheong_core.payments.errors import (
@@ -28,7 +29,6 @@ from mocheong_core.payments.errors import (
     RefundTooLarge,
 )
 from mocheong_core.payments.model import (
-    AuditEntry,
     EventSource,
     Order,
     OrderEvent,
@@ -36,7 +36,6 @@ from mocheong_core.payments.model import (
     Product,
 )
 from mocheong_core.payments.ports import (
-    AuditLog,
     OrderRepository,
     PagePlans,
     PaymentGateway,
@@ -234,7 +233,7 @@ class ListMyOrders:
         self._orders = orders
 
     async def __call__(self, user: User, *, limit: int, cursor: str | None) -> CursorPage[Order]:
-        return page_of(
+        return page_by_id(
             await self._orders.newest(limit=limit + 1, before=cursor, user_id=user.id), limit
         )
 
@@ -256,13 +255,7 @@ class AdminListOrders:
         items = await self._orders.newest(
             limit=limit + 1, before=cursor, status=status, user_id=user_id
         )
-        return page_of(items, limit)
-
-
-def page_of(items: list[Order], limit: int) -> CursorPage[Order]:
-    more = len(items) > limit
-    items = items[:limit]
-    return CursorPage(items, items[-1].id if more else None)
+        return page_by_id(items, limit)
 
 
 class RefundOrder:

@@ -65,10 +65,21 @@ class SqlaUserRepository:
             )
         )
 
-    async def list(self, *, limit: int, before: str | None) -> list[User]:
+    async def list(
+        self, *, limit: int, before: str | None, search: str | None = None
+    ) -> list[User]:
         query = users.select().order_by(users.c.id.desc()).limit(limit)
         if before:
             query = query.where(users.c.id < before)
+        if search:
+            escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(users.c.email).like(pattern, escape="\\"),
+                    sa.func.lower(users.c.name).like(pattern, escape="\\"),
+                )
+            )
         return [_user(r) for r in await self._session.execute(query)]
 
     async def count(self) -> int:

@@ -17,9 +17,9 @@ from adapters.sqla.tables.payments import (
     payment_orders,
     webhook_receipts,
 )
+from mocheong_core.kernel.audit import AuditEntry
 from mocheong_core.payments.model import (
     UNSETTLED,
-    AuditEntry,
     EventSource,
     Order,
     OrderEvent,

@@ -12,6 +12,7 @@ from litestar.params import FromPath, Parameter
 from entrypoints.http.api.pages import Cursor, Limit, page_list, page_response
 from entrypoints.http.auth import BEARER, CurrentUser
 from entrypoints.http.closed_sets import describe
+from mocheong_core.admin.usecases import RecordAdminAction
 from mocheong_core.pages.model import PageStatus
 from mocheong_core.pages.usecases import AdminListPages, AdminUnpublishPage
 
@@ -40,6 +41,9 @@ class AdminPagesController(Controller):
         page_id: FromPath[str],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[AdminUnpublishPage],
+        audit: FromDishka[RecordAdminAction],
     ) -> Response[dict[str, Any]]:
         """Moderation: takes any published page offline."""
-        return page_response(await usecase(user, page_id))
+        page = await usecase(user, page_id)
+        await audit(user, "pages.unpublish", page_id, {"slug": page.slug})
+        return page_response(page)

@@ -14,6 +14,7 @@ from entrypoints.http.api.accounts import UserList, UserOut
 from entrypoints.http.auth import BEARER, CurrentUser
 from entrypoints.http.closed_sets import MaybeRole
 from mocheong_core.accounts.usecases import ListUsers, UpdateUser
+from mocheong_core.admin.usecases import RecordAdminAction
 
 
 class UserPatch(msgspec.Struct):
@@ -34,8 +35,10 @@ class AdminUsersController(Controller):
         usecase: FromDishka[ListUsers],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Parameter(max_length=64)] = None,
+        search: Annotated[str | None, Parameter(min_length=1, max_length=100)] = None,
     ) -> UserList:
-        page = await usecase(user, limit=limit, cursor=cursor)
+        """Every user newest first; ``search`` keeps those whose email or name contains it."""
+        page = await usecase(user, limit=limit, cursor=cursor, search=search)
         return UserList([UserOut.of(u) for u in page.items], page.next_cursor)
 
     @patch("/{user_id:str}")
@@ -46,5 +49,9 @@ class AdminUsersController(Controller):
         data: JSONBody[UserPatch],
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UpdateUser],
+        audit: FromDishka[RecordAdminAction],
     ) -> UserOut:
-        return UserOut.of(await usecase(user, user_id, disabled=data.disabled, role=data.role))
+        updated = await usecase(user, user_id, disabled=data.disabled, role=data.role)
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        await audit(user, "users.update", user_id, changes)
+        return UserOut.of(updated)

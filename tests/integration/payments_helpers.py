@@ -14,7 +14,8 @@ from entrypoints.bootstrap.settings import Settings
 from mocheong_core.payments.model import OrderEvent
 from mocheong_core.payments.ports import OrderRepository
 from tests.fakes.portone import SECRET, STORE_ID, WEBHOOK_SECRET, FakePortOne
-from tests.integration.pages_helpers import Client, container_of, create_page, user_headers
+from tests.integration.accounts_http import Client
+from tests.integration.pages_helpers import container_of, create_page, user_headers
 
 
 def portone_settings(settings: Settings, fake: FakePortOne, **extra: Any) -> Settings:
@@ -58,7 +59,8 @@ async def order_for_new_page(client: Client) -> tuple[dict[str, str], dict[str, 
 
 async def events_of(client: Client, order_id: str) -> list[OrderEvent]:
     async with container_of(client)() as request:
-        return await (await request.get(OrderRepository)).events(order_id)
+        events: list[OrderEvent] = await (await request.get(OrderRepository)).events(order_id)
+        return events
 
 
 async def plan_of(client: Client, headers: dict[str, str], page_id: str) -> str:

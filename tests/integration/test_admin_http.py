@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from tests.fakes.portone import FakePortOne
-from tests.integration.accounts_http import assert_problem
-from tests.integration.pages_helpers import (
-    Client,
-    admin_headers,
-    create_complete_page,
-    user_headers,
-)
+from tests.integration.accounts_http import Client, assert_problem
+from tests.integration.pages_helpers import admin_headers, create_complete_page, user_headers
 from tests.integration.payments_helpers import order_for_new_page, pay_client, portone
 
 __all__ = ["pay_client", "portone"]

@@ -15,7 +15,8 @@ from mocheong_core.payments.model import OrderStatus
 from mocheong_core.payments.ports import OrderRepository
 from mocheong_core.payments.usecases import CompleteOrder, ReceiveWebhook, Reconcile
 from tests.fakes.portone import FakePortOne, signed_webhook, transaction_event
-from tests.integration.pages_helpers import Client, container_of
+from tests.integration.accounts_http import Client
+from tests.integration.pages_helpers import container_of
 from tests.integration.payments_helpers import (
     events_of,
     order_for_new_page,

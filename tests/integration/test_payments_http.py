@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import attrs
 from litestar.testing import AsyncTestClient
@@ -17,8 +18,8 @@ from entrypoints.bootstrap.settings import Settings
 from mocheong_core.payments.model import EventSource, OrderStatus
 from mocheong_core.payments.usecases import Reconcile
 from tests.fakes.portone import WEBHOOK_SECRET, FakePortOne, signed_webhook, transaction_event
-from tests.integration.accounts_http import assert_problem
-from tests.integration.pages_helpers import Client, admin_headers, container_of, user_headers
+from tests.integration.accounts_http import Client, assert_problem
+from tests.integration.pages_helpers import admin_headers, container_of, user_headers
 from tests.integration.payments_helpers import (
     events_of,
     order_for_new_page,
@@ -31,14 +32,14 @@ from tests.integration.payments_helpers import (
 __all__ = ["pay_client", "portone"]
 
 
-async def complete(client: Client, headers: dict[str, str], checkout: dict[str, object]) -> object:
+async def complete(client: Client, headers: dict[str, str], checkout: dict[str, Any]) -> Any:
     return await client.post(
         f"/api/payments/orders/{checkout['order_id']}/complete",
         json={"payment_id": checkout["payment_id"]}, headers=headers,
     )  # fmt: skip
 
 
-async def webhook(client: Client, payment_id: str, webhook_id: str = "msg_1") -> object:
+async def webhook(client: Client, payment_id: str, webhook_id: str = "msg_1") -> Any:
     body, headers = signed_webhook(transaction_event(payment_id), webhook_id=webhook_id)
     return await client.post("/api/payments/webhook", content=body, headers=headers)
 

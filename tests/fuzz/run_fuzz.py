@@ -52,6 +52,7 @@ SERVER_ENV = {
     "MOCHEONG_RATE_LOGIN_PER_ACCOUNT": "1000000",
     "MOCHEONG_RATE_REGISTER_PER_IP": "1000000",
     "MOCHEONG_LOG_LEVEL": "WARNING",
+    "MOCHEONG_JWT_SECRET": services.TEST_JWT_SECRET,
 }
 
 
@@ -142,7 +143,9 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mocheong-fuzz-") as folder, database(args) as url:
         data_dir = Path(folder)
-        settings = Settings(env="test", data_dir=data_dir, database_url=url)
+        settings = Settings(
+            env="test", data_dir=data_dir, database_url=url, jwt_secret=services.TEST_JWT_SECRET
+        )
         asyncio.run(create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD, "Fuzz"))
         server_log = data_dir / "server.log"
         server_env = {**SERVER_ENV, "MOCHEONG_DATABASE_URL": url}

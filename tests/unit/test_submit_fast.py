@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy.exc as sa_exc
 from dishka import Provider, Scope, make_async_container
 from litestar import Litestar
+from redis import exceptions as redis_exc
 
 from entrypoints.http.fast.submit import SubmitFastPath
 from mocheong_core.accounts.usecases import Authenticate
@@ -202,3 +203,22 @@ async def test_a_database_that_fails_mid_submit_is_a_503() -> None:
     assert (status, headers[b"retry-after"]) == (503, b"5")
     assert json.loads(body)["code"] == "service_unavailable"
     assert route.bodies == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        sa_exc.OperationalError("SELECT", {}, ConnectionError("down")),
+        redis_exc.ConnectionError("Connection refused"),
+    ],
+)
+async def test_a_lost_dependency_while_signing_in_is_a_503_with_retry_after(
+    failure: Exception,
+) -> None:
+    use, route = Use(signs_in=failure), Route()
+
+    status, headers, body = await call(fast_path(use, route), [BODY])
+
+    assert (status, headers[b"retry-after"]) == (503, b"5")
+    assert json.loads(body)["code"] == "service_unavailable"
+    assert use.calls == []

@@ -7,6 +7,7 @@ message naming the variable.
 from __future__ import annotations
 
 import os
+import secrets
 import types
 import typing
 from collections.abc import Mapping
@@ -17,7 +18,9 @@ import attrs
 from dotenv import dotenv_values
 
 PREFIX = "MOCHEONG_"
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name, not a key)
+"""Where, in the data folder, a process without ``MOCHEONG_JWT_SECRET`` keeps its own key."""
+MIN_JWT_SECRET_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -46,7 +49,7 @@ def _widths(value: Any) -> tuple[int, ...]:
 class Settings:
     env: str = attrs.field(
         default="development",
-        metadata=_doc("`development`, `production` (refuses the built-in JWT key) or `test`"),
+        metadata=_doc("`development`, `production` (needs `MOCHEONG_JWT_SECRET`) or `test`"),
     )
     data_dir: Path = attrs.field(
         default=Path("var"), metadata=_doc("Folder for the SQLite file and local uploads")
@@ -96,9 +99,13 @@ class Settings:
         default="", metadata=_doc("Base URL used in links; empty means the request's own")
     )
     jwt_secret: str = attrs.field(
-        default=DEV_JWT_SECRET,
+        default="",
         repr=False,
-        metadata=_doc("HMAC key for access tokens; the default is refused in production"),
+        metadata=_doc(
+            "HMAC key for access tokens, at least 32 characters. Empty: required in "
+            "production; otherwise a random key made on first start and kept in "
+            "`<data_dir>/jwt-secret`"
+        ),
     )
     access_token_ttl: int = attrs.field(default=900, metadata=_doc("Access token lifetime, s"))
     refresh_token_ttl: int = attrs.field(
@@ -379,12 +386,15 @@ class Settings:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.server not in SERVERS:
             raise SettingsError(f"{PREFIX}SERVER must be uvicorn or granian, not {self.server!r}")
-        if self.production and self.jwt_secret == DEV_JWT_SECRET:
+        if self.production and not self.jwt_secret:
             raise SettingsError(
-                f"{PREFIX}JWT_SECRET must be set in production: the built-in secret is public"
+                f"{PREFIX}JWT_SECRET must be set in production (a random key of at least "
+                f"{MIN_JWT_SECRET_CHARS} characters, the same in every process)"
             )
-        if len(self.jwt_secret) < 32:
-            raise SettingsError(f"{PREFIX}JWT_SECRET must be at least 32 characters")
+        if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
+            raise SettingsError(
+                f"{PREFIX}JWT_SECRET must be at least {MIN_JWT_SECRET_CHARS} characters"
+            )
         url = self.effective_database_url
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
             raise SettingsError(
@@ -516,7 +526,37 @@ def load_settings(
             kwargs[field.name] = _convert(var, values[var], hints[field.name])
     settings = Settings(**kwargs)
     settings.check()
+    if not settings.jwt_secret:
+        settings = attrs.evolve(settings, jwt_secret=own_jwt_secret(settings.data_dir))
     return settings
+
+
+def own_jwt_secret(data_dir: Path) -> str:
+    """The key of an installation without ``MOCHEONG_JWT_SECRET``: made at random on first
+    start and kept, readable by its owner only, in the data folder, so that tokens survive a
+    restart and every process on the folder agrees. Processes starting together agree too:
+    the key is written whole to a file of its own, then linked into place, which only the
+    first of them can do."""
+    path = data_dir / JWT_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{JWT_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: its key is the installation's
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_JWT_SECRET_CHARS:
+        raise SettingsError(
+            f"{path} holds no usable key: delete it to have a new one made, or set "
+            f"{PREFIX}JWT_SECRET"
+        )
+    return key
 
 
 def settings_table() -> list[tuple[str, str, str]]:
@@ -526,6 +566,6 @@ def settings_table() -> list[tuple[str, str, str]]:
         default = field.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
         if field.name == "jwt_secret":
-            shown = "(development key; refused in production)"
+            shown = "(empty: a random key in the data folder)"
         rows.append((PREFIX + field.name.upper(), shown, field.metadata.get("doc", "")))
     return rows

@@ -95,6 +95,39 @@ class Settings:
             "fan-out; see docs/configuration.md)"
         ),
     )
+    server_header_timeout: float = attrs.field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds a connection has to send a request's headers, from when it opens or its "
+            "last answer ended; then it is closed (slow or silent clients)"
+        ),
+    )
+    server_keep_alive_timeout: float = attrs.field(
+        default=5.0,
+        metadata=_doc("Seconds an idle keep-alive connection is kept open between requests"),
+    )
+    server_max_connections: int = attrs.field(
+        default=10_000,
+        metadata=_doc(
+            "Connections (WebSockets included) each API process serves at once; above it "
+            "uvicorn answers 503 and granian waits before reading more"
+        ),
+    )
+    ws_auth_frame_bytes: int = attrs.field(
+        default=8192,
+        metadata=_doc(
+            "Largest WebSocket frame of a client that has not signed in yet, bytes; a bigger "
+            "one closes the socket with 1009. Every real-time transport uses it"
+        ),
+    )
+    ws_max_frame_bytes: int = attrs.field(
+        default=65_536,
+        metadata=_doc(
+            "Largest WebSocket frame of a signed-in client, bytes (a chat message of "
+            "`MOCHEONG_CHAT_MESSAGE_MAX_CHARS` fits); a bigger one closes the socket with "
+            "1009. uvicorn refuses it before reading it whole"
+        ),
+    )
     public_base_url: str = attrs.field(
         default="", metadata=_doc("Base URL used in links; empty means the request's own")
     )
@@ -402,7 +435,21 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
-        for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
+        if not 0 < self.ws_auth_frame_bytes <= self.ws_max_frame_bytes:
+            raise SettingsError(
+                f"{PREFIX}WS_AUTH_FRAME_BYTES must be positive and at most "
+                f"{PREFIX}WS_MAX_FRAME_BYTES"
+            )
+        for name in (
+            "port",
+            "workers",
+            "db_pool_size",
+            "max_body_bytes",
+            "max_upload_bytes",
+            "server_header_timeout",
+            "server_keep_alive_timeout",
+            "server_max_connections",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in (

@@ -13,7 +13,7 @@ from dishka import AsyncContainer, Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.llm.offline import OfflineChatModel
+from adapters.llm.offline_chat import OfflineChatModel
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.redis.cache_peers import RedisCachePeers

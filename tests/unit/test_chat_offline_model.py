@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.llm.offline import LABEL, OfflineChatModel
+from adapters.llm.offline_chat import LABEL, OfflineChatModel
 from adapters.llm.offline_reading import read
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
 from mocheong_core.chat.ports import ComponentPart, ModelPart, ModelTurn, TextDelta

@@ -87,6 +87,20 @@ class ScriptedModel:
             )
 
 
+class Recording:
+    """Passes each call to ``inner`` and keeps the requests."""
+
+    def __init__(self, inner: AgentModel) -> None:
+        self.inner = inner
+        self.label = inner.label
+        self.requests: list[ModelRequest] = []
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        self.requests.append(request)
+        async for event in self.inner.stream(request):
+            yield event
+
+
 class ListGeocoder:
     searches = True
 

@@ -128,7 +128,7 @@ class Agents:
         self.users = InMemoryUserRepository()
         self.geocoder = geocoder or ListGeocoder()
         self.model = model
-        self.desk = UseCasePageDesk(self.users, self.site.get, self.site.update, self.site.undo)
+        self.desk = UseCasePageDesk(self.users, self.site.pages, self.site.update, self.site.undo)
         self.turn = AgentTurn(model, self.desk, self.geocoder, policy or AgentPolicy())
         self.chat = Chat(self.turn)
         self._content = content

@@ -20,6 +20,7 @@ from mocheong_core.agents.ports import Geocoder, PageDesk, ToolSpec
 from mocheong_core.errors import DomainError, ValidationFailed
 from mocheong_core.pages.content import CONTENT_FIELDS, SectionKind
 from mocheong_core.pages.errors import VersionConflict
+from mocheong_core.pages.model import Page
 
 UPDATE_PAGE, FIND_VENUE, SHOW_COMPONENT, UNDO = (
     "update_page",
@@ -210,7 +211,8 @@ class ToolResult:
     """A component to show (``show_component``)."""
     handoff: str | None = None
     """The agent the turn goes to (``transfer_to_<agent>``)."""
-    changed_page: bool = False
+    page: Page | None = None
+    """The page as the tool left it, when it changed it."""
 
 
 def ok(**data: Any) -> ToolResult:
@@ -351,7 +353,7 @@ class UpdatePageTool:
             result: dict[str, Any] = {"version": updated.version, "changed": changed}
             if kept:
                 result.update(kept=kept, note=_KEPT_NOTE)
-            return attrs.evolve(ok(**result), changed_page=bool(changed))
+            return attrs.evolve(ok(**result), page=updated if changed else None)
         return refused(
             "version_conflict",
             "The page kept changing while it was written; tell the couple to try again",
@@ -405,7 +407,7 @@ class UndoTool:
         except DomainError as exc:
             return refused_by(exc)
         space.seen = page.content.dump()
-        return attrs.evolve(ok(undone=True, version=page.version), changed_page=True)
+        return attrs.evolve(ok(undone=True, version=page.version), page=page)
 
 
 class TransferTool:

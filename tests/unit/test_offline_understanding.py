@@ -146,6 +146,11 @@ CASES: dict[str, Case] = {
     "the groom is": Case(
         "The groom is Tom Baker and the bride is Ana Silva", couple("Tom Baker", "Ana Silva")
     ),
+    "I'm the groom": Case("I'm the groom, Tom Baker", groom(name="Tom Baker")),
+    "X is the bride": Case("Tom is the groom and Ana is the bride", couple("Tom", "Ana")),
+    "my fiancé": Case(
+        "My fiancé is Minjun Kim and I'm Seoyeon Lee", couple("Minjun Kim", "Seoyeon Lee")
+    ),
     "I'm and my fiancée": Case("I'm Tom and my fiancée is Ana", couple("Tom", "Ana")),
     "bride's name is": Case("The bride's name is Ana de Silva", bride(name="Ana de Silva")),
     "english correction": Case(
@@ -226,6 +231,10 @@ CASES: dict[str, Case] = {
     "time corrected with 아니라": Case(
         "2시가 아니라 3시예요", starts("2027-10-09T15:00:00+09:00"), page=STORED
     ),
+    "hour in native numbers": Case(
+        "오후 두시로 바꿔줘", starts("2027-10-09T14:00:00+09:00"), page=STORED
+    ),
+    "not an hour": Case("한시도 쉬지 않고 준비했어요", {}, page=STORED),
     "time without any date": Case(
         "시간은 오후 2시예요",
         {},
@@ -283,6 +292,27 @@ CASES: dict[str, Case] = {
     "english venue cue": Case(
         "The venue is The Plaza Hotel", venue(name="The Plaza Hotel"), query="The Plaza Hotel"
     ),
+    "where the venue is, then the venue": Case(
+        "장소는 서울 강남구에 있는 더채플앳청담이에요",
+        venue(name="더채플앳청담"),
+        query="더채플앳청담",
+    ),
+    "a venue's address is no venue name": Case(
+        "식장 주소는 서울특별시 강남구 선릉로 757이에요",
+        venue(address="서울특별시 강남구 선릉로 757", lat=None, lng=None),
+        page=STORED,
+        query="서울특별시 강남구 선릉로 757",
+    ),
+    "venue before a floor": Case(
+        "라비두스 3층 그랜드홀이에요",
+        venue(name="라비두스", hall="3층 그랜드홀"),
+        query="라비두스",
+    ),
+    "english venue with a date after it": Case(
+        "The wedding will be held at The Shilla Seoul on Saturday, May 15, 2027 at noon.",
+        both(venue(name="The Shilla Seoul"), starts("2027-05-15T12:00:00+09:00")),
+        query="The Shilla Seoul",
+    ),
     "a church is no venue name": Case("교회에서 결혼해요", {}),
     "a city is no venue name": Case("서울에서 결혼해요", {}),
     # Parents, titles, phones.
@@ -331,6 +361,75 @@ CASES: dict[str, Case] = {
     "whose phone is unknown": Case(
         "제 번호는 010-1111-2222예요", {}, problems=("누구 연락처인지 알려주세요: 010-1111-2222",)
     ),
+    "parent named by relation only": Case(
+        "신랑 아버지 연락처 010-1234-5678", groom(father={"phone": "010-1234-5678"})
+    ),
+    "parent who passed away": Case(
+        "신부측 아버지는 돌아가셨어요", bride(father={"deceased": True})
+    ),
+    "his father": Case(
+        "The groom's mother is Mary Baker and his father is John Baker",
+        groom(mother={"name": "Mary Baker"}, father={"name": "John Baker"}),
+    ),
+    "parents as a pair": Case(
+        "신랑측 혼주는 김철수, 박영희입니다",
+        groom(father={"name": "김철수"}, mother={"name": "박영희"}),
+    ),
+    "phone by the given name": Case(
+        "도윤이 번호는 010-1111-2222", groom(phone="010-1111-2222"), page=STORED
+    ),
+    # Gift accounts.
+    "groom's account": Case(
+        "신랑 계좌 국민은행 123-45-6789 김도윤",
+        {
+            "gift_accounts": [
+                {
+                    "relation": "groom",
+                    "bank": "국민은행",
+                    "holder": "김도윤",
+                    "number": "123-45-6789",
+                }
+            ]
+        },
+    ),
+    "holder from the page": Case(
+        "신부 카카오뱅크 3333-01-2345678",
+        {
+            "gift_accounts": [
+                {
+                    "relation": "bride",
+                    "bank": "카카오뱅크",
+                    "holder": "박하은",
+                    "number": "3333-01-2345678",
+                }
+            ]
+        },
+        page=STORED,
+    ),
+    "holder unknown": Case(
+        "신부 카카오뱅크 3333-01-2345678",
+        {},
+        problems=("예금주 이름을 알려주세요: 3333-01-2345678",),
+    ),
+    "우리 is a bank only before a number": Case(
+        "우리 2027년 10월 9일 오후 1시에 결혼해요", starts("2027-10-09T13:00:00+09:00")
+    ),
+    # RSVP.
+    "rsvp off": Case("참석 여부 받지 않을게요", {"rsvp": {"enabled": False}}),
+    "rsvp deadline": Case(
+        "참석 여부는 2027년 9월 30일까지 받아주세요",
+        {"rsvp": {"deadline": "2027-09-30T23:59:59+09:00"}},
+        page=STORED,
+    ),
+    "english rsvp deadline keeps the wedding date": Case(
+        "RSVP by September 30, wedding on October 16",
+        both(
+            {"rsvp": {"deadline": "2027-09-30T23:59:59+09:00"}},
+            starts("2027-10-16T13:30:00+09:00"),
+        ),
+        page=STORED,
+    ),
+    "ask about the meal": Case("식사 여부도 물어봐 주세요", {"rsvp": {"ask_meal": True}}),
     # Sections.
     "hide the gallery": Case(
         "갤러리 숨겨줘",
@@ -378,6 +477,21 @@ CASES: dict[str, Case] = {
         {"sections": sections(hidden=("guestbook",))},
         page=merge_patch(EMPTY, {"sections": sections(hidden=("calendar",))}),
         sections=(SectionChange("guestbook", "hide"), SectionChange("calendar", "show")),
+    ),
+    "one place up": Case(
+        "지도 좀 위로 올려줄래요?",
+        {"sections": sections(moved("venue", 4))},
+        sections=(SectionChange("venue", "move", 4),),
+    ),
+    "after, with 다음에": Case(
+        "갤러리는 인사말 바로 다음에 넣어주세요",
+        {"sections": sections(moved("gallery", 2))},
+        sections=(SectionChange("gallery", "move", 2),),
+    ),
+    "turned off": Case(
+        "방명록 기능 꺼주세요",
+        {"sections": sections(hidden=("guestbook",))},
+        sections=(SectionChange("guestbook", "hide"),),
     ),
     "not shown, korean": Case(
         "계좌번호는 안 보이게 해주세요",

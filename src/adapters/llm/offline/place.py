@@ -58,10 +58,15 @@ GENERIC_PLACES = frozenset(
     }
 )
 _CLAUSE_END = r"[,.!?\n;]"
+# "예식장은 …", "장소: …", "예식장 이름은 …" — but not "예식장 주소는 …" (an address), nor
+# "…에 있는 X" where what comes first is only where the venue is ("서울 강남구에 있는 X").
 _VENUE_CUE = re.compile(
     r"(?:예식\s*장소|웨딩\s*장소|결혼식\s*장소|결혼식장|예식장|웨딩홀|식장|장소|베뉴)\s*"
-    r"(?:은|는|이|가|도)?\s*[:=]?\s*(?P<rest>[^,.!?\n;]+)"
+    r"(?!\s*(?:주소|위치|주차|시간|날짜|정보|안내))(?:이름|명)?\s*"
+    r"(?:은|는|이|가|도)?\s*[:=]?\s*(?:[^,.!?\n;]{1,30}?(?:에\s*있는|에\s*위치한)\s+)?"
+    r"(?P<rest>[^,.!?\n;]+)"
 )
+
 _AT_ACTION = re.compile(
     r"에서\s*(?:의\s*)?"
     r"(?:결혼|식을|식\s|예식|웨딩|해요|합니다|할\s*거|할게|하기로|올려|올립|진행|만나|뵙|모십)"
@@ -104,7 +109,15 @@ KO_ADDRESS = re.compile(
     r"(?:[가-힣0-9]{1,12}(?:로|길|대로)(?:\s*\d{1,4}(?:번)?길)?\s*\d{1,5}(?:-\d{1,5})?"
     r"|[가-힣0-9]{1,12}(?:동|읍|면|리|가)\s*\d{1,5}(?:-\d{1,5})?(?:번지)?)(?![\d가-힣])"
 )
-_EN_WORD = r"[A-Z][\w'’&\-]*"
+# Only where a venue is: "서울", "강남구", "서울 강남구", "반포동".
+_REGION = re.compile(
+    rf"(?:{_PROVINCE}|[가-힣]{{1,6}}(?:시|군|구|동|읍|면))(?:\s+[가-힣]{{1,6}}(?:시|군|구|동|읍|면))*"
+)
+_CALENDAR_WORDS = (
+    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|"
+    "June|July|August|September|October|November|December|Noon"
+)
+_EN_WORD = rf"(?!(?:{_CALENDAR_WORDS})\b)[A-Z][\w'’&\-]*"
 _EN_VENUE_NAME = rf"{_EN_WORD}(?:\s+(?:(?:of|at|on|the|de|la|&|and)\s+)?{_EN_WORD}){{0,5}}"
 _EN_ADDRESS = (
     rf"\d+(?:-\d+)?\s+{_EN_WORD}(?:\s+{_EN_WORD}){{0,4}}"
@@ -140,7 +153,7 @@ def read_place(text: str) -> Place:
     name = name or english_name
     hall = hall or _hall(text)
     address = _address(text) or english_address
-    if name and address and name in address:
+    if name and address and (name in address or address in name):
         name = None  # "주소는 서울 구로구 경인로 610" was read as a place too
     return Place(
         name=name if name and len(name) <= VENUE_NAME_MAX else None,
@@ -166,8 +179,8 @@ def _korean_venue(text: str) -> tuple[str | None, str | None]:
 
 
 def _venue_by_look(text: str) -> tuple[str | None, str | None]:
-    """A word that looks like a venue by itself ("더채플앳청담", "…호텔"), and the hall words
-    after it ("3층 채플홀")."""
+    """A venue said without a cue: the word before a floor ("라비두스 3층 그랜드홀"), or a word
+    that looks like a venue by itself ("더채플앳청담", "…호텔"), with the hall words after it."""
     for clause in re.split(_CLAUSE_END, text):
         tokens = [
             strip_ending(token, PLACE_ENDINGS, keep=2, keep_single=3)
@@ -175,7 +188,9 @@ def _venue_by_look(text: str) -> tuple[str | None, str | None]:
             if len(token) <= VENUE_NAME_MAX
         ]
         for index, word in enumerate(tokens):
-            if _VENUE_WORD.match(word) and word not in GENERIC_PLACES:
+            before_floor = index + 1 < len(tokens) and _FLOOR_TOKEN.match(tokens[index + 1])
+            looks = _VENUE_WORD.match(word) or (before_floor and _looks_like_name(word))
+            if looks and _name_and_hall([word])[0]:
                 hall = list(itertools.takewhile(_HALL_TOKEN.match, tokens[index + 1 :]))
                 return word, " ".join(hall) or None
     return None, None
@@ -223,7 +238,13 @@ def _name_and_hall(tokens: list[str]) -> tuple[str | None, str | None]:
     name = " ".join(tokens[:split]).strip()
     hall = " ".join(tokens[split:]).strip() or None
     last = name.split()[-1] if name else ""
-    if not name or name in GENERIC_PLACES or _STOP_WORD.match(last) or _VERBISH.search(last):
+    if (
+        not name
+        or name in GENERIC_PLACES
+        or _STOP_WORD.match(last)
+        or _VERBISH.search(last)
+        or _REGION.fullmatch(name)
+    ):
         return None, hall
     return name, hall
 

@@ -98,6 +98,33 @@ EN_HOUR_TIME = re.compile(
     r"(?:(?P<meridiem>[ap])\.?m\b\.?|in\s+the\s+(?P<period>morning|afternoon|evening))",
 )
 EN_OCLOCK = re.compile(r"(?<![\d:.])(?P<hour>1[0-2]|0?[1-9])\s*o'?clock\b")
+# Hours in native Korean numbers: "두 시", "열한시 반". Written as digits of the same length, so
+# that positions in the text stay where they were.
+_NATIVE_HOURS = {
+    "한": 1,
+    "두": 2,
+    "세": 3,
+    "네": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+    "열": 10,
+    "열한": 11,
+    "열두": 12,
+}
+_NATIVE_HOUR = re.compile(
+    r"(?<![가-힣])(?P<hour>열한|열두|다섯|여섯|일곱|여덟|아홉|한|두|세|네|열)(?P<gap>\s*)시(?!간|도)"
+)
+
+
+def _hour_in_digits(match: re.Match[str]) -> str:
+    said = match.group(0)
+    digits = f"{_NATIVE_HOURS[match['hour']]}{match['gap']}시"
+    return digits.rjust(len(said))
+
+
 NOON = re.compile(r"정오|\bnoon\b|\bmidday\b")
 
 
@@ -134,7 +161,7 @@ def read_when(text: str, *, today: date, korean: bool) -> When:
         day, problem = _resolve(found, today, korean)
         if problem:
             problems.append(problem)
-    moment = _time(text)
+    moment = _time(_NATIVE_HOUR.sub(_hour_in_digits, text))
     return When(day=day, time=moment, problems=tuple(problems), span=span)
 
 

@@ -141,6 +141,9 @@ CASES: dict[str, Case] = {
         "Groom: Tom Baker, Bride: Ana Silva", couple("Tom Baker", "Ana Silva"), korean=False
     ),
     "groom X, bride Y": Case("groom Tom, bride Ana", couple("Tom", "Ana")),
+    "typed in lower case": Case(
+        "groom: tom baker, bride: ana silva", couple("Tom Baker", "Ana Silva")
+    ),
     "we're": Case("We're Tom and Ana!", couple("Tom", "Ana")),
     "we are": Case("We are Tom Baker and Ana Silva", couple("Tom Baker", "Ana Silva")),
     "the groom is": Case(
@@ -190,6 +193,13 @@ CASES: dict[str, Case] = {
     "next month": Case("다음 달 5일 오후 1시", starts("2027-01-05T13:00:00+09:00")),
     "next week's saturday": Case("다음 주 토요일 오후 2시", starts("2026-12-12T14:00:00+09:00")),
     "this saturday": Case("this Saturday at 3pm", starts("2026-12-05T15:00:00+09:00")),
+    "american date with its year": Case(
+        "Date: 10/16/2027", starts("2027-10-16T13:30:00+09:00"), page=STORED
+    ),
+    "day first when it cannot be a month": Case(
+        "16/10/2027", starts("2027-10-16T13:30:00+09:00"), page=STORED
+    ),
+    "a question about the calendar": Case("3월 14일은 무슨 요일이에요?", {}, page=STORED),
     "two-digit year": Case("27년 5월 15일 1시", starts("2027-05-15T13:00:00+09:00")),
     "date without time, nothing stored": Case(
         "2027년 10월 9일이에요", starts("2027-10-09T12:00:00+09:00"), time_assumed=True
@@ -289,6 +299,25 @@ CASES: dict[str, Case] = {
         venue(name="Rosewood Hall", address="12 Garden Road"),
         query="Rosewood Hall 12 Garden Road",
     ),
+    "english room then venue": Case(
+        "We're getting married at the Grand Ballroom, Lotte Hotel Seoul",
+        venue(name="Lotte Hotel Seoul", hall="Grand Ballroom"),
+        query="Lotte Hotel Seoul",
+    ),
+    "english venue change": Case(
+        "Change the venue to The Plaza",
+        venue(name="The Plaza", hall=None, address=None, lat=None, lng=None),
+        page=STORED,
+        query="The Plaza",
+    ),
+    "renamed venue at the same address keeps its pin": Case(
+        "예식장 더링크호텔 서울 / 서울 구로구 경인로 610",
+        venue(name="더링크호텔 서울", hall=None),
+        page=STORED,
+        query="더링크호텔 서울 서울 구로구 경인로 610",
+    ),
+    "a wedding business is no venue": Case("오늘 3시에 웨딩촬영 있어요", {}, page=STORED),
+    "a room of the venue is no venue": Case("신부 대기실은 2층이에요", {}, page=STORED),
     "english venue cue": Case(
         "The venue is The Plaza Hotel", venue(name="The Plaza Hotel"), query="The Plaza Hotel"
     ),

@@ -110,6 +110,8 @@ _KO_PLACING = re.compile(r"(?:위|앞|처음|아래|밑|뒤|끝|마지막|다음
 # One place up or down: "지도 좀 위로 올려줘", "move the map down".
 _UP = re.compile(r"위로|올려|\bup\b|\bhigher\b|\bearlier\b")
 _DOWN = re.compile(r"아래로|밑으로|내려|\bdown\b|\blower\b|\blater\b")
+# "사진은 나중에 올릴게요", "can I add photos later?": about later, not a change now.
+_LATER = re.compile(r"나중에|\blater\b")
 _CLAUSE = re.compile(r"[.!?\n;]+|,\s*(?:그리고|and\s+then|then)\s+")
 
 
@@ -149,7 +151,7 @@ def _named(clause: str) -> list[_Named]:
 
 def _clause_changes(clause: str, order: list[SectionKind]) -> list[SectionChange]:
     named = _named(clause)
-    if not named:
+    if not named or _LATER.search(clause):
         return []
     move = _move(clause, named, order)
     if move:

@@ -77,6 +77,11 @@ NOT_NAMES = frozenset(
         "장소",
         "예식",
         "결혼",
+        "인사말",
+        "인사",
+        "청첩장",
+        "결혼식",
+        "갤러리",
         "예요",
         "에요",
         "이에요",
@@ -140,6 +145,12 @@ EN_SPEAKER = re.compile(rf"\b(?:I'm|I’m|I\s+am|[Mm]y\s+name\s+is)\s+(?P<name>{
 EN_SPEAKER_ROLE = re.compile(
     rf"\b(?:I'm|I’m|I\s+am)\s+(?:(?P<name>{EN_NAME}),?\s+)?the\s+(?P<role>[Gg]room|[Bb]ride)\b"
     rf"(?:,?\s+(?P<after>{EN_NAME}))?"
+)
+# "groom: tom baker": typed in lower case, taken only after a colon, and capitalised.
+EN_ROLE_COLON_LOWER = re.compile(
+    r"\b(?P<role>groom|bride)\s*:\s*(?P<name>[a-z][a-z'’\-]+(?:\s+[a-z][a-z'’\-]+){0,2})"
+    r"(?=\s*(?:[,.;!?\n/]|$|\s+(?:and|bride|groom)\b))",
+    re.IGNORECASE,
 )
 # "Tom is the groom", "Ana will be the bride".
 EN_NAME_ROLE = re.compile(
@@ -266,6 +277,9 @@ def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
         names[match["role"].lower()] = match["name"]
     for match in EN_NAME_ROLE.finditer(text):
         names[match["role"].lower()] = match["name"]
+    for match in EN_ROLE_COLON_LOWER.finditer(text):
+        if match["name"].islower():
+            names.setdefault(match["role"].lower(), match["name"].title())
     for match in EN_COUPLE.finditer(text):
         # "We're Tom and Ana": the groom is named first, as invitations print the couple.
         names.setdefault("groom", match["groom"] or match["groom2"])

@@ -87,7 +87,13 @@ _FLOOR_TOKEN = re.compile(r"^(?:지하\s*)?(?:B\d+|\d+)\s*(?:층|F)")
 _STOP_WORD = re.compile(
     r"^(?:저희|우리|저희는|우리는|드디어|내년|올해|후년|오후|오전|낮|정오|저녁|봄|여름|가을|겨울|"
     r"주말|토요일|일요일|그리고|그래서|그날|당일|이번|다음|신랑|신부|아|음|네|저|제|또|꼭|"
-    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소)$"
+    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소|지하|로비|입구|출구)$"
+)
+# Rooms and services of a venue, and wedding businesses that are not where the wedding is:
+# "신부 대기실은 2층", "웨딩촬영", "드레스샵".
+_NOT_A_VENUE = re.compile(
+    r"대기실|주차|폐백|연회|식당|뷔페|화장실|엘리베이터|촬영|스튜디오|드레스|메이크업|스냅|플래너|"
+    r"박람회|카페|상담|투어|예약"
 )
 # A word that ends like a verb or a request is not a place: "장소 알려드릴게요", "장소 표시해줘".
 _VERBISH = re.compile(r"(?:줘|줘요|요|다|까|죠|네|세요|해|자|게|지|니)$")
@@ -129,9 +135,12 @@ _NOT_EN_VENUES = re.compile(
     r"Church|Hotel|Hall|Chapel|The|I|We)$"
 )
 EN_VENUE = re.compile(
-    r"(?:\b(?:[Vv]enue|[Ll]ocation|[Pp]lace)(?:\s+is|\s*:)\s+(?:at\s+)?|\b(?:[Aa]t|held\s+at)\s+)"
+    r"(?:\b(?:[Vv]enue|[Ll]ocation|[Pp]lace)(?:\s+is\s+now|\s+will\s+be|\s+is|\s+to|\s*:)\s+(?:at\s+)?"
+    r"|\b(?:[Aa]t|held\s+at)\s+)"
     rf"(?:the\s+)?(?P<name>{_EN_VENUE_NAME})(?:\s*,\s*(?P<address>{_EN_ADDRESS}))?"
 )
+_EN_ROOM = re.compile(r"(?:Ballroom|Room|Suite|Terrace|Hall|Chapel|Garden|Floor)$")
+_EN_VENUE_AFTER_ROOM = re.compile(rf",\s*(?:the\s+)?(?P<venue>{_EN_VENUE_NAME})")
 EN_ADDRESS = re.compile(r"\baddress(?:\s+is|\s*:)\s+(?P<address>[^.!?\n;]+)", re.IGNORECASE)
 EN_HALL = re.compile(
     r"\b(?:hall|room|ballroom)(?:\s+is|\s*:)\s+(?:the\s+)?(?P<hall>[A-Z][^,.!?\n;]*)",
@@ -149,9 +158,9 @@ class Place:
 
 def read_place(text: str) -> Place:
     name, hall = _korean_venue(text)
-    english_name, english_address = _english_venue(text)
+    english_name, english_hall, english_address = _english_venue(text)
     name = name or english_name
-    hall = hall or _hall(text)
+    hall = hall or english_hall or _hall(text)
     address = _address(text) or english_address
     if name and address and (name in address or address in name):
         name = None  # "주소는 서울 구로구 경인로 610" was read as a place too
@@ -197,12 +206,14 @@ def _venue_by_look(text: str) -> tuple[str | None, str | None]:
 
 
 def _tokens_until_verb(rest: str) -> list[str]:
+    """The words of a venue after its cue: up to a verb, a separator or the address."""
     tokens: list[str] = []
-    for token in rest.split():
-        if _VERB_TOKEN.match(token) or KO_ADDRESS.match(" ".join([*tokens, token])):
+    for word in re.finditer(r"\S+", rest):
+        piece = word.group(0)
+        if _VERB_TOKEN.match(piece) or piece in "/|·(" or KO_ADDRESS.match(rest, word.start()):
             break
-        tokens.append(token)
-        if strip_ending(token, PLACE_ENDINGS, keep=2, keep_single=3) != token:
+        tokens.append(piece)
+        if strip_ending(piece, PLACE_ENDINGS, keep=2, keep_single=3) != piece:
             break  # "더채플앳청담으로 변경": the ending closes the name
     return tokens
 
@@ -241,6 +252,7 @@ def _name_and_hall(tokens: list[str]) -> tuple[str | None, str | None]:
     if (
         not name
         or name in GENERIC_PLACES
+        or _NOT_A_VENUE.search(name)
         or _STOP_WORD.match(last)
         or _VERBISH.search(last)
         or _REGION.fullmatch(name)
@@ -273,10 +285,15 @@ def _address(text: str) -> str | None:
     return None
 
 
-def _english_venue(text: str) -> tuple[str | None, str | None]:
+def _english_venue(text: str) -> tuple[str | None, str | None, str | None]:
+    """Name, hall and address. "at the Grand Ballroom, Lotte Hotel Seoul": a room first, then
+    the venue it is in."""
     for match in EN_VENUE.finditer(text):
         name = match["name"].strip()
         if _NOT_EN_VENUES.match(name):
             continue
-        return name, match["address"]
-    return None, None
+        inside = _EN_VENUE_AFTER_ROOM.match(text, match.end("name"))
+        if _EN_ROOM.search(name) and inside:
+            return inside["venue"], name, None
+        return name, None, match["address"]
+    return None, None, None

@@ -277,15 +277,20 @@ def _venue(place: Place, stored: Any) -> dict[str, Any]:
     coordinates (the map agent finds them again from ``venue_query``)."""
     stored = stored if isinstance(stored, Mapping) else {}
     change: dict[str, Any] = {}
-    if place.name and place.name != stored.get("name"):
+    if place.name and stored.get("name") and place.name != stored["name"]:
+        change |= {key: None for key in ("hall", "address", "lat", "lng") if stored.get(key)}
+    if place.name:
         change["name"] = place.name
-        if stored.get("name"):
-            change |= {key: None for key in ("hall", "address", "lat", "lng") if stored.get(key)}
     if place.hall:
         change["hall"] = place.hall
-    if place.address and place.address != stored.get("address"):
+    if place.address:
         change["address"] = place.address
-        change |= {key: None for key in ("lat", "lng") if stored.get(key) is not None}
+        same = place.address == stored.get("address")
+        for key in ("lat", "lng"):
+            if same:
+                change.pop(key, None)  # the same place by another name keeps its pin
+            elif stored.get(key) is not None:
+                change[key] = None
     return change
 
 

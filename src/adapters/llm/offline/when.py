@@ -65,9 +65,11 @@ NUMERIC_DATE = re.compile(
     r"(?<![\d.\-/])(?P<year>(?:19|20)\d{2})\s*[.\-/]\s*(?P<month>\d{1,2})\s*[.\-/]\s*"
     r"(?P<day>\d{1,2})(?![\d\-/])\.?" + _KO_WEEKDAY
 )
-# 10/9 is month/day, as Korea and the United States write it.
+# 10/9 is month/day, as Korea and the United States write it (10/16/2027 too); a first number
+# over 12 can only be the day (16/10/2027, as Britain writes it).
 SLASH_DATE = re.compile(
-    r"(?<![\d./\-])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![\d/\-])" + _KO_WEEKDAY
+    r"(?<![\d./\-])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}))?(?![\d/\-])"
+    + _KO_WEEKDAY
 )
 EN_MONTH_FIRST = re.compile(
     rf"\b(?P<month>{_MONTH})\.?\s+(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
@@ -125,6 +127,8 @@ def _hour_in_digits(match: re.Match[str]) -> str:
     return digits.rjust(len(said))
 
 
+_CALENDAR_QUESTION = re.compile(r"무슨\s*요일|몇\s*요일|what\s+day|which\s+day|what\s+weekday")
+_NEAR_DAY = re.compile(r"오늘|내일|모레|어제|\btoday\b|\btomorrow\b|\btonight\b|\byesterday\b")
 NOON = re.compile(r"정오|\bnoon\b|\bmidday\b")
 
 
@@ -155,13 +159,16 @@ def read_when(text: str, *, today: date, korean: bool) -> When:
     problems: list[str] = []
     day: date | None = None
     span = None
-    if days:
+    # "3월 14일은 무슨 요일이에요?": a question about the calendar sets no date.
+    if days and not _CALENDAR_QUESTION.search(text):
         found = days[-1]
         span = (found.start, found.end)
         day, problem = _resolve(found, today, korean)
         if problem:
             problems.append(problem)
-    moment = _time(_NATIVE_HOUR.sub(_hour_in_digits, text))
+    # "오늘 3시에 촬영 있어요": a time of today or tomorrow is not the wedding's.
+    near = _NEAR_DAY.search(text)
+    moment = None if near else _time(_NATIVE_HOUR.sub(_hour_in_digits, text))
     return When(day=day, time=moment, problems=tuple(problems), span=span)
 
 
@@ -186,7 +193,7 @@ def _days(text: str, today: date) -> list[_Day]:
         weekday = _WEEKDAYS_EN[match["weekday"].lower()]
         add(_week_relative(match, today, weekday, match["which"].lower()))
     for match in SLASH_DATE.finditer(text):
-        add(_numeric(match, year=None))
+        add(_slashed(match))
     for pattern in (EN_MONTH_FIRST, EN_DAY_FIRST):
         for match in pattern.finditer(text):
             add(_english(match, text))
@@ -200,6 +207,13 @@ def _weekday_ko(match: re.Match[str]) -> int | None:
 
 def _numeric(match: re.Match[str], *, year: int | None) -> _Day:
     month, day = int(match["month"]), int(match["day"])
+    return _Day(match.start(), match.end(), year, month, day, _weekday_ko(match))
+
+
+def _slashed(match: re.Match[str]) -> _Day:
+    first, second = int(match["month"]), int(match["day"])
+    month, day = (second, first) if first > 12 >= second else (first, second)
+    year = int(match["year"]) if match["year"] else None
     return _Day(match.start(), match.end(), year, month, day, _weekday_ko(match))
 
 

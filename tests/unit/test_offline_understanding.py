@@ -141,6 +141,10 @@ CASES: dict[str, Case] = {
         "Groom: Tom Baker, Bride: Ana Silva", couple("Tom Baker", "Ana Silva"), korean=False
     ),
     "groom X, bride Y": Case("groom Tom, bride Ana", couple("Tom", "Ana")),
+    "mixed languages": Case("신랑 Tom Baker, 신부 박하은", couple("Tom Baker", "박하은")),
+    "english role, korean name": Case(
+        "Groom 김도윤, bride 박하은이에요", couple("김도윤", "박하은")
+    ),
     "typed in lower case": Case(
         "groom: tom baker, bride: ana silva", couple("Tom Baker", "Ana Silva")
     ),
@@ -198,6 +202,16 @@ CASES: dict[str, Case] = {
     ),
     "day first when it cannot be a month": Case(
         "16/10/2027", starts("2027-10-16T13:30:00+09:00"), page=STORED
+    ),
+    "korean shorthand date": Case("27.10.16 오후 1시", starts("2027-10-16T13:00:00+09:00")),
+    "nth weekday of a month": Case(
+        "10월 셋째 주 토요일 오후 1시", starts("2027-10-16T13:00:00+09:00")
+    ),
+    "english nth weekday": Case(
+        "the third Saturday of October at 1pm", starts("2027-10-16T13:00:00+09:00")
+    ),
+    "an nth weekday that does not exist": Case(
+        "2월 다섯째 주 월요일", {}, problems=("2월 다섯째 주 월요일은 없는 날짜예요",)
     ),
     "a question about the calendar": Case("3월 14일은 무슨 요일이에요?", {}, page=STORED),
     "two-digit year": Case("27년 5월 15일 1시", starts("2027-05-15T13:00:00+09:00")),
@@ -342,6 +356,16 @@ CASES: dict[str, Case] = {
         both(venue(name="The Shilla Seoul"), starts("2027-05-15T12:00:00+09:00")),
         query="The Shilla Seoul",
     ),
+    "venue after an arrow": Case(
+        "예식장 변경했어요 → 아모리스 역삼",
+        venue(name="아모리스 역삼", hall=None, address=None, lat=None, lng=None),
+        page=STORED,
+        query="아모리스 역삼",
+    ),
+    "venue as an object": Case(
+        "장소를 라움아트센터로 바꿔줘", venue(name="라움아트센터"), query="라움아트센터"
+    ),
+    "hall alone": Case("홀은 2층 그랜드홀이에요", venue(hall="2층 그랜드홀"), page=STORED),
     "a church is no venue name": Case("교회에서 결혼해요", {}),
     "a city is no venue name": Case("서울에서 결혼해요", {}),
     # Parents, titles, phones.

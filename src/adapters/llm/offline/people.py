@@ -152,6 +152,11 @@ EN_ROLE_COLON_LOWER = re.compile(
     r"(?=\s*(?:[,.;!?\n/]|$|\s+(?:and|bride|groom)\b))",
     re.IGNORECASE,
 )
+# Mixed: "신랑 Tom Baker", "Groom 김도윤".
+KO_ROLE_EN_NAME = re.compile(_ROLE_KO + _IS + rf"(?P<name>{EN_NAME})")
+EN_ROLE_KO_NAME = re.compile(
+    r"(?<!of\sthe\s)\b(?P<role>[Gg]room|[Bb]ride|GROOM|BRIDE)" + _EN_IS + r"(?P<name>[가-힣]{2,10})"
+)
 # "Tom is the groom", "Ana will be the bride".
 EN_NAME_ROLE = re.compile(
     rf"(?P<name>{EN_NAME})\s+(?:is|will\s+be)\s+the\s+(?P<role>[Gg]room|[Bb]ride)\b"
@@ -275,6 +280,12 @@ def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
             names[role_of(match["role"])] = name
     for match in EN_ROLE_NAME.finditer(text):
         names[match["role"].lower()] = match["name"]
+    for match in KO_ROLE_EN_NAME.finditer(text):
+        names[role_of(match["role"])] = match["name"]
+    for match in EN_ROLE_KO_NAME.finditer(text):
+        name = clean_korean_name(match["name"])
+        if name:
+            names[match["role"].lower()] = name
     for match in EN_NAME_ROLE.finditer(text):
         names[match["role"].lower()] = match["name"]
     for match in EN_ROLE_COLON_LOWER.finditer(text):

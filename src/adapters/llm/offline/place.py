@@ -63,8 +63,8 @@ _CLAUSE_END = r"[,.!?\n;]"
 _VENUE_CUE = re.compile(
     r"(?:예식\s*장소|웨딩\s*장소|결혼식\s*장소|결혼식장|예식장|웨딩홀|식장|장소|베뉴)\s*"
     r"(?!\s*(?:주소|위치|주차|시간|날짜|정보|안내))(?:이름|명)?\s*"
-    r"(?:은|는|이|가|도)?\s*[:=]?\s*(?:[^,.!?\n;]{1,30}?(?:에\s*있는|에\s*위치한)\s+)?"
-    r"(?P<rest>[^,.!?\n;]+)"
+    r"(?:은|는|이|가|도|을|를)?\s*[:=]?\s*(?:[^,.!?\n;]{1,30}?(?:에\s*있는|에\s*위치한)\s+)?"
+    r"(?:[^,.!?\n;→]{0,15}(?:→|->|=>)\s*)?(?P<rest>[^,.!?\n;]+)"
 )
 
 _AT_ACTION = re.compile(
@@ -72,7 +72,9 @@ _AT_ACTION = re.compile(
     r"(?:결혼|식을|식\s|예식|웨딩|해요|합니다|할\s*거|할게|하기로|올려|올립|진행|만나|뵙|모십)"
 )
 _LAST_CLAUSE = re.compile(r"[^,.!?\n;]*$")
-_HALL_CUE = re.compile(r"(?:홀|홀\s*이름|웨딩홀\s*이름)\s*(?:은|는|이|가)\s*(?P<rest>[^,.!?\n;]+)")
+_HALL_CUE = re.compile(
+    r"(?<![가-힣A-Za-z])(?:홀|홀\s*이름|웨딩홀\s*이름)\s*(?:은|는|이|가)\s*(?P<rest>[^,.!?\n;]+)"
+)
 _ADDRESS_CUE = re.compile(r"(?:주소|위치)\s*(?:는|은|가|이)?\s*[:=]?\s*(?P<rest>[^.!?\n;]+)")
 _VERB_TOKEN = re.compile(
     r"^(?:변경|바꿔|바꾸|바뀌|수정|고쳐|해\s*주|해줘|해요|해주세요|할게|할께|할래|정했|정해|잡았|"
@@ -87,7 +89,7 @@ _FLOOR_TOKEN = re.compile(r"^(?:지하\s*)?(?:B\d+|\d+)\s*(?:층|F)")
 _STOP_WORD = re.compile(
     r"^(?:저희|우리|저희는|우리는|드디어|내년|올해|후년|오후|오전|낮|정오|저녁|봄|여름|가을|겨울|"
     r"주말|토요일|일요일|그리고|그래서|그날|당일|이번|다음|신랑|신부|아|음|네|저|제|또|꼭|"
-    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소|지하|로비|입구|출구)$"
+    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소|지하|로비|입구|출구|홀|홀은|홀이)$"
 )
 # Rooms and services of a venue, and wedding businesses that are not where the wedding is:
 # "신부 대기실은 2층", "웨딩촬영", "드레스샵".
@@ -184,6 +186,8 @@ def _korean_venue(text: str) -> tuple[str | None, str | None]:
         found = _name_and_hall(_tokens_backward(before.group(0) if before else ""))
         if found[0]:
             return found
+    if _HALL_CUE.search(text):
+        return None, None  # "홀은 2층 그랜드홀": a hall is being named, not the venue
     return _venue_by_look(text)
 
 

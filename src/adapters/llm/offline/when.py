@@ -13,6 +13,7 @@ regular, so a few patterns read them exactly, in microseconds, with rules stated
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, time, timedelta
 
@@ -64,6 +65,22 @@ KO_WEEK_RELATIVE = re.compile(
 NUMERIC_DATE = re.compile(
     r"(?<![\d.\-/])(?P<year>(?:19|20)\d{2})\s*[.\-/]\s*(?P<month>\d{1,2})\s*[.\-/]\s*"
     r"(?P<day>\d{1,2})(?![\d\-/])\.?" + _KO_WEEKDAY
+)
+# 27.10.9: Korean shorthand, a two-digit year, with dots only.
+SHORT_DOTTED_DATE = re.compile(
+    r"(?<![\d.\-/])(?P<year>[2-9]\d)\.\s?(?P<month>\d{1,2})\.\s?(?P<day>\d{1,2})(?![\d.\-/])"
+    + _KO_WEEKDAY
+)
+# "10월 둘째 주 토요일", "the second Saturday of October".
+_NTH = {"첫째": 1, "첫": 1, "둘째": 2, "셋째": 3, "넷째": 4, "다섯째": 5, "마지막": -1}
+_NTH |= {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+KO_NTH_WEEKDAY = re.compile(
+    r"(?:(?P<year>\d{4})\s*년\s*)?(?P<month>\d{1,2})\s*월\s*(?:의\s*)?"
+    rf"(?P<nth>첫째|첫|둘째|셋째|넷째|다섯째|마지막)\s*(?:주\s*)?(?P<weekday>[{WEEKDAYS_KO}])요일"
+)
+EN_NTH_WEEKDAY = re.compile(
+    rf"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|last)\s+(?P<weekday>{_WEEKDAY_EN})"
+    rf"\s+(?:of|in)\s+(?P<month>{_MONTH})\b(?:,?\s*(?P<year>\d{{4}})\b)?"
 )
 # 10/9 is month/day, as Korea and the United States write it (10/16/2027 too); a first number
 # over 12 can only be the day (16/10/2027, as Britain writes it).
@@ -152,6 +169,8 @@ class _Day:
     month: int
     day: int
     weekday: int | None
+    said: str = ""
+    """The words, when a refusal should quote them rather than a month and day."""
 
 
 def read_when(text: str, *, today: date, korean: bool) -> When:
@@ -183,6 +202,14 @@ def _days(text: str, today: date) -> list[_Day]:
 
     for match in NUMERIC_DATE.finditer(text):
         add(_numeric(match, year=int(match["year"])))
+    for match in SHORT_DOTTED_DATE.finditer(text):
+        add(_numeric(match, year=2000 + int(match["year"])))
+    for match in KO_NTH_WEEKDAY.finditer(text):
+        month, weekday = int(match["month"]), WEEKDAYS_KO.index(match["weekday"])
+        add(_nth_weekday(match, month, weekday, today))
+    for match in EN_NTH_WEEKDAY.finditer(text):
+        month, weekday = _MONTHS[match["month"]], _WEEKDAYS_EN[match["weekday"]]
+        add(_nth_weekday(match, month, weekday, today))
     for match in KO_DATE.finditer(text):
         add(_korean(match, today))
     for match in KO_MONTH_RELATIVE.finditer(text):
@@ -208,6 +235,28 @@ def _weekday_ko(match: re.Match[str]) -> int | None:
 def _numeric(match: re.Match[str], *, year: int | None) -> _Day:
     month, day = int(match["month"]), int(match["day"])
     return _Day(match.start(), match.end(), year, month, day, _weekday_ko(match))
+
+
+def _nth_weekday(match: re.Match[str], month: int, weekday: int, today: date) -> _Day:
+    """The nth such weekday of the month: of the year said, or the next such month on or
+    after today."""
+    nth = _NTH[match["nth"]]
+    years = [int(match["year"])] if match["year"] else [today.year, today.year + 1]
+    for year in years:
+        days = (
+            [
+                date(year, month, d)
+                for d in range(1, calendar.monthrange(year, month)[1] + 1)
+                if date(year, month, d).weekday() == weekday
+            ]
+            if 1 <= month <= 12
+            else []
+        )
+        if len(days) >= abs(nth) and (days[nth - 1 if nth > 0 else -1] >= today or match["year"]):
+            day = days[nth - 1 if nth > 0 else -1]
+            return _Day(match.start(), match.end(), day.year, day.month, day.day, None)
+    # No such day (a fifth Monday that February does not have): _resolve refuses it.
+    return _Day(match.start(), match.end(), years[-1], month, 0, None, said=match.group(0))
 
 
 def _slashed(match: re.Match[str]) -> _Day:
@@ -280,6 +329,10 @@ def _resolve(found: _Day, today: date, korean: bool) -> tuple[date | None, str |
         try:
             day = date(found.year, found.month, found.day)
         except ValueError:
+            if found.said:
+                return None, (
+                    f"{found.said}은 없는 날짜예요" if korean else f"{found.said} does not exist"
+                )
             return None, _impossible(found.month, found.day, found.year, korean)
         if day < today:
             return None, _past(day, korean)

@@ -18,7 +18,7 @@ from mocheong_core.agents.components import read_component
 from mocheong_core.agents.policy import CONTEXT, MAIN, MAP, OUTPUT, AgentPolicy
 from mocheong_core.agents.ports import Geocoder, PageDesk, ToolSpec
 from mocheong_core.errors import DomainError, ValidationFailed
-from mocheong_core.pages.content import CONTENT_FIELDS, SectionKind
+from mocheong_core.pages.content import CONTENT_FIELDS, NoticeKind, SectionKind
 from mocheong_core.pages.errors import VersionConflict
 from mocheong_core.pages.model import Page
 
@@ -128,6 +128,29 @@ PATCH_SCHEMA: dict[str, Any] = {
             }
         ),
         "share": _object({"title": _text("", 60), "description": _text("", 200)}),
+        "interview": {
+            "type": ["array", "null"],
+            "description": "Questions the couple answers, in order",
+            "items": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
+                "required": ["question", "answer"],
+            },
+        },
+        "notices": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"enum": [kind.value for kind in NoticeKind]},
+                    "title": {"type": ["string", "null"]},
+                    "body": {"type": "string"},
+                },
+                "required": ["kind", "body"],
+            },
+        },
+        "video": _object({"url": _text("An https YouTube or Vimeo link")}),
+        "ending": _text("The closing message"),
     },
 }
 _NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}

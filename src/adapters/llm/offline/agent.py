@@ -71,6 +71,11 @@ _FIELDS = {
     "sections": ("섹션 구성", "sections"),
     "theme": ("테마", "theme"),
     "gift_accounts": ("계좌", "gift accounts"),
+    "rsvp": ("참석 여부 받기", "RSVP"),
+    "interview": ("인터뷰", "interview"),
+    "notices": ("안내 사항", "notices"),
+    "video": ("영상", "video"),
+    "ending": ("마무리 인사", "closing message"),
 }
 
 
@@ -259,7 +264,15 @@ def _when(moment: datetime | None, zone: str, korean: bool) -> str:
 
 def _value(content: PageContent, field: str, korean: bool) -> str:
     c = content
+    people = {"groom": c.couple.groom, "bride": c.couple.bride}
+    parents = {
+        f"couple.{role}.{which}.name": parent.name
+        for role, person in people.items()
+        for which, parent in (("father", person.father), ("mother", person.mother))
+        if parent is not None
+    }
     values = {
+        **parents,
         "couple.groom.name": c.couple.groom.name,
         "couple.bride.name": c.couple.bride.name,
         "ceremony.starts_at": _when(c.ceremony.starts_at, c.ceremony.time_zone, korean),

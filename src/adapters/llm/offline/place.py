@@ -214,7 +214,12 @@ def _tokens_until_verb(rest: str) -> list[str]:
     tokens: list[str] = []
     for word in re.finditer(r"\S+", rest):
         piece = word.group(0)
-        if _VERB_TOKEN.match(piece) or piece in "/|·(" or KO_ADDRESS.match(rest, word.start()):
+        if (
+            _VERB_TOKEN.match(piece)
+            or piece in "/|·("
+            or KO_ADDRESS.match(rest, word.start())
+            or (piece[0].isdigit() and not _FLOOR_TOKEN.match(piece))  # a date or a time
+        ):
             break
         tokens.append(piece)
         if strip_ending(piece, PLACE_ENDINGS, keep=2, keep_single=3) != piece:

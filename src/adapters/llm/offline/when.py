@@ -144,6 +144,7 @@ def _hour_in_digits(match: re.Match[str]) -> str:
     return digits.rjust(len(said))
 
 
+_LUNAR = re.compile(r"음력|\blunar\b")
 _CALENDAR_QUESTION = re.compile(r"무슨\s*요일|몇\s*요일|what\s+day|which\s+day|what\s+weekday")
 _NEAR_DAY = re.compile(r"오늘|내일|모레|어제|\btoday\b|\btomorrow\b|\btonight\b|\byesterday\b")
 NOON = re.compile(r"정오|\bnoon\b|\bmidday\b")
@@ -182,9 +183,18 @@ def read_when(text: str, *, today: date, korean: bool) -> When:
     if days and not _CALENDAR_QUESTION.search(text):
         found = days[-1]
         span = (found.start, found.end)
-        day, problem = _resolve(found, today, korean)
-        if problem:
-            problems.append(problem)
+        if _LUNAR.search(text):
+            # The lunar calendar's days move against the solar one every year; converting
+            # them needs tables this reader does not carry.
+            problems.append(
+                "음력 날짜는 양력으로 알려주세요"
+                if korean
+                else "Please give the date in the solar (Gregorian) calendar"
+            )
+        else:
+            day, problem = _resolve(found, today, korean)
+            if problem:
+                problems.append(problem)
     # "오늘 3시에 촬영 있어요": a time of today or tomorrow is not the wedding's.
     near = _NEAR_DAY.search(text)
     moment = None if near else _time(_NATIVE_HOUR.sub(_hour_in_digits, text))

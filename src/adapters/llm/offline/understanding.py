@@ -37,7 +37,7 @@ from adapters.llm.offline.layout import (
 from adapters.llm.offline.people import People, read_people
 from adapters.llm.offline.place import Place, read_place
 from adapters.llm.offline.rsvp import Rsvp, read_rsvp
-from adapters.llm.offline.when import When, format_day, format_time, read_when
+from adapters.llm.offline.when import When, format_time, read_when
 from mocheong_core.pages.document import merge_patch
 
 __all__ = ["SectionChange", "Understanding", "understand"]
@@ -292,8 +292,3 @@ def _venue(place: Place, stored: Any) -> dict[str, Any]:
             elif stored.get(key) is not None:
                 change[key] = None
     return change
-
-
-def describe_day(day: date, korean: bool) -> str:
-    """A day as the reply writes it."""
-    return format_day(day, korean)

@@ -9,8 +9,8 @@ microseconds a message. Each kind of fact has its own module beside this one.
 
 Patterns, not a library: ``when.py`` says why ``dateparser`` was not taken; the Korean
 morphology needed is one rule (particles follow the last syllable's sound, ``korean.py``),
-and the morphological analysers that know more (kiwipiepy and its 10 MB model) would still
-need these rules on top to know what a role word, a venue or a correction is.
+and a morphological analyser that knows more (kiwipiepy, with a model package of its own)
+would still need these rules on top to know what a role word, a venue or a correction is.
 """
 
 from __future__ import annotations

@@ -184,6 +184,11 @@ CASES: dict[str, Case] = {
         page=STORED,
         problems=("2027년 10월 9일은 토요일이에요, 일요일이 아니에요",),
     ),
+    "weekday said before the date": Case(
+        "일요일인 10월 16일 오후 1시",
+        {},
+        problems=("2027년 10월 16일은 토요일이에요, 일요일이 아니에요",),
+    ),
     "english weekday that does not agree": Case(
         "Sunday, October 9, 2027",
         {},
@@ -335,6 +340,9 @@ CASES: dict[str, Case] = {
     ),
     "a wedding business is no venue": Case("오늘 3시에 웨딩촬영 있어요", {}, page=STORED),
     "a room of the venue is no venue": Case("신부 대기실은 2층이에요", {}, page=STORED),
+    "english venue in lower case": Case(
+        "the venue is rosewood hall", venue(name="Rosewood Hall"), query="Rosewood Hall"
+    ),
     "english venue cue": Case(
         "The venue is The Plaza Hotel", venue(name="The Plaza Hotel"), query="The Plaza Hotel"
     ),

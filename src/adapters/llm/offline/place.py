@@ -143,6 +143,12 @@ EN_VENUE = re.compile(
 )
 _EN_ROOM = re.compile(r"(?:Ballroom|Room|Suite|Terrace|Hall|Chapel|Garden|Floor)$")
 _EN_VENUE_AFTER_ROOM = re.compile(rf",\s*(?:the\s+)?(?P<venue>{_EN_VENUE_NAME})")
+# "the venue is rosewood hall": typed in lower case, taken only after "venue is" / "venue:".
+EN_VENUE_LOWER = re.compile(
+    r"\b(?:venue|location)(?:\s+is\s+now|\s+will\s+be|\s+is|\s+to|\s*:)\s+(?:the\s+)?"
+    r"(?P<name>[a-z][a-z'’&\-]*(?:\s+[a-z][a-z'’&\-]*){0,4})(?=\s*(?:[,.;!?\n]|$))",
+    re.IGNORECASE,
+)
 EN_ADDRESS = re.compile(r"\baddress(?:\s+is|\s*:)\s+(?P<address>[^.!?\n;]+)", re.IGNORECASE)
 EN_HALL = re.compile(
     r"\b(?:hall|room|ballroom)(?:\s+is|\s*:)\s+(?:the\s+)?(?P<hall>[A-Z][^,.!?\n;]*)",
@@ -305,4 +311,7 @@ def _english_venue(text: str) -> tuple[str | None, str | None, str | None]:
         if _EN_ROOM.search(name) and inside:
             return inside["venue"], name, None
         return name, None, match["address"]
+    lower = EN_VENUE_LOWER.search(text)
+    if lower and lower["name"].islower():
+        return lower["name"].title(), None, None
     return None, None, None

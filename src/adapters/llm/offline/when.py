@@ -97,6 +97,8 @@ EN_DAY_FIRST = re.compile(
     r"(?:,?\s*(?P<year>\d{4})\b)?",
 )
 EN_WEEK_RELATIVE = re.compile(rf"\b(?P<which>this|next|coming)\s+(?P<weekday>{_WEEKDAY_EN})\b")
+# "토요일인 10월 16일", "토요일, 10월 16일": the weekday said before the date.
+_KO_WEEKDAY_BEFORE = re.compile(rf"(?P<weekday>[{WEEKDAYS_KO}])요일\s*(?:인|이고|,)?\s*$")
 _EN_WEEKDAY_BEFORE = re.compile(rf"\b(?P<weekday>{_WEEKDAY_EN})\.?,?\s*(?:the\s+)?$")
 _EN_WEEKDAY_AFTER = re.compile(rf"^\s*[(,]?\s*(?:a\s+)?(?P<weekday>{_WEEKDAY_EN})\b")
 
@@ -221,7 +223,11 @@ def _days(text: str, today: date) -> list[_Day]:
         month, weekday = _MONTHS[match["month"]], _WEEKDAYS_EN[match["weekday"]]
         add(_nth_weekday(match, month, weekday, today))
     for match in KO_DATE.finditer(text):
-        add(_korean(match, today))
+        day = _korean(match, today)
+        before = _KO_WEEKDAY_BEFORE.search(text, max(0, match.start() - 8), match.start())
+        if day.weekday is None and before:
+            day = attrs.evolve(day, weekday=WEEKDAYS_KO.index(before["weekday"]))
+        add(day)
     for match in KO_MONTH_RELATIVE.finditer(text):
         add(_month_relative(match, today))
     for match in KO_WEEK_RELATIVE.finditer(text):

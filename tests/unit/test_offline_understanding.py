@@ -184,6 +184,11 @@ CASES: dict[str, Case] = {
         page=STORED,
         problems=("2027년 10월 9일은 토요일이에요, 일요일이 아니에요",),
     ),
+    "weekday said before the date": Case(
+        "일요일인 10월 16일 오후 1시",
+        {},
+        problems=("2027년 10월 16일은 토요일이에요, 일요일이 아니에요",),
+    ),
     "english weekday that does not agree": Case(
         "Sunday, October 9, 2027",
         {},
@@ -212,6 +217,9 @@ CASES: dict[str, Case] = {
     ),
     "an nth weekday that does not exist": Case(
         "2월 다섯째 주 월요일", {}, problems=("2월 다섯째 주 월요일은 없는 날짜예요",)
+    ),
+    "a lunar date is refused": Case(
+        "음력 8월 15일 오후 1시", {}, page=STORED, problems=("음력 날짜는 양력으로 알려주세요",)
     ),
     "a question about the calendar": Case("3월 14일은 무슨 요일이에요?", {}, page=STORED),
     "two-digit year": Case("27년 5월 15일 1시", starts("2027-05-15T13:00:00+09:00")),
@@ -332,6 +340,9 @@ CASES: dict[str, Case] = {
     ),
     "a wedding business is no venue": Case("오늘 3시에 웨딩촬영 있어요", {}, page=STORED),
     "a room of the venue is no venue": Case("신부 대기실은 2층이에요", {}, page=STORED),
+    "english venue in lower case": Case(
+        "the venue is rosewood hall", venue(name="Rosewood Hall"), query="Rosewood Hall"
+    ),
     "english venue cue": Case(
         "The venue is The Plaza Hotel", venue(name="The Plaza Hotel"), query="The Plaza Hotel"
     ),
@@ -364,6 +375,15 @@ CASES: dict[str, Case] = {
     ),
     "venue as an object": Case(
         "장소를 라움아트센터로 바꿔줘", venue(name="라움아트센터"), query="라움아트센터"
+    ),
+    "everything in one line": Case(
+        "신랑 김도윤 신부 박하은 예식장 더링크호텔 2027.10.9 13:30",
+        both(
+            couple("김도윤", "박하은"),
+            venue(name="더링크호텔"),
+            starts("2027-10-09T13:30:00+09:00"),
+        ),
+        query="더링크호텔",
     ),
     "hall alone": Case("홀은 2층 그랜드홀이에요", venue(hall="2층 그랜드홀"), page=STORED),
     "a church is no venue name": Case("교회에서 결혼해요", {}),
@@ -674,10 +694,10 @@ messages = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=30).map(" ".join),
     st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join),
 )
-pages = st.sampled_from([EMPTY, STORED])
+pages = st.sampled_from([EMPTY, STORED, {}])
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(text=messages, page=pages)
 @example(text="신랑 " + "김" * 5000 + "에서 결혼해요 " * 300, page=STORED)
 @example(text="Groom: " + "Tom " * 3000, page=EMPTY)

@@ -20,11 +20,11 @@ from adapters.llm.offline.korean import NAME_ENDINGS, has_hangul, strip_ending
 Path = tuple[str, ...]
 Fact = tuple[Path, object]
 
-# The common Korean surnames (about 99 % of the population by the 2015 census), one syllable
-# each; 남궁, 황보, 제갈, 선우 and 독고 start with one of these too.
+# The common Korean surnames, one syllable each (the hundred-odd that nearly all Koreans
+# bear); 남궁, 황보, 제갈, 선우 and 독고 start with one of these too.
 SURNAMES = frozenset(
     "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민류나진지엄"
-    "채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예봉경사부황"
+    "채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예봉경사부"
     "갈독라피좌감음빈동온호범계시태견당화가리림로"
 )
 NOT_NAMES = frozenset(
@@ -231,8 +231,7 @@ def read_people(text: str, *, korean: bool, known: Mapping[str, str | None]) -> 
     whose father a father is when the message does not say (he shares his child's surname)."""
     facts: list[Fact] = []
     mentions: list[Mention] = []
-    names = _couple_names(text, mentions)
-    speaker = names.pop("speaker", None)
+    names, speaker = _couple_names(text, mentions)
     for role, name in names.items():
         facts.append(((role, "name"), name))
     everyone = {**known, **names}
@@ -267,8 +266,8 @@ def _name_mentions(text: str, names: Mapping[str, str | None]) -> list[Mention]:
     return mentions
 
 
-def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
-    """``groom`` and ``bride`` when named; ``speaker`` is the role of "저" / "I" when known."""
+def _couple_names(text: str, mentions: list[Mention]) -> tuple[dict[str, str], str | None]:
+    """``groom`` and ``bride`` when named, and the role of "저" / "I" when known."""
     names: dict[str, str] = {}
     for match in KO_ROLE_WORD.finditer(text):
         mentions.append(Mention(match.start(), (role_of(match["role"]),)))
@@ -295,10 +294,7 @@ def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
         # "We're Tom and Ana": the groom is named first, as invitations print the couple.
         names.setdefault("groom", match["groom"] or match["groom2"])
         names.setdefault("bride", match["bride"] or match["bride2"])
-    speaker_role = _speaker(text, names)
-    if speaker_role:
-        names["speaker"] = speaker_role
-    return names
+    return names, _speaker(text, names)
 
 
 def _speaker(text: str, names: dict[str, str]) -> str | None:

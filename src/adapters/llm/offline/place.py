@@ -143,6 +143,12 @@ EN_VENUE = re.compile(
 )
 _EN_ROOM = re.compile(r"(?:Ballroom|Room|Suite|Terrace|Hall|Chapel|Garden|Floor)$")
 _EN_VENUE_AFTER_ROOM = re.compile(rf",\s*(?:the\s+)?(?P<venue>{_EN_VENUE_NAME})")
+# "the venue is rosewood hall": typed in lower case, taken only after "venue is" / "venue:".
+EN_VENUE_LOWER = re.compile(
+    r"\b(?:venue|location)(?:\s+is\s+now|\s+will\s+be|\s+is|\s+to|\s*:)\s+(?:the\s+)?"
+    r"(?P<name>[a-z][a-z'’&\-]*(?:\s+[a-z][a-z'’&\-]*){0,4})(?=\s*(?:[,.;!?\n]|$))",
+    re.IGNORECASE,
+)
 EN_ADDRESS = re.compile(r"\baddress(?:\s+is|\s*:)\s+(?P<address>[^.!?\n;]+)", re.IGNORECASE)
 EN_HALL = re.compile(
     r"\b(?:hall|room|ballroom)(?:\s+is|\s*:)\s+(?:the\s+)?(?P<hall>[A-Z][^,.!?\n;]*)",
@@ -214,7 +220,12 @@ def _tokens_until_verb(rest: str) -> list[str]:
     tokens: list[str] = []
     for word in re.finditer(r"\S+", rest):
         piece = word.group(0)
-        if _VERB_TOKEN.match(piece) or piece in "/|·(" or KO_ADDRESS.match(rest, word.start()):
+        if (
+            _VERB_TOKEN.match(piece)
+            or piece in "/|·("
+            or KO_ADDRESS.match(rest, word.start())
+            or (piece[0].isdigit() and not _FLOOR_TOKEN.match(piece))  # a date or a time
+        ):
             break
         tokens.append(piece)
         if strip_ending(piece, PLACE_ENDINGS, keep=2, keep_single=3) != piece:
@@ -300,4 +311,7 @@ def _english_venue(text: str) -> tuple[str | None, str | None, str | None]:
         if _EN_ROOM.search(name) and inside:
             return inside["venue"], name, None
         return name, None, match["address"]
+    lower = EN_VENUE_LOWER.search(text)
+    if lower and lower["name"].islower():
+        return lower["name"].title(), None, None
     return None, None, None

@@ -9,8 +9,8 @@ microseconds a message. Each kind of fact has its own module beside this one.
 
 Patterns, not a library: ``when.py`` says why ``dateparser`` was not taken; the Korean
 morphology needed is one rule (particles follow the last syllable's sound, ``korean.py``),
-and the morphological analysers that know more (kiwipiepy and its 10 MB model) would still
-need these rules on top to know what a role word, a venue or a correction is.
+and a morphological analyser that knows more (kiwipiepy, with a model package of its own)
+would still need these rules on top to know what a role word, a venue or a correction is.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from adapters.llm.offline.layout import (
 from adapters.llm.offline.people import People, read_people
 from adapters.llm.offline.place import Place, read_place
 from adapters.llm.offline.rsvp import Rsvp, read_rsvp
-from adapters.llm.offline.when import When, format_day, format_time, read_when
+from adapters.llm.offline.when import When, format_time, read_when
 from mocheong_core.pages.document import merge_patch
 
 __all__ = ["SectionChange", "Understanding", "understand"]
@@ -292,8 +292,3 @@ def _venue(place: Place, stored: Any) -> dict[str, Any]:
             elif stored.get(key) is not None:
                 change[key] = None
     return change
-
-
-def describe_day(day: date, korean: bool) -> str:
-    """A day as the reply writes it."""
-    return format_day(day, korean)

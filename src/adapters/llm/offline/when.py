@@ -97,6 +97,8 @@ EN_DAY_FIRST = re.compile(
     r"(?:,?\s*(?P<year>\d{4})\b)?",
 )
 EN_WEEK_RELATIVE = re.compile(rf"\b(?P<which>this|next|coming)\s+(?P<weekday>{_WEEKDAY_EN})\b")
+# "토요일인 10월 16일", "토요일, 10월 16일": the weekday said before the date.
+_KO_WEEKDAY_BEFORE = re.compile(rf"(?P<weekday>[{WEEKDAYS_KO}])요일\s*(?:인|이고|,)?\s*$")
 _EN_WEEKDAY_BEFORE = re.compile(rf"\b(?P<weekday>{_WEEKDAY_EN})\.?,?\s*(?:the\s+)?$")
 _EN_WEEKDAY_AFTER = re.compile(rf"^\s*[(,]?\s*(?:a\s+)?(?P<weekday>{_WEEKDAY_EN})\b")
 
@@ -144,6 +146,7 @@ def _hour_in_digits(match: re.Match[str]) -> str:
     return digits.rjust(len(said))
 
 
+_LUNAR = re.compile(r"음력|\blunar\b")
 _CALENDAR_QUESTION = re.compile(r"무슨\s*요일|몇\s*요일|what\s+day|which\s+day|what\s+weekday")
 _NEAR_DAY = re.compile(r"오늘|내일|모레|어제|\btoday\b|\btomorrow\b|\btonight\b|\byesterday\b")
 NOON = re.compile(r"정오|\bnoon\b|\bmidday\b")
@@ -182,9 +185,18 @@ def read_when(text: str, *, today: date, korean: bool) -> When:
     if days and not _CALENDAR_QUESTION.search(text):
         found = days[-1]
         span = (found.start, found.end)
-        day, problem = _resolve(found, today, korean)
-        if problem:
-            problems.append(problem)
+        if _LUNAR.search(text):
+            # The lunar calendar's days move against the solar one every year; converting
+            # them needs tables this reader does not carry.
+            problems.append(
+                "음력 날짜는 양력으로 알려주세요"
+                if korean
+                else "Please give the date in the solar (Gregorian) calendar"
+            )
+        else:
+            day, problem = _resolve(found, today, korean)
+            if problem:
+                problems.append(problem)
     # "오늘 3시에 촬영 있어요": a time of today or tomorrow is not the wedding's.
     near = _NEAR_DAY.search(text)
     moment = None if near else _time(_NATIVE_HOUR.sub(_hour_in_digits, text))
@@ -211,7 +223,11 @@ def _days(text: str, today: date) -> list[_Day]:
         month, weekday = _MONTHS[match["month"]], _WEEKDAYS_EN[match["weekday"]]
         add(_nth_weekday(match, month, weekday, today))
     for match in KO_DATE.finditer(text):
-        add(_korean(match, today))
+        day = _korean(match, today)
+        before = _KO_WEEKDAY_BEFORE.search(text, max(0, match.start() - 8), match.start())
+        if day.weekday is None and before:
+            day = attrs.evolve(day, weekday=WEEKDAYS_KO.index(before["weekday"]))
+        add(day)
     for match in KO_MONTH_RELATIVE.finditer(text):
         add(_month_relative(match, today))
     for match in KO_WEEK_RELATIVE.finditer(text):

@@ -31,8 +31,8 @@ from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
 from adapters.llm.offline.agent import OfflineAgentModel
-from entrypoints.http.app import create_app
-from entrypoints.settings import load_settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import load_settings
 from mocheong_core.agents.conversation import rendered
 from mocheong_core.agents.loop import tools_json
 from mocheong_core.agents.ports import AgentModel, ModelEvent, ModelRequest

@@ -10,9 +10,9 @@ import sys
 import uvloop
 from agent_fakes import InstantAgentModelProvider, InstantChatModelProvider
 
-from entrypoints.logging import configure_logging
-from entrypoints.settings import load_settings
-from entrypoints.worker import build_worker
+from entrypoints.bootstrap.logging import configure_logging
+from entrypoints.bootstrap.settings import load_settings
+from entrypoints.worker.app import build_worker
 
 
 def main() -> None:

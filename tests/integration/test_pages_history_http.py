@@ -10,8 +10,8 @@ import pytest
 from dishka import AsyncContainer
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.accounts.ports import UserRepository
 from mocheong_core.pages.errors import EditedSinceAgentChange
 from mocheong_core.pages.revert import UndoAgentChange

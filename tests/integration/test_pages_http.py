@@ -12,8 +12,8 @@ from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
 from adapters.memory.pages import InMemoryPageEvents, PageEvent
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.pages.ports import PageEventListener
 from tests.integration.accounts_http import Client, assert_problem
 from tests.integration.pages_helpers import (

@@ -20,14 +20,14 @@ from adapters.sqla.repos.guests import (
 )
 from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
 from adapters.sqla.tables.pages import guestbook_entries, guests, page_versions, rsvps
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, Side
+from mocheong_core.kernel.ids import new_id
 from mocheong_core.pages.content import PageContent
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan
 from mocheong_core.pages.ports import PageVersion
-from mocheong_core.shared import new_id
 
 NOW = datetime(2027, 5, 1, 3, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

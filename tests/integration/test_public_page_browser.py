@@ -25,7 +25,7 @@ from playwright.async_api import (
     expect,
 )
 
-from entrypoints.http.app import create_app
+from entrypoints.app import create_app
 from tests.conftest import make_settings
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 

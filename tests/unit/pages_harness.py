@@ -29,6 +29,7 @@ from mocheong_core.guests.usecases import (
     RecordGuestOpen,
     UpdateGuest,
 )
+from mocheong_core.kernel.ids import new_id
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.revert import (
@@ -50,7 +51,6 @@ from mocheong_core.pages.usecases import (
     UnpublishPage,
     UpdatePage,
 )
-from mocheong_core.shared import new_id
 from tests.unit.accounts_harness import ManualClock, cheap_hasher
 
 T = TypeVar("T")

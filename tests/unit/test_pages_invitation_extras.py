@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from entrypoints.http.public_render import PublicTemplates
-from entrypoints.http.public_view import build_view
+from entrypoints.http.public.render import PublicTemplates
+from entrypoints.http.public.view import build_view
 from mocheong_core.errors import ValidationFailed
 from mocheong_core.pages.content import NoticeKind, PageContent, SectionKind
 from mocheong_core.pages.document import PagePolicy, merge_patch, read_content, stored_content

@@ -12,6 +12,7 @@ from typing import Any
 
 from mocheong_core.accounts.model import User
 from mocheong_core.errors import FieldError, NotFound, ValidationFailed
+from mocheong_core.kernel.paging import CursorPage
 from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
 from mocheong_core.pages.document import PagePolicy, read_content
 from mocheong_core.pages.errors import EditedSinceAgentChange, NothingToUndo
@@ -19,7 +20,6 @@ from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import ChangedBy, PageHistory, PageRepository, PageVersion
 from mocheong_core.pages.reader import DocumentReader
 from mocheong_core.pages.usecases import ContentChange, check_version, owned_page
-from mocheong_core.shared import CursorPage
 
 # How many versions one read of the history takes while looking for an agent's change.
 UNDO_BATCH = 50

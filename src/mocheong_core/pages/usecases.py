@@ -12,6 +12,10 @@ from typing import Any, Protocol, TypeVar
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import require_admin
 from mocheong_core.errors import NotFound
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.edit import read_edit
@@ -24,7 +28,6 @@ from mocheong_core.pages.ports import (
     PageRepository,
     PageVersion,
 )
-from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
 
 SLUG_ATTEMPTS = 5
 

@@ -532,13 +532,13 @@ CASES: dict[str, Case] = {
     ),
     "move before": Case(
         "put the map before the calendar",
-        {"sections": sections(moved("venue", 3))},
-        sections=(SectionChange("venue", "move", 3),),
+        {"sections": sections(moved("venue", ORDER.index("calendar")))},
+        sections=(SectionChange("venue", "move", ORDER.index("calendar")),),
     ),
     "to the bottom": Case(
         "표지는 맨 아래로 내려줘",
-        {"sections": sections(moved("cover", 8))},
-        sections=(SectionChange("cover", "move", 8),),
+        {"sections": sections(moved("cover", len(ORDER) - 1))},
+        sections=(SectionChange("cover", "move", len(ORDER) - 1),),
     ),
     "hide two at once": Case(
         "갤러리랑 방명록 숨겨줘",
@@ -553,8 +553,8 @@ CASES: dict[str, Case] = {
     ),
     "one place up": Case(
         "지도 좀 위로 올려줄래요?",
-        {"sections": sections(moved("venue", 4))},
-        sections=(SectionChange("venue", "move", 4),),
+        {"sections": sections(moved("venue", ORDER.index("venue") - 1))},
+        sections=(SectionChange("venue", "move", ORDER.index("venue") - 1),),
     ),
     "after, with 다음에": Case(
         "갤러리는 인사말 바로 다음에 넣어주세요",

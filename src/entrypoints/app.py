@@ -25,6 +25,7 @@ from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.payments import AdminPaymentsController
 from entrypoints.http.admin.users import AdminUsersController
 from entrypoints.http.api.accounts import AuthController
+from entrypoints.http.api.ai import AiController
 from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
@@ -54,6 +55,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     AuthController,
     AdminUsersController,
     JobsController,
+    AiController,
     FilesController,
     download,
     PagesController,

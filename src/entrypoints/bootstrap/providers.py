@@ -23,6 +23,7 @@ from entrypoints.bootstrap.accounts import (
     revocation_keep_seconds,
 )
 from entrypoints.bootstrap.admin_console import AdminConsoleProvider
+from entrypoints.bootstrap.agents import AgentsProvider
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
 from entrypoints.bootstrap.files import files_providers
@@ -132,6 +133,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(public_page_providers(settings))
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
+    providers.append(AgentsProvider())
     providers.extend(payments_providers(settings))
     providers.append(AdminConsoleProvider())
     return providers

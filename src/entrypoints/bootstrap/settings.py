@@ -398,6 +398,18 @@ class Settings:
     offline_model_delay_ms: int = attrs.field(
         default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
     )
+    agent_max_model_calls: int = attrs.field(
+        default=8, metadata=_doc("Model calls one chat turn may make, all agents together")
+    )
+    agent_max_tool_calls: int = attrs.field(
+        default=16, metadata=_doc("Tool calls one chat turn may make, all agents together")
+    )
+    agent_history_chars: int = attrs.field(
+        default=8000,
+        metadata=_doc(
+            "Characters of earlier chat messages an agent is shown (the newest, whole ones)"
+        ),
+    )
 
     portone_api_base: str = attrs.field(
         default="https://api.portone.io", metadata=_doc("PortOne V2 REST API base URL")
@@ -539,6 +551,9 @@ class Settings:
             "chat_send_queue",
             "chat_ws_auth_timeout",
             "chat_sse_heartbeat",
+            "agent_max_model_calls",
+            "agent_max_tool_calls",
+            "agent_history_chars",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

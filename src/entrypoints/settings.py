@@ -95,6 +95,13 @@ class Settings:
     public_base_url: str = attrs.field(
         default="", metadata=_doc("Base URL used in links; empty means the request's own")
     )
+    kakao_js_key: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "Kakao JavaScript key for KakaoTalk sharing in the studio; empty hides the button "
+            "(the SDK is then never loaded)"
+        ),
+    )
     jwt_secret: str = attrs.field(
         default=DEV_JWT_SECRET,
         repr=False,

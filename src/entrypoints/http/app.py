@@ -26,6 +26,13 @@ from entrypoints.http.pages import AdminPagesController, PagesController, Public
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public_fast import install_public_fast_path
 from entrypoints.http.public_pages import PublicPageController
+from entrypoints.http.studio import (
+    page_qr,
+    studio_config,
+    studio_file,
+    studio_index,
+    studio_preview,
+)
 from entrypoints.http.submit_fast import install_submit_fast_path
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.ws import chat_socket
@@ -52,6 +59,11 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     PublicPageController,
     ChatController,
     chat_socket,
+    studio_index,
+    studio_config,
+    studio_preview,
+    studio_file,
+    page_qr,
 )
 
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import (
     Browser,
-    ConsoleMessage,
     Page,
     ViewportSize,
     async_playwright,
@@ -26,6 +23,7 @@ from playwright.async_api import (
 )
 
 from entrypoints.http.app import create_app
+from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
 from tests.conftest import make_settings
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 
@@ -33,17 +31,6 @@ pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=20_000)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 SECTIONS = [
     "cover", "greeting", "couple", "calendar", "venue", "gift_accounts", "rsvp", "guestbook"
@@ -62,33 +49,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     folder = tmp_path_factory.mktemp("browser")
     shutil.copy(sqlite_template, folder / "mocheong.db")
     settings = make_settings(folder, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if uv.started:
-            break
-        threading.Event().wait(0.02)
-    else:
-        pytest.fail("uvicorn did not start", pytrace=False)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser test needs Debian's chromium package "
-            "(apt-get install -y chromium).",
-            pytrace=False,
-        )
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture
@@ -128,16 +95,7 @@ async def phone(browser: Browser, server: str) -> tuple[Page, list[str]]:
     )
     await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page = await context.new_page()
-    problems: list[str] = []
-
-    def note(message: ConsoleMessage) -> None:
-        # Failed loads (a 403 for a wrong password, the favicon's 404) are expected; a CSP
-        # refusal or a script error is not.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            problems.append(message.text)
-
-    page.on("console", note)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = collect_problems(page)
     return page, problems
 
 

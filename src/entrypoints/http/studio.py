@@ -27,7 +27,7 @@ import segno
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Request, Response, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 import entrypoints
 from entrypoints.http.auth import BEARER, CurrentUser
@@ -55,7 +55,7 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 KAKAO_SDK_ORIGIN = "https://t1.kakaocdn.net"
-Token = Annotated[str | None, Parameter(query="token", max_length=4096)]
+Token = Annotated[str | None, QueryParameter(name="token", max_length=4096)]
 
 
 @attrs.frozen

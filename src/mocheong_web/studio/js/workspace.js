@@ -278,11 +278,12 @@ function chatPanel(ctx, preview, closers) {
 
   function sendText(text) {
     const trimmed = text.trim();
-    if (!trimmed || !connection) return;
+    if (!trimmed) return;
     const clientId = `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const m = entry(clientId, 'user');
     setText(m, trimmed);
-    connection.send('chat-message', {text: trimmed, client_message_id: clientId});
+    // Typed before the socket was up: it goes as soon as the room is joined.
+    connecting.then((c) => c && c.send('chat-message', {text: trimmed, client_message_id: clientId}));
   }
 
   const form = h('form', {class: 'chat-form', onsubmit: (event) => {
@@ -300,10 +301,10 @@ function chatPanel(ctx, preview, closers) {
     form.requestSubmit();
   });
   stopButton.addEventListener('click', () => {
-    if (streaming) connection.send('cancel', {message_id: streaming});
+    if (streaming && connection) connection.send('cancel', {message_id: streaming});
   });
 
-  (async () => {
+  const connecting = (async () => {
     try {
       const session = await api('/api/chat/sessions', {method: 'POST', body: {page_id: ctx.page.id}});
       connection = new ChatConnection(ctx.page.id, session.session_id, onEvent, (s) => {
@@ -330,6 +331,7 @@ function chatPanel(ctx, preview, closers) {
     } catch (caught) {
       showError(error, caught);
     }
+    return connection;
   })();
   return h('div', {class: 'chat'}, log, state, error, form);
 }

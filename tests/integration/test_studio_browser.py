@@ -261,8 +261,9 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     await page.get_by_role("button", name=names["publish"], exact=True).click()
     link = page.get_by_role("link", name=names["open"])
     await expect(link).to_be_visible()
-    await expect(page.locator("img.qr")).to_have_js_property("complete", True)
-    assert await page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
+    qr = page.locator("img.qr")
+    await expect(qr).to_have_attribute("src", re.compile("^blob:"))
+    assert await qr.evaluate("async (img) => { await img.decode(); return img.naturalWidth; }") > 0
     await studio.audit("publish")
 
     for screen in ("edit_tab", "guests_tab"):

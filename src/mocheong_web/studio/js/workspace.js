@@ -55,7 +55,8 @@ export async function workspace(id, initialTab) {
       const on = name === tab;
       tabButtons[name].setAttribute('aria-selected', String(on));
       tabButtons[name].tabIndex = on ? 0 : -1;
-      if (panels[name]) panels[name].hidden = !on;
+      // The preview is shown by the stylesheet: beside the chat on a desktop, as a tab on a phone.
+      if (panels[name] && name !== 'preview') panels[name].hidden = !on;
     }
     view.dataset.tab = tab;
     if (!panels[tab]) {
@@ -64,7 +65,6 @@ export async function workspace(id, initialTab) {
       panels[tab] = panel;
       if (tab !== 'preview') panelHost.append(panel);
     }
-    if (tab === 'preview') preview.wrapper.setAttribute('role', 'tabpanel');
     history.replaceState(null, '', `#/p/${id}/${tab}`);
     if (focus) tabButtons[tab].focus();
   }
@@ -84,7 +84,6 @@ export async function workspace(id, initialTab) {
     tablist.append(tabButtons[name]);
   }
   preview.wrapper.id = 'panel-preview';
-  preview.wrapper.setAttribute('aria-labelledby', 'tab-preview');
   const view = h('div', {class: 'workspace'},
     h('div', {class: 'workspace-head'},
       h('a', {href: '#/', class: 'link'}, `← ${t('back')}`),
@@ -100,8 +99,10 @@ export async function workspace(id, initialTab) {
 function previewPane(ctx) {
   const frame = h('iframe', {title: t('previewTitle'), class: 'preview-frame', loading: 'eager'});
   const note = h('p', {class: 'preview-note', role: 'status'});
-  const wrapper = h('section', {class: 'preview', 'aria-label': t('tab_preview')},
-    h('div', {class: 'phone'}, frame), note);
+  // The region is named "Preview" whether it stands beside the chat (desktop) or is the
+  // content of the Preview tab (phone).
+  const wrapper = h('div', {class: 'preview'}, h('section', {'aria-label': t('tab_preview')},
+    h('div', {class: 'phone'}, frame), note));
   let highlight = [];
   frame.addEventListener('load', () => {
     const doc = frame.contentDocument;

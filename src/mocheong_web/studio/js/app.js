@@ -118,7 +118,7 @@ async function listView() {
         }}, t('delete'))));
     list.append(item);
     api(`/api/pages/${page.id}/rsvps/summary`).then((summary) => {
-      counts.textContent = t('rsvpCount', {n: summary.total});
+      counts.textContent = t('rsvpCount', {n: summary.total?.responses ?? 0});
     }, () => null);
   }
   return view;

@@ -55,7 +55,7 @@ export async function guestsPanel(ctx) {
       guests.items.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, t('f_name')), h('th', {}, t('f_side')), h('th', {}, t('personalLink')))),
         h('tbody', {}, guests.items.map((g) => h('tr', {}, h('td', {}, g.name), h('td', {}, t(`side_${g.side}`)),
           h('td', {}, h('a', {href: g.link, target: '_blank', rel: 'noopener'}, t('personalLink'))))))) : h('p', {class: 'muted'}, t('noGuests')),
-      h('h2', {}, `${t('rsvps')} · ${summary.total}`), chart, csv,
+      h('h2', {}, `${t('rsvps')} · ${summary.total?.responses ?? 0}`), chart, csv,
       h('table', {}, h('tbody', {}, answers.items.map((a) => h('tr', {}, h('td', {}, a.name), h('td', {}, t(`side_${a.side}`)),
         h('td', {}, a.attending ? `${t('attending')} ${a.party_size}` : t('declined')), h('td', {}, a.note || ''))))),
       h('h2', {}, t('guestbook')),

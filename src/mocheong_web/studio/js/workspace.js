@@ -3,7 +3,7 @@ import {accessToken, api, getPage, patchPage} from './api.js';
 import {errorBox, showError} from './app.js';
 import {ChatConnection} from './chat.js';
 import {h} from './dom.js';
-import {t} from './i18n.js';
+import {has, t} from './i18n.js';
 
 const TABS = ['chat', 'preview', 'edit', 'photos', 'publish', 'guests'];
 // Which section of the guests' page shows a changed field.
@@ -129,8 +129,9 @@ function previewPane(ctx) {
       highlight = [...kinds];
       const params = new URLSearchParams({token: accessToken() || '', v: String(ctx.page.version)});
       frame.src = `/studio/preview/${ctx.page.id}?${params}`;
-      if (changed.length && by) {
-        note.textContent = t(`updatedBy_${by}`, {f: changed.map((f) => t(`sec_${f.split('.')[0]}`)).join(', ')});
+      const shown = [...new Set(changed.map((f) => f.split('.')[0]))].filter((f) => has(`sec_${f}`));
+      if (shown.length && by) {
+        note.textContent = t(`updatedBy_${by}`, {f: shown.map((f) => t(`sec_${f}`)).join(', ')});
       }
     },
     show(kind) {

@@ -72,11 +72,16 @@ def lighthouse(binary: Path, url: str) -> dict[str, float]:
         report = Path(folder) / "report.json"
         subprocess.run(
             [
-                str(binary), url, "--quiet", "--output=json", f"--output-path={report}",
-                "--only-categories=performance", "--form-factor=mobile",
+                str(binary),
+                url,
+                "--quiet",
+                "--output=json",
+                f"--output-path={report}",
+                "--only-categories=performance",
+                "--form-factor=mobile",
                 f"--chrome-path={CHROMIUM}",
                 "--chrome-flags=--headless --no-sandbox --disable-gpu --no-first-run",
-            ],  # fmt: skip
+            ],
             check=True,
             env={"CHROME_PATH": CHROMIUM, "PATH": "/usr/bin:/bin"},
         )

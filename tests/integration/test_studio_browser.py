@@ -250,7 +250,18 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     await studio.audit("preview")
 
     await studio.tab("photos_tab")
-    await page.get_by_label(names["choose"]).set_input_files(
+    picker = page.get_by_label(names["choose"])
+    # Refusals are shown next to their file: a type the studio knows is not an image, and a
+    # file the server finds is not one whatever it claims.
+    await picker.set_input_files(
+        [
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
+            {"name": "fake.png", "mimeType": "image/png", "buffer": b"not an image at all"},
+        ]
+    )
+    for name in ("notes.txt", "fake.png"):
+        await expect(page.locator(".upload", has_text=name).locator(".error")).to_be_visible()
+    await picker.set_input_files(
         [
             {"name": "one.png", "mimeType": "image/png", "buffer": photo("#c2185b")},
             {"name": "two.png", "mimeType": "image/png", "buffer": photo("#1a56c4")},
@@ -272,18 +283,28 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     assert await qr.evaluate("async (img) => { await img.decode(); return img.naturalWidth; }") > 0
     await studio.audit("publish")
 
-    for screen in ("edit_tab", "guests_tab"):
-        await studio.tab(screen)
-        await expect(page.locator(f"#panel-{screen.removesuffix('_tab')}")).to_be_visible()
-        await studio.audit(screen.removesuffix("_tab"))
-
     async with page.expect_popup() as opened:
-        await studio.tab("publish_tab")
         await link.click()
     public = await opened.value
     await expect(public.locator("body")).to_contain_text("김민준")
     await expect(public.locator("#gallery img")).to_have_count(2)
     await studio.audit("public", public)
+    # A guest answers; the couple sees the answer arrive.
+    form = public.locator("#rsvp-form")
+    await form.locator("input[name=side][value=bride]").check()
+    await form.locator("input[name=attending][value=yes]").check()
+    await form.locator("input[name=name]").fill("성춘향")
+    await form.locator("input[name=party_size]").fill("2")
+    await form.locator("button[type=submit]").click()
+    await expect(public.locator("#rsvp-done")).to_be_visible()
+
+    await studio.tab("edit_tab")
+    await expect(page.locator("#panel-edit")).to_be_visible()
+    await studio.audit("edit")
+    await studio.tab("guests_tab")
+    await expect(page.locator("#panel-guests")).to_contain_text("성춘향")
+    await expect(page.locator("#panel-guests h2").filter(has_text="· 1")).to_be_visible()
+    await studio.audit("guests")
 
     # A reload keeps the couple signed in (the refresh token survives, the access token is
     # fetched again) and reopens the same tab.

@@ -309,7 +309,10 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     # A reload keeps the couple signed in (the refresh token survives, the access token is
     # fetched again) and reopens the same tab.
     await page.reload()
-    await expect(page.get_by_role("link", name=names["open"])).to_be_visible()
+    await expect(page.get_by_role("tab", name=names["guests_tab"])).to_have_attribute(
+        "aria-selected", "true"
+    )
+    await expect(page.locator("#panel-guests")).to_contain_text("성춘향")
 
     assert await page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
     assert await studio.csp_violations() == []

@@ -94,8 +94,9 @@ export function photosPanel(ctx) {
   }
 
   async function take(files) {
+    // Kept in the order chosen, whichever upload ends first.
     const added = [];
-    await Promise.all([...files].map(async (file) => {
+    await Promise.all([...files].map(async (file, index) => {
       const bar = h('progress', {max: 1, value: 0, 'aria-label': `${t('uploading')} ${file.name}`});
       const note = h('span', {class: 'muted'});
       const row = h('li', {class: 'upload'}, h('span', {class: 'file-name'}, file.name), bar, note);
@@ -113,7 +114,7 @@ export function photosPanel(ctx) {
         bar.value = 1;
         note.textContent = t('uploaded');
         row.dataset.done = 'true';
-        added.push(stored.id);
+        added[index] = stored.id;
       } catch (caught) {
         bar.remove();
         note.className = 'error';
@@ -121,10 +122,11 @@ export function photosPanel(ctx) {
         note.textContent = errorText(caught);
       }
     }));
-    if (added.length) {
+    const stored = added.filter(Boolean);
+    if (stored.length) {
       await save((p) => ({
-        gallery: [...(p.gallery || []), ...added],
-        ...(p.cover_file_id ? {} : {cover_file_id: added[0]}),
+        gallery: [...(p.gallery || []), ...stored],
+        ...(p.cover_file_id ? {} : {cover_file_id: stored[0]}),
       }));
     }
   }

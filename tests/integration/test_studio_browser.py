@@ -446,5 +446,15 @@ async def test_a_form_saved_after_an_agent_edit_is_refused_clearly_and_loses_not
     assert saved["greeting"] == "저희 두 사람, 결혼합니다."
     assert saved["couple"]["groom"]["name"] == "김민준"
     assert saved["couple"]["bride"]["name"] == "이서연"
+
+    # The history says who changed what; reverting to the empty first version is a new one.
+    history = page.locator(".history li")
+    await expect(history.filter(has_text="Assistant").filter(has_text="couple")).to_have_count(1)
+    await expect(history.filter(has_text="You").filter(has_text="greeting")).to_have_count(1)
+    await page.get_by_role("button", name="Revert to this version 1", exact=True).click()
+    await expect(page.locator("input[name='groom.name']")).to_have_value("")
+    reverted = (await api.get(f"/api/pages/{page_id}", headers=headers)).json()
+    assert reverted["version"] == saved["version"] + 1
+    assert (reverted["greeting"], reverted["couple"]["groom"]["name"]) == (None, None)
     assert studio.problems == []
     await studio.context.close()

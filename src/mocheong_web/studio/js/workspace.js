@@ -43,14 +43,18 @@ export async function workspace(id, initialTab) {
   const panelHost = h('div', {class: 'panel-host'});
   const loaders = {
     chat: () => chatPanel(ctx, preview, closers),
-    preview: () => preview.panel,
     edit: async () => (await import('./edit.js')).editPanel(ctx, preview),
     photos: async () => (await import('./photos.js')).photosPanel(ctx),
     publish: async () => (await import('./publish.js')).publishPanel(ctx),
     guests: async () => (await import('./guests.js')).guestsPanel(ctx),
   };
 
-  async function select(tab, focus = false) {
+  const wide = matchMedia('(min-width: 960px)');
+  const panelOf = (tab, content) => h('div', {role: 'tabpanel', id: `panel-${tab}`, 'aria-labelledby': `tab-${tab}`, class: `panel panel-${tab}`}, content);
+
+  async function select(wanted, focus = false) {
+    // On a desktop the preview is always beside the tool: no tab of its own.
+    const tab = wanted === 'preview' && wide.matches ? 'chat' : wanted;
     for (const name of TABS) {
       const on = name === tab;
       tabButtons[name].setAttribute('aria-selected', String(on));
@@ -60,10 +64,8 @@ export async function workspace(id, initialTab) {
     }
     view.dataset.tab = tab;
     if (!panels[tab]) {
-      const content = await loaders[tab]();
-      const panel = tab === 'preview' ? preview.wrapper : h('div', {role: 'tabpanel', id: `panel-${tab}`, 'aria-labelledby': `tab-${tab}`, class: `panel panel-${tab}`}, content);
-      panels[tab] = panel;
-      if (tab !== 'preview') panelHost.append(panel);
+      panels[tab] = panelOf(tab, await loaders[tab]());
+      panelHost.append(panels[tab]);
     }
     history.replaceState(null, '', `#/p/${id}/${tab}`);
     if (focus) tabButtons[tab].focus();
@@ -91,6 +93,9 @@ export async function workspace(id, initialTab) {
     tablist,
     h('div', {class: 'workspace-body'}, panelHost, preview.wrapper));
   panels.preview = preview.wrapper;
+  // The chat's socket brings every page-updated, whichever tool is open.
+  panels.chat = panelOf('chat', loaders.chat());
+  panelHost.append(panels.chat);
   await select(TABS.includes(initialTab) ? initialTab : 'chat');
   preview.refresh([]);
   return {view, close: () => closers.forEach((close) => close())};
@@ -111,18 +116,15 @@ function previewPane(ctx) {
     for (const kind of highlight) {
       const section = doc.getElementById(kind);
       if (!section) continue;
-      section.classList.add('studio-changed');
       section.style.outline = '3px solid #c2185b';
       section.style.outlineOffset = '-3px';
       section.style.transition = 'outline-color 2s';
       first ||= section;
     }
     if (first) first.scrollIntoView({block: 'start'});
-    wrapper.dataset.version = String(ctx.page.version);
   });
   return {
     wrapper,
-    panel: wrapper,
     refresh(changed, by) {
       const kinds = new Set();
       for (const field of changed) for (const kind of SECTION_OF[field.split('.')[0]] || []) kinds.add(kind);

@@ -267,8 +267,18 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
             {"name": "two.png", "mimeType": "image/png", "buffer": photo("#1a56c4")},
         ]
     )
-    await expect(page.locator(".gallery li.photo")).to_have_count(2)
+    photos = page.locator(".gallery li.photo")
+    await expect(photos).to_have_count(2)
     await expect(page.locator(".upload[data-done=true]")).to_have_count(2)
+    # Added in the order chosen, the first as the cover; then reordered and the cover moved.
+    first, second = [await p.get_attribute("data-file-id") for p in await photos.all()]
+    await expect(photos.first).to_have_class(re.compile(r"\bcover\b"))
+    await photos.first.locator("button").nth(1).click()  # move down
+    await expect(photos.first).to_have_attribute("data-file-id", str(second))
+    await expect(photos.nth(1)).to_have_class(re.compile(r"\bcover\b"))
+    await photos.first.locator("button").nth(2).click()  # make cover
+    await expect(photos.first).to_have_class(re.compile(r"\bcover\b"))
+    assert first != second
     await studio.audit("photos")
     if studio.phone:
         await studio.tab("preview")

@@ -25,8 +25,8 @@ from litestar import Litestar, WebSocket, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 from redis.asyncio import Redis
 
+from entrypoints.bootstrap.settings import DEFAULT_SERVER
 from entrypoints.cli import serve_asgi
-from entrypoints.settings import DEFAULT_SERVER
 
 
 class SubmitIn(msgspec.Struct):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from entrypoints.settings import SERVERS
+from entrypoints.bootstrap.settings import SERVERS
 
 Measured = TypeVar("Measured", bound=tuple[Any, ...])
 

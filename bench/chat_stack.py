@@ -26,7 +26,7 @@ import httpx
 import psycopg
 import redis
 
-from entrypoints.settings import DEFAULT_SERVER
+from entrypoints.bootstrap.settings import DEFAULT_SERVER
 
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "entrypoints.cli"]

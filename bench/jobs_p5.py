@@ -37,8 +37,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from adapters.arq.queue import ArqJobQueue, arq_client, queue_name  # noqa: E402
-from entrypoints.settings import PREFIX, Settings, load_settings  # noqa: E402
-from entrypoints.worker import tuning  # noqa: E402
+from entrypoints.bootstrap.settings import PREFIX, Settings, load_settings  # noqa: E402
+from entrypoints.worker.app import tuning  # noqa: E402
 
 REDIS_URL = os.environ.get("MOCHEONG_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 NOOP = "bench.noop"
@@ -69,8 +69,8 @@ def worker_settings_for(prefix: str, data_dir: Path) -> Settings:
 def serve_worker(prefix: str, data_dir: Path, tuned: bool) -> None:
     from dishka import AsyncContainer
 
-    from entrypoints.tasks import task
-    from entrypoints.worker import run_worker
+    from entrypoints.runtime.tasks import task
+    from entrypoints.worker.app import run_worker
 
     pickups: list[float] = []
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from litestar import Litestar, Response, get
 
+from entrypoints.bootstrap.settings import DEFAULT_SERVER
 from entrypoints.cli import serve_asgi
-from entrypoints.settings import DEFAULT_SERVER
 
 
 def make_app() -> Litestar:

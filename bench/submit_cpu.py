@@ -30,8 +30,8 @@ from chat_stack import Stack
 from dishka import AsyncContainer, Scope
 from litestar import Litestar
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import load_settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import load_settings
 from mocheong_core.chat.usecases import Submit
 
 TEXT = "예식장 주소를 알려드릴게요"

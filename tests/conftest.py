@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from adapters.sqla.migrate import upgrade
 from adapters.sqla.schema import metadata, table_modules
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from tests import services
 
 table_modules()

@@ -9,9 +9,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from entrypoints.settings import Settings, SettingsError, load_settings
+from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 
-APP = "entrypoints.http.app:app_from_env"
+APP = "entrypoints.app:app_from_env"
 
 
 def serve_asgi(target: str, *, server: str, host: str, port: int, workers: int) -> None:
@@ -90,32 +90,30 @@ def _worker(settings: Settings, _: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from entrypoints.worker import run_worker
+    from entrypoints.worker.app import run_worker
 
     run_worker(settings)
     return 0
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from adapters.sqla.migrate import upgrade
+    from entrypoints.bootstrap.admin import upgrade_database
 
-    if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url, args.revision)
+    upgrade_database(settings, args.revision)
     print(f"Database at {args.revision}", file=sys.stderr)
     return 0
 
 
 def _db_revision(settings: Settings, args: argparse.Namespace) -> int:
-    from adapters.sqla.migrate import revision
+    from entrypoints.bootstrap.admin import new_revision
 
-    revision(settings.effective_database_url, args.message)
+    new_revision(settings, args.message)
     return 0
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     password = os.environ.get("MOCHEONG_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-    from entrypoints.admin import create_admin
+    from entrypoints.bootstrap.admin import create_admin
 
     user = asyncio.run(create_admin(settings, args.email, password, args.name))
     print(f"Administrator {user.email} ({user.id})", file=sys.stderr)

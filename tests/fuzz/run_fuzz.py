@@ -39,8 +39,8 @@ from tests import services  # noqa: E402
 from tests.live_server import live_server  # noqa: E402
 
 from adapters.sqla.migrate import upgrade  # noqa: E402
-from entrypoints.admin import create_admin  # noqa: E402
-from entrypoints.settings import Settings  # noqa: E402
+from entrypoints.bootstrap.admin import create_admin  # noqa: E402
+from entrypoints.bootstrap.settings import Settings  # noqa: E402
 
 ADMIN_EMAIL = "fuzz-admin@example.com"
 ADMIN_PASSWORD = "fuzz-admin-password"

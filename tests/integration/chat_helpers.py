@@ -17,8 +17,8 @@ import pytest
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient, WebSocketTestSession
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
 from tests.integration.accounts_http import Client
 from tests.integration.pages_helpers import create_page, user_headers

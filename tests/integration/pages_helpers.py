@@ -6,7 +6,7 @@ from typing import Any
 
 from dishka import AsyncContainer
 
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 from tests.integration.accounts_http import Client, admin_tokens, bearer, register
 
 COMPLETE_DOCUMENT: dict[str, Any] = {

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from entrypoints.settings import DEV_JWT_SECRET
+from entrypoints.bootstrap.settings import DEV_JWT_SECRET
 from tests.integration.accounts_http import (
     PASSWORD,
     Client,

@@ -16,9 +16,9 @@ import pytest
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from mocheong_core.shared import Clock
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
+from mocheong_core.kernel.clock import Clock
 from tests import services
 from tests.integration.accounts_http import PASSWORD, assert_problem, register
 

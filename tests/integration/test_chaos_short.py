@@ -26,25 +26,20 @@ from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.uow import InMemoryUnitOfWork
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
-from entrypoints.rooms import RoomHub
+from entrypoints.runtime.rooms import RoomHub
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
 from mocheong_core.chat.replay import Replay, ReplayRoom
 from mocheong_core.chat.runner import RunTurn
-from mocheong_core.chat.stream import (
-    EventDraft,
-    EventKind,
-    Fence,
-    StaleAttempt,
-    StreamEvent,
-)
+from mocheong_core.chat.stream import EventDraft, EventKind, Fence, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import OpenSession, Submit
-from mocheong_core.shared import SystemClock
+from mocheong_core.kernel.clock import SystemClock
 from tests import services
 from tests.chat_ledger import Ledger
 

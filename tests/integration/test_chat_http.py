@@ -11,8 +11,8 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import (
     Frame,

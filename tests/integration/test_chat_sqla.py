@@ -24,7 +24,7 @@ from adapters.sqla.repos.chat import SqlaChatRepository
 from adapters.sqla.tables.accounts import users
 from adapters.sqla.tables.pages import pages
 from adapters.sqla.turns import BatchedTurnStore
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
@@ -35,7 +35,7 @@ from mocheong_core.chat.stream import EventKind
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.usecases import OpenSession, Submit
 from mocheong_core.errors import ServiceUnavailable
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 from tests.unit.chat_harness import OWNER, PAGE, FedModel, ManualClock, RecordingQueue
 
 ROOM = f"page-{PAGE}"

@@ -15,11 +15,12 @@ from dishka import AsyncContainer, Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from entrypoints.tasks import load_tasks, run_task
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.tasks import load_tasks
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 from tests.files_support import PDF, RecordingJobQueue, declared_png, image_bytes, noise_png
 from tests.integration.accounts_http import assert_problem, bearer, register
 from tests.unit.accounts_harness import ManualClock

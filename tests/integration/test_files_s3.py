@@ -21,8 +21,8 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from adapters.s3.storage import S3ObjectStorage, open_s3_client
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from tests.files_support import RecordingJobQueue, image_bytes
 from tests.integration.accounts_http import assert_problem, bearer, register
 from tests.integration.test_files_http import FilesTestProvider, run_recorded_jobs, upload

@@ -12,10 +12,10 @@ import pytest
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from mocheong_core.guests.usecases import RecordGuestOpen
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 from tests.integration.accounts_http import Client, assert_problem
 from tests.integration.pages_helpers import (
     container_of,

@@ -16,10 +16,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.arq.queue import ArqJobQueue, arq_client, queue_name
-from entrypoints.providers import build_providers
-from entrypoints.settings import Settings
-from entrypoints.tasks import task
-from entrypoints.worker import build_worker
+from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.tasks import task
+from entrypoints.worker.app import build_worker
 from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.jobs.ports import JobQueue
 from tests import services

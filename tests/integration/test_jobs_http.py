@@ -13,14 +13,15 @@ from dishka import AsyncContainer, Scope, make_async_container
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from entrypoints.http.app import create_app
-from entrypoints.lifecycle import LifecycleHooks
-from entrypoints.providers import build_providers
-from entrypoints.settings import Settings
-from entrypoints.tasks import GENERIC_ERROR, tracked_task
-from entrypoints.worker import build_worker
+from entrypoints.app import create_app
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.tasks import GENERIC_ERROR, tracked_task
+from entrypoints.worker.app import build_worker
 from mocheong_core.chat.model import room_of
-from mocheong_core.chat.stream import EventKind, StreamBroker
+from mocheong_core.chat.ports import StreamBroker
+from mocheong_core.chat.stream import EventKind
 from mocheong_core.errors import Conflict
 from mocheong_core.jobs.usecases import StartJob
 from tests import services

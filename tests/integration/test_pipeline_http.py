@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 from litestar.types import Receive, Send
 from litestar.types import Scope as AsgiScope
 
-from entrypoints.http.app import create_app
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.middleware import PipelineMiddleware
-from entrypoints.settings import Settings
 from mocheong_core.accounts.usecases import Authenticate
 from tests import services
 from tests.integration.accounts_http import (

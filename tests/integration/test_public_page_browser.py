@@ -22,7 +22,7 @@ from playwright.async_api import (
     expect,
 )
 
-from entrypoints.http.app import create_app
+from entrypoints.app import create_app
 from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
 from tests.conftest import make_settings
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT

@@ -16,11 +16,12 @@ import pytest
 from dishka import AsyncContainer, Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
-from adapters.memory.page_cache import PageCache
-from entrypoints.http.app import create_app
-from entrypoints.http.public_fast import GuestOpens
-from entrypoints.settings import Settings
-from entrypoints.tasks import load_tasks, run_task
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.guest_opens import GuestOpens
+from entrypoints.runtime.page_cache import PageCache
+from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.tasks import load_tasks
 from mocheong_core.jobs.ports import JobQueue
 from tests.files_support import RecordingJobQueue, image_bytes
 from tests.integration.accounts_http import Client, assert_problem

@@ -17,11 +17,11 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from adapters.memory.page_cache import CachedResponse, PageCache
 from adapters.redis.cache_peers import RedisCachePeers
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from mocheong_core.shared import new_id
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.page_cache import CachedResponse, PageCache
+from mocheong_core.kernel.ids import new_id
 from tests import services
 from tests.integration.accounts_http import Client, bearer, register
 from tests.integration.pages_helpers import (

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.redis.ratelimit import RedisRateLimiter
 from mocheong_core.errors import RateLimited
-from mocheong_core.ratelimit import Limit, RateLimiter, enforce
+from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
 from tests import services
 from tests.unit.accounts_harness import ManualClock
 

@@ -17,14 +17,13 @@ from redis.asyncio import Redis
 from adapters.redis.dispatcher import RedisRoomDispatcher, _Listener
 from adapters.redis.stream import RedisStreamBroker
 from adapters.redis.stream_layout import ZERO, Entry, RoomReader, StreamKeys, history_lost
+from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.stream import (
     HISTORY_LOST,
     EventDraft,
     EventKind,
     Fence,
     Position,
-    RunCancelled,
-    StaleAttempt,
     StreamEvent,
 )
 from mocheong_core.errors import ServiceUnavailable

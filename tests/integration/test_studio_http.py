@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import create_app
-from entrypoints.http.studio import STUDIO_FILES
+from entrypoints.app import create_app
+from entrypoints.http.studio.site import STUDIO_FILES
 from tests.conftest import make_settings
 from tests.integration.accounts_http import Client, assert_problem, register
 from tests.integration.pages_helpers import create_complete_page, create_page, user_headers

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mocheong_core import shared
 from mocheong_core.accounts.errors import EmailTaken
 from mocheong_core.accounts.model import (
     NAME_MAX,
@@ -21,7 +20,8 @@ from mocheong_core.accounts.model import (
     validate_registration,
 )
 from mocheong_core.errors import ValidationFailed
-from mocheong_core.shared import new_id
+from mocheong_core.kernel import ids as shared
+from mocheong_core.kernel.ids import new_id
 from tests.unit.accounts_harness import PASSWORD, Accounts
 
 _LOCAL = string.ascii_letters + string.digits + "._+-"

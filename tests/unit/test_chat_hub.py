@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from entrypoints.rooms import FRESH, RoomHub
+from entrypoints.runtime.rooms import FRESH, RoomHub
 from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import ModelPart, ModelTurn, TextDelta

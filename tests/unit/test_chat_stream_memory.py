@@ -9,15 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory.stream import InMemoryStreamBroker
-from mocheong_core.chat.stream import (
-    HISTORY_LOST,
-    EventDraft,
-    EventKind,
-    Fence,
-    Position,
-    RunCancelled,
-    StaleAttempt,
-)
+from mocheong_core.chat.errors import RunCancelled, StaleAttempt
+from mocheong_core.chat.stream import HISTORY_LOST, EventDraft, EventKind, Fence, Position
 
 ROOM = "page-p1"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from entrypoints import cli
-from entrypoints.settings import DEFAULT_SERVER, SettingsError, load_settings
+from entrypoints.bootstrap.settings import DEFAULT_SERVER, SettingsError, load_settings
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def _cell(text: str) -> str:
 
 
 def render_table() -> str:
-    from entrypoints.settings import settings_table
+    from entrypoints.bootstrap.settings import settings_table
 
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     rows += [
@@ -43,7 +43,7 @@ def _documented_table(doc: Path) -> str:
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
 def test_the_docs_list_every_setting_as_it_is(doc: Path) -> None:
-    from entrypoints.settings import settings_table
+    from entrypoints.bootstrap.settings import settings_table
 
     documented = _documented_table(doc).splitlines()
     expected = render_table().splitlines()

@@ -14,6 +14,7 @@ from adapters.memory.jobs import InMemoryJobRepository, InProcessJobQueue
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.memory.uow import InMemoryUnitOfWork
 from mocheong_core.accounts.model import Role, User
+from mocheong_core.chat.jobs import JobNotices
 from mocheong_core.chat.model import room_of
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.jobs.model import Job, JobStatus
@@ -24,7 +25,8 @@ from mocheong_core.jobs.usecases import (
     JobProgress,
     StartJob,
 )
-from mocheong_core.shared import SystemClock, new_id
+from mocheong_core.kernel.clock import SystemClock
+from mocheong_core.kernel.ids import new_id
 
 
 def user(name: str = "a") -> User:
@@ -64,7 +66,7 @@ class Harness:
         self.start = StartJob(self.jobs, self.queue, self.uow, clock)
         self.get = GetJob(self.jobs)
         self.broker = InMemoryStreamBroker()
-        self.progress = JobProgress(self.jobs, self.uow, clock, self.broker)
+        self.progress = JobProgress(self.jobs, self.uow, clock, JobNotices(self.broker))
         self.abandon = AbandonUnfinishedJobs(self.jobs, self.uow, clock)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from entrypoints.logging import configure_logging
+from entrypoints.bootstrap.logging import configure_logging
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
 
-from adapters.memory.page_cache import PageCache
-from entrypoints.http.public_fast import EXPIRES_KEY, GuestOpens, PublicPageFastPath
-from entrypoints.settings import Settings
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.fast.public_page import EXPIRES_KEY, PublicPageFastPath
+from entrypoints.runtime.guest_opens import GuestOpens
+from entrypoints.runtime.page_cache import PageCache
 
 
 class Handler:

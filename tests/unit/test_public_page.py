@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.memory.page_cache import CachedResponse, PageCache
-from entrypoints.http.public_ics import escape_text, fold, invitation_ics
-from entrypoints.http.public_view import build_view
+from entrypoints.http.public.ics import escape_text, fold, invitation_ics
+from entrypoints.http.public.view import build_view
+from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.files.model import FileRecord, FileView
 from mocheong_core.pages.content import Venue
 from mocheong_core.pages.document import merge_patch, stored_content

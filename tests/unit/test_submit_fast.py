@@ -11,7 +11,7 @@ import sqlalchemy.exc as sa_exc
 from dishka import Provider, Scope, make_async_container
 from litestar import Litestar
 
-from entrypoints.http.submit_fast import SubmitFastPath
+from entrypoints.http.fast.submit import SubmitFastPath
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.chat.usecases import Submit
 from mocheong_core.errors import RateLimited, Unauthorized

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from mocheong_core.shared import Clock
+from mocheong_core.kernel.clock import Clock
 
 # Segments start with a letter or digit, so neither `..` nor the `.tmp-` files are keys.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
@@ -97,6 +97,10 @@ class LocalDiskObjectStorage:
         self.path_of(key)
         expires = int(self._clock.now().timestamp()) + expires_in
         return f"{self._url_prefix}/{quote(key)}?expires={expires}&sig={self._sign(key, expires)}"
+
+    @staticmethod
+    def media_type(key: str) -> str:
+        return content_type_of(key)
 
     def verify(self, key: str, expires: str | None, sig: str | None) -> bool:
         """True when ``sig`` is this storage's signature of ``key`` and it has not expired."""

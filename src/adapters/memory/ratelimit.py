@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import math
 
-from mocheong_core.ratelimit import Limit
-from mocheong_core.shared import Clock, SystemClock
+from mocheong_core.kernel.clock import Clock, SystemClock
+from mocheong_core.kernel.ratelimit import Limit
 
 
 class InMemoryRateLimiter:

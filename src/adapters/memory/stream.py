@@ -23,6 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import attrs
 
+from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.stream import (
     CANCELLABLE_KINDS,
     HISTORY_LOST,
@@ -31,8 +32,6 @@ from mocheong_core.chat.stream import (
     Fence,
     History,
     Position,
-    RunCancelled,
-    StaleAttempt,
     StreamEvent,
 )
 

@@ -13,11 +13,15 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
-
-from adapters.memory.page_cache import CachePeers
+from typing import Generic, Protocol, TypeVar
 
 V = TypeVar("V")
+
+
+class CachePeers(Protocol):
+    async def announce(self, keys: list[str]) -> None:
+        """Tells the other processes to drop these keys; must not raise."""
+        ...
 
 
 class TicketedCache(Generic[V]):

@@ -5,8 +5,8 @@ import math
 from redis.asyncio import Redis
 
 from adapters.redis.scripts import RedisScripts
-from mocheong_core.ratelimit import Limit
-from mocheong_core.shared import Clock, SystemClock
+from mocheong_core.kernel.clock import Clock, SystemClock
+from mocheong_core.kernel.ratelimit import Limit
 
 # INCR and EXPIRE in one round trip; the key lives exactly as long as its window.
 _HIT = """

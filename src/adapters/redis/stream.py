@@ -26,6 +26,7 @@ from adapters.redis.stream_layout import (
     parse_id,
     text,
 )
+from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.stream import (
     CANCELLABLE_KINDS,
     EventDraft,
@@ -33,8 +34,6 @@ from mocheong_core.chat.stream import (
     Fence,
     History,
     Position,
-    RunCancelled,
-    StaleAttempt,
     StreamEvent,
 )
 from mocheong_core.errors import ServiceUnavailable

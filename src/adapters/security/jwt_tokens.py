@@ -8,7 +8,7 @@ import jwt
 
 from mocheong_core.accounts.errors import InvalidToken
 from mocheong_core.accounts.model import AccessClaims, Role
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 
 ALGORITHM = "HS256"
 ISSUER = "mocheong"

@@ -1,4 +1,4 @@
-"""Who is calling: the bearer token of an HTTP request, resolved through the core."""
+"""Who is calling an HTTP route: the request's bearer token, signed in through the core."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from typing import Any, NewType
 from dishka import Provider, Scope, provide
 from litestar import Request
 
+from entrypoints.runtime.signin import BEARER as BEARER
+from entrypoints.runtime.signin import bearer_token as bearer_token
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.errors import Unauthorized
 
 CurrentUser = NewType("CurrentUser", User)
-BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
 
 
 class HttpAuthProvider(Provider):

@@ -31,7 +31,7 @@ from litestar.types import (
 from prometheus_client import Counter, Histogram
 
 from entrypoints.http.problems import problem
-from mocheong_core.shared import new_id
+from mocheong_core.kernel.ids import new_id
 
 REQUESTS = Counter("mocheong_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dishka import FromDishka
@@ -10,29 +8,10 @@ from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from entrypoints.http.problems import problem
+from entrypoints.runtime.probes import ReadinessProbes
 
-Probe = Callable[[], Awaitable[None]]
 # Litestar appends the charset to text types itself; prometheus_client's constant has one too.
 METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset=")[0]
-
-
-class ReadinessProbes:
-    """Named checks of the dependencies this process was configured with."""
-
-    def __init__(self, probes: dict[str, Probe], timeout: float = 2.0) -> None:
-        self.probes = probes
-        self.timeout = timeout
-
-    async def failing(self) -> list[str]:
-        async def run(name: str, probe: Probe) -> str | None:
-            try:
-                await asyncio.wait_for(probe(), self.timeout)
-            except Exception:
-                return name
-            return None
-
-        results = await asyncio.gather(*(run(n, p) for n, p in self.probes.items()))
-        return [name for name in results if name]
 
 
 @get("/health", tags=["system"], include_in_schema=True)

@@ -33,7 +33,10 @@ from mocheong_core.accounts.ports import (
     UserRepository,
 )
 from mocheong_core.errors import NotFound
-from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 @attrs.frozen

@@ -5,7 +5,9 @@ from __future__ import annotations
 from mocheong_core.chat.errors import MessageNotFound, SessionNotFound
 from mocheong_core.chat.model import ChatSession, Message, page_of_room
 from mocheong_core.chat.ports import ChatRepository, PageAccess, SessionCache
-from mocheong_core.shared import Clock, UnitOfWork, new_id
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 class ChatAccess:

@@ -12,10 +12,12 @@ from typing import Any
 
 import attrs
 
+from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.model import Message, MessageStatus
-from mocheong_core.chat.ports import Changes, ChatRepository, Guard
-from mocheong_core.chat.stream import EventDraft, EventKind, StaleAttempt, StreamBroker
-from mocheong_core.shared import Clock, UnitOfWork
+from mocheong_core.chat.ports import Changes, ChatRepository, Guard, StreamBroker
+from mocheong_core.chat.stream import EventDraft, EventKind
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 class MessageEnder:

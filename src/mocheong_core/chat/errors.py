@@ -1,4 +1,4 @@
-from mocheong_core.errors import NotFound
+from mocheong_core.errors import DomainError, NotFound
 
 
 class SessionNotFound(NotFound):
@@ -7,3 +7,15 @@ class SessionNotFound(NotFound):
 
 class MessageNotFound(NotFound):
     title = "No such chat message"
+
+
+class StaleAttempt(DomainError):
+    code = "stale_attempt"
+    status = 409
+    title = "This run attempt was superseded"
+
+
+class RunCancelled(DomainError):
+    code = "cancelled"
+    status = 409
+    title = "The run was cancelled"

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
 
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus
+from mocheong_core.chat.stream import EventDraft, Fence, History, StreamEvent
 
 
 class Keep(enum.Enum):
@@ -108,6 +110,48 @@ class TurnStore(Protocol):
         several submits together); False, storing nothing, when the session already has a
         message with the user message's ``client_message_id``."""
         ...
+
+
+class StreamBroker(Protocol):
+    async def claim(self, message_id: str, attempt: int, lease_seconds: float) -> None:
+        """Makes ``attempt`` the only one allowed to append for ``message_id``; calling it
+        again renews it. Raises ``StaleAttempt`` if a newer attempt already claimed it."""
+        ...
+
+    async def append(self, room: str, draft: EventDraft, fence: Fence | None = None) -> StreamEvent:
+        """Appends to the room's stream and rings its doorbell, in one round trip.
+
+        With a fence: raises ``StaleAttempt`` if another attempt owns the message (or the
+        broker lost the fence) and, for ``CANCELLABLE_KINDS``, ``RunCancelled`` if a cancel
+        was requested; chunks and components get the next ``seq`` of (message, attempt),
+        starting at 1.
+        """
+        ...
+
+    async def history(self, room: str, after: str | None, limit: int = 1000) -> History:
+        """Events after ``after`` (from the start when None), oldest first."""
+        ...
+
+    async def head(self, room: str) -> str:
+        """The cursor of the room's newest event, or of its empty start (giving the room an
+        epoch if it has none): resuming from it yields exactly the events appended later."""
+        ...
+
+    def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
+        """Live events of a room in stream order with no gap: an adapter that notices a gap
+        (a lost notice, a reconnect) fills it from the stream before going on.
+
+        Once the context is entered, every event appended afterwards is delivered (so a caller
+        may listen first, then read ``history`` and drop what it already sent). When history
+        is gone for good, a ``stream-reset`` with ``reason`` ``HISTORY_LOST`` comes instead.
+        """
+        ...
+
+    async def request_cancel(self, message_id: str) -> None:
+        """Seen by the fenced ``append`` of whichever process runs the message."""
+        ...
+
+    async def cancel_requested(self, message_id: str) -> bool: ...
 
 
 class PageAccess(Protocol):

@@ -16,9 +16,9 @@ import attrs
 
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
 from mocheong_core.chat.policy import ChatPolicy
-from mocheong_core.chat.ports import ChatRepository
-from mocheong_core.chat.stream import EventKind, StreamBroker, StreamEvent
-from mocheong_core.shared import UnitOfWork
+from mocheong_core.chat.ports import ChatRepository, StreamBroker
+from mocheong_core.chat.stream import EventKind, StreamEvent
+from mocheong_core.kernel.uow import UnitOfWork
 
 RESYNC_CURSOR = "resync"
 """A cursor no broker can place: resuming from it always yields a fresh snapshot."""

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import (
@@ -27,17 +28,12 @@ from mocheong_core.chat.ports import (
     Guard,
     ModelPart,
     ModelTurn,
+    StreamBroker,
     TextDelta,
 )
-from mocheong_core.chat.stream import (
-    EventDraft,
-    EventKind,
-    Fence,
-    RunCancelled,
-    StaleAttempt,
-    StreamBroker,
-)
-from mocheong_core.shared import Clock, UnitOfWork
+from mocheong_core.chat.stream import EventDraft, EventKind, Fence
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.uow import UnitOfWork
 
 _STREAMING = frozenset({MessageStatus.STREAMING})
 

@@ -1,4 +1,5 @@
-"""The stream of a chat room: ordered events with cursors, and the broker port that carries them.
+"""The stream of a chat room: ordered events with cursors (the broker that carries them is
+``StreamBroker`` in ``ports.py``, its refusals in ``errors.py``).
 
 Every event of a room (chunks, components, final messages, resets, page updates, job notices)
 is appended to the room's stream; the stream is the truth and live delivery is only a
@@ -12,13 +13,9 @@ asking the broker.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
-
-from mocheong_core.errors import DomainError
 
 
 class EventKind(enum.StrEnum):
@@ -116,57 +113,3 @@ class History:
 
     events: list[StreamEvent]
     complete: bool
-
-
-class StaleAttempt(DomainError):
-    code = "stale_attempt"
-    status = 409
-    title = "This run attempt was superseded"
-
-
-class RunCancelled(DomainError):
-    code = "cancelled"
-    status = 409
-    title = "The run was cancelled"
-
-
-class StreamBroker(Protocol):
-    async def claim(self, message_id: str, attempt: int, lease_seconds: float) -> None:
-        """Makes ``attempt`` the only one allowed to append for ``message_id``; calling it
-        again renews it. Raises ``StaleAttempt`` if a newer attempt already claimed it."""
-        ...
-
-    async def append(self, room: str, draft: EventDraft, fence: Fence | None = None) -> StreamEvent:
-        """Appends to the room's stream and rings its doorbell, in one round trip.
-
-        With a fence: raises ``StaleAttempt`` if another attempt owns the message (or the
-        broker lost the fence) and, for ``CANCELLABLE_KINDS``, ``RunCancelled`` if a cancel
-        was requested; chunks and components get the next ``seq`` of (message, attempt),
-        starting at 1.
-        """
-        ...
-
-    async def history(self, room: str, after: str | None, limit: int = 1000) -> History:
-        """Events after ``after`` (from the start when None), oldest first."""
-        ...
-
-    async def head(self, room: str) -> str:
-        """The cursor of the room's newest event, or of its empty start (giving the room an
-        epoch if it has none): resuming from it yields exactly the events appended later."""
-        ...
-
-    def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
-        """Live events of a room in stream order with no gap: an adapter that notices a gap
-        (a lost notice, a reconnect) fills it from the stream before going on.
-
-        Once the context is entered, every event appended afterwards is delivered (so a caller
-        may listen first, then read ``history`` and drop what it already sent). When history
-        is gone for good, a ``stream-reset`` with ``reason`` ``HISTORY_LOST`` comes instead.
-        """
-        ...
-
-    async def request_cancel(self, message_id: str) -> None:
-        """Seen by the fenced ``append`` of whichever process runs the message."""
-        ...
-
-    async def cancel_requested(self, message_id: str) -> bool: ...

@@ -13,13 +13,15 @@ import contextlib
 from datetime import timedelta
 
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy, run_job_id
-from mocheong_core.chat.ports import Changes, ChatRepository, Guard
-from mocheong_core.chat.stream import EventDraft, EventKind, StaleAttempt, StreamBroker
+from mocheong_core.chat.ports import Changes, ChatRepository, Guard, StreamBroker
+from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.shared import Clock, UnitOfWork
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.uow import UnitOfWork
 
 WORKER_LOST = "worker_lost"
 """``reason`` of the ``stream-reset`` sent when a run is retried after its runner vanished."""

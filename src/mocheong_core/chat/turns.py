@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mocheong_core.chat.model import Message
 from mocheong_core.chat.ports import ChatRepository
-from mocheong_core.shared import UnitOfWork
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 class TurnInTransaction:

@@ -19,12 +19,15 @@ from mocheong_core.chat.model import (
     validate_submission,
 )
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy, run_job_id
-from mocheong_core.chat.ports import Changes, ChatRepository, Guard, TurnStore
-from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
+from mocheong_core.chat.ports import Changes, ChatRepository, Guard, StreamBroker, TurnStore
+from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.errors import FieldError, ServiceUnavailable, ValidationFailed
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.ratelimit import Limit, RateLimiter, enforce
-from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
+from mocheong_core.kernel.uow import UnitOfWork
 
 
 class OpenSession:

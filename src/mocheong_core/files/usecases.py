@@ -27,7 +27,9 @@ from mocheong_core.files.ports import (
     PageOwnership,
 )
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.shared import Clock, UnitOfWork, new_id
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.uow import UnitOfWork
 
 MAKE_VARIANTS = "files.make_variants"
 

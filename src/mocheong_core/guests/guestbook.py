@@ -17,11 +17,14 @@ from mocheong_core.guests.model import (
     GuestbookEntry,
 )
 from mocheong_core.guests.ports import GuestbookEvents, GuestbookRepository
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.reader import DocumentReader
 from mocheong_core.pages.usecases import GetPublishedPage, page_of
-from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
 
 
 def normalized_password(password: str) -> str:

@@ -17,10 +17,13 @@ from mocheong_core.guests.model import (
     Side,
 )
 from mocheong_core.guests.ports import GuestRepository
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.reader import DocumentReader
 from mocheong_core.pages.usecases import owned_page, page_of
-from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
 
 GUEST_FIELDS = ("name", "side", "group", "phone")
 

@@ -24,6 +24,13 @@ class JobQueue(Protocol):
         ...
 
 
+class JobEvents(Protocol):
+    """Told of every tracked job that has finished, once it is stored. Jobs know nothing of
+    who listens; the chat context announces a page's jobs in the page's room."""
+
+    async def job_finished(self, job: Job) -> None: ...
+
+
 class JobRepository(Protocol):
     async def add(self, job: Job) -> None: ...
 

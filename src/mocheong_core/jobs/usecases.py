@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from mocheong_core.accounts.model import User
-from mocheong_core.chat.model import room_of
-from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.jobs.model import Job, JobStatus
-from mocheong_core.jobs.ports import JobQueue, JobRepository
-from mocheong_core.shared import Clock, UnitOfWork, new_id
+from mocheong_core.jobs.ports import JobEvents, JobQueue, JobRepository
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ids import new_id
+from mocheong_core.kernel.uow import UnitOfWork
 
 JOB_ID_KEY = "job_id"
 """The payload key that carries a tracked job's id to its task."""
@@ -64,12 +64,13 @@ class GetJob:
 
 class JobProgress:
     """What the worker records about a tracked job while it runs it. A finished job of a page
-    is also announced in the page's room (``job-completed``) so the couple need not poll."""
+    is also told to ``JobEvents`` (the chat announces it in the page's room) so the couple need
+    not poll."""
 
     def __init__(
-        self, jobs: JobRepository, uow: UnitOfWork, clock: Clock, broker: StreamBroker
+        self, jobs: JobRepository, uow: UnitOfWork, clock: Clock, events: JobEvents
     ) -> None:
-        self._jobs, self._uow, self._clock, self._broker = jobs, uow, clock, broker
+        self._jobs, self._uow, self._clock, self._events = jobs, uow, clock, events
 
     async def running(self, job_id: str) -> bool:
         """Marks the job running; False when it is unknown or already finished (run nothing)."""
@@ -98,11 +99,7 @@ class JobProgress:
     async def _finish(self, job: Job) -> None:
         await self._jobs.update(job)
         await self._uow.commit()
-        if job.page_id is not None:
-            notice = {"job_id": job.id, "kind": job.kind, "status": job.status.value}
-            await self._broker.append(
-                room_of(job.page_id), EventDraft(EventKind.JOB_COMPLETED, notice)
-            )
+        await self._events.job_finished(job)
 
 
 class AbandonUnfinishedJobs:

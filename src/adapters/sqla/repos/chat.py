@@ -187,13 +187,3 @@ class SqlaChatRepository:
             .limit(limit)
         )
         return [_message(row) for row in await self._session.execute(query)]
-
-
-class SqlaPageAccess:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def owner_of(self, page_id: str) -> str | None:
-        query = sa.select(_pages.c.owner_id).where(_pages.c.id == page_id)
-        owner = (await self._session.execute(query)).scalar_one_or_none()
-        return str(owner) if owner is not None else None

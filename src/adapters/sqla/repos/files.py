@@ -10,7 +10,6 @@ from adapters.sqla.tables.files import files
 from mocheong_core.files.model import FileRecord
 
 # Read by name rather than imported: the pages context owns that table and its migrations.
-_pages = sa.table("pages", sa.column("id", sa.String), sa.column("owner_id", sa.String))
 
 
 def _record(row: sa.Row[Any]) -> FileRecord:
@@ -75,13 +74,3 @@ class SqlaFileRepository:
     async def delete(self, file_id: str) -> bool:
         result = await self._session.execute(files.delete().where(files.c.id == file_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-class SqlaPageOwnership:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def owner_of(self, page_id: str) -> str | None:
-        query = sa.select(_pages.c.owner_id).where(_pages.c.id == page_id)
-        owner = (await self._session.execute(query)).scalar_one_or_none()
-        return str(owner) if owner is not None else None

@@ -1,0 +1,96 @@
+"""dishka wiring of the accounts context: hashing, tokens, the per-process user cache (and,
+with Redis, its peers), the user sockets it tells of changes, repositories and use cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import NewType
+
+from dishka import Provider, Scope, provide, provide_all
+from redis.asyncio import Redis
+
+from adapters.memory.user_cache import LocalUserCache
+from adapters.redis.cache_peers import RedisCachePeers
+from adapters.security.jwt_tokens import JwtAccessTokens
+from adapters.security.passwords import Argon2PasswordHasher
+from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRepository
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.user_sockets import UserSockets
+from mocheong_core.accounts.ports import (
+    AccessTokens,
+    PasswordHasher,
+    RefreshTokenRepository,
+    UserCache,
+    UserRepository,
+)
+from mocheong_core.accounts.usecases import (
+    AccountsPolicy,
+    Authenticate,
+    CreateAdmin,
+    ListUsers,
+    Login,
+    Logout,
+    Refresh,
+    Register,
+    TokenMinter,
+    UpdateUser,
+)
+from mocheong_core.kernel.clock import Clock, SystemClock
+
+UserCachePeers = NewType("UserCachePeers", RedisCachePeers)
+
+
+class RedisUserCacheProvider(Provider):
+    """The user cache, told of changes made in other processes over Redis pub/sub."""
+
+    @provide(scope=Scope.APP)
+    def peers(self, settings: Settings, redis: Redis) -> UserCachePeers:
+        return UserCachePeers(RedisCachePeers(redis, f"{settings.redis_prefix}user-cache"))
+
+    @provide(scope=Scope.APP)
+    def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
+        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+
+
+class AccountsProvider(Provider):
+    clock = provide(SystemClock, scope=Scope.APP, provides=Clock)
+
+    @provide(scope=Scope.APP)
+    def hasher(self) -> PasswordHasher:
+        return Argon2PasswordHasher()
+
+    @provide(scope=Scope.APP)
+    def access_tokens(self, settings: Settings) -> AccessTokens:
+        return JwtAccessTokens(settings.jwt_secret, settings.access_token_ttl)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> AccountsPolicy:
+        return AccountsPolicy(refresh_ttl_seconds=settings.refresh_token_ttl)
+
+    @provide(scope=Scope.APP)
+    def user_cache(self, cache: LocalUserCache) -> UserCache:
+        return cache
+
+    @provide(scope=Scope.APP)
+    async def user_sockets(self, cache: LocalUserCache) -> AsyncIterator[UserSockets]:
+        sockets = UserSockets()
+        cache.on_drop(sockets.changed)
+        yield sockets
+        await sockets.close()
+
+    users = provide(SqlaUserRepository, scope=Scope.REQUEST, provides=UserRepository)
+    refresh_tokens = provide(
+        SqlaRefreshTokenRepository, scope=Scope.REQUEST, provides=RefreshTokenRepository
+    )
+    usecases = provide_all(
+        TokenMinter,
+        Register,
+        Login,
+        Refresh,
+        Logout,
+        Authenticate,
+        ListUsers,
+        UpdateUser,
+        CreateAdmin,
+        scope=Scope.REQUEST,
+    )

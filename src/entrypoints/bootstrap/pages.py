@@ -1,0 +1,125 @@
+"""dishka wiring of the pages and guests contexts: repositories, limits, use cases, and the
+page-change fan-out.
+
+To hear about page changes (the public-page cache, the chat room), provide an implementation
+of ``PageEventListener``: ``provide(MyListener, scope=..., provides=PageEventListener)``.
+Every provided listener is collected here and told, in provider order.
+"""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, collect, provide, provide_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqla.repos.guests import (
+    SqlaGuestbookRepository,
+    SqlaGuestRepository,
+    SqlaRsvpRepository,
+)
+from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
+from entrypoints.bootstrap.settings import Settings
+from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
+from mocheong_core.guests.model import GuestsPolicy
+from mocheong_core.guests.ports import GuestbookRepository, GuestRepository, RsvpRepository
+from mocheong_core.guests.rsvp import ExportRsvps, ListRsvps, SubmitRsvp, SummarizeRsvps
+from mocheong_core.guests.usecases import (
+    AddGuest,
+    DeleteGuest,
+    ListGuests,
+    RecordGuestOpen,
+    UpdateGuest,
+)
+from mocheong_core.pages.document import PagePolicy
+from mocheong_core.pages.ports import (
+    PageEventListener,
+    PageEvents,
+    PageEventsFanout,
+    PageHistory,
+    PageRepository,
+)
+from mocheong_core.pages.revert import (
+    GetPageVersion,
+    ListPageHistory,
+    RevertPage,
+    UndoAgentChange,
+)
+from mocheong_core.pages.usecases import (
+    AdminListPages,
+    AdminUnpublishPage,
+    ArchivePage,
+    CreatePage,
+    DeletePage,
+    GetPage,
+    GetPublishedPage,
+    ListMyPages,
+    PublishPage,
+    UnpublishPage,
+    UpdatePage,
+)
+
+
+class PagesProvider(Provider):
+    @provide(scope=Scope.APP)
+    def page_policy(self, settings: Settings) -> PagePolicy:
+        return PagePolicy(
+            gallery_max=settings.page_gallery_max,
+            greeting_max=settings.page_greeting_max,
+            gift_accounts_max=settings.page_gift_accounts_max,
+            interview_max=settings.page_interview_max,
+            notices_max=settings.page_notices_max,
+            ending_max=settings.page_ending_max,
+        )
+
+    @provide(scope=Scope.APP)
+    def guests_policy(self, settings: Settings) -> GuestsPolicy:
+        return GuestsPolicy(
+            party_size_max=settings.rsvp_party_size_max, guests_max=settings.page_guests_max
+        )
+
+    listeners = collect(PageEventListener, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def page_events(self, listeners: list[PageEventListener]) -> PageEvents:
+        return PageEventsFanout(listeners)
+
+    @provide(scope=Scope.REQUEST)
+    def page_history(self, session: AsyncSession, settings: Settings) -> PageHistory:
+        return SqlaPageHistory(session, keep=settings.page_history_max)
+
+    pages = provide(SqlaPageRepository, scope=Scope.REQUEST, provides=PageRepository)
+    guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
+    rsvps = provide(SqlaRsvpRepository, scope=Scope.REQUEST, provides=RsvpRepository)
+    guestbook = provide(SqlaGuestbookRepository, scope=Scope.REQUEST, provides=GuestbookRepository)
+    page_usecases = provide_all(
+        CreatePage,
+        GetPage,
+        ListMyPages,
+        UpdatePage,
+        DeletePage,
+        PublishPage,
+        UnpublishPage,
+        ArchivePage,
+        GetPublishedPage,
+        AdminListPages,
+        AdminUnpublishPage,
+        ListPageHistory,
+        GetPageVersion,
+        RevertPage,
+        UndoAgentChange,
+        scope=Scope.REQUEST,
+    )
+    guest_usecases = provide_all(
+        AddGuest,
+        ListGuests,
+        UpdateGuest,
+        DeleteGuest,
+        RecordGuestOpen,
+        SubmitRsvp,
+        ListRsvps,
+        SummarizeRsvps,
+        ExportRsvps,
+        PostGuestbookEntry,
+        ListGuestbook,
+        DeleteGuestbookEntry,
+        scope=Scope.REQUEST,
+    )

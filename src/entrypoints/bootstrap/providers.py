@@ -1,0 +1,160 @@
+"""The one place that assembles the dishka providers for the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import AsyncContainer, Provider, Scope, from_context, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.user_cache import LocalUserCache
+from adapters.redis.ratelimit import RedisRateLimiter
+from adapters.redis.scripts import RedisScripts
+from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
+from adapters.sqla.migrate import upgrade_async
+from entrypoints.bootstrap.accounts import AccountsProvider, RedisUserCacheProvider, UserCachePeers
+from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
+from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
+from entrypoints.bootstrap.files import files_providers
+from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.pages import PagesProvider
+from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.stream_redis import stream_redis_providers
+from entrypoints.runtime.probes import Probe, ReadinessProbes
+from mocheong_core.files.ports import ObjectStorage
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ratelimit import RateLimiter
+from mocheong_core.kernel.uow import UnitOfWork
+
+
+class SettingsProvider(Provider):
+    settings = from_context(Settings, scope=Scope.APP)
+
+
+class DatabaseProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = make_engine(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            pool_pre_ping=settings.db_pool_pre_ping,
+        )
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def session_factory(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return make_session_factory(engine)
+
+    @provide(scope=Scope.REQUEST)
+    async def session(
+        self, factory: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        # Use cases commit explicitly; whatever they did not commit rolls back here. A session
+        # that never began a transaction holds no connection: there is nothing to close (most
+        # requests of a cached user and page never touch the database).
+        session = factory()
+        try:
+            yield session
+        finally:
+            if session.in_transaction() or session.identity_map:
+                await session.close()
+
+    uow = provide(SqlaUnitOfWork, scope=Scope.REQUEST, provides=UnitOfWork)
+
+
+class RedisProvider(Provider):
+    @provide(scope=Scope.APP)
+    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = Redis.from_url(settings.redis_url, health_check_interval=10)
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    def scripts(self, redis: Redis) -> RedisScripts:
+        """One per process: the script calls of the rate limiter, the stream broker and the
+        job queue share round trips."""
+        return RedisScripts(redis)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(
+        self, settings: Settings, redis: Redis, clock: Clock, scripts: RedisScripts
+    ) -> RateLimiter:
+        return RedisRateLimiter(
+            redis, prefix=f"{settings.redis_prefix}rl:", clock=clock, scripts=scripts
+        )
+
+
+class InMemoryProvider(Provider):
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, clock: Clock) -> RateLimiter:
+        return InMemoryRateLimiter(clock)
+
+    @provide(scope=Scope.APP)
+    def user_cache(self, settings: Settings) -> LocalUserCache:
+        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
+
+
+def build_providers(settings: Settings) -> list[Provider]:
+    """Every production provider, chosen by the settings (Redis or in-memory twins)."""
+    providers: list[Provider] = [
+        SettingsProvider(),
+        DatabaseProvider(),
+        AccountsProvider(),
+        ProcessProvider(),
+    ]
+    if settings.uses_redis:
+        providers += [RedisProvider(), RedisUserCacheProvider()]
+    else:
+        providers.append(InMemoryProvider())
+    providers.extend(jobs_providers(settings))
+    providers.extend(files_providers(settings))
+    providers.append(PagesProvider())
+    providers.extend(public_page_providers(settings))
+    providers.extend(stream_redis_providers(settings))
+    providers.extend(chat_providers(settings))
+    return providers
+
+
+class ProcessProvider(Provider):
+    """Readiness probes and start/stop hooks, chosen by the settings."""
+
+    @provide(scope=Scope.APP)
+    def probes(
+        self, settings: Settings, engine: AsyncEngine, container: AsyncContainer
+    ) -> ReadinessProbes:
+        # Each probe resolves what it checks when it runs: a ``container.get`` inside this
+        # factory would wait forever on the APP container's lock that this resolution holds.
+        async def redis_ping() -> None:
+            await (await container.get(Redis)).ping()
+
+        async def storage_ping() -> None:
+            await (await container.get(ObjectStorage)).ping()
+
+        checks: dict[str, Probe] = {"database": lambda: ping(engine), "storage": storage_ping}
+        if settings.uses_redis:
+            checks["redis"] = redis_ping
+        return ReadinessProbes(checks)
+
+    @provide(scope=Scope.APP)
+    def hooks(self, settings: Settings, container: AsyncContainer) -> LifecycleHooks:
+        hooks = LifecycleHooks()
+        if settings.uses_sqlite:
+            # The embedded mode needs no separate step: the schema is brought up to date here.
+            async def migrate() -> None:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                await upgrade_async(settings.effective_database_url)
+
+            hooks.on_start(migrate)
+        add_job_hooks(hooks, settings, container)
+        add_public_page_hooks(hooks, settings, container)
+        if settings.uses_redis:
+            add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
+        add_chat_hooks(hooks, settings, container)
+        return hooks

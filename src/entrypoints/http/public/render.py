@@ -1,0 +1,94 @@
+"""Jinja2 rendering of the guests' pages, with the Content Security Policy that goes with them.
+
+Autoescaping is on for every template and nothing from a page is ever marked safe. The one
+inline style and the one inline script are fixed files read once; the CSP allows exactly them
+by their SHA-256 hashes, so the rendered bytes can be cached and shared (a per-response nonce
+could not be) and an injected script would not run even if escaping ever failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from entrypoints.http.public.view import PublicPageView
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def source_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+@attrs.frozen
+class Rendered:
+    body: bytes
+    csp: str
+
+
+class PublicTemplates:
+    def __init__(self) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=False,
+        )
+        # JSON-LD stays readable Korean; ``tojson`` still escapes <, >, & and ' for HTML.
+        self._env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+        css = (TEMPLATES / "public.css").read_text()
+        js = (TEMPLATES / "public.js").read_text()
+        # Markup only for these two fixed files: escaping would change the bytes the hashes
+        # name (and turn ``>`` in a selector into ``&gt;``).
+        self._css, self._js = Markup(css), Markup(js)  # noqa: S704
+        self._css_hash, self._js_hash = source_hash(css), source_hash(js)
+        self._page = self._env.get_template("public_page.html.j2")
+        self._notice = self._env.get_template("public_notice.html.j2")
+
+    def page(self, view: PublicPageView, *, party_size_max: int) -> Rendered:
+        body = self._page.render(v=view, css=self._css, js=self._js, party_size_max=party_size_max)
+        csp = self._csp(view.asset_origins, script=True, frames=view.frame_origins)
+        return Rendered(body.encode(), csp)
+
+    def notice(
+        self,
+        title: str,
+        message: str,
+        *,
+        errors: Sequence[str] = (),
+        back: str | None = None,
+    ) -> Rendered:
+        """A short page for a guest: not found, or the answer to a form sent without script."""
+        body = self._notice.render(
+            title=title, message=message, errors=errors, back=back, css=self._css
+        )
+        return Rendered(body.encode(), self._csp((), script=False))
+
+    def _csp(self, origins: Sequence[str], *, script: bool, frames: Sequence[str] = ()) -> str:
+        """``frames`` are the only origins the page may embed (its video player); without
+        them ``frame-src`` falls back to ``default-src 'self'``."""
+        assets = " ".join(["'self'", *origins])
+        scripts = self._js_hash if script else "'none'"
+        embeds = [f"frame-src {' '.join(frames)}"] if frames else []
+        return "; ".join(
+            [
+                "default-src 'self'",
+                f"script-src {scripts}",
+                f"style-src {self._css_hash}",
+                f"img-src {assets}",
+                f"media-src {assets}",
+                *embeds,
+                "connect-src 'self'",
+                "form-action 'self'",
+                "base-uri 'none'",
+                "object-src 'none'",
+                "frame-ancestors 'none'",
+            ]
+        )

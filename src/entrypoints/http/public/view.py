@@ -1,0 +1,366 @@
+"""What the public invitation page shows, worked out from the page, its files and guestbook at
+one moment: the template only lays it out.
+
+The D-day is computed here, on the server, in the ceremony's time zone. The rendered page is
+therefore only right until the next local midnight (or until the RSVP deadline passes), which
+``valid_until`` states so the cache can drop it then.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from mocheong_core.files.model import FileView
+from mocheong_core.guests.model import GuestbookEntry
+from mocheong_core.pages.content import (
+    GiftAccount,
+    NoticeKind,
+    Parent,
+    Person,
+    Relation,
+    SectionKind,
+)
+from mocheong_core.pages.maplinks import MapLinks, map_links
+from mocheong_core.pages.model import Page
+from mocheong_core.pages.video import VideoLink, video_link
+
+WEEKDAYS = ("월", "화", "수", "목", "금", "토", "일")
+RELATION_LABELS = {
+    Relation.GROOM: "신랑",
+    Relation.GROOM_FATHER: "신랑 아버지",
+    Relation.GROOM_MOTHER: "신랑 어머니",
+    Relation.BRIDE: "신부",
+    Relation.BRIDE_FATHER: "신부 아버지",
+    Relation.BRIDE_MOTHER: "신부 어머니",
+}
+NOTICE_LABELS = {
+    NoticeKind.SHUTTLE: "셔틀버스 안내",
+    NoticeKind.PARKING: "주차 안내",
+    NoticeKind.WREATH: "화환 안내",
+    NoticeKind.DRESS_CODE: "드레스 코드",
+    NoticeKind.MEAL: "식사 안내",
+    NoticeKind.OTHER: "안내 말씀",
+}
+GROOM_SIDE = (Relation.GROOM, Relation.GROOM_FATHER, Relation.GROOM_MOTHER)
+BRIDE_SIDE = (Relation.BRIDE, Relation.BRIDE_FATHER, Relation.BRIDE_MOTHER)
+SMALL_WIDTH = 480
+LARGE_WIDTH = 1280
+
+
+@attrs.frozen
+class Image:
+    src: str
+    srcset: str | None
+    large: str
+    """The biggest web copy (or the original), for opening one photo full size."""
+
+
+@attrs.frozen
+class Contact:
+    label: str
+    name: str
+    tel: str
+    sms: str
+
+
+@attrs.frozen
+class PersonView:
+    role: str
+    name: str
+    title: str | None
+    parents: str | None
+    """``아버지 · 어머니``, a deceased parent marked 故, as the line before the name."""
+
+
+@attrs.frozen
+class AccountGroup:
+    title: str
+    accounts: list[tuple[str, GiftAccount]]
+
+
+@attrs.frozen
+class CalendarMonth:
+    title: str
+    weeks: list[list[int | None]]
+    """Weeks from Sunday, as Korean calendars print them; None pads the first and last."""
+    day: int
+
+
+@attrs.frozen
+class DDay:
+    days: int
+
+    @property
+    def label(self) -> str:
+        if self.days > 0:
+            return f"D-{self.days}"
+        return "D-DAY" if self.days == 0 else f"D+{-self.days}"
+
+
+@attrs.frozen
+class EntryView:
+    id: str
+    name: str
+    message: str
+    date: str
+
+
+@attrs.frozen
+class NoticeView:
+    kind: str
+    title: str
+    body: str
+
+
+@attrs.frozen
+class PublicPageView:
+    page: Page
+    url: str
+    api: str
+    title: str
+    description: str
+    share_image: str | None
+    sections: list[SectionKind]
+    when: str | None
+    calendar: CalendarMonth | None
+    dday: DDay | None
+    people: list[PersonView]
+    contacts: list[Contact]
+    venue_line: str | None
+    links: MapLinks | None
+    cover: Image | None
+    gallery: list[Image]
+    music: str | None
+    accounts: list[AccountGroup]
+    rsvp_open: bool
+    rsvp_deadline: str | None
+    entries: list[EntryView]
+    entries_cursor: str | None
+    json_ld: dict[str, Any]
+    valid_until: datetime
+    asset_origins: list[str]
+    """Origins other than the page's own that its images and music come from (for the CSP)."""
+    notices: list[NoticeView]
+    video: VideoLink | None
+    frame_origins: list[str]
+    """The video player's origin when the page shows a video (the CSP's ``frame-src``)."""
+
+
+def absolute(url: str, origin: str) -> str:
+    # Local storage signs paths on this API's own origin; S3 URLs are already absolute.
+    return origin + url if url.startswith("/") else url
+
+
+def local_when(moment: datetime) -> str:
+    """``2027년 5월 15일 토요일 오후 1시 30분`` in the moment's own zone."""
+    hour = moment.hour % 12 or 12
+    noon = "오전" if moment.hour < 12 else "오후"
+    minutes = f" {moment.minute}분" if moment.minute else ""
+    return (
+        f"{moment.year}년 {moment.month}월 {moment.day}일 {WEEKDAYS[moment.weekday()]}요일 "
+        f"{noon} {hour}시{minutes}"
+    )
+
+
+def month_of(day: datetime) -> CalendarMonth:
+    weeks = calendar.Calendar(firstweekday=calendar.SUNDAY).monthdayscalendar(day.year, day.month)
+    return CalendarMonth(
+        title=f"{day.year}년 {day.month}월",
+        weeks=[[d or None for d in week] for week in weeks],
+        day=day.day,
+    )
+
+
+def next_midnight(now: datetime, zone: ZoneInfo) -> datetime:
+    today = now.astimezone(zone).date()
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def phone_digits(phone: str) -> str:
+    return re.sub(r"[^0-9+]", "", phone)
+
+
+def image_of(view: FileView) -> Image:
+    variants = view.variant_urls
+    small = variants.get(SMALL_WIDTH)
+    large = variants.get(LARGE_WIDTH) or (max(variants.items())[1] if variants else view.url)
+    srcset = ", ".join(f"{url} {width}w" for width, url in sorted(variants.items())) or None
+    return Image(src=small or large, srcset=srcset, large=large)
+
+
+def _parents_line(person: Person) -> str | None:
+    def named(parent: Parent | None) -> str | None:
+        if parent is None or not parent.name:
+            return None
+        return f"故 {parent.name}" if parent.deceased else parent.name
+
+    names = [n for n in (named(person.father), named(person.mother)) if n]
+    return " · ".join(names) or None
+
+
+def _contacts(role: str, person: Person) -> list[Contact]:
+    found = [(role, person.name, person.phone)]
+    for label, parent in (("아버지", person.father), ("어머니", person.mother)):
+        if parent is not None and not parent.deceased:
+            found.append((f"{role} {label}", parent.name, parent.phone))
+    return [
+        Contact(label, name or label, f"tel:{phone_digits(phone)}", f"sms:{phone_digits(phone)}")
+        for label, name, phone in found
+        if phone
+    ]
+
+
+def _accounts(accounts: Sequence[GiftAccount]) -> list[AccountGroup]:
+    groups = []
+    for title, side in (("신랑측", GROOM_SIDE), ("신부측", BRIDE_SIDE)):
+        mine = [(RELATION_LABELS[a.relation], a) for a in accounts if a.relation in side]
+        if mine:
+            groups.append(AccountGroup(title, mine))
+    return groups
+
+
+def _origins(urls: Sequence[str]) -> list[str]:
+    found = set()
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            found.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(found)
+
+
+def share_title(page: Page) -> str:
+    couple = page.content.couple
+    names = " ♥ ".join(n for n in (couple.groom.name, couple.bride.name) if n)
+    return page.content.share.title or f"{names} 결혼합니다"
+
+
+def build_view(
+    page: Page,
+    files: Mapping[str, FileView],
+    entries: Sequence[GuestbookEntry],
+    entries_cursor: str | None,
+    *,
+    origin: str,
+    now: datetime,
+) -> PublicPageView:
+    """Everything the template shows; ``origin`` is the page's scheme and host, no slash."""
+    content = page.content
+    zone = ZoneInfo(content.ceremony.time_zone)
+    groom, bride = content.couple.groom, content.couple.bride
+    url = f"{origin}/i/{page.slug}"
+    starts = content.ceremony.starts_at.astimezone(zone) if content.ceremony.starts_at else None
+    venue = content.venue
+    venue_line = " ".join(p for p in (venue.name, venue.hall) if p) or None
+
+    cover = files.get(content.cover_file_id or "")
+    gallery = [image_of(files[i]) for i in content.gallery if i in files]
+    share_file = files.get(content.share.image_file_id or "") or cover
+    share_image = absolute(image_of(share_file).large, origin) if share_file else None
+    music_file = files.get(content.music.file_id or "")
+    # Only sound is played: a music id naming a photo or a PDF shows no player.
+    is_audio = music_file is not None and music_file.record.content_type.startswith("audio/")
+    music = music_file.url if music_file and is_audio else None
+
+    when = local_when(starts) if starts else None
+    title = share_title(page)
+    description = content.share.description or " · ".join(p for p in (when, venue_line) if p)
+
+    rsvp = content.rsvp
+    valid_until = next_midnight(now, zone)
+    if rsvp.enabled and rsvp.deadline is not None and now < rsvp.deadline < valid_until:
+        valid_until = rsvp.deadline
+
+    video = video_link(content.video.url) if content.video.url else None
+    visible = [s.kind for s in content.sections if s.visible]
+    today = now.astimezone(zone).date()
+    all_urls = [share_image or "", music or ""]
+    for image in [*gallery, *([image_of(cover)] if cover else [])]:
+        all_urls += [image.src, image.large]
+    return PublicPageView(
+        page=page,
+        url=url,
+        api=f"/api/public/pages/{page.slug}",
+        title=title,
+        description=description,
+        share_image=share_image,
+        sections=visible,
+        when=when,
+        calendar=month_of(starts) if starts else None,
+        dday=DDay((starts.date() - today).days) if starts else None,
+        people=[
+            PersonView("신랑", groom.name or "", groom.title, _parents_line(groom)),
+            PersonView("신부", bride.name or "", bride.title, _parents_line(bride)),
+        ],
+        contacts=_contacts("신랑", groom) + _contacts("신부", bride),
+        venue_line=venue_line,
+        links=map_links(venue, app_name=url),
+        cover=image_of(cover) if cover else None,
+        gallery=gallery,
+        music=music,
+        accounts=_accounts(content.gift_accounts),
+        rsvp_open=rsvp.is_open(now),
+        rsvp_deadline=local_when(rsvp.deadline.astimezone(zone)) if rsvp.deadline else None,
+        entries=[
+            EntryView(e.id, e.name, e.message, e.created_at.astimezone(zone).strftime("%Y.%m.%d"))
+            for e in entries
+        ],
+        entries_cursor=entries_cursor,
+        json_ld=event_json_ld(page, title, description, url, share_image, starts),
+        valid_until=valid_until,
+        asset_origins=_origins(all_urls),
+        notices=[
+            NoticeView(n.kind.value, n.title or NOTICE_LABELS[n.kind], n.body)
+            for n in content.notices
+        ],
+        video=video,
+        # Only a page that shows its video lets a player in.
+        frame_origins=[video.player_origin] if video and SectionKind.VIDEO in visible else [],
+    )
+
+
+def event_json_ld(
+    page: Page,
+    title: str,
+    description: str,
+    url: str,
+    image: str | None,
+    starts: datetime | None,
+) -> dict[str, Any]:
+    """A schema.org ``Event``, for search engines and link previews that read JSON-LD."""
+    venue = page.content.venue
+    event: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": title,
+        "description": description,
+        "url": url,
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+    }
+    if starts is not None:
+        event["startDate"] = starts.isoformat()
+    if venue.name or venue.address:
+        place: dict[str, Any] = {
+            "@type": "Place",
+            "name": " ".join(p for p in (venue.name, venue.hall) if p) or venue.address,
+        }
+        if venue.address:
+            place["address"] = {"@type": "PostalAddress", "streetAddress": venue.address}
+        if venue.lat is not None and venue.lng is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": venue.lat,
+                "longitude": venue.lng,
+            }
+        event["location"] = place
+    if image:
+        event["image"] = [image]
+    return event

@@ -1,0 +1,89 @@
+"""The chat WebSocket, ``/ws/chat``: the chat protocol (``protocol.py``) over Litestar's socket.
+
+The token comes as ``?token=`` or in a first ``auth`` frame; a missing or bad one closes the
+socket with 4401. dishka gives the socket a SESSION scope; every chat frame is one text event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from dishka import AsyncContainer
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.types import WebSocketSendEvent
+
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.realtime.protocol import ChatProtocol, SignedOut, auth_token
+from mocheong_core.chat.stream import StreamEvent
+from mocheong_core.errors import DomainError
+
+
+@websocket("/ws/chat")
+async def chat_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    await ChatConnection(socket).serve()
+
+
+class ChatConnection:
+    """The protocol's ``Transport`` on one socket: sends are serialised by one lock."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self._socket = socket
+        self._send_event = socket.send  # the ASGI send: every chat frame is one text event
+        self._container: AsyncContainer = socket.state.dishka_container
+        self._send_lock = asyncio.Lock()
+        self._protocol = ChatProtocol(self._container, self)
+
+    async def serve(self) -> None:
+        await self._socket.accept()
+        token = self._socket.query_params.get("token")
+        try:
+            if token is None:
+                token = await self._first_token()
+        except WebSocketDisconnect:
+            return
+        if not await self._protocol.sign_in(token):
+            return
+        protocol = self._protocol
+        try:
+            while True:
+                raw = await self._socket.receive_text()
+                try:
+                    await protocol.handle(raw)
+                except DomainError as exc:
+                    await protocol.refuse(exc)
+                except (WebSocketDisconnect, SignedOut):
+                    raise
+                except Exception as exc:  # one bad frame must not end the connection
+                    await protocol.fail(exc)
+        except (WebSocketDisconnect, SignedOut):
+            pass
+        finally:
+            await protocol.close()
+
+    async def _first_token(self) -> str | None:
+        settings = await self._container.get(Settings)
+        try:
+            async with asyncio.timeout(settings.chat_ws_auth_timeout):
+                raw = await self._socket.receive_text()
+        except TimeoutError:
+            return None
+        return auth_token(raw)
+
+    async def send_text(self, text: str) -> None:
+        async with self._send_lock:
+            await self._send_event(_text_event(text))
+
+    async def deliver(self, _event: StreamEvent, frame: str) -> None:
+        """The room's events, each already encoded once for every connection of the room."""
+        async with self._send_lock:
+            await self._send_event(_text_event(frame))
+
+    async def close(self, code: int, reason: str) -> None:
+        async with self._send_lock:
+            await self._socket.close(code, reason)
+
+
+def _text_event(text: str) -> WebSocketSendEvent:
+    return {"type": "websocket.send", "bytes": None, "text": text}

@@ -7,31 +7,20 @@ and report no violation."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import (
-    Browser,
-    Page,
-    ViewportSize,
-    async_playwright,
-    expect,
-)
+from playwright.async_api import Browser, Page, expect
 
-from entrypoints.app import create_app
-from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
-from tests.conftest import make_settings
+from tests.integration.browser_support import PHONE, api, browser, chromium, phone, server
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 
 pytestmark = pytest.mark.browser
+__all__ = ["api", "browser", "chromium", "server"]  # fixtures, used by name
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=20_000)
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
 SECTIONS = [
     "cover", "greeting", "couple", "calendar", "venue", "gift_accounts", "rsvp", "guestbook"
 ]  # fmt: skip
@@ -41,37 +30,6 @@ EXTRA: dict[str, Any] = {
     ],
     "rsvp": {"enabled": True, "ask_meal": True},
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    """The app on uvicorn in a thread, on a free port, with a fresh SQLite database."""
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
-    with serve_in_thread(create_app(settings)) as url:
-        yield url
-
-
-@pytest.fixture
-def chromium() -> Path:
-    return require_chromium()
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def api(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
-        yield client
 
 
 async def owner_and_page(api: httpx.AsyncClient) -> tuple[dict[str, str], dict[str, Any]]:
@@ -87,16 +45,6 @@ async def owner_and_page(api: httpx.AsyncClient) -> tuple[dict[str, str], dict[s
     published = await api.post(f"/api/pages/{page['id']}/publish", headers=owner)
     assert published.status_code == 200, published.text
     return owner, page
-
-
-async def phone(browser: Browser, server: str) -> tuple[Page, list[str]]:
-    context = await browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="ko-KR", base_url=server
-    )
-    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    page = await context.new_page()
-    problems = collect_problems(page)
-    return page, problems
 
 
 async def test_a_guest_reads_answers_and_signs_on_a_phone(

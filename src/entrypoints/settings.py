@@ -182,6 +182,10 @@ class Settings:
     page_guests_max: int = attrs.field(
         default=2000, metadata=_doc("Most guests on one page's guest list")
     )
+    page_history_max: int = attrs.field(
+        default=200,
+        metadata=_doc("Most versions of one page its history keeps (the oldest are dropped)"),
+    )
     rsvp_party_size_max: int = attrs.field(
         default=10, metadata=_doc("Most people one RSVP answer may count")
     )
@@ -580,6 +584,7 @@ class Settings:
             "page_greeting_max",
             "page_gift_accounts_max",
             "page_guests_max",
+            "page_history_max",
             "rsvp_party_size_max",
         ):
             if getattr(self, name) <= 0:

@@ -9,13 +9,14 @@ Every provided listener is collected here and told, in provider order.
 from __future__ import annotations
 
 from dishka import Provider, Scope, collect, provide, provide_all
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqla.repos.guests import (
     SqlaGuestbookRepository,
     SqlaGuestRepository,
     SqlaRsvpRepository,
 )
-from adapters.sqla.repos.pages import SqlaPageRepository
+from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
 from entrypoints.settings import Settings
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.model import GuestsPolicy
@@ -33,7 +34,14 @@ from mocheong_core.pages.ports import (
     PageEventListener,
     PageEvents,
     PageEventsFanout,
+    PageHistory,
     PageRepository,
+)
+from mocheong_core.pages.revert import (
+    GetPageVersion,
+    ListPageHistory,
+    RevertPage,
+    UndoAgentChange,
 )
 from mocheong_core.pages.usecases import (
     AdminListPages,
@@ -71,6 +79,10 @@ class PagesProvider(Provider):
     def page_events(self, listeners: list[PageEventListener]) -> PageEvents:
         return PageEventsFanout(listeners)
 
+    @provide(scope=Scope.REQUEST)
+    def page_history(self, session: AsyncSession, settings: Settings) -> PageHistory:
+        return SqlaPageHistory(session, keep=settings.page_history_max)
+
     pages = provide(SqlaPageRepository, scope=Scope.REQUEST, provides=PageRepository)
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
     rsvps = provide(SqlaRsvpRepository, scope=Scope.REQUEST, provides=RsvpRepository)
@@ -87,6 +99,10 @@ class PagesProvider(Provider):
         GetPublishedPage,
         AdminListPages,
         AdminUnpublishPage,
+        ListPageHistory,
+        GetPageVersion,
+        RevertPage,
+        UndoAgentChange,
         scope=Scope.REQUEST,
     )
     guest_usecases = provide_all(

@@ -18,14 +18,15 @@ from adapters.sqla.repos.guests import (
     SqlaGuestRepository,
     SqlaRsvpRepository,
 )
-from adapters.sqla.repos.pages import SqlaPageRepository
-from adapters.sqla.tables.pages import guestbook_entries, guests, rsvps
+from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
+from adapters.sqla.tables.pages import guestbook_entries, guests, page_versions, rsvps
 from entrypoints.settings import Settings
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, Side
 from mocheong_core.pages.content import PageContent
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan
+from mocheong_core.pages.ports import PageVersion
 from mocheong_core.shared import new_id
 
 NOW = datetime(2027, 5, 1, 3, 0, tzinfo=UTC)
@@ -108,3 +109,33 @@ async def test_deleting_a_page_deletes_its_guests_answers_and_entries(sessions: 
         for table in (guests, rsvps, guestbook_entries):
             count = sa.select(sa.func.count()).select_from(table).where(table.c.page_id == page.id)
             assert (await session.execute(count)).scalar_one() == 0
+
+
+async def test_the_history_reads_newest_first_keeps_its_limit_and_goes_with_the_page(
+    sessions: Sessions,
+) -> None:
+    page = await stored_page(sessions)
+    document = PageContent().dump()
+    async with sessions() as session:
+        history = SqlaPageHistory(session, keep=3)
+        for number in range(1, 6):
+            await history.append(
+                PageVersion(page.id, number, "agent", "context", ("greeting",), NOW, document)
+            )
+        await session.commit()
+
+    async with sessions() as session:
+        history = SqlaPageHistory(session, keep=3)
+        assert [v.version for v in await history.newest(page.id, limit=10, before=None)] == [
+            5,
+            4,
+            3,
+        ]
+        assert [v.version for v in await history.newest(page.id, limit=1, before=5)] == [4]
+        assert await history.get(page.id, 2) is None
+        kept = await history.get(page.id, 4)
+        assert kept == PageVersion(page.id, 4, "agent", "context", ("greeting",), NOW, document)
+        await SqlaPageRepository(session).delete(page.id)
+        await session.commit()
+        left = await session.scalar(sa.select(sa.func.count()).select_from(page_versions))
+    assert left == 0

@@ -12,7 +12,11 @@ from adapters.memory.guests import (
     InMemoryGuestRepository,
     InMemoryRsvpRepository,
 )
-from adapters.memory.pages import InMemoryPageEvents, InMemoryPageRepository
+from adapters.memory.pages import (
+    InMemoryPageEvents,
+    InMemoryPageHistory,
+    InMemoryPageRepository,
+)
 from adapters.memory.uow import InMemoryUnitOfWork
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -27,6 +31,12 @@ from mocheong_core.guests.usecases import (
 )
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.revert import (
+    GetPageVersion,
+    ListPageHistory,
+    RevertPage,
+    UndoAgentChange,
+)
 from mocheong_core.pages.usecases import (
     AdminListPages,
     AdminUnpublishPage,
@@ -71,29 +81,38 @@ class Pages:
         self,
         policy: PagePolicy | None = None,
         guests_policy: GuestsPolicy | None = None,
+        history_max: int = 200,
     ) -> None:
         self.clock = ManualClock()
         self.pages = InMemoryPageRepository()
+        self.history = InMemoryPageHistory(keep=history_max)
         self.guests = InMemoryGuestRepository()
         self.rsvps = InMemoryRsvpRepository()
         self.entries = InMemoryGuestbookRepository()
         self.events = InMemoryPageEvents()
         self.guestbook_events = InMemoryGuestbookEvents()
-        self.uow = InMemoryUnitOfWork(self.pages, self.guests, self.rsvps, self.entries)
+        self.uow = InMemoryUnitOfWork(
+            self.pages, self.history, self.guests, self.rsvps, self.entries
+        )
         self.hasher = cheap_hasher()
         policy = policy or PagePolicy()
         guests_policy = guests_policy or GuestsPolicy()
         pages, events, uow, clock = self.pages, self.events, self.uow, self.clock
+        history = self.history
 
-        self.create = CreatePage(pages, uow, clock, policy)
+        self.create = CreatePage(pages, history, uow, clock, policy)
         self.get = GetPage(pages)
         self.list_mine = ListMyPages(pages)
-        self.update = UpdatePage(pages, events, uow, clock, policy)
+        self.update = UpdatePage(pages, history, events, uow, clock, policy)
         self.delete = DeletePage(pages, events, uow)
-        self.publish = PublishPage(pages, events, uow, clock)
-        self.unpublish = UnpublishPage(pages, events, uow, clock)
-        self.archive = ArchivePage(pages, events, uow, clock)
-        self.admin_unpublish = AdminUnpublishPage(pages, events, uow, clock)
+        self.publish = PublishPage(pages, history, events, uow, clock)
+        self.unpublish = UnpublishPage(pages, history, events, uow, clock)
+        self.archive = ArchivePage(pages, history, events, uow, clock)
+        self.admin_unpublish = AdminUnpublishPage(pages, history, events, uow, clock)
+        self.list_history = ListPageHistory(pages, history)
+        self.get_version = GetPageVersion(pages, history)
+        self.revert = RevertPage(pages, history, events, uow, clock, policy)
+        self.undo = UndoAgentChange(pages, history, events, uow, clock, policy)
         self.admin_list = AdminListPages(pages)
         self.published = GetPublishedPage(pages)
 

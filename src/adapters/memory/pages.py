@@ -1,10 +1,12 @@
-"""In-memory twins of the page repository and page events, for unit tests and importing teams.
+"""In-memory twins of the page repository, its history and page events, for unit tests and
+importing teams.
 
 They hand out copies, as a database would: a changed ``Page`` changes nothing until saved.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import cast
 
@@ -12,7 +14,7 @@ import attrs
 
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus
-from mocheong_core.pages.ports import ChangedBy
+from mocheong_core.pages.ports import ChangedBy, PageVersion
 
 
 class InMemoryPageRepository:
@@ -96,3 +98,38 @@ class InMemoryPageEvents:
 
     async def page_deleted(self, page: Page, by: ChangedBy) -> None:
         self.events.append(PageEvent(page.id, page.version, (), by, deleted=True))
+
+
+class InMemoryPageHistory:
+    """Keeps at most ``keep`` versions per page, dropping the oldest on write, as the SQL one."""
+
+    def __init__(self, keep: int = 200) -> None:
+        self._keep = keep
+        self._versions: dict[str, dict[int, PageVersion]] = {}
+
+    def snapshot(self) -> object:
+        return {page_id: dict(versions) for page_id, versions in self._versions.items()}
+
+    def restore(self, state: object) -> None:
+        kept = cast(dict[str, dict[int, PageVersion]], state)
+        self._versions = {page_id: dict(versions) for page_id, versions in kept.items()}
+
+    async def append(self, version: PageVersion) -> None:
+        versions = self._versions.setdefault(version.page_id, {})
+        versions[version.version] = _copy(version)
+        for number in [n for n in versions if n <= version.version - self._keep]:
+            del versions[number]
+
+    async def newest(self, page_id: str, *, limit: int, before: int | None) -> list[PageVersion]:
+        versions = self._versions.get(page_id, {})
+        numbers = sorted((n for n in versions if before is None or n < before), reverse=True)
+        return [_copy(versions[n]) for n in numbers[:limit]]
+
+    async def get(self, page_id: str, version: int) -> PageVersion | None:
+        found = self._versions.get(page_id, {}).get(version)
+        return _copy(found) if found else None
+
+
+def _copy(version: PageVersion) -> PageVersion:
+    # The document is a plain dict: a caller changing it must not change the stored one.
+    return attrs.evolve(version, document=copy.deepcopy(version.document))

@@ -25,6 +25,7 @@ from mocheong_core.chat.ports import (
     ChatModel,
     ChatRepository,
     Guard,
+    MetadataPart,
     ModelPart,
     ModelTurn,
     TextDelta,
@@ -111,6 +112,7 @@ class _Run:
         self._fence = Fence(message.id, message.attempt)
         self._sent: list[str] = []
         self._components: list[dict[str, Any]] = []
+        self._notes: dict[str, Any] = {}
         self._pending: list[ModelPart] = []
         self._wake = asyncio.Event()
         self._model_done = False
@@ -184,6 +186,9 @@ class _Run:
             if isinstance(part, TextDelta):
                 text.append(part.text)
                 continue
+            if isinstance(part, MetadataPart):
+                self._notes.update(part.metadata)
+                continue
             await self._append_text("".join(text))
             text = []
             await self._append(EventKind.COMPONENT, {"component": part.component})
@@ -247,7 +252,7 @@ class _Run:
     async def _finish(self) -> MessageStatus | None:
         if self._stop is _Stop.LOST:
             return None
-        metadata = {**self._message.metadata, **self._o._model.label}
+        metadata = {**self._message.metadata, **self._notes, **self._o._model.label}
         if self._stop is _Stop.CANCELLED:
             status = MessageStatus.CANCELLED
         elif self._model_error is not None:

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from mocheong_core.errors import Conflict
 
 
@@ -19,3 +21,22 @@ class InvalidStatusTransition(Conflict):
 class PageArchived(Conflict):
     code = "page_archived"
     title = "An archived page can no longer be changed"
+
+
+class NothingToUndo(Conflict):
+    code = "nothing_to_undo"
+    title = "No change made by an assistant is left to undo"
+
+
+class EditedSinceAgentChange(NothingToUndo):
+    """The couple changed the agent's fields afterwards: undoing would throw their edit away."""
+
+    code = "edited_since_agent_change"
+    title = "The fields the assistant changed were edited since"
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.fields = tuple(fields)
+        super().__init__(
+            f"{', '.join(self.fields)} changed again after the assistant's change; "
+            "nothing was undone"
+        )

@@ -1,11 +1,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import attrs
 
 from mocheong_core.pages.model import Page, PageStatus
 
 ChangedBy = Literal["user", "agent", "admin"]
+
+
+@attrs.frozen
+class PageVersion:
+    """One kept version of a page: who made it, what it changed, and the content it left.
+
+    ``version`` is the page's version after the change; ``changed`` names the top-level
+    document fields that changed, plus ``slug`` and ``status`` (as ``PageEvents`` does);
+    ``document`` is the content as ``PageContent.dump()`` gives it (no slug or status).
+    """
+
+    page_id: str
+    version: int
+    by: ChangedBy
+    agent: str | None
+    """Which agent made the change (``context``, ``copy`` …) when ``by`` is ``agent``."""
+    changed: tuple[str, ...]
+    at: datetime
+    document: dict[str, Any]
+    reverts_to: int | None = None
+    """The version whose content this one restored (``RevertPage``)."""
+    undoes: int | None = None
+    """The agent's version this one undid (``UndoAgentChange``)."""
 
 
 class PageRepository(Protocol):
@@ -32,6 +58,20 @@ class PageRepository(Protocol):
     async def list_all(
         self, *, limit: int, before: str | None, status: PageStatus | None
     ) -> list[Page]: ...
+
+
+class PageHistory(Protocol):
+    """The kept versions of each page. Written in the unit of work of the change itself, so a
+    version is stored exactly when its change is; a store keeps a bounded number per page and
+    drops the oldest on write."""
+
+    async def append(self, version: PageVersion) -> None: ...
+
+    async def newest(self, page_id: str, *, limit: int, before: int | None) -> list[PageVersion]:
+        """The page's versions newest first, those below version ``before`` when given."""
+        ...
+
+    async def get(self, page_id: str, version: int) -> PageVersion | None: ...
 
 
 class PageEvents(Protocol):

@@ -1,5 +1,8 @@
 """Page use cases. ``UpdatePage`` is the one way a page's content changes, for the couple's
-own edits and the agents' alike, so both are validated, versioned and announced the same way."""
+own edits and the agents' alike, so both are validated, versioned and announced the same way.
+
+Every change (creation, edit, status change, revert) is stored through ``PageChanges``: the
+page and its ``PageVersion`` in one unit of work, so the history holds exactly what happened."""
 
 from __future__ import annotations
 
@@ -9,12 +12,18 @@ from typing import Any, Protocol, TypeVar
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import require_admin
 from mocheong_core.errors import NotFound
-from mocheong_core.pages.content import CONTENT_FIELDS
+from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.edit import read_edit
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable, random_slug
-from mocheong_core.pages.ports import ChangedBy, PageEvents, PageRepository
+from mocheong_core.pages.ports import (
+    ChangedBy,
+    PageEvents,
+    PageHistory,
+    PageRepository,
+    PageVersion,
+)
 from mocheong_core.shared import Clock, CursorPage, UnitOfWork, new_id
 
 SLUG_ATTEMPTS = 5
@@ -52,11 +61,114 @@ def check_version(page: Page, *stated: int | None) -> None:
             )
 
 
-class CreatePage:
+def changed_fields(old: PageContent, new: PageContent) -> list[str]:
+    """The top-level document fields that differ, in the document's order."""
+    before, after = old.dump(), new.dump()
+    return [field for field in CONTENT_FIELDS if before[field] != after[field]]
+
+
+class PageChanges:
+    """Stores a changed page with its version in the history, commits, then announces it."""
+
     def __init__(
-        self, pages: PageRepository, uow: UnitOfWork, clock: Clock, policy: PagePolicy
+        self, pages: PageRepository, history: PageHistory, events: PageEvents, uow: UnitOfWork
     ) -> None:
-        self._pages, self._uow, self._clock, self._policy = pages, uow, clock, policy
+        self._pages, self._history, self._events, self._uow = pages, history, events, uow
+
+    async def store(
+        self, page: Page, loaded_version: int, version: PageVersion, previous_slug: str | None
+    ) -> Page:
+        await self._pages.save(page, loaded_version)
+        await self._history.append(version)
+        await self._uow.commit()
+        changed = list(version.changed)
+        await self._events.page_changed(page, changed, version.by, previous_slug=previous_slug)
+        return page
+
+
+def version_of(
+    page: Page,
+    changed: list[str],
+    by: ChangedBy,
+    *,
+    agent: str | None = None,
+    reverts_to: int | None = None,
+    undoes: int | None = None,
+) -> PageVersion:
+    """The page as it now is, as its history keeps it."""
+    return PageVersion(
+        page_id=page.id,
+        version=page.version,
+        by=by,
+        agent=agent,
+        changed=tuple(changed),
+        at=page.updated_at,
+        document=page.content.dump(),
+        reverts_to=reverts_to,
+        undoes=undoes,
+    )
+
+
+class ContentChange:
+    """What every change of a page's content shares: ``UpdatePage``, a revert and an undo."""
+
+    def __init__(
+        self,
+        pages: PageRepository,
+        history: PageHistory,
+        events: PageEvents,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: PagePolicy,
+    ) -> None:
+        self._pages, self._history, self._clock, self._policy = pages, history, clock, policy
+        self._changes = PageChanges(pages, history, events, uow)
+
+    async def _apply(
+        self,
+        page: Page,
+        content: PageContent,
+        by: ChangedBy,
+        *,
+        agent: str | None,
+        slug: str | None = None,
+        reverts_to: int | None = None,
+        undoes: int | None = None,
+    ) -> Page:
+        """Stores ``content`` (and ``slug`` when given) as the page's next version; a change
+        that changes nothing is not one, and returns the page as it is."""
+        changed = changed_fields(page.content, content)
+        previous_slug = None
+        if slug is not None and slug != page.slug:
+            if await self._pages.by_slug(slug) is not None:
+                raise SlugTaken
+            previous_slug = page.slug
+            changed.append("slug")
+        if not changed:
+            return page
+        if page.is_public:
+            ensure_publishable(content)
+        loaded_version = page.version
+        page.content = content
+        page.slug = slug or page.slug
+        page.touch(self._clock.now())
+        version = version_of(page, changed, by, agent=agent, reverts_to=reverts_to, undoes=undoes)
+        return await self._changes.store(page, loaded_version, version, previous_slug)
+
+
+class CreatePage:
+    """Version 1 of the page is the first entry of its history."""
+
+    def __init__(
+        self,
+        pages: PageRepository,
+        history: PageHistory,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: PagePolicy,
+    ) -> None:
+        self._pages, self._history, self._uow = pages, history, uow
+        self._clock, self._policy = clock, policy
 
     async def __call__(self, actor: User, document: Mapping[str, Any] | None = None) -> Page:
         edit = read_edit(document or {}, None, self._policy)
@@ -76,6 +188,8 @@ class CreatePage:
             updated_at=now,
         )
         await self._pages.add(page)
+        changed = changed_fields(PageContent(), page.content)
+        await self._history.append(version_of(page, changed, "user"))
         await self._uow.commit()
         return page
 
@@ -104,24 +218,13 @@ class ListMyPages:
         return page_of(items, limit)
 
 
-class UpdatePage:
+class UpdatePage(ContentChange):
     """Merges a partial document into the page (``null`` clears a field), validates the whole
     result, bumps the version, commits, then tells ``PageEvents`` which fields changed.
 
     ``expected_version`` (or a ``version`` in the patch) must be the page's current version;
-    a published page must stay publishable.
+    a published page must stay publishable. ``agent`` names the agent that made the change.
     """
-
-    def __init__(
-        self,
-        pages: PageRepository,
-        events: PageEvents,
-        uow: UnitOfWork,
-        clock: Clock,
-        policy: PagePolicy,
-    ) -> None:
-        self._pages, self._events, self._uow = pages, events, uow
-        self._clock, self._policy = clock, policy
 
     async def __call__(
         self,
@@ -130,31 +233,13 @@ class UpdatePage:
         patch: Mapping[str, Any],
         expected_version: int | None = None,
         by: ChangedBy = "user",
+        agent: str | None = None,
     ) -> Page:
         page = await owned_page(self._pages, actor, page_id)
         page.ensure_editable()
         edit = read_edit(patch, page, self._policy)
         check_version(page, expected_version, edit.version)
-        old, new = page.content.dump(), edit.content.dump()
-        changed = [field for field in CONTENT_FIELDS if old[field] != new[field]]
-        previous_slug = None
-        if edit.slug is not None and edit.slug != page.slug:
-            if await self._pages.by_slug(edit.slug) is not None:
-                raise SlugTaken
-            previous_slug = page.slug
-            changed.append("slug")
-        if not changed:
-            return page
-        if page.is_public:
-            ensure_publishable(edit.content)
-        loaded_version = page.version
-        page.content = edit.content
-        page.slug = edit.slug or page.slug
-        page.touch(self._clock.now())
-        await self._pages.save(page, loaded_version)
-        await self._uow.commit()
-        await self._events.page_changed(page, changed, by, previous_slug=previous_slug)
-        return page
+        return await self._apply(page, edit.content, by, agent=agent, slug=edit.slug)
 
 
 class DeletePage:
@@ -174,9 +259,15 @@ class _ChangeStatus:
     target: PageStatus
 
     def __init__(
-        self, pages: PageRepository, events: PageEvents, uow: UnitOfWork, clock: Clock
+        self,
+        pages: PageRepository,
+        history: PageHistory,
+        events: PageEvents,
+        uow: UnitOfWork,
+        clock: Clock,
     ) -> None:
-        self._pages, self._events, self._uow, self._clock = pages, events, uow, clock
+        self._pages, self._clock = pages, clock
+        self._changes = PageChanges(pages, history, events, uow)
 
     async def __call__(
         self, actor: User, page_id: str, expected_version: int | None = None
@@ -188,10 +279,8 @@ class _ChangeStatus:
     async def _move(self, page: Page, by: ChangedBy) -> Page:
         loaded_version = page.version
         page.move_to(self.target, self._clock.now())
-        await self._pages.save(page, loaded_version)
-        await self._uow.commit()
-        await self._events.page_changed(page, ["status"], by, previous_slug=None)
-        return page
+        version = version_of(page, ["status"], by)
+        return await self._changes.store(page, loaded_version, version, None)
 
 
 class PublishPage(_ChangeStatus):

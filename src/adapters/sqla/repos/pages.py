@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqla.tables.pages import pages
+from adapters.sqla.tables.pages import page_versions, pages
 from mocheong_core.pages.document import stored_content
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan
+from mocheong_core.pages.ports import PageVersion
 
 
 def _page(row: sa.Row[Any]) -> Page:
@@ -98,3 +99,67 @@ class SqlaPageRepository:
         if before:
             query = query.where(pages.c.id < before)
         return [_page(row) for row in await self._session.execute(query)]
+
+
+def _version(row: sa.Row[Any]) -> PageVersion:
+    return PageVersion(
+        page_id=row.page_id,
+        version=row.version,
+        by=row.by,
+        agent=row.agent,
+        changed=tuple(row.changed),
+        at=row.at,
+        document=row.document,
+        reverts_to=row.reverts_to,
+        undoes=row.undoes,
+    )
+
+
+class SqlaPageHistory:
+    """A page's versions in ``page_versions``; at most ``keep`` per page, the oldest dropped
+    on write (versions are consecutive, so the cut is one range delete on the primary key)."""
+
+    def __init__(self, session: AsyncSession, keep: int) -> None:
+        self._session, self._keep = session, keep
+
+    async def append(self, version: PageVersion) -> None:
+        await self._session.execute(
+            page_versions.insert().values(
+                page_id=version.page_id,
+                version=version.version,
+                by=version.by,
+                agent=version.agent,
+                changed=list(version.changed),
+                document=version.document,
+                at=version.at,
+                reverts_to=version.reverts_to,
+                undoes=version.undoes,
+            )
+        )
+        await self._session.execute(
+            page_versions.delete().where(
+                page_versions.c.page_id == version.page_id,
+                page_versions.c.version <= version.version - self._keep,
+            )
+        )
+
+    async def newest(self, page_id: str, *, limit: int, before: int | None) -> list[PageVersion]:
+        query = (
+            page_versions.select()
+            .where(page_versions.c.page_id == page_id)
+            .order_by(page_versions.c.version.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(page_versions.c.version < before)
+        return [_version(row) for row in await self._session.execute(query)]
+
+    async def get(self, page_id: str, version: int) -> PageVersion | None:
+        row = (
+            await self._session.execute(
+                page_versions.select().where(
+                    page_versions.c.page_id == page_id, page_versions.c.version == version
+                )
+            )
+        ).first()
+        return _version(row) if row else None

@@ -1,4 +1,5 @@
-"""Pages (the document as one JSON column), guests, RSVP answers and guestbook entries."""
+"""Pages (the document as one JSON column), their kept versions, guests, RSVP answers and
+guestbook entries."""
 
 import sqlalchemy as sa
 
@@ -18,6 +19,22 @@ pages = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Index("ix_pages_owner_id_id", "owner_id", "id"),
     sa.Index("ix_pages_status_id", "status", "id"),
+)
+
+# A page's kept versions. The primary key (page_id, version) is also the index that reads a
+# page's history newest first and finds the versions retention drops.
+page_versions = sa.Table(
+    "page_versions",
+    metadata,
+    sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("by", sa.String(8), nullable=False),
+    sa.Column("agent", sa.String(40), nullable=True),
+    sa.Column("changed", Json, nullable=False),
+    sa.Column("document", Json, nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("reverts_to", sa.Integer, nullable=True),
+    sa.Column("undoes", sa.Integer, nullable=True),
 )
 
 guests = sa.Table(

@@ -1,0 +1,52 @@
+"""``UseCasePageDesk``: the page use cases a turn's tools call, acting as the page's owner.
+
+The owner is read again for each call, so a user disabled mid-turn stops the agents too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from mocheong_core.accounts.model import User
+from mocheong_core.accounts.ports import UserRepository
+from mocheong_core.errors import NotFound
+from mocheong_core.pages.model import Page
+from mocheong_core.pages.usecases import GetPage, UpdatePage
+
+
+class AgentUndo(Protocol):
+    async def __call__(self, actor: User, page_id: str) -> Page | None:
+        """Reverts the page's last change by an agent; None when there is none."""
+        ...
+
+
+class UseCasePageDesk:
+    def __init__(
+        self, users: UserRepository, get_page: GetPage, update_page: UpdatePage, undo: AgentUndo
+    ) -> None:
+        self._users, self._get, self._update, self._undo = users, get_page, update_page, undo
+
+    async def _actor(self, owner_id: str) -> User:
+        user = await self._users.get(owner_id)
+        if user is None or user.disabled:
+            raise NotFound("No such page")
+        return user
+
+    async def read(self, owner_id: str, page_id: str) -> Page:
+        return await self._get(await self._actor(owner_id), page_id)
+
+    async def update(
+        self,
+        owner_id: str,
+        page_id: str,
+        patch: Mapping[str, Any],
+        *,
+        expected_version: int,
+        agent: str,
+    ) -> Page:
+        actor = await self._actor(owner_id)
+        return await self._update(actor, page_id, patch, expected_version, by="agent")
+
+    async def undo(self, owner_id: str, page_id: str) -> Page | None:
+        return await self._undo(await self._actor(owner_id), page_id)

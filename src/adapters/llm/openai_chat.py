@@ -11,7 +11,7 @@ one: a placeholder is sent when none is set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx2
@@ -24,9 +24,11 @@ from adapters.llm.provider_call import (
     RetryWaitCap,
     SdkStream,
     failure_for,
+    model_events,
     stream_call,
 )
 from adapters.llm.streamed import ProviderFailure, StreamedPart
+from mocheong_core.agents.ports import AgentMessage, ModelEvent, ModelRequest
 
 KEYLESS = "unused"  # what a local server that checks no key is sent
 
@@ -73,3 +75,66 @@ def describe(exc: Exception) -> ProviderFailure:
         unreachable=isinstance(exc, openai.APIConnectionError),
         cut_off=isinstance(exc, httpx2.TransportError),
     )
+
+
+class OpenAIChatModel:
+    """The agents' model port on Chat Completions, streamed with function tools."""
+
+    def __init__(self, client: openai.AsyncOpenAI, config: ProviderConfig) -> None:
+        self._client, self._config = client, config
+        self.label: dict[str, Any] = {"model": config.model, "provider": "openai"}
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        body = completion_request(request, self._config)
+        parts = stream_completion(self._client, self._config, body)
+        try:
+            async for part in parts:
+                for event in model_events(part, self.label):
+                    yield event
+        finally:
+            await parts.aclose()
+
+
+def completion_request(request: ModelRequest, config: ProviderConfig) -> dict[str, Any]:
+    """The Chat Completions body in caching order: the system prompt and the tools (the same
+    bytes every turn), then the page, then the conversation; OpenAI caches the longest
+    prefix it saw on its own."""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": request.system},
+        {"role": "system", "content": request.page},
+    ]
+    messages += [_message(message) for message in request.messages]
+    # OpenAI's newer models refuse ``max_tokens``; the compatible servers (Ollama, older
+    # vLLM and llama.cpp) know only ``max_tokens``.
+    limit = "max_tokens" if config.base_url else "max_completion_tokens"
+    body: dict[str, Any] = {"model": config.model, limit: config.max_tokens, "messages": messages}
+    if request.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": dict(t.parameters),
+                },
+            }
+            for t in request.tools
+        ]
+    return body
+
+
+def _message(message: AgentMessage) -> dict[str, Any]:
+    if message.role == "tool":
+        # Chat Completions has no is_error: the result's JSON says ``error`` itself.
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        calls = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+        return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
+    return {"role": message.role, "content": message.content}

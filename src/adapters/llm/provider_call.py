@@ -24,7 +24,22 @@ from typing import Any, Protocol, Self, TypeVar
 import attrs
 import httpx2
 
-from adapters.llm.streamed import TRUNCATED, ProviderFailure, StreamedPart
+from adapters.llm.streamed import (
+    TRUNCATED,
+    AssembledCall,
+    ProviderFailure,
+    StreamedPart,
+    TextPiece,
+)
+from mocheong_core.agents.ports import (
+    FinishEvent,
+    FinishReason,
+    ModelEvent,
+    TextEvent,
+    ToolCall,
+    ToolCallEvent,
+    UsageEvent,
+)
 
 log = logging.getLogger(__name__)
 E_contra = TypeVar("E_contra", contravariant=True)
@@ -172,3 +187,39 @@ def failure_for(
     if kind is not None:
         return ProviderFailure(f"The model provider failed mid-answer ({kind})")
     return ProviderFailure("The model provider's answer could not be read")
+
+
+def model_events(part: StreamedPart, label: dict[str, Any]) -> list[ModelEvent]:
+    """The agents' port's events for one assembled part."""
+    if isinstance(part, TextPiece):
+        return [TextEvent(part.text)]
+    if isinstance(part, AssembledCall):
+        return [ToolCallEvent(ToolCall(part.id, part.name, part.arguments))]
+    events: list[ModelEvent] = []
+    if part.usage is not None:
+        usage = part.usage
+        events.append(
+            UsageEvent(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                model=label["model"],
+                provider=label["provider"],
+            )
+        )
+    events.append(FinishEvent(FINISH_REASONS.get(part.reason, "other")))
+    return events
+
+
+# Both providers' stop and finish reasons, in the port's words.
+FINISH_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "stop": "stop",
+    "tool_use": "tool_calls",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "max_tokens": "length",
+    "length": "length",
+}

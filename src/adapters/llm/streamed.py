@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import attrs
 
+from mocheong_core.errors import ServiceUnavailable
+
 
 @attrs.frozen
 class TextPiece:
@@ -47,8 +49,11 @@ class Finished:
 StreamedPart = TextPiece | AssembledCall | Finished
 
 
-class ProviderFailure(Exception):
+class ProviderFailure(ServiceUnavailable):
     """A model call that failed; ``reason`` is safe to show (no key, no trace, no body)."""
+
+    code = "model_unavailable"
+    title = "The model provider failed"
 
     def __init__(self, reason: str, *, retryable: bool = False) -> None:
         super().__init__(reason)

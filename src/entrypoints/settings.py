@@ -445,6 +445,9 @@ class Settings:
     geocoder_cache_size: int = attrs.field(
         default=1000, metadata=_doc("Venue searches each process keeps answered")
     )
+    geocoder_cache_seconds: float = attrs.field(
+        default=24 * 3600.0, metadata=_doc("How long a venue search's answer is kept, s")
+    )
     geocoder_timeout: float = attrs.field(
         default=5.0, metadata=_doc("Seconds one venue search may take")
     )
@@ -567,7 +570,7 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-        for name in ("llm_retry_wait_max", "geocoder_cache_size"):
+        for name in ("llm_retry_wait_max", "geocoder_cache_size", "geocoder_cache_seconds"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
         if self.nominatim_url and not self.nominatim_user_agent.strip():

@@ -23,6 +23,7 @@ from entrypoints.http.system import Probe, ReadinessProbes
 from entrypoints.lifecycle import LifecycleHooks
 from entrypoints.settings import Settings
 from entrypoints.user_sockets import UserSockets
+from entrypoints.wiring_agents import AgentsProvider
 from entrypoints.wiring_cache import add_cache_peer_hooks
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
@@ -201,6 +202,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(public_page_providers(settings))
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
+    providers.append(AgentsProvider())
     return providers
 
 

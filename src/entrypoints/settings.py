@@ -451,6 +451,18 @@ class Settings:
     geocoder_timeout: float = attrs.field(
         default=5.0, metadata=_doc("Seconds one venue search may take")
     )
+    agent_max_model_calls: int = attrs.field(
+        default=8, metadata=_doc("Model calls one chat turn may make, all agents together")
+    )
+    agent_max_tool_calls: int = attrs.field(
+        default=16, metadata=_doc("Tool calls one chat turn may make, all agents together")
+    )
+    agent_history_chars: int = attrs.field(
+        default=8000,
+        metadata=_doc(
+            "Characters of earlier chat messages an agent is shown (the newest, whole ones)"
+        ),
+    )
 
     @property
     def production(self) -> bool:
@@ -532,6 +544,9 @@ class Settings:
             "chat_send_queue",
             "chat_ws_auth_timeout",
             "chat_sse_heartbeat",
+            "agent_max_model_calls",
+            "agent_max_tool_calls",
+            "agent_history_chars",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")

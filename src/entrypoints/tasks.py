@@ -24,7 +24,11 @@ Task = Callable[[AsyncContainer, dict[str, Any]], Awaitable[None]]
 TrackedTask = Callable[[AsyncContainer, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 TASKS: dict[str, Task] = {}
-TASK_MODULES: tuple[str, ...] = ("entrypoints.files_tasks", "entrypoints.chat_tasks")
+TASK_MODULES: tuple[str, ...] = (
+    "entrypoints.files_tasks",
+    "entrypoints.chat_tasks",
+    "entrypoints.agents_tasks",
+)
 """Modules (dotted names) whose import registers tasks; ``load_tasks`` imports them."""
 
 GENERIC_ERROR = "The job failed unexpectedly"

@@ -57,7 +57,9 @@ async def test_join_send_and_receive_the_whole_reply(chat_client: Client) -> Non
 
     final = frames[-1]["data"]
     assert final["status"] == "completed"
-    assert final["metadata"] == {"model": "offline", "offline": True}
+    assert final["metadata"]["model"] == "offline"
+    assert final["metadata"]["offline"] is True
+    assert final["metadata"]["agents"] == ["main", "context", "output"]
     assert text_of(frames, reply) == final["content"]
     assert "김민준" in final["content"]
     assert seqs_of(frames, reply) == list(range(1, len(seqs_of(frames, reply)) + 1))
@@ -65,7 +67,7 @@ async def test_join_send_and_receive_the_whole_reply(chat_client: Client) -> Non
     [mine] = [f for f in frames if f["event"] == "newMessage" and f["data"]["role"] == "user"]
     assert mine["data"]["content"] == text
     components = [f for f in frames if f["event"] == "component"]
-    assert components[0]["data"]["component"]["type"] == "choice_list"
+    assert components[-1]["data"]["component"]["type"] == "checklist"
 
 
 async def test_the_token_may_come_in_a_first_auth_frame(chat_client: Client) -> None:

@@ -28,6 +28,7 @@ from mocheong_core.agents.ports import (
 from mocheong_core.chat.model import Message
 from mocheong_core.pages.content import PageContent
 from mocheong_core.pages.model import Page, PageStatus, Plan
+from mocheong_core.pages.usecases import version_of
 from tests.unit.chat_harness import OWNER, PAGE, Chat
 from tests.unit.pages_harness import Pages
 
@@ -98,11 +99,6 @@ class ListGeocoder:
         return self.places[:limit]
 
 
-class NoUndo:
-    async def __call__(self, actor: User, page_id: str) -> Page | None:
-        return None
-
-
 class Agents:
     """Pages, users and the chat context of one process, with ``model`` behind the agents."""
 
@@ -118,7 +114,7 @@ class Agents:
         self.users = InMemoryUserRepository()
         self.geocoder = geocoder or ListGeocoder()
         self.model = model
-        self.desk = UseCasePageDesk(self.users, self.site.get, self.site.update, NoUndo())
+        self.desk = UseCasePageDesk(self.users, self.site.get, self.site.update, self.site.undo)
         self.turn = AgentTurn(model, self.desk, self.geocoder, policy or AgentPolicy())
         self.chat = Chat(self.turn)
         self._content = content
@@ -141,6 +137,7 @@ class Agents:
                 updated_at=now,
             )
             await self.site.pages.add(base)
+            await self.site.history.append(version_of(base, [], "user"))
         if self._content:
             await self.site.run(self.site.update(owner(), PAGE, self._content))
         self.site.events.events.clear()

@@ -149,3 +149,19 @@ async def test_an_agent_cannot_use_another_agents_tools() -> None:
     assert result.is_error
     assert body(result.content)["error"] == "unknown_tool"
     assert (await agents.page()).version == 1
+
+
+async def test_undo_reverts_the_last_agent_change_and_history_names_the_agent() -> None:
+    agents = await Agents(ScriptedModel([])).start()
+    tools = await toolbox(agents)
+    await tools.call("context", "update_page", json.dumps({"patch": NAMES}))
+    [change] = await agents.site.history.newest(PAGE, limit=1, before=None)
+    assert (change.by, change.agent, change.changed) == ("agent", "context", ("couple",))
+
+    undone = await tools.call("context", "undo_last_change", "{}")
+
+    assert not undone.is_error, undone.content
+    assert (await agents.page()).content.couple.groom.name is None
+    nothing = await tools.call("context", "undo_last_change", "{}")
+    assert nothing.is_error
+    assert body(nothing.content)["error"] == "nothing_to_undo"

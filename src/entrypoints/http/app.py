@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from entrypoints.http.accounts import AdminUsersController, AuthController
+from entrypoints.http.ai import AiController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.chat import ChatController
 from entrypoints.http.files import FilesController, download
@@ -41,6 +42,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     AuthController,
     AdminUsersController,
     JobsController,
+    AiController,
     FilesController,
     download,
     PagesController,

@@ -6,24 +6,23 @@ The owner is read again for each call, so a user disabled mid-turn stops the age
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.ports import UserRepository
 from mocheong_core.errors import NotFound
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.revert import UndoAgentChange
 from mocheong_core.pages.usecases import GetPage, UpdatePage
-
-
-class AgentUndo(Protocol):
-    async def __call__(self, actor: User, page_id: str) -> Page | None:
-        """Reverts the page's last change by an agent; None when there is none."""
-        ...
 
 
 class UseCasePageDesk:
     def __init__(
-        self, users: UserRepository, get_page: GetPage, update_page: UpdatePage, undo: AgentUndo
+        self,
+        users: UserRepository,
+        get_page: GetPage,
+        update_page: UpdatePage,
+        undo: UndoAgentChange,
     ) -> None:
         self._users, self._get, self._update, self._undo = users, get_page, update_page, undo
 
@@ -46,7 +45,7 @@ class UseCasePageDesk:
         agent: str,
     ) -> Page:
         actor = await self._actor(owner_id)
-        return await self._update(actor, page_id, patch, expected_version, by="agent")
+        return await self._update(actor, page_id, patch, expected_version, by="agent", agent=agent)
 
-    async def undo(self, owner_id: str, page_id: str) -> Page | None:
-        return await self._undo(await self._actor(owner_id), page_id)
+    async def undo(self, owner_id: str, page_id: str, *, agent: str) -> Page:
+        return await self._undo(await self._actor(owner_id), page_id, agent=agent)

@@ -46,27 +46,6 @@ class IncompleteAnswer(Exception):
     """A model stream that ended without its finish event: a failure, not a short answer."""
 
 
-@attrs.define
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    model: str = ""
-    provider: str = ""
-
-    def add(self, event: UsageEvent) -> None:
-        self.input_tokens += event.input_tokens
-        self.output_tokens += event.output_tokens
-        self.cache_read_tokens += event.cache_read_tokens
-        self.cache_write_tokens += event.cache_write_tokens
-        self.model = event.model or self.model
-        self.provider = event.provider or self.provider
-
-    def dump(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-
 CAP_NOTICES = {
     "model_calls": (
         "이번 요청은 처리할 단계가 너무 많아 여기서 멈췄어요. 조금 나누어 다시 말씀해 주세요.",
@@ -113,12 +92,12 @@ class _Run:
         self._agents = [MAIN]
         self._calls = 0
         self._tool_calls = 0
-        self._usage = Usage()
+        self._usage = UsageEvent()
         self._stopped: str | None = None
         self._page_changed = False
 
     def metadata(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"agents": self._agents, "usage": self._usage.dump()}
+        data: dict[str, Any] = {"agents": self._agents, "usage": attrs.asdict(self._usage)}
         if self._stopped:
             data["stopped"] = self._stopped
         return data
@@ -144,7 +123,7 @@ class _Run:
                 elif isinstance(event, ToolCallEvent):
                     calls.append(event.call)
                 elif isinstance(event, UsageEvent):
-                    self._usage.add(event)
+                    self._usage = self._usage.plus(event)
                 elif isinstance(event, FinishEvent):
                     finished = True
             if not finished:

@@ -101,6 +101,17 @@ class UsageEvent:
     model: str = ""
     provider: str = ""
 
+    def plus(self, other: UsageEvent) -> UsageEvent:
+        """Both calls' usage together (the later call's model and provider)."""
+        return UsageEvent(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            other.model or self.model,
+            other.provider or self.provider,
+        )
+
 
 FinishReason = Literal["stop", "tool_calls", "length", "other"]
 
@@ -145,8 +156,9 @@ class PageDesk(Protocol):
         """``UpdatePage`` with ``by="agent"``; raises its ``DomainError``s."""
         ...
 
-    async def undo(self, owner_id: str, page_id: str) -> Page | None:
-        """Reverts the last change an agent made; None when there is none to revert."""
+    async def undo(self, owner_id: str, page_id: str, *, agent: str) -> Page:
+        """``UndoAgentChange``: reverts the last change an agent made; raises
+        ``NothingToUndo`` (or ``EditedSinceAgentChange``) when there is none to revert."""
         ...
 
 

@@ -32,7 +32,8 @@ gift_accounts, theme, sections, rsvp, share ...); null clears a field. ceremony.
 ISO 8601 with the offset of ceremony.time_zone (Asia/Seoul unless told). A weekday that does \
 not match the date is a question, not a fact. If a tool result is an error, correct the \
 patch and try again. Use undo_last_change when the couple asks to undo what an agent just \
-changed. Then transfer_to_output.""",
+changed. Then transfer_to_map if the couple named a venue whose address is not on the \
+page yet, else transfer_to_output.""",
     MAP: f"""{_COMMON}
 
 You are the map agent. Find the venue with find_venue. One clear match: write its name, \

@@ -188,7 +188,9 @@ for _agent, _job in (
 
 AGENT_TOOLS: dict[str, tuple[str, ...]] = {
     MAIN: (TRANSFER_PREFIX + CONTEXT, TRANSFER_PREFIX + MAP, TRANSFER_PREFIX + OUTPUT),
-    CONTEXT: (UPDATE_PAGE, UNDO, TRANSFER_PREFIX + OUTPUT),
+    # The seed's context agent hands over to output only; here it may also ask the map agent
+    # to find a venue the couple named along with other details in the same message.
+    CONTEXT: (UPDATE_PAGE, UNDO, TRANSFER_PREFIX + MAP, TRANSFER_PREFIX + OUTPUT),
     MAP: (FIND_VENUE, UPDATE_PAGE, TRANSFER_PREFIX + OUTPUT),
     OUTPUT: (SHOW_COMPONENT,),
 }
@@ -397,13 +399,12 @@ class UndoTool:
         self._desk, self._space = desk, space
 
     async def __call__(self, arguments: Mapping[str, Any]) -> ToolResult:
+        space = self._space
         try:
-            page = await self._desk.undo(self._space.owner_id, self._space.page_id)
+            page = await self._desk.undo(space.owner_id, space.page_id, agent=space.agent)
         except DomainError as exc:
             return refused_by(exc)
-        if page is None:
-            return ok(undone=False, detail="No change by an agent to undo")
-        self._space.seen = page.content.dump()
+        space.seen = page.content.dump()
         return attrs.evolve(ok(undone=True, version=page.version), changed_page=True)
 
 

@@ -28,6 +28,7 @@ from entrypoints.wiring_cache import add_cache_peer_hooks
 from entrypoints.wiring_chat import add_chat_hooks, chat_providers
 from entrypoints.wiring_files import files_providers
 from entrypoints.wiring_jobs import add_job_hooks, jobs_providers
+from entrypoints.wiring_model_providers import model_providers
 from entrypoints.wiring_pages import PagesProvider
 from entrypoints.wiring_public import add_public_page_hooks, public_page_providers
 from entrypoints.wiring_stream_redis import stream_redis_providers
@@ -203,6 +204,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
     providers.append(AgentsProvider())
+    providers.extend(model_providers(settings))
     return providers
 
 

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from adapters.geo.cache import CachedGeocoder
-from adapters.geo.kakao import KakaoGeocoder
-from adapters.geo.nominatim import NominatimGeocoder
+from adapters.geocoding.cache import CachedGeocoder
+from adapters.geocoding.kakao import KakaoGeocoder
+from adapters.geocoding.nominatim import NominatimGeocoder
 from mocheong_core.agents.ports import Place
 from mocheong_core.errors import ServiceUnavailable
 from tests.fakes import kakao_local, nominatim
@@ -116,7 +116,7 @@ async def test_nominatim_sends_its_user_agent_and_paces_its_requests(
         now[0] += seconds
         await real_sleep(0)
 
-    monkeypatch.setattr("adapters.geo.nominatim.asyncio.sleep", sleep)
+    monkeypatch.setattr("adapters.geocoding.nominatim.asyncio.sleep", sleep)
     client = httpx.AsyncClient(base_url=osm.url, headers={"User-Agent": AGENT})
     geocoder = NominatimGeocoder(client, interval=1.0, clock=lambda: now[0])
 

@@ -6,86 +6,54 @@ corrects, usage recorded on the reply, and requests whose stable prefix stays by
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from adapters.llm import anthropic as anthropic_adapter
-from adapters.llm import openai_chat as openai_adapter
-from adapters.llm.provider_call import ProviderConfig
+from entrypoints.settings import Settings
+from entrypoints.wiring_model_providers import hosted_model
 from mocheong_core.agents.ports import AgentModel
 from mocheong_core.chat.model import MessageStatus
-from tests.fakes import anthropic_messages as am
-from tests.fakes import openai_chat as oa
-from tests.fakes.script import ScriptedServer, Stream
+from tests.fakes.providers import (
+    NAMES_TURN,
+    NAMES_TURN_REPLY,
+    PROVIDERS,
+    FakeProvider,
+    fake_provider,
+)
 from tests.unit.agents_harness import Agents
 
-NAMES = {"couple": {"groom": {"name": "김도윤"}, "bride": {"name": "박하은"}}}
-Call = tuple[str, str, dict[str, Any] | str]
-# Each model call of the turn: the text it streams and the tool calls it makes.
-STEPS: list[tuple[tuple[str, ...], list[Call]]] = [
-    ((), [("c1", "transfer_to_context", {})]),
-    (("이름을 저장할게요",), [("c2", "update_page", '{"patch": {"couple": ')]),  # cut JSON
-    ((), [("c3", "update_page", {"patch": NAMES}), ("c4", "transfer_to_output", {})]),
-    (("두 분 이름을 ", "넣었어요. ", "예식 날짜도 알려주세요."), []),
-]
+
+@pytest.fixture(params=PROVIDERS)
+async def provider(request: pytest.FixtureRequest) -> AsyncIterator[FakeProvider]:
+    async with fake_provider(request.param) as fake:
+        yield fake
 
 
-class Provider:
-    def __init__(
-        self,
-        server: ScriptedServer,
-        reply: Callable[..., Stream],
-        model: Callable[[ProviderConfig], AgentModel],
-        base_url: Callable[[], str],
-    ) -> None:
-        self.server, self.reply, self.model, self.base_url = server, reply, model, base_url
-
-
-def _openai(server: oa.FakeOpenAI) -> Provider:
-    def model(config: ProviderConfig) -> AgentModel:
-        return openai_adapter.OpenAIChatModel(openai_adapter.make_client(config), config)
-
-    return Provider(server, oa.reply, model, lambda: server.base_url)
-
-
-def _anthropic(server: am.FakeAnthropic) -> Provider:
-    def model(config: ProviderConfig) -> AgentModel:
-        return anthropic_adapter.AnthropicChatModel(anthropic_adapter.make_client(config), config)
-
-    return Provider(server, am.reply, model, lambda: server.url)
-
-
-@pytest.fixture(params=["openai", "anthropic"])
-async def provider(request: pytest.FixtureRequest) -> AsyncIterator[Provider]:
-    if request.param == "openai":
-        async with oa.FakeOpenAI() as server:
-            yield _openai(server)
-    else:
-        async with am.FakeAnthropic() as server:
-            yield _anthropic(server)
+@pytest.fixture
+async def model(provider: FakeProvider) -> AsyncIterator[AgentModel]:
+    """The model as the product's wiring builds it from the settings."""
+    model, close = hosted_model(Settings(**provider.settings()))
+    yield model
+    await close()
 
 
 async def test_a_korean_conversation_fills_the_page_through_the_real_sdk(
-    provider: Provider,
+    provider: FakeProvider, model: AgentModel
 ) -> None:
-    provider.server.script(
-        *(provider.reply(*texts, calls=calls, pieces=4) for texts, calls in STEPS)
-    )
-    key = "sk-ant-test" if isinstance(provider.server, am.FakeAnthropic) else "sk-test"
-    config = ProviderConfig(model="fake", api_key=key, base_url=provider.base_url())
-    agents = await Agents(provider.model(config)).start()
+    provider.script_turn(NAMES_TURN)
+    agents = await Agents(model).start()
 
     reply = await agents.turn_of("신랑은 김도윤, 신부는 박하은이에요.")
 
     assert reply.status is MessageStatus.COMPLETED
-    assert reply.content == "두 분 이름을 넣었어요. 예식 날짜도 알려주세요."
+    assert reply.content == NAMES_TURN_REPLY
     page = await agents.page()
     assert (page.content.couple.groom.name, page.content.couple.bride.name) == ("김도윤", "박하은")
     usage = reply.metadata["usage"]
     assert usage["output_tokens"] == 4 * 30
-    assert usage["provider"] in ("openai", "anthropic")
+    assert (usage["provider"], usage["model"]) == (provider.name, "fake-model")
     assert reply.metadata["agents"] == ["main", "context", "output"]
     bodies = provider.server.bodies()
     assert len(bodies) == 4

@@ -41,7 +41,7 @@ Answer = Status | Stream | Callable[[Request, Reply], Awaitable[None]]
 
 class ScriptedServer(FakeServer):
     """A model fake: ``script(...)`` queues answers, each request takes the next one;
-    ``default`` answers when the queue is empty."""
+    when the queue is empty, ``respond(request)`` chooses the answer, or ``default`` is it."""
 
     def __init__(self, path: str, terminal: tuple[str | None, Any] | None) -> None:
         super().__init__(self._answer)
@@ -49,6 +49,7 @@ class ScriptedServer(FakeServer):
         self._terminal = terminal
         self._answers: deque[Answer] = deque()
         self.default: Answer | None = None
+        self.respond: Callable[[Request], Answer] | None = None
 
     def script(self, *answers: Answer) -> None:
         self._answers.extend(answers)
@@ -66,7 +67,9 @@ class ScriptedServer(FakeServer):
             await reply.json(404, {"error": {"message": f"no route {request.path}"}})
             return
         refusal = self.check(request)
-        answer = refusal or (self._answers.popleft() if self._answers else self.default)
+        answer = refusal or (self._answers.popleft() if self._answers else None)
+        if answer is None:
+            answer = self.respond(request) if self.respond is not None else self.default
         if answer is None:
             await reply.json(400, {"error": {"message": "the fake has no scripted answer"}})
         elif isinstance(answer, Status):

@@ -11,7 +11,7 @@ import attrs
 
 from tests.fakes import anthropic_messages as am
 from tests.fakes import openai_chat as oa
-from tests.fakes.script import ScriptedServer, Stream
+from tests.fakes.script import ScriptedServer, Status, Stream
 
 PROVIDERS = ("openai", "anthropic")
 NAMES = {"couple": {"groom": {"name": "김도윤"}, "bride": {"name": "박하은"}}}
@@ -43,6 +43,27 @@ class FakeProvider:
     def reply(self, texts: tuple[str, ...], calls: list[Call], **options: Any) -> Stream:
         make = am.reply if self.name == "anthropic" else oa.reply
         return make(*texts, calls=calls, **options)
+
+    def partial(self, text: str) -> list[tuple[str | None, Any]]:
+        """The first events of an answer that has streamed ``text`` so far."""
+        if self.name == "anthropic":
+            return [am.start(), *am.text_block(0, text)[:3]]
+        return [(None, oa.chunk({"content": text}))]
+
+    def error_event(self) -> tuple[str | None, Any]:
+        """A server error in the stream, as the provider sends it mid-answer."""
+        if self.name == "anthropic":
+            return am.error_event("api_error", "Internal server error")
+        return (None, oa.error("The server had an error processing your request", "server_error"))
+
+    def busy(self, status: int, retry_after: str = "1") -> Status:
+        """A refusal before the stream: 429, 5xx, or 529 (Anthropic's overloaded)."""
+        if self.name == "anthropic":
+            kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+            body = am.error(kind, "busy")
+        else:
+            body = oa.error("busy", "requests" if status == 429 else "server_error")
+        return Status(status, body, (("retry-after", retry_after),))
 
     def script_turn(self, steps: list[Step], pieces: int = 4) -> None:
         self.server.script(*(self.reply(texts, calls, pieces=pieces) for texts, calls in steps))

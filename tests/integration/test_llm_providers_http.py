@@ -14,8 +14,6 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.fakes import anthropic_messages as am
-from tests.fakes import openai_chat as oa
 from tests.fakes.providers import (
     NAMES_TURN,
     NAMES_TURN_REPLY,
@@ -83,10 +81,7 @@ async def test_a_korean_turn_fills_the_page_through_the_provider(
 async def test_an_error_mid_answer_ends_the_reply_failed(
     client: Client, provider: FakeProvider
 ) -> None:
-    if provider.name == "anthropic":
-        events = [am.start(), *am.text_block(0, "잠시만요")[:3], am.error_event("api_error", "x")]
-    else:
-        events = [(None, oa.chunk({"content": "잠시만요"})), (None, oa.error("x", "server_error"))]
+    events = [*provider.partial("잠시만요"), provider.error_event()]
     provider.server.script(
         provider.reply((), [("c1", "transfer_to_output", {})]), Stream(events, Ending.HANG)
     )
@@ -104,10 +99,7 @@ async def test_an_error_mid_answer_ends_the_reply_failed(
 async def test_a_cancel_closes_the_provider_connection(
     client: Client, provider: FakeProvider
 ) -> None:
-    if provider.name == "anthropic":
-        events = [am.start(), *am.text_block(0, "길게 말할게요")[:3]]
-    else:
-        events = [(None, oa.chunk({"content": "길게 말할게요"}))]
+    events = provider.partial("길게 말할게요")
     provider.server.script(
         provider.reply((), [("c1", "transfer_to_output", {})]), Stream(events, Ending.HANG)
     )

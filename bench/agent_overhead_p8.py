@@ -51,7 +51,9 @@ CONVERSATION = (
 )
 
 
-async def first_chunks(stack: Stack, worker: list[str], args: Any) -> tuple[list[float], list[float]]:
+async def first_chunks(
+    stack: Stack, worker: list[str], args: Any
+) -> tuple[list[float], list[float]]:
     process = Process(f"worker-{len(stack.workers)}", worker, _bench_env(stack), stack.folder)
     process.start()
     stack.workers.append(process)
@@ -88,11 +90,9 @@ def prefix_shares(recorded: list[tuple[int, ModelRequest]]) -> list[tuple[int, i
     previous: dict[str, str] = {}
     by_turn: dict[int, list[tuple[int, int]]] = {}
     for turn, request in recorded:
-        text = rendered(
-            request.system, tools_json(request.agent), request.page, request.messages
-        )
+        text = rendered(request.system, tools_json(request.agent), request.page, request.messages)
         before = previous.get(request.agent, "")
-        same = len(os.path.commonprefix([before, text]))
+        same = len(os.path.commonprefix([before, text]))  # noqa: RUF071 - text, not paths
         previous[request.agent] = text
         by_turn.setdefault(turn, []).append((len(text), same))
     return [

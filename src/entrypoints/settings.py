@@ -182,6 +182,15 @@ class Settings:
     page_guests_max: int = attrs.field(
         default=2000, metadata=_doc("Most guests on one page's guest list")
     )
+    page_interview_max: int = attrs.field(
+        default=10, metadata=_doc("Most questions in a page's couple interview")
+    )
+    page_notices_max: int = attrs.field(
+        default=10, metadata=_doc("Most notices (shuttle, parking, wreaths …) on a page")
+    )
+    page_ending_max: int = attrs.field(
+        default=500, metadata=_doc("Most characters in a page's ending message")
+    )
     page_history_max: int = attrs.field(
         default=200,
         metadata=_doc("Most versions of one page its history keeps (the oldest are dropped)"),
@@ -602,6 +611,9 @@ class Settings:
             "page_greeting_max",
             "page_gift_accounts_max",
             "page_guests_max",
+            "page_interview_max",
+            "page_notices_max",
+            "page_ending_max",
             "page_history_max",
             "rsvp_party_size_max",
         ):

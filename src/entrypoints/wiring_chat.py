@@ -25,6 +25,7 @@ from entrypoints.settings import Settings
 from entrypoints.wiring_cache import add_cache_peer_hooks
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
+from mocheong_core.chat.model import room_of
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import (
     ChatRepository,
@@ -34,7 +35,6 @@ from mocheong_core.chat.ports import (
 )
 from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
-from mocheong_core.chat.model import room_of
 from mocheong_core.chat.stream import EventDraft, EventKind, StreamBroker
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit

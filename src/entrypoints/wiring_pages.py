@@ -65,6 +65,9 @@ class PagesProvider(Provider):
             gallery_max=settings.page_gallery_max,
             greeting_max=settings.page_greeting_max,
             gift_accounts_max=settings.page_gift_accounts_max,
+            interview_max=settings.page_interview_max,
+            notices_max=settings.page_notices_max,
+            ending_max=settings.page_ending_max,
         )
 
     @provide(scope=Scope.APP)

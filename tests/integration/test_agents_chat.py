@@ -56,7 +56,8 @@ async def test_a_conversation_over_the_websocket_fills_the_page(chat_client: Cli
     assert {u["by"] for u in updates} == {"agent"}
     assert {"couple", "ceremony", "venue"} <= {c for u in updates for c in u["changed"]}
     shown = [c["component"]["type"] for c in events(frames, "component")]
-    assert "checklist" in shown and "map" in shown
+    assert "checklist" in shown
+    assert "map" in shown
     assert all(f["status"] == "completed" for f in finals)
     assert all(f["metadata"]["offline"] is True for f in finals)
     assert "김도윤" in finals[0]["content"]
@@ -64,7 +65,7 @@ async def test_a_conversation_over_the_websocket_fills_the_page(chat_client: Cli
     assert page["couple"]["groom"]["name"] == "김도윤"
     assert page["ceremony"]["starts_at"] == "2027-10-09T14:00:00+09:00"
     assert page["venue"]["name"] == "더링크호텔"
-    history = (await chat_client.get(f"/api/pages/{who.page_id}/history", headers=who.headers))
+    history = await chat_client.get(f"/api/pages/{who.page_id}/history", headers=who.headers)
     if history.status_code == 200:
         assert {i["by"] for i in history.json()["items"][:3]} == {"agent"}
     message = await stored(chat_client, who, finals[-1]["session_id"], finals[-1]["message_id"])
@@ -82,8 +83,9 @@ async def test_a_turn_over_rest_and_sse(chat_client: Client) -> None:
         assert sse.next()["event"] == "session-info"
         accepted = await submit(chat_client, who, CONVERSATION[0])
         seen = sse.until(
-            lambda f: f.get("event") == "newMessage"
-            and f["data"]["message_id"] == accepted["message_id"]
+            lambda f: (
+                f.get("event") == "newMessage" and f["data"]["message_id"] == accepted["message_id"]
+            )
         )
     [update] = [f["data"] for f in seen if f.get("event") == "page-updated"]
     assert (update["by"], update["changed"]) == ("agent", ["couple"])

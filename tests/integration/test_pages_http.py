@@ -27,7 +27,7 @@ from tests.integration.pages_helpers import (
 DOCUMENT_KEYS = {
     "id", "slug", "status", "plan", "version", "owner_id", "couple", "ceremony", "venue",
     "greeting", "cover_file_id", "gallery", "gift_accounts", "theme", "music", "sections",
-    "rsvp", "share", "created_at", "updated_at",
+    "rsvp", "share", "interview", "notices", "video", "ending", "created_at", "updated_at",
 }  # fmt: skip
 
 
@@ -307,6 +307,9 @@ OWNER_ROUTES = [
     ("GET", "/api/pages/{page}/rsvps", None),
     ("GET", "/api/pages/{page}/rsvps/summary", None),
     ("GET", "/api/pages/{page}/rsvps.csv", None),
+    ("GET", "/api/pages/{page}/history", None),
+    ("GET", "/api/pages/{page}/history/1", None),
+    ("POST", "/api/pages/{page}/revert", {"version": 1}),
 ]
 USER_ROUTES: list[tuple[str, str, Any]] = [("POST", "/api/pages", {}), ("GET", "/api/pages", None)]
 ADMIN_ROUTES = [

@@ -87,6 +87,20 @@ class ScriptedModel:
             )
 
 
+class Recording:
+    """Passes each call to ``inner`` and keeps the requests."""
+
+    def __init__(self, inner: AgentModel) -> None:
+        self.inner = inner
+        self.label = inner.label
+        self.requests: list[ModelRequest] = []
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelEvent]:
+        self.requests.append(request)
+        async for event in self.inner.stream(request):
+            yield event
+
+
 class ListGeocoder:
     searches = True
 
@@ -114,7 +128,7 @@ class Agents:
         self.users = InMemoryUserRepository()
         self.geocoder = geocoder or ListGeocoder()
         self.model = model
-        self.desk = UseCasePageDesk(self.users, self.site.get, self.site.update, self.site.undo)
+        self.desk = UseCasePageDesk(self.users, self.site.pages, self.site.update, self.site.undo)
         self.turn = AgentTurn(model, self.desk, self.geocoder, policy or AgentPolicy())
         self.chat = Chat(self.turn)
         self._content = content

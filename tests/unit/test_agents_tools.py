@@ -9,7 +9,8 @@ import pytest
 
 from mocheong_core.agents.policy import AgentPolicy
 from mocheong_core.agents.ports import Place
-from mocheong_core.agents.tools import Toolbox, Workspace
+from mocheong_core.agents.tools import SPECS, Toolbox, Workspace
+from mocheong_core.pages.content import CONTENT_FIELDS
 from mocheong_core.pages.errors import VersionConflict
 from tests.unit.agents_harness import OTHER_PAGE, Agents, ListGeocoder, ScriptedModel, owner
 from tests.unit.chat_harness import OWNER, PAGE
@@ -165,3 +166,9 @@ async def test_undo_reverts_the_last_agent_change_and_history_names_the_agent() 
     nothing = await tools.call("context", "undo_last_change", "{}")
     assert nothing.is_error
     assert body(nothing.content)["error"] == "nothing_to_undo"
+
+
+def test_the_patch_schema_names_every_content_field_and_nothing_else() -> None:
+    schema = SPECS["update_page"].parameters["properties"]["patch"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == set(CONTENT_FIELDS) - {"cover_file_id", "gallery", "music"}

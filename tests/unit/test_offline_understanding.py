@@ -141,10 +141,22 @@ CASES: dict[str, Case] = {
         "Groom: Tom Baker, Bride: Ana Silva", couple("Tom Baker", "Ana Silva"), korean=False
     ),
     "groom X, bride Y": Case("groom Tom, bride Ana", couple("Tom", "Ana")),
+    "mixed languages": Case("신랑 Tom Baker, 신부 박하은", couple("Tom Baker", "박하은")),
+    "english role, korean name": Case(
+        "Groom 김도윤, bride 박하은이에요", couple("김도윤", "박하은")
+    ),
+    "typed in lower case": Case(
+        "groom: tom baker, bride: ana silva", couple("Tom Baker", "Ana Silva")
+    ),
     "we're": Case("We're Tom and Ana!", couple("Tom", "Ana")),
     "we are": Case("We are Tom Baker and Ana Silva", couple("Tom Baker", "Ana Silva")),
     "the groom is": Case(
         "The groom is Tom Baker and the bride is Ana Silva", couple("Tom Baker", "Ana Silva")
+    ),
+    "I'm the groom": Case("I'm the groom, Tom Baker", groom(name="Tom Baker")),
+    "X is the bride": Case("Tom is the groom and Ana is the bride", couple("Tom", "Ana")),
+    "my fiancé": Case(
+        "My fiancé is Minjun Kim and I'm Seoyeon Lee", couple("Minjun Kim", "Seoyeon Lee")
     ),
     "I'm and my fiancée": Case("I'm Tom and my fiancée is Ana", couple("Tom", "Ana")),
     "bride's name is": Case("The bride's name is Ana de Silva", bride(name="Ana de Silva")),
@@ -185,6 +197,23 @@ CASES: dict[str, Case] = {
     "next month": Case("다음 달 5일 오후 1시", starts("2027-01-05T13:00:00+09:00")),
     "next week's saturday": Case("다음 주 토요일 오후 2시", starts("2026-12-12T14:00:00+09:00")),
     "this saturday": Case("this Saturday at 3pm", starts("2026-12-05T15:00:00+09:00")),
+    "american date with its year": Case(
+        "Date: 10/16/2027", starts("2027-10-16T13:30:00+09:00"), page=STORED
+    ),
+    "day first when it cannot be a month": Case(
+        "16/10/2027", starts("2027-10-16T13:30:00+09:00"), page=STORED
+    ),
+    "korean shorthand date": Case("27.10.16 오후 1시", starts("2027-10-16T13:00:00+09:00")),
+    "nth weekday of a month": Case(
+        "10월 셋째 주 토요일 오후 1시", starts("2027-10-16T13:00:00+09:00")
+    ),
+    "english nth weekday": Case(
+        "the third Saturday of October at 1pm", starts("2027-10-16T13:00:00+09:00")
+    ),
+    "an nth weekday that does not exist": Case(
+        "2월 다섯째 주 월요일", {}, problems=("2월 다섯째 주 월요일은 없는 날짜예요",)
+    ),
+    "a question about the calendar": Case("3월 14일은 무슨 요일이에요?", {}, page=STORED),
     "two-digit year": Case("27년 5월 15일 1시", starts("2027-05-15T13:00:00+09:00")),
     "date without time, nothing stored": Case(
         "2027년 10월 9일이에요", starts("2027-10-09T12:00:00+09:00"), time_assumed=True
@@ -226,6 +255,10 @@ CASES: dict[str, Case] = {
     "time corrected with 아니라": Case(
         "2시가 아니라 3시예요", starts("2027-10-09T15:00:00+09:00"), page=STORED
     ),
+    "hour in native numbers": Case(
+        "오후 두시로 바꿔줘", starts("2027-10-09T14:00:00+09:00"), page=STORED
+    ),
+    "not an hour": Case("한시도 쉬지 않고 준비했어요", {}, page=STORED),
     "time without any date": Case(
         "시간은 오후 2시예요",
         {},
@@ -280,9 +313,59 @@ CASES: dict[str, Case] = {
         venue(name="Rosewood Hall", address="12 Garden Road"),
         query="Rosewood Hall 12 Garden Road",
     ),
+    "english room then venue": Case(
+        "We're getting married at the Grand Ballroom, Lotte Hotel Seoul",
+        venue(name="Lotte Hotel Seoul", hall="Grand Ballroom"),
+        query="Lotte Hotel Seoul",
+    ),
+    "english venue change": Case(
+        "Change the venue to The Plaza",
+        venue(name="The Plaza", hall=None, address=None, lat=None, lng=None),
+        page=STORED,
+        query="The Plaza",
+    ),
+    "renamed venue at the same address keeps its pin": Case(
+        "예식장 더링크호텔 서울 / 서울 구로구 경인로 610",
+        venue(name="더링크호텔 서울", hall=None),
+        page=STORED,
+        query="더링크호텔 서울 서울 구로구 경인로 610",
+    ),
+    "a wedding business is no venue": Case("오늘 3시에 웨딩촬영 있어요", {}, page=STORED),
+    "a room of the venue is no venue": Case("신부 대기실은 2층이에요", {}, page=STORED),
     "english venue cue": Case(
         "The venue is The Plaza Hotel", venue(name="The Plaza Hotel"), query="The Plaza Hotel"
     ),
+    "where the venue is, then the venue": Case(
+        "장소는 서울 강남구에 있는 더채플앳청담이에요",
+        venue(name="더채플앳청담"),
+        query="더채플앳청담",
+    ),
+    "a venue's address is no venue name": Case(
+        "식장 주소는 서울특별시 강남구 선릉로 757이에요",
+        venue(address="서울특별시 강남구 선릉로 757", lat=None, lng=None),
+        page=STORED,
+        query="서울특별시 강남구 선릉로 757",
+    ),
+    "venue before a floor": Case(
+        "라비두스 3층 그랜드홀이에요",
+        venue(name="라비두스", hall="3층 그랜드홀"),
+        query="라비두스",
+    ),
+    "english venue with a date after it": Case(
+        "The wedding will be held at The Shilla Seoul on Saturday, May 15, 2027 at noon.",
+        both(venue(name="The Shilla Seoul"), starts("2027-05-15T12:00:00+09:00")),
+        query="The Shilla Seoul",
+    ),
+    "venue after an arrow": Case(
+        "예식장 변경했어요 → 아모리스 역삼",
+        venue(name="아모리스 역삼", hall=None, address=None, lat=None, lng=None),
+        page=STORED,
+        query="아모리스 역삼",
+    ),
+    "venue as an object": Case(
+        "장소를 라움아트센터로 바꿔줘", venue(name="라움아트센터"), query="라움아트센터"
+    ),
+    "hall alone": Case("홀은 2층 그랜드홀이에요", venue(hall="2층 그랜드홀"), page=STORED),
     "a church is no venue name": Case("교회에서 결혼해요", {}),
     "a city is no venue name": Case("서울에서 결혼해요", {}),
     # Parents, titles, phones.
@@ -331,6 +414,75 @@ CASES: dict[str, Case] = {
     "whose phone is unknown": Case(
         "제 번호는 010-1111-2222예요", {}, problems=("누구 연락처인지 알려주세요: 010-1111-2222",)
     ),
+    "parent named by relation only": Case(
+        "신랑 아버지 연락처 010-1234-5678", groom(father={"phone": "010-1234-5678"})
+    ),
+    "parent who passed away": Case(
+        "신부측 아버지는 돌아가셨어요", bride(father={"deceased": True})
+    ),
+    "his father": Case(
+        "The groom's mother is Mary Baker and his father is John Baker",
+        groom(mother={"name": "Mary Baker"}, father={"name": "John Baker"}),
+    ),
+    "parents as a pair": Case(
+        "신랑측 혼주는 김철수, 박영희입니다",
+        groom(father={"name": "김철수"}, mother={"name": "박영희"}),
+    ),
+    "phone by the given name": Case(
+        "도윤이 번호는 010-1111-2222", groom(phone="010-1111-2222"), page=STORED
+    ),
+    # Gift accounts.
+    "groom's account": Case(
+        "신랑 계좌 국민은행 123-45-6789 김도윤",
+        {
+            "gift_accounts": [
+                {
+                    "relation": "groom",
+                    "bank": "국민은행",
+                    "holder": "김도윤",
+                    "number": "123-45-6789",
+                }
+            ]
+        },
+    ),
+    "holder from the page": Case(
+        "신부 카카오뱅크 3333-01-2345678",
+        {
+            "gift_accounts": [
+                {
+                    "relation": "bride",
+                    "bank": "카카오뱅크",
+                    "holder": "박하은",
+                    "number": "3333-01-2345678",
+                }
+            ]
+        },
+        page=STORED,
+    ),
+    "holder unknown": Case(
+        "신부 카카오뱅크 3333-01-2345678",
+        {},
+        problems=("예금주 이름을 알려주세요: 3333-01-2345678",),
+    ),
+    "우리 is a bank only before a number": Case(
+        "우리 2027년 10월 9일 오후 1시에 결혼해요", starts("2027-10-09T13:00:00+09:00")
+    ),
+    # RSVP.
+    "rsvp off": Case("참석 여부 받지 않을게요", {"rsvp": {"enabled": False}}),
+    "rsvp deadline": Case(
+        "참석 여부는 2027년 9월 30일까지 받아주세요",
+        {"rsvp": {"deadline": "2027-09-30T23:59:59+09:00"}},
+        page=STORED,
+    ),
+    "english rsvp deadline keeps the wedding date": Case(
+        "RSVP by September 30, wedding on October 16",
+        both(
+            {"rsvp": {"deadline": "2027-09-30T23:59:59+09:00"}},
+            starts("2027-10-16T13:30:00+09:00"),
+        ),
+        page=STORED,
+    ),
+    "ask about the meal": Case("식사 여부도 물어봐 주세요", {"rsvp": {"ask_meal": True}}),
     # Sections.
     "hide the gallery": Case(
         "갤러리 숨겨줘",
@@ -378,6 +530,21 @@ CASES: dict[str, Case] = {
         {"sections": sections(hidden=("guestbook",))},
         page=merge_patch(EMPTY, {"sections": sections(hidden=("calendar",))}),
         sections=(SectionChange("guestbook", "hide"), SectionChange("calendar", "show")),
+    ),
+    "one place up": Case(
+        "지도 좀 위로 올려줄래요?",
+        {"sections": sections(moved("venue", 4))},
+        sections=(SectionChange("venue", "move", 4),),
+    ),
+    "after, with 다음에": Case(
+        "갤러리는 인사말 바로 다음에 넣어주세요",
+        {"sections": sections(moved("gallery", 2))},
+        sections=(SectionChange("gallery", "move", 2),),
+    ),
+    "turned off": Case(
+        "방명록 기능 꺼주세요",
+        {"sections": sections(hidden=("guestbook",))},
+        sections=(SectionChange("guestbook", "hide"),),
     ),
     "not shown, korean": Case(
         "계좌번호는 안 보이게 해주세요",

@@ -257,3 +257,16 @@ async def test_undo_needs_the_version_before_the_agent_change() -> None:
 
     with pytest.raises(NothingToUndo):
         await app.run(app.undo(owner, page.id))
+
+
+async def test_an_agent_name_longer_than_the_history_keeps_is_a_bug_that_stores_nothing(
+    app: Pages,
+) -> None:
+    owner = person()
+    page = await app.new_page(owner)
+
+    with pytest.raises(ValueError, match="agent"):
+        await app.run(app.update(owner, page.id, {"greeting": "x"}, by="agent", agent="a" * 41))
+
+    assert (await app.get(owner, page.id)).version == 1
+    assert [v.version for v in await versions(app, page.id)] == [1]

@@ -23,6 +23,7 @@ from entrypoints.http.files import FilesController, download
 from entrypoints.http.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.jobs import JobsController
 from entrypoints.http.middleware import install_pipeline
+from entrypoints.http.page_history import PageHistoryController
 from entrypoints.http.pages import AdminPagesController, PagesController, PublicPagesController
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public_fast import install_public_fast_path
@@ -46,6 +47,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     FilesController,
     download,
     PagesController,
+    PageHistoryController,
     PublicPagesController,
     AdminPagesController,
     GuestsController,

@@ -98,7 +98,10 @@ class PagesController(Controller):
         user: FromDishka[CurrentUser],
         usecase: FromDishka[CreatePage],
     ) -> Response[dict[str, Any]]:
-        """Creates a draft from any part of the page document (all optional)."""
+        """Creates a draft from any part of the page document (all optional): couple,
+        ceremony, venue, greeting, photos, gift accounts, theme, music, sections, RSVP,
+        share, and the interview, notices (shuttle, parking, wreath, dress_code, meal,
+        other), video (an https YouTube or Vimeo link) and ending message."""
         return page_response(await usecase(user, data), 201)
 
     @get("/")
@@ -129,7 +132,9 @@ class PagesController(Controller):
         usecase: FromDishka[UpdatePage],
         if_match: IfMatch = None,
     ) -> Response[dict[str, Any]]:
-        """Merges the partial document given (a field set to null is cleared)."""
+        """Merges the partial document given (a field set to null is cleared; lists such as
+        gallery, interview and notices are replaced whole). Each change is kept in the
+        page's history."""
         page = await usecase(user, page_id, data, if_match_version(if_match), by="user")
         return page_response(page)
 

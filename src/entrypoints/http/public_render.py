@@ -54,7 +54,8 @@ class PublicTemplates:
 
     def page(self, view: PublicPageView, *, party_size_max: int) -> Rendered:
         body = self._page.render(v=view, css=self._css, js=self._js, party_size_max=party_size_max)
-        return Rendered(body.encode(), self._csp(view.asset_origins, script=True))
+        csp = self._csp(view.asset_origins, script=True, frames=view.frame_origins)
+        return Rendered(body.encode(), csp)
 
     def notice(
         self,
@@ -70,9 +71,12 @@ class PublicTemplates:
         )
         return Rendered(body.encode(), self._csp((), script=False))
 
-    def _csp(self, origins: Sequence[str], *, script: bool) -> str:
+    def _csp(self, origins: Sequence[str], *, script: bool, frames: Sequence[str] = ()) -> str:
+        """``frames`` are the only origins the page may embed (its video player); without
+        them ``frame-src`` falls back to ``default-src 'self'``."""
         assets = " ".join(["'self'", *origins])
         scripts = self._js_hash if script else "'none'"
+        embeds = [f"frame-src {' '.join(frames)}"] if frames else []
         return "; ".join(
             [
                 "default-src 'self'",
@@ -80,6 +84,7 @@ class PublicTemplates:
                 f"style-src {self._css_hash}",
                 f"img-src {assets}",
                 f"media-src {assets}",
+                *embeds,
                 "connect-src 'self'",
                 "form-action 'self'",
                 "base-uri 'none'",

@@ -20,9 +20,17 @@ import attrs
 
 from mocheong_core.files.model import FileView
 from mocheong_core.guests.model import GuestbookEntry
-from mocheong_core.pages.content import GiftAccount, Parent, Person, Relation, SectionKind
+from mocheong_core.pages.content import (
+    GiftAccount,
+    NoticeKind,
+    Parent,
+    Person,
+    Relation,
+    SectionKind,
+)
 from mocheong_core.pages.maplinks import MapLinks, map_links
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.video import VideoLink, video_link
 
 WEEKDAYS = ("월", "화", "수", "목", "금", "토", "일")
 RELATION_LABELS = {
@@ -32,6 +40,14 @@ RELATION_LABELS = {
     Relation.BRIDE: "신부",
     Relation.BRIDE_FATHER: "신부 아버지",
     Relation.BRIDE_MOTHER: "신부 어머니",
+}
+NOTICE_LABELS = {
+    NoticeKind.SHUTTLE: "셔틀버스 안내",
+    NoticeKind.PARKING: "주차 안내",
+    NoticeKind.WREATH: "화환 안내",
+    NoticeKind.DRESS_CODE: "드레스 코드",
+    NoticeKind.MEAL: "식사 안내",
+    NoticeKind.OTHER: "안내 말씀",
 }
 GROOM_SIDE = (Relation.GROOM, Relation.GROOM_FATHER, Relation.GROOM_MOTHER)
 BRIDE_SIDE = (Relation.BRIDE, Relation.BRIDE_FATHER, Relation.BRIDE_MOTHER)
@@ -98,6 +114,13 @@ class EntryView:
 
 
 @attrs.frozen
+class NoticeView:
+    kind: str
+    title: str
+    body: str
+
+
+@attrs.frozen
 class PublicPageView:
     page: Page
     url: str
@@ -125,6 +148,10 @@ class PublicPageView:
     valid_until: datetime
     asset_origins: list[str]
     """Origins other than the page's own that its images and music come from (for the CSP)."""
+    notices: list[NoticeView]
+    video: VideoLink | None
+    frame_origins: list[str]
+    """The video player's origin when the page shows a video (the CSP's ``frame-src``)."""
 
 
 def absolute(url: str, origin: str) -> str:
@@ -251,6 +278,8 @@ def build_view(
     if rsvp.enabled and rsvp.deadline is not None and now < rsvp.deadline < valid_until:
         valid_until = rsvp.deadline
 
+    video = video_link(content.video.url) if content.video.url else None
+    visible = [s.kind for s in content.sections if s.visible]
     today = now.astimezone(zone).date()
     all_urls = [share_image or "", music or ""]
     for image in [*gallery, *([image_of(cover)] if cover else [])]:
@@ -262,7 +291,7 @@ def build_view(
         title=title,
         description=description,
         share_image=share_image,
-        sections=[s.kind for s in content.sections if s.visible],
+        sections=visible,
         when=when,
         calendar=month_of(starts) if starts else None,
         dday=DDay((starts.date() - today).days) if starts else None,
@@ -287,6 +316,13 @@ def build_view(
         json_ld=event_json_ld(page, title, description, url, share_image, starts),
         valid_until=valid_until,
         asset_origins=_origins(all_urls),
+        notices=[
+            NoticeView(n.kind.value, n.title or NOTICE_LABELS[n.kind], n.body)
+            for n in content.notices
+        ],
+        video=video,
+        # Only a page that shows its video lets a player in.
+        frame_origins=[video.player_origin] if video and SectionKind.VIDEO in visible else [],
     )
 
 

@@ -32,10 +32,19 @@ def recent_messages(history: Sequence[Message], budget: int) -> tuple[AgentMessa
     return tuple(kept)
 
 
+def _filled(value: Any) -> Any:
+    """``value`` without empty fields (None, empty objects), which the tools' schema names."""
+    if isinstance(value, dict):
+        kept = {k: f for k, v in value.items() if (f := _filled(v)) is not None}
+        return kept or None
+    return value
+
+
 def page_json(page: Page) -> str:
-    """The page an agent works on: its version and status, then its content."""
+    """The page an agent works on: its version and status, then its filled content fields
+    (a new page's empty fields were two thirds of its text)."""
     document: dict[str, Any] = {"version": page.version, "status": page.status.value}
-    document.update(page.content.dump())
+    document.update(_filled(page.content.dump()) or {})
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -1,6 +1,7 @@
 """``UseCasePageDesk``: the page use cases a turn's tools call, acting as the page's owner.
 
-The owner is read again for each call, so a user disabled mid-turn stops the agents too.
+The owner is read again for each change, so a user disabled mid-turn stops the agents' edits.
+A read only compares the page's owner: it is the first step of every turn, and one query.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from mocheong_core.accounts.model import User
 from mocheong_core.accounts.ports import UserRepository
 from mocheong_core.errors import NotFound
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.revert import UndoAgentChange
-from mocheong_core.pages.usecases import GetPage, UpdatePage
+from mocheong_core.pages.usecases import UpdatePage
 
 
 class UseCasePageDesk:
     def __init__(
         self,
         users: UserRepository,
-        get_page: GetPage,
+        pages: PageRepository,
         update_page: UpdatePage,
         undo: UndoAgentChange,
     ) -> None:
-        self._users, self._get, self._update, self._undo = users, get_page, update_page, undo
+        self._users, self._pages, self._update, self._undo = users, pages, update_page, undo
 
     async def _actor(self, owner_id: str) -> User:
         user = await self._users.get(owner_id)
@@ -33,7 +35,10 @@ class UseCasePageDesk:
         return user
 
     async def read(self, owner_id: str, page_id: str) -> Page:
-        return await self._get(await self._actor(owner_id), page_id)
+        page = await self._pages.get(page_id)
+        if page is None or page.owner_id != owner_id:
+            raise NotFound("No such page")
+        return page
 
     async def update(
         self,

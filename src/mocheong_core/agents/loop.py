@@ -38,6 +38,7 @@ from mocheong_core.agents.prompts import SYSTEM_PROMPTS
 from mocheong_core.agents.tools import Toolbox, ToolResult, Workspace, specs_for
 from mocheong_core.chat.ports import ComponentPart, MetadataPart, ModelPart, ModelTurn, TextDelta
 from mocheong_core.errors import NotFound
+from mocheong_core.pages.model import Page
 
 _HANGUL = re.compile(r"[가-힣]")
 
@@ -94,7 +95,7 @@ class _Run:
         self._tool_calls = 0
         self._usage = UsageEvent()
         self._stopped: str | None = None
-        self._page_changed = False
+        self._changed: Page | None = None
 
     def metadata(self) -> dict[str, Any]:
         data: dict[str, Any] = {"agents": self._agents, "usage": attrs.asdict(self._usage)}
@@ -146,7 +147,7 @@ class _Run:
                     yield ComponentPart(result.component)
                 handoff = handoff or result.handoff
             if handoff is not None:
-                await self._hand_over(handoff)
+                self._hand_over(handoff)
 
     def _request(self) -> ModelRequest:
         agent = self._agent
@@ -159,7 +160,7 @@ class _Run:
         )
 
     def _record(self, call: ToolCall, result: ToolResult) -> None:
-        self._page_changed = self._page_changed or result.changed_page
+        self._changed = result.page or self._changed
         self._transcript.append(
             AgentMessage(
                 "tool",
@@ -170,15 +171,15 @@ class _Run:
             )
         )
 
-    async def _hand_over(self, agent: str) -> None:
+    def _hand_over(self, agent: str) -> None:
         self._agent = self._space.agent = agent
         self._agents.append(agent)
-        if self._page_changed:
-            # The next agent is shown the page as it is now; until the next hand-over the
-            # page text stays as it is, so each call's prefix is the previous call's.
-            page = await self._o._desk.read(self._space.owner_id, self._space.page_id)
-            self._page, self._page_changed = page_json(page), False
-            self._space.seen = page.content.dump()
+        if self._changed is not None:
+            # The next agent is shown the page as this turn's last change left it; until the
+            # next hand-over the page text stays the same, so each call's prefix is the
+            # previous call's.
+            self._page, self._space.seen = page_json(self._changed), self._changed.content.dump()
+            self._changed = None
 
     def _cap(self, which: str, spoke: bool) -> TextDelta:
         self._stopped = which

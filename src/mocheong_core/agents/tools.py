@@ -18,8 +18,9 @@ from mocheong_core.agents.components import read_component
 from mocheong_core.agents.policy import CONTEXT, MAIN, MAP, OUTPUT, AgentPolicy
 from mocheong_core.agents.ports import Geocoder, PageDesk, ToolSpec
 from mocheong_core.errors import DomainError, ValidationFailed
-from mocheong_core.pages.content import CONTENT_FIELDS, SectionKind
+from mocheong_core.pages.content import CONTENT_FIELDS, NoticeKind, SectionKind
 from mocheong_core.pages.errors import VersionConflict
+from mocheong_core.pages.model import Page
 
 UPDATE_PAGE, FIND_VENUE, SHOW_COMPONENT, UNDO = (
     "update_page",
@@ -127,6 +128,29 @@ PATCH_SCHEMA: dict[str, Any] = {
             }
         ),
         "share": _object({"title": _text("", 60), "description": _text("", 200)}),
+        "interview": {
+            "type": ["array", "null"],
+            "description": "Questions the couple answers, in order",
+            "items": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
+                "required": ["question", "answer"],
+            },
+        },
+        "notices": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"enum": [kind.value for kind in NoticeKind]},
+                    "title": {"type": ["string", "null"]},
+                    "body": {"type": "string"},
+                },
+                "required": ["kind", "body"],
+            },
+        },
+        "video": _object({"url": _text("An https YouTube or Vimeo link")}),
+        "ending": _text("The closing message"),
     },
 }
 _NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
@@ -210,7 +234,8 @@ class ToolResult:
     """A component to show (``show_component``)."""
     handoff: str | None = None
     """The agent the turn goes to (``transfer_to_<agent>``)."""
-    changed_page: bool = False
+    page: Page | None = None
+    """The page as the tool left it, when it changed it."""
 
 
 def ok(**data: Any) -> ToolResult:
@@ -351,7 +376,7 @@ class UpdatePageTool:
             result: dict[str, Any] = {"version": updated.version, "changed": changed}
             if kept:
                 result.update(kept=kept, note=_KEPT_NOTE)
-            return attrs.evolve(ok(**result), changed_page=bool(changed))
+            return attrs.evolve(ok(**result), page=updated if changed else None)
         return refused(
             "version_conflict",
             "The page kept changing while it was written; tell the couple to try again",
@@ -405,7 +430,7 @@ class UndoTool:
         except DomainError as exc:
             return refused_by(exc)
         space.seen = page.content.dump()
-        return attrs.evolve(ok(undone=True, version=page.version), changed_page=True)
+        return attrs.evolve(ok(undone=True, version=page.version), page=page)
 
 
 class TransferTool:

@@ -38,15 +38,33 @@ class Relation(enum.StrEnum):
 
 
 class SectionKind(enum.StrEnum):
+    """The sections of the page, in their default order."""
+
     COVER = "cover"
     GREETING = "greeting"
     COUPLE = "couple"
+    INTERVIEW = "interview"
     CALENDAR = "calendar"
     GALLERY = "gallery"
+    VIDEO = "video"
     VENUE = "venue"
+    NOTICES = "notices"
     GIFT_ACCOUNTS = "gift_accounts"
     RSVP = "rsvp"
     GUESTBOOK = "guestbook"
+    ENDING = "ending"
+
+
+class NoticeKind(enum.StrEnum):
+    """What a notice is about: the practical notes Korean invitations carry."""
+
+    SHUTTLE = "shuttle"
+    PARKING = "parking"
+    WREATH = "wreath"
+    """Flower wreaths (화환): usually whether the couple accepts them."""
+    DRESS_CODE = "dress_code"
+    MEAL = "meal"
+    OTHER = "other"
 
 
 @attrs.frozen
@@ -196,6 +214,37 @@ class Share:
 
 
 @attrs.frozen
+class InterviewAnswer:
+    """One question the couple answers (신랑 신부 인터뷰)."""
+
+    question: str
+    answer: str
+
+    def dump(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.answer}
+
+
+@attrs.frozen
+class Notice:
+    kind: NoticeKind
+    title: str | None
+    """None shows the kind's own heading."""
+    body: str
+
+    def dump(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "title": self.title, "body": self.body}
+
+
+@attrs.frozen
+class Video:
+    url: str | None = None
+    """An https YouTube or Vimeo link (see ``video.py``)."""
+
+    def dump(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+
+@attrs.frozen
 class PageContent:
     couple: Couple = Couple()
     ceremony: Ceremony = Ceremony()
@@ -209,6 +258,10 @@ class PageContent:
     sections: tuple[Section, ...] = DEFAULT_SECTIONS
     rsvp: RsvpSettings = RsvpSettings()
     share: Share = Share()
+    interview: tuple[InterviewAnswer, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    video: Video = Video()
+    ending: str | None = None
 
     def dump(self) -> dict[str, Any]:
         """The document: every field present, in the contract's order."""
@@ -230,6 +283,10 @@ class PageContent:
                 "ask_meal": self.rsvp.ask_meal,
             },
             "share": self.share.dump(),
+            "interview": [item.dump() for item in self.interview],
+            "notices": [notice.dump() for notice in self.notices],
+            "video": self.video.dump(),
+            "ending": self.ending,
         }
 
 

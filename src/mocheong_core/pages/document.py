@@ -7,12 +7,14 @@ field (back to its default), anything else (text, numbers, lists) replaces the o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import attrs
 
 from mocheong_core.errors import FieldError
+from mocheong_core.pages import video as videos
 from mocheong_core.pages.content import (
     CONTENT_FIELDS,
     DEFAULT_TIME_ZONE,
@@ -20,7 +22,10 @@ from mocheong_core.pages.content import (
     Couple,
     Directions,
     GiftAccount,
+    InterviewAnswer,
     Music,
+    Notice,
+    NoticeKind,
     PageContent,
     Parent,
     Person,
@@ -31,8 +36,11 @@ from mocheong_core.pages.content import (
     Share,
     Theme,
     Venue,
+    Video,
 )
 from mocheong_core.pages.reader import DocumentReader, at
+
+E = TypeVar("E", bound=StrEnum)
 
 NAME_MAX = 30
 TITLE_MAX = 10
@@ -43,6 +51,11 @@ BANK_MAX = 30
 HOLDER_MAX = 30
 SHARE_TITLE_MAX = 60
 SHARE_DESCRIPTION_MAX = 200
+QUESTION_MAX = 100
+ANSWER_MAX = 500
+NOTICE_TITLE_MAX = 40
+NOTICE_BODY_MAX = 500
+VIDEO_URL_MAX = 300
 MERGE_DEPTH = 8
 ACCOUNT_NUMBER_RE = re.compile(r"^[0-9][0-9 -]{2,28}[0-9]$")
 
@@ -54,10 +67,20 @@ class PagePolicy:
     gallery_max: int = 30
     greeting_max: int = 1000
     gift_accounts_max: int = 12
+    interview_max: int = 10
+    notices_max: int = 10
+    ending_max: int = 500
 
 
 # Stored documents were valid when written; a limit lowered since must not make them unreadable.
-STORED = PagePolicy(gallery_max=10**6, greeting_max=10**9, gift_accounts_max=10**6)
+STORED = PagePolicy(
+    gallery_max=10**6,
+    greeting_max=10**9,
+    gift_accounts_max=10**6,
+    interview_max=10**6,
+    notices_max=10**6,
+    ending_max=10**9,
+)
 
 
 def merge_patch(target: Any, patch: Any, depth: int = 0) -> Any:
@@ -76,9 +99,19 @@ def merge_patch(target: Any, patch: Any, depth: int = 0) -> Any:
 
 
 def read_content(
-    document: Mapping[str, Any], policy: PagePolicy, reader: DocumentReader
+    document: Mapping[str, Any],
+    policy: PagePolicy,
+    reader: DocumentReader,
+    *,
+    written_whole: bool = False,
 ) -> PageContent:
-    """The content of ``document``; every bad field is recorded in ``reader``."""
+    """The content of ``document``; every bad field is recorded in ``reader``.
+
+    ``written_whole`` says ``document`` is one ``PageContent.dump()`` wrote (a stored page or
+    a kept version): its ``sections`` named every kind there was, so a kind missing from them
+    came later and takes its default place, shown. In a caller's document a kind left out
+    is one the caller hides.
+    """
     r = reader
     doc = r.fields(document, "", CONTENT_FIELDS) or {}
     ceremony = _ceremony(r, doc.get("ceremony"))
@@ -94,16 +127,20 @@ def read_content(
         gift_accounts=_gift_accounts(r, doc.get("gift_accounts"), policy),
         theme=r.choice(doc.get("theme"), "theme", Theme) or Theme.CLASSIC,
         music=_music(r, doc.get("music")),
-        sections=_sections(r, doc.get("sections")),
+        sections=_sections(r, doc.get("sections"), written_whole=written_whole),
         rsvp=_rsvp(r, doc.get("rsvp")),
         share=_share(r, doc.get("share")),
+        interview=_interview(r, doc.get("interview"), policy),
+        notices=_notices(r, doc.get("notices"), policy),
+        video=_video(r, doc.get("video")),
+        ending=r.text(doc.get("ending"), "ending", max_len=policy.ending_max, multiline=True),
     )
 
 
 def stored_content(document: Mapping[str, Any]) -> PageContent:
     """Content as the store keeps it (``PageContent.dump()``); trusted, so errors are bugs."""
     reader = DocumentReader()
-    content = read_content(document, STORED, reader)
+    content = read_content(document, STORED, reader, written_whole=True)
     if reader.validator.errors:
         raise ValueError(f"stored page document is invalid: {reader.validator.errors}")
     return content
@@ -123,6 +160,28 @@ def publish_problems(content: PageContent) -> list[FieldError]:
         for field, value in required.items()
         if not value
     ]
+
+
+def _objects(
+    r: DocumentReader, value: Any, path: str, known: tuple[str, ...], *, max_items: int
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each object of the list at ``path`` with its own path; anything else is reported."""
+    for index, item in enumerate(r.items(value, path, max_items=max_items)):
+        item_path = at(path, index)
+        doc = r.fields(item, item_path, known)
+        if doc is None:
+            if item is None:
+                r.fail(item_path, "must be an object")
+            continue
+        yield item_path, doc
+
+
+def _kind(r: DocumentReader, value: Any, path: str, kind: type[E]) -> E | None:
+    """A required choice: absent is reported as required, a wrong one as not a choice."""
+    chosen = r.choice(value, path, kind)
+    if chosen is None and value is None:
+        r.fail(path, "is required")
+    return chosen
 
 
 def _parent(r: DocumentReader, value: Any, path: str) -> Parent | None:
@@ -216,18 +275,9 @@ def _gallery(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[str, ..
 
 def _gift_accounts(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[GiftAccount, ...]:
     accounts = []
-    for index, item in enumerate(
-        r.items(value, "gift_accounts", max_items=policy.gift_accounts_max)
-    ):
-        path = at("gift_accounts", index)
-        doc = r.fields(item, path, ("relation", "bank", "holder", "number"))
-        if doc is None:
-            if item is None:
-                r.fail(path, "must be an object")
-            continue
-        relation = r.choice(doc.get("relation"), at(path, "relation"), Relation)
-        if relation is None and doc.get("relation") is None:
-            r.fail(at(path, "relation"), "is required")
+    known = ("relation", "bank", "holder", "number")
+    for path, doc in _objects(r, value, "gift_accounts", known, max_items=policy.gift_accounts_max):
+        relation = _kind(r, doc.get("relation"), at(path, "relation"), Relation)
         bank = r.required_text(doc.get("bank"), at(path, "bank"), max_len=BANK_MAX)
         holder = r.required_text(doc.get("holder"), at(path, "holder"), max_len=HOLDER_MAX)
         number = r.required_text(doc.get("number"), at(path, "number"), max_len=30)
@@ -246,29 +296,35 @@ def _music(r: DocumentReader, value: Any) -> Music:
     )
 
 
-def _sections(r: DocumentReader, value: Any) -> tuple[Section, ...]:
-    """The order and visibility given; kinds left out follow, hidden: every kind is listed once."""
+def _sections(r: DocumentReader, value: Any, *, written_whole: bool) -> tuple[Section, ...]:
+    """The order and visibility given; kinds left out follow, hidden: every kind is listed once.
+
+    In a document written whole, a kind left out did not exist yet: it is put back visible,
+    after the kind before it in the default order (a section with nothing to show stays
+    out of the page anyway)."""
     if value is None:
         return tuple(Section(kind) for kind in SectionKind)
     sections: list[Section] = []
-    for index, item in enumerate(r.items(value, "sections", max_items=len(SectionKind))):
-        path = at("sections", index)
-        doc = r.fields(item, path, ("kind", "visible"))
-        if doc is None:
-            if item is None:
-                r.fail(path, "must be an object")
-            continue
-        kind = r.choice(doc.get("kind"), at(path, "kind"), SectionKind)
+    known = ("kind", "visible")
+    for path, doc in _objects(r, value, "sections", known, max_items=len(SectionKind)):
+        kind = _kind(r, doc.get("kind"), at(path, "kind"), SectionKind)
         if kind is None:
-            if doc.get("kind") is None:
-                r.fail(at(path, "kind"), "is required")
             continue
         if any(section.kind is kind for section in sections):
             r.fail(at(path, "kind"), "appears twice")
             continue
         sections.append(Section(kind, r.boolean(doc.get("visible"), at(path, "visible"), True)))
     listed = {section.kind for section in sections}
-    sections.extend(Section(kind, visible=False) for kind in SectionKind if kind not in listed)
+    for kind in SectionKind:
+        if kind in listed:
+            continue
+        if not written_whole:
+            sections.append(Section(kind, visible=False))
+            continue
+        order = list(SectionKind)
+        before = set(order[: order.index(kind)])
+        place = max((i + 1 for i, s in enumerate(sections) if s.kind in before), default=0)
+        sections.insert(place, Section(kind))
     return tuple(sections)
 
 
@@ -290,3 +346,39 @@ def _share(r: DocumentReader, value: Any) -> Share:
         ),
         image_file_id=r.file_id(doc.get("image_file_id"), "share.image_file_id"),
     )
+
+
+def _interview(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[InterviewAnswer, ...]:
+    answers = []
+    known = ("question", "answer")
+    for path, doc in _objects(r, value, "interview", known, max_items=policy.interview_max):
+        question = r.required_text(doc.get("question"), at(path, "question"), max_len=QUESTION_MAX)
+        answer = r.required_text(
+            doc.get("answer"), at(path, "answer"), max_len=ANSWER_MAX, multiline=True
+        )
+        if question and answer:
+            answers.append(InterviewAnswer(question, answer))
+    return tuple(answers)
+
+
+def _notices(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[Notice, ...]:
+    notices = []
+    known = ("kind", "title", "body")
+    for path, doc in _objects(r, value, "notices", known, max_items=policy.notices_max):
+        kind = _kind(r, doc.get("kind"), at(path, "kind"), NoticeKind)
+        title = r.text(doc.get("title"), at(path, "title"), max_len=NOTICE_TITLE_MAX)
+        body = r.required_text(
+            doc.get("body"), at(path, "body"), max_len=NOTICE_BODY_MAX, multiline=True
+        )
+        if kind and body:
+            notices.append(Notice(kind, title, body))
+    return tuple(notices)
+
+
+def _video(r: DocumentReader, value: Any) -> Video:
+    doc = r.fields(value, "video", ("url",)) or {}
+    url = r.text(doc.get("url"), "video.url", max_len=VIDEO_URL_MAX)
+    if url is not None and videos.video_link(url) is None:
+        r.fail("video.url", videos.PROBLEM)
+        return Video()
+    return Video(url)

@@ -9,6 +9,7 @@ import attrs
 from mocheong_core.pages.model import Page, PageStatus
 
 ChangedBy = Literal["user", "agent", "admin"]
+AGENT_NAME_MAX = 40
 
 
 @attrs.frozen
@@ -23,8 +24,11 @@ class PageVersion:
     page_id: str
     version: int
     by: ChangedBy
-    agent: str | None
-    """Which agent made the change (``context``, ``copy`` …) when ``by`` is ``agent``."""
+    agent: str | None = attrs.field(
+        validator=attrs.validators.optional(attrs.validators.max_len(AGENT_NAME_MAX))
+    )
+    """Which agent made the change (``context``, ``copy`` …) when ``by`` is ``agent``; a name
+    of the code's, at most ``AGENT_NAME_MAX`` characters (a longer one is a bug: ValueError)."""
     changed: tuple[str, ...]
     at: datetime
     document: dict[str, Any]

@@ -74,9 +74,10 @@ async def kept_version(history: PageHistory, page: Page, version: int) -> PageVe
 
 
 def checked_content(document: Mapping[str, Any], policy: PagePolicy) -> PageContent:
-    """``document`` read as ``UpdatePage`` reads a change: today's limits apply."""
+    """``document`` (a whole one, as versions keep) read with today's limits, as ``UpdatePage``
+    reads a change."""
     reader = DocumentReader()
-    content = read_content(document, policy, reader)
+    content = read_content(document, policy, reader, written_whole=True)
     reader.validator.raise_if_any()
     return content
 

@@ -71,6 +71,11 @@ _FIELDS = {
     "sections": ("섹션 구성", "sections"),
     "theme": ("테마", "theme"),
     "gift_accounts": ("계좌", "gift accounts"),
+    "rsvp": ("참석 여부 받기", "RSVP"),
+    "interview": ("인터뷰", "interview"),
+    "notices": ("안내 사항", "notices"),
+    "video": ("영상", "video"),
+    "ending": ("마무리 인사", "closing message"),
 }
 
 
@@ -259,7 +264,15 @@ def _when(moment: datetime | None, zone: str, korean: bool) -> str:
 
 def _value(content: PageContent, field: str, korean: bool) -> str:
     c = content
+    people = {"groom": c.couple.groom, "bride": c.couple.bride}
+    parents = {
+        f"couple.{role}.{which}.name": parent.name
+        for role, person in people.items()
+        for which, parent in (("father", person.father), ("mother", person.mother))
+        if parent is not None
+    }
     values = {
+        **parents,
         "couple.groom.name": c.couple.groom.name,
         "couple.bride.name": c.couple.bride.name,
         "ceremony.starts_at": _when(c.ceremony.starts_at, c.ceremony.time_zone, korean),
@@ -271,14 +284,16 @@ def _value(content: PageContent, field: str, korean: bool) -> str:
 
 
 def _labels(paths: Sequence[str], content: PageContent, korean: bool) -> list[str]:
-    seen: dict[str, str] = {}
-    for path in paths:
-        label = _label(path, korean)
-        field = next((f for f in _FIELDS if path == f or path.startswith(f + ".")), None)
-        if label and field and field not in seen:
+    """Each field named in ``paths`` once, in the page's order, with its value when short."""
+    labels = []
+    for field, names in _FIELDS.items():
+        if any(path == field or path.startswith(field + ".") for path in paths):
             value = _value(content, field, korean)
-            seen[field] = f"{label} {value}" if value else label
-    return list(seen.values())
+            label = names[0 if korean else 1]
+            labels.append(
+                (f"{label} {value}" if korean else f"{label}: {value}") if value else label
+            )
+    return labels
 
 
 def reply(view: _View) -> str:
@@ -301,7 +316,7 @@ def reply(view: _View) -> str:
     changed = _labels(_changed(view), content, korean)
     if changed:
         joined = ", ".join(changed)
-        lines.append(f"반영했어요: {joined}." if korean else f"Updated: {joined}.")
+        lines.append(f"반영했어요: {joined}." if korean else f"Updated — {joined}.")
     kept = [
         str(p)
         for _, failed, data in view.of(UPDATE_PAGE)
@@ -325,6 +340,12 @@ def reply(view: _View) -> str:
                 else f"I could not use: {joined}."
             )
     lines.extend(str(problem) for problem in view.understood.problems)
+    if view.understood.time_assumed:
+        lines.append(
+            "시간은 우선 낮 12시로 넣어 두었어요. 몇 시인가요?"
+            if korean
+            else "I set the time to noon for now; what time is the ceremony?"
+        )
     found = view.of(FIND_VENUE)
     if found and len(found[-1][2].get("candidates", [])) > 1:
         lines.append(

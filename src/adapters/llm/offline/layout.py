@@ -82,11 +82,11 @@ SECTION_NAME = re.compile(
 )
 _HIDE = re.compile(
     r"숨겨|숨기|숨김|감춰|감추|빼\s*줘|빼\s*주|빼고|빼요|빼자|없애|지워|삭제|안\s*보이|보이지\s*않|"
-    r"안\s*나오|나오지\s*않|필요\s*없|비공개|\bhide\b|\bremove\b|\bdrop\b|\bturn\s+off\b|"
+    r"안\s*나오|나오지\s*않|필요\s*없|비공개|꺼\s*줘|꺼\s*주|끄고|꺼요|\bhide\b|\bremove\b|\bdrop\b|\bturn\s+off\b|"
     r"\bdon'?t\s+show\b|\bdo\s+not\s+show\b|\bget\s+rid\s+of\b|\bdelete\b|\bdisable\b",
 )
 _SHOW = re.compile(
-    r"보여|보이게|다시\s*넣|넣어|추가|살려|나오게|켜\s*줘|공개|\bshow\b|\badd\b|\bbring\s+back\b|"
+    r"보여|보이게|다시\s*넣|넣어|추가|살려|나오게|켜\s*줘|켜\s*주|켜고|공개|\bshow\b|\badd\b|\bbring\s+back\b|"
     r"\bdisplay\b|\binclude\b|\benable\b|\bturn\s+on\b|\bunhide\b",
 )
 _MOVE_VERB = re.compile(
@@ -106,7 +106,12 @@ _KO_BEFORE = re.compile(r"^\s*(?:섹션\s*)?(?:의\s*)?(?:바로\s*)?(?:앞|위|
 _EN_AFTER = re.compile(r"\b(?:after|below|under|beneath)\s+(?:the\s+)?$")
 _EN_BEFORE = re.compile(r"\b(?:before|above|ahead\s+of)\s+(?:the\s+)?$")
 # "맨 위로", "인사말 다음으로": Korean often leaves the verb of a move out.
-_KO_PLACING = re.compile(r"(?:위|앞|처음|아래|밑|뒤|끝|마지막|다음|전)\s*(?:으로|로)")
+_KO_PLACING = re.compile(r"(?:위|앞|처음|아래|밑|뒤|끝|마지막|다음|전)\s*(?:으로|로|에)")
+# One place up or down: "지도 좀 위로 올려줘", "move the map down".
+_UP = re.compile(r"위로|올려|\bup\b|\bhigher\b|\bearlier\b")
+_DOWN = re.compile(r"아래로|밑으로|내려|\bdown\b|\blower\b|\blater\b")
+# "사진은 나중에 올릴게요", "can I add photos later?": about later, not a change now.
+_LATER = re.compile(r"나중에|\blater\b")
 _CLAUSE = re.compile(r"[.!?\n;]+|,\s*(?:그리고|and\s+then|then)\s+")
 
 
@@ -146,7 +151,7 @@ def _named(clause: str) -> list[_Named]:
 
 def _clause_changes(clause: str, order: list[SectionKind]) -> list[SectionChange]:
     named = _named(clause)
-    if not named:
+    if not named or _LATER.search(clause):
         return []
     move = _move(clause, named, order)
     if move:
@@ -191,10 +196,15 @@ def _move(clause: str, named: list[_Named], order: list[SectionKind]) -> Section
         rest = [kind for kind in order if kind is not moving.kind]
         index = rest.index(anchor.kind) + (1 if after else 0)
         return SectionChange(moving.kind.value, "move", index)
+    kind = named[0].kind
     if _TOP.search(clause):
-        return SectionChange(named[0].kind.value, "move", 0)
+        return SectionChange(kind.value, "move", 0)
     if _BOTTOM.search(clause):
-        return SectionChange(named[0].kind.value, "move", len(order) - 1)
+        return SectionChange(kind.value, "move", len(order) - 1)
+    step = -1 if _UP.search(clause) else 1 if _DOWN.search(clause) else 0
+    if step:
+        position = min(max(order.index(kind) + step, 0), len(order) - 1)
+        return SectionChange(kind.value, "move", position)
     return None
 
 

@@ -11,11 +11,11 @@ syllable (this refuses words that follow a role word but are not names: "신랑 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
-from adapters.llm.offline.korean import NAME_ENDINGS, strip_ending
+from adapters.llm.offline.korean import NAME_ENDINGS, has_hangul, strip_ending
 
 Path = tuple[str, ...]
 Fact = tuple[Path, object]
@@ -77,6 +77,11 @@ NOT_NAMES = frozenset(
         "장소",
         "예식",
         "결혼",
+        "인사말",
+        "인사",
+        "청첩장",
+        "결혼식",
+        "갤러리",
         "예요",
         "에요",
         "이에요",
@@ -137,15 +142,47 @@ EN_COUPLE = re.compile(
     r"(?:are\s+getting\s+married|are\s+marrying|are\s+tying\s+the\s+knot|wedding)"
 )
 EN_SPEAKER = re.compile(rf"\b(?:I'm|I’m|I\s+am|[Mm]y\s+name\s+is)\s+(?P<name>{EN_NAME})")
+EN_SPEAKER_ROLE = re.compile(
+    rf"\b(?:I'm|I’m|I\s+am)\s+(?:(?P<name>{EN_NAME}),?\s+)?the\s+(?P<role>[Gg]room|[Bb]ride)\b"
+    rf"(?:,?\s+(?P<after>{EN_NAME}))?"
+)
+# "groom: tom baker": typed in lower case, taken only after a colon, and capitalised.
+EN_ROLE_COLON_LOWER = re.compile(
+    r"\b(?P<role>groom|bride)\s*:\s*(?P<name>[a-z][a-z'’\-]+(?:\s+[a-z][a-z'’\-]+){0,2})"
+    r"(?=\s*(?:[,.;!?\n/]|$|\s+(?:and|bride|groom)\b))",
+    re.IGNORECASE,
+)
+# Mixed: "신랑 Tom Baker", "Groom 김도윤".
+KO_ROLE_EN_NAME = re.compile(_ROLE_KO + _IS + rf"(?P<name>{EN_NAME})")
+EN_ROLE_KO_NAME = re.compile(
+    r"(?<!of\sthe\s)\b(?P<role>[Gg]room|[Bb]ride|GROOM|BRIDE)" + _EN_IS + r"(?P<name>[가-힣]{2,10})"
+)
+# "Tom is the groom", "Ana will be the bride".
+EN_NAME_ROLE = re.compile(
+    rf"(?P<name>{EN_NAME})\s+(?:is|will\s+be)\s+the\s+(?P<role>[Gg]room|[Bb]ride)\b"
+)
 EN_PARTNER = re.compile(
     r"\b[Mm]y\s+(?P<partner>fianc[ée]e|fiancee|fianc[ée]|fiance|bride|groom|wife|husband|"
     r"future\s+wife|future\s+husband|partner)(?:-to-be)?" + _EN_IS + rf"(?P<name>{EN_NAME})"
 )
+# "the groom's father is …", "father of the bride: …", "his mother is …" (his: the groom's).
 EN_PARENT = re.compile(
-    r"\b(?:(?P<role>[Gg]room|[Bb]ride)(?:'s|’s)\s+(?P<rel>father|dad|mother|mom|mum)"
+    r"\b(?:(?P<role>[Gg]room|[Bb]ride|[Hh]is|[Hh]er)(?:'s|’s)?\s+(?P<rel>father|dad|mother|mom|mum)"
     r"|(?P<rel2>[Ff]ather|[Mm]other)\s+of\s+the\s+(?P<role2>groom|bride))"
     r"(?:'s\s+name)?\s*(?:is\s+|:\s*|-\s*|\s+)(?P<late>(?:[Tt]he\s+)?late\s+)?"
     rf"(?P<name>{EN_NAME})"
+)
+# "신부 아버지는 돌아가셨어요", "the bride's father passed away": shown as 故 on the page.
+_PASSED_AWAY = re.compile(
+    r"[^.!?\n]{0,30}?(?:돌아가|작고|별세|고인|세상을\s*떠나|passed\s+away|is\s+deceased|died)"
+)
+_FATHER_WORDS = frozenset({"아버지", "아버님", "부친", "아빠", "father", "dad"})
+PARENT_WORD = re.compile(
+    r"(?:(?P<role>신랑|신부)\s*(?:측|쪽)?\s*(?:의\s*)?)?"
+    + _PARENT_KO
+    + r"|\b(?P<role2>[Gg]room|[Bb]ride|[Hh]is|[Hh]er)(?:'s|’s)?\s+"
+    r"(?P<rel2>[Ff]ather|[Dd]ad|[Mm]other|[Mm]om|[Mm]um)"
+    r"|\b(?P<rel3>[Ff]ather|[Mm]other)\s+of\s+the\s+(?P<role3>groom|bride)"
 )
 EN_ROLE_WORD = re.compile(r"\b(?P<role>groom|bride)\b", re.IGNORECASE)
 KO_ROLE_WORD = re.compile(_ROLE_KO)
@@ -199,6 +236,7 @@ def read_people(text: str, *, korean: bool, known: Mapping[str, str | None]) -> 
     for role, name in names.items():
         facts.append(((role, "name"), name))
     everyone = {**known, **names}
+    mentions.extend(_name_mentions(text, everyone))
     parents, problems = _parents(text, mentions, everyone, speaker, korean)
     facts.extend(parents)
     facts.extend(_titles(text))
@@ -210,6 +248,23 @@ def read_people(text: str, *, korean: bool, known: Mapping[str, str | None]) -> 
         speaker=speaker,
         problems=(*problems, *phone_problems),
     )
+
+
+def _name_mentions(text: str, names: Mapping[str, str | None]) -> list[Mention]:
+    """Where the groom or the bride is named: "Tom's number", "도윤이 번호" say whose."""
+    mentions = []
+    for role, name in names.items():
+        if not name:
+            continue
+        forms = {name, name.split()[0]} if " " in name else {name}
+        if len(name) == 3 and has_hangul(name):
+            forms.add(name[1:])  # the given name alone
+        for form in forms:
+            start = text.find(form)
+            while start != -1:
+                mentions.append(Mention(start, (role,)))
+                start = text.find(form, start + len(form))
+    return mentions
 
 
 def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
@@ -225,6 +280,17 @@ def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
             names[role_of(match["role"])] = name
     for match in EN_ROLE_NAME.finditer(text):
         names[match["role"].lower()] = match["name"]
+    for match in KO_ROLE_EN_NAME.finditer(text):
+        names[role_of(match["role"])] = match["name"]
+    for match in EN_ROLE_KO_NAME.finditer(text):
+        name = clean_korean_name(match["name"])
+        if name:
+            names[match["role"].lower()] = name
+    for match in EN_NAME_ROLE.finditer(text):
+        names[match["role"].lower()] = match["name"]
+    for match in EN_ROLE_COLON_LOWER.finditer(text):
+        if match["name"].islower():
+            names.setdefault(match["role"].lower(), match["name"].title())
     for match in EN_COUPLE.finditer(text):
         # "We're Tom and Ana": the groom is named first, as invitations print the couple.
         names.setdefault("groom", match["groom"] or match["groom2"])
@@ -236,35 +302,33 @@ def _couple_names(text: str, mentions: list[Mention]) -> dict[str, str]:
 
 
 def _speaker(text: str, names: dict[str, str]) -> str | None:
-    """ "저는 김도윤이고 예비신부는 박하은": the speaker is the role the partner is not."""
+    """The role of the one writing: said ("저는 신랑이에요", "I'm the groom"), or the role
+    their partner is not ("저는 김도윤이고 예비신부는 박하은", "I'm Tom and my fiancée is Ana")."""
     for match in EN_PARTNER.finditer(text):
         partner = match["partner"].lower()
-        role = "bride" if partner.endswith(("ée", "ee", "wife", "bride")) else "groom"
         if partner != "partner":
+            role = "bride" if partner.endswith(("ée", "ee", "wife", "bride")) else "groom"
             names.setdefault(role, match["name"])
+    said: str | None = None
     speaker_name: str | None = None
-    explicit: str | None = None
     for match in KO_SPEAKER.finditer(text):
-        run = match["name"]
-        word = strip_ending(run, NAME_ENDINGS, keep=2, keep_single=3)
+        word = strip_ending(match["name"], NAME_ENDINGS, keep=2, keep_single=3)
         if word in ("신랑", "신부", "예비신랑", "예비신부"):
-            explicit = role_of(word)
+            said = role_of(word)
         else:
-            speaker_name = clean_korean_name(run) or speaker_name
+            speaker_name = clean_korean_name(match["name"]) or speaker_name
     for match in EN_SPEAKER.finditer(text):
-        lowered = match["name"].lower()
-        if lowered not in ("the groom", "the bride"):
-            speaker_name = match["name"]
-    if re.search(r"\bI(?:'m|’m|\s+am)\s+the\s+(groom|bride)\b", text, re.IGNORECASE):
-        explicit = re.search(r"(groom|bride)", text, re.IGNORECASE)[0].lower()  # type: ignore[index]
-    roles = {"groom", "bride"}
-    if explicit is None and speaker_name:
-        named = [role for role in roles if role in names]
-        if len(named) == 1:
-            explicit = (roles - set(named)).pop()
-    if explicit and speaker_name:
-        names.setdefault(explicit, speaker_name)
-    return explicit
+        speaker_name = match["name"]
+    said_en = EN_SPEAKER_ROLE.search(text)
+    if said_en:
+        said = said_en["role"].lower()
+        speaker_name = said_en["name"] or said_en["after"] or speaker_name
+    named = [role for role in ("groom", "bride") if role in names]
+    if said is None and speaker_name and len(named) == 1:
+        said = "bride" if named == ["groom"] else "groom"
+    if said and speaker_name:
+        names.setdefault(said, speaker_name)
+    return said
 
 
 def _parents(
@@ -280,7 +344,7 @@ def _parents(
     found: list[tuple[int, str | None, str, str, bool]] = []
     for match in KO_PARENT.finditer(text):
         name = clean_korean_name(match["name"])
-        relation = "father" if match["rel"] in ("아버지", "아버님", "부친", "아빠") else "mother"
+        relation = "father" if match["rel"] in _FATHER_WORDS else "mother"
         role = role_of(match["role"]) if match["role"] else None
         if name:
             found.append((match.start(), role, relation, name, bool(match["late"])))
@@ -291,18 +355,34 @@ def _parents(
             found.append((match.start(), role, "father", father, False))
             found.append((match.start() + 1, role, "mother", mother, False))
     for match in EN_PARENT.finditer(text):
-        role_word = match["role"] or match["role2"]
+        role_word = (match["role"] or match["role2"]).lower()
+        role = {"his": "groom", "her": "bride"}.get(role_word, role_word)
         relation_word = (match["rel"] or match["rel2"]).lower()
-        relation = "father" if relation_word in ("father", "dad") else "mother"
-        found.append(
-            (match.start(), role_word.lower(), relation, match["name"], bool(match["late"]))
-        )
+        relation = "father" if relation_word in _FATHER_WORDS else "mother"
+        found.append((match.start(), role, relation, match["name"], bool(match["late"])))
+    named_at = {item[0] for item in found}
+    for match in PARENT_WORD.finditer(text):
+        # A parent named by relation only ("신랑 아버지 연락처 …") still says whose the
+        # next detail is.
+        if match.start() not in named_at:
+            role_word = (match["role"] or match["role2"] or match["role3"] or "").lower()
+            role = {"his": "groom", "her": "bride"}.get(role_word, role_word)
+            relation_word = (match["rel"] or match["rel2"] or match["rel3"]).lower()
+            relation = "father" if relation_word in _FATHER_WORDS else "mother"
+            found.append((match.start(), role_of(role) if role else None, relation, "", False))
     for at, said_role, relation, name, late in sorted(found):
         role = said_role or _whose_parent(
             at, relation, name, names, mentions, speaker, last_father_role
         )
-        if relation == "father":
+        if relation == "father" and name:
             last_father_role = role
+        late = late or bool(_PASSED_AWAY.match(text, at))
+        if not name:
+            if role:
+                mentions.append(Mention(at, (role, relation)))
+                if late:
+                    facts.append(((role, relation, "deceased"), True))
+            continue
         if role is None:
             problems.append(
                 f"{name}님이 신랑 쪽인지 신부 쪽인지 알려주세요"
@@ -326,7 +406,7 @@ def _whose_parent(
     speaker: str | None,
     last_father_role: str | None,
 ) -> str | None:
-    if relation == "father":
+    if relation == "father" and name:
         # A Korean father shares his child's surname; only a surname that tells the two
         # apart decides.
         sharing = [role for role, child in names.items() if child and child[0] == name[0]]
@@ -370,7 +450,7 @@ def _phones(
 
 
 def owner_before(
-    at: int, mentions: list[Mention] | tuple[Mention, ...], text: str, speaker: str | None
+    at: int, mentions: Sequence[Mention], text: str, speaker: str | None
 ) -> Path | None:
     """Whose a detail at ``at`` is: the last person named before it, or the speaker ("제 번호")."""
     before = [mention for mention in mentions if mention.at < at]

@@ -58,16 +58,23 @@ GENERIC_PLACES = frozenset(
     }
 )
 _CLAUSE_END = r"[,.!?\n;]"
+# "예식장은 …", "장소: …", "예식장 이름은 …" — but not "예식장 주소는 …" (an address), nor
+# "…에 있는 X" where what comes first is only where the venue is ("서울 강남구에 있는 X").
 _VENUE_CUE = re.compile(
     r"(?:예식\s*장소|웨딩\s*장소|결혼식\s*장소|결혼식장|예식장|웨딩홀|식장|장소|베뉴)\s*"
-    r"(?:은|는|이|가|도)?\s*[:=]?\s*(?P<rest>[^,.!?\n;]+)"
+    r"(?!\s*(?:주소|위치|주차|시간|날짜|정보|안내))(?:이름|명)?\s*"
+    r"(?:은|는|이|가|도|을|를)?\s*[:=]?\s*(?:[^,.!?\n;]{1,30}?(?:에\s*있는|에\s*위치한)\s+)?"
+    r"(?:[^,.!?\n;→]{0,15}(?:→|->|=>)\s*)?(?P<rest>[^,.!?\n;]+)"
 )
+
 _AT_ACTION = re.compile(
     r"에서\s*(?:의\s*)?"
     r"(?:결혼|식을|식\s|예식|웨딩|해요|합니다|할\s*거|할게|하기로|올려|올립|진행|만나|뵙|모십)"
 )
 _LAST_CLAUSE = re.compile(r"[^,.!?\n;]*$")
-_HALL_CUE = re.compile(r"(?:홀|홀\s*이름|웨딩홀\s*이름)\s*(?:은|는|이|가)\s*(?P<rest>[^,.!?\n;]+)")
+_HALL_CUE = re.compile(
+    r"(?<![가-힣A-Za-z])(?:홀|홀\s*이름|웨딩홀\s*이름)\s*(?:은|는|이|가)\s*(?P<rest>[^,.!?\n;]+)"
+)
 _ADDRESS_CUE = re.compile(r"(?:주소|위치)\s*(?:는|은|가|이)?\s*[:=]?\s*(?P<rest>[^.!?\n;]+)")
 _VERB_TOKEN = re.compile(
     r"^(?:변경|바꿔|바꾸|바뀌|수정|고쳐|해\s*주|해줘|해요|해주세요|할게|할께|할래|정했|정해|잡았|"
@@ -82,7 +89,13 @@ _FLOOR_TOKEN = re.compile(r"^(?:지하\s*)?(?:B\d+|\d+)\s*(?:층|F)")
 _STOP_WORD = re.compile(
     r"^(?:저희|우리|저희는|우리는|드디어|내년|올해|후년|오후|오전|낮|정오|저녁|봄|여름|가을|겨울|"
     r"주말|토요일|일요일|그리고|그래서|그날|당일|이번|다음|신랑|신부|아|음|네|저|제|또|꼭|"
-    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소)$"
+    r"결혼|예식|식|장소는|장소|예식장은|정보|지도|위치|주소|지하|로비|입구|출구|홀|홀은|홀이)$"
+)
+# Rooms and services of a venue, and wedding businesses that are not where the wedding is:
+# "신부 대기실은 2층", "웨딩촬영", "드레스샵".
+_NOT_A_VENUE = re.compile(
+    r"대기실|주차|폐백|연회|식당|뷔페|화장실|엘리베이터|촬영|스튜디오|드레스|메이크업|스냅|플래너|"
+    r"박람회|카페|상담|투어|예약"
 )
 # A word that ends like a verb or a request is not a place: "장소 알려드릴게요", "장소 표시해줘".
 _VERBISH = re.compile(r"(?:줘|줘요|요|다|까|죠|네|세요|해|자|게|지|니)$")
@@ -104,7 +117,15 @@ KO_ADDRESS = re.compile(
     r"(?:[가-힣0-9]{1,12}(?:로|길|대로)(?:\s*\d{1,4}(?:번)?길)?\s*\d{1,5}(?:-\d{1,5})?"
     r"|[가-힣0-9]{1,12}(?:동|읍|면|리|가)\s*\d{1,5}(?:-\d{1,5})?(?:번지)?)(?![\d가-힣])"
 )
-_EN_WORD = r"[A-Z][\w'’&\-]*"
+# Only where a venue is: "서울", "강남구", "서울 강남구", "반포동".
+_REGION = re.compile(
+    rf"(?:{_PROVINCE}|[가-힣]{{1,6}}(?:시|군|구|동|읍|면))(?:\s+[가-힣]{{1,6}}(?:시|군|구|동|읍|면))*"
+)
+_CALENDAR_WORDS = (
+    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|"
+    "June|July|August|September|October|November|December|Noon"
+)
+_EN_WORD = rf"(?!(?:{_CALENDAR_WORDS})\b)[A-Z][\w'’&\-]*"
 _EN_VENUE_NAME = rf"{_EN_WORD}(?:\s+(?:(?:of|at|on|the|de|la|&|and)\s+)?{_EN_WORD}){{0,5}}"
 _EN_ADDRESS = (
     rf"\d+(?:-\d+)?\s+{_EN_WORD}(?:\s+{_EN_WORD}){{0,4}}"
@@ -116,9 +137,12 @@ _NOT_EN_VENUES = re.compile(
     r"Church|Hotel|Hall|Chapel|The|I|We)$"
 )
 EN_VENUE = re.compile(
-    r"(?:\b(?:[Vv]enue|[Ll]ocation|[Pp]lace)(?:\s+is|\s*:)\s+(?:at\s+)?|\b(?:[Aa]t|held\s+at)\s+)"
+    r"(?:\b(?:[Vv]enue|[Ll]ocation|[Pp]lace)(?:\s+is\s+now|\s+will\s+be|\s+is|\s+to|\s*:)\s+(?:at\s+)?"
+    r"|\b(?:[Aa]t|held\s+at)\s+)"
     rf"(?:the\s+)?(?P<name>{_EN_VENUE_NAME})(?:\s*,\s*(?P<address>{_EN_ADDRESS}))?"
 )
+_EN_ROOM = re.compile(r"(?:Ballroom|Room|Suite|Terrace|Hall|Chapel|Garden|Floor)$")
+_EN_VENUE_AFTER_ROOM = re.compile(rf",\s*(?:the\s+)?(?P<venue>{_EN_VENUE_NAME})")
 EN_ADDRESS = re.compile(r"\baddress(?:\s+is|\s*:)\s+(?P<address>[^.!?\n;]+)", re.IGNORECASE)
 EN_HALL = re.compile(
     r"\b(?:hall|room|ballroom)(?:\s+is|\s*:)\s+(?:the\s+)?(?P<hall>[A-Z][^,.!?\n;]*)",
@@ -136,11 +160,11 @@ class Place:
 
 def read_place(text: str) -> Place:
     name, hall = _korean_venue(text)
-    english_name, english_address = _english_venue(text)
+    english_name, english_hall, english_address = _english_venue(text)
     name = name or english_name
-    hall = hall or _hall(text)
+    hall = hall or english_hall or _hall(text)
     address = _address(text) or english_address
-    if name and address and name in address:
+    if name and address and (name in address or address in name):
         name = None  # "주소는 서울 구로구 경인로 610" was read as a place too
     return Place(
         name=name if name and len(name) <= VENUE_NAME_MAX else None,
@@ -162,12 +186,14 @@ def _korean_venue(text: str) -> tuple[str | None, str | None]:
         found = _name_and_hall(_tokens_backward(before.group(0) if before else ""))
         if found[0]:
             return found
+    if _HALL_CUE.search(text):
+        return None, None  # "홀은 2층 그랜드홀": a hall is being named, not the venue
     return _venue_by_look(text)
 
 
 def _venue_by_look(text: str) -> tuple[str | None, str | None]:
-    """A word that looks like a venue by itself ("더채플앳청담", "…호텔"), and the hall words
-    after it ("3층 채플홀")."""
+    """A venue said without a cue: the word before a floor ("라비두스 3층 그랜드홀"), or a word
+    that looks like a venue by itself ("더채플앳청담", "…호텔"), with the hall words after it."""
     for clause in re.split(_CLAUSE_END, text):
         tokens = [
             strip_ending(token, PLACE_ENDINGS, keep=2, keep_single=3)
@@ -175,19 +201,23 @@ def _venue_by_look(text: str) -> tuple[str | None, str | None]:
             if len(token) <= VENUE_NAME_MAX
         ]
         for index, word in enumerate(tokens):
-            if _VENUE_WORD.match(word) and word not in GENERIC_PLACES:
+            before_floor = index + 1 < len(tokens) and _FLOOR_TOKEN.match(tokens[index + 1])
+            looks = _VENUE_WORD.match(word) or (before_floor and _looks_like_name(word))
+            if looks and _name_and_hall([word])[0]:
                 hall = list(itertools.takewhile(_HALL_TOKEN.match, tokens[index + 1 :]))
                 return word, " ".join(hall) or None
     return None, None
 
 
 def _tokens_until_verb(rest: str) -> list[str]:
+    """The words of a venue after its cue: up to a verb, a separator or the address."""
     tokens: list[str] = []
-    for token in rest.split():
-        if _VERB_TOKEN.match(token) or KO_ADDRESS.match(" ".join([*tokens, token])):
+    for word in re.finditer(r"\S+", rest):
+        piece = word.group(0)
+        if _VERB_TOKEN.match(piece) or piece in "/|·(" or KO_ADDRESS.match(rest, word.start()):
             break
-        tokens.append(token)
-        if strip_ending(token, PLACE_ENDINGS, keep=2, keep_single=3) != token:
+        tokens.append(piece)
+        if strip_ending(piece, PLACE_ENDINGS, keep=2, keep_single=3) != piece:
             break  # "더채플앳청담으로 변경": the ending closes the name
     return tokens
 
@@ -223,7 +253,14 @@ def _name_and_hall(tokens: list[str]) -> tuple[str | None, str | None]:
     name = " ".join(tokens[:split]).strip()
     hall = " ".join(tokens[split:]).strip() or None
     last = name.split()[-1] if name else ""
-    if not name or name in GENERIC_PLACES or _STOP_WORD.match(last) or _VERBISH.search(last):
+    if (
+        not name
+        or name in GENERIC_PLACES
+        or _NOT_A_VENUE.search(name)
+        or _STOP_WORD.match(last)
+        or _VERBISH.search(last)
+        or _REGION.fullmatch(name)
+    ):
         return None, hall
     return name, hall
 
@@ -252,10 +289,15 @@ def _address(text: str) -> str | None:
     return None
 
 
-def _english_venue(text: str) -> tuple[str | None, str | None]:
+def _english_venue(text: str) -> tuple[str | None, str | None, str | None]:
+    """Name, hall and address. "at the Grand Ballroom, Lotte Hotel Seoul": a room first, then
+    the venue it is in."""
     for match in EN_VENUE.finditer(text):
         name = match["name"].strip()
         if _NOT_EN_VENUES.match(name):
             continue
-        return name, match["address"]
-    return None, None
+        inside = _EN_VENUE_AFTER_ROOM.match(text, match.end("name"))
+        if _EN_ROOM.search(name) and inside:
+            return inside["venue"], name, None
+        return name, None, match["address"]
+    return None, None, None

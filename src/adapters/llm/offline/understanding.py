@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from adapters.llm.offline.accounts import RELATIONS, merged_accounts, read_accounts
 from adapters.llm.offline.asks import dictated_greeting, greeting_tone, wants_undo
 from adapters.llm.offline.korean import has_hangul
 from adapters.llm.offline.layout import (
@@ -33,9 +34,11 @@ from adapters.llm.offline.layout import (
     current_sections,
     read_sections,
 )
-from adapters.llm.offline.people import read_people
+from adapters.llm.offline.people import People, read_people
 from adapters.llm.offline.place import Place, read_place
+from adapters.llm.offline.rsvp import Rsvp, read_rsvp
 from adapters.llm.offline.when import When, format_day, format_time, read_when
+from mocheong_core.pages.document import merge_patch
 
 __all__ = ["SectionChange", "Understanding", "understand"]
 
@@ -52,6 +55,9 @@ _EN_NOT = re.compile(
     r"|\binstead\s+of\s+[^,.;!?]{1,60}",
     re.IGNORECASE,
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 @attrs.frozen
@@ -80,56 +86,107 @@ def understand(
 ) -> Understanding:
     """``page``: the page document as the API shows it (content fields, maybe mostly empty).
     ``today``: the day in ``time_zone`` (the ceremony's zone), for dates without a year."""
-    text = unicodedata.normalize("NFKC", text)
+    # Control characters are never part of a fact, and the page refuses them in its fields.
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text).replace("\r\n", "\n"))
     # What needs no capital letters is read in lower case: Python's case-blind matching is
     # several times slower, over Hangul most of all (100 µs for the section names alone).
     lowered = text.lower()
     korean = _is_korean(text, page)
-    facts_text = _KO_NOT.sub("", _EN_NOT.sub("", text))
+    facts = _KO_NOT.sub("", _EN_NOT.sub("", text))
+    facts_lowered = facts.lower()
     patch: dict[str, Any] = {}
     problems: list[str] = []
 
-    people = read_people(facts_text, korean=korean, known=_names(page))
+    people = read_people(facts, korean=korean, known=_names(page))
     for path, value in people.facts:
         _put(patch, ("couple", *path), value)
     problems.extend(people.problems)
 
-    when = read_when(facts_text.lower(), today=today, korean=korean)
+    rsvp = read_rsvp(facts_lowered, today=today, korean=korean)
+    _put_rsvp(patch, rsvp, time_zone)
+    problems.extend(rsvp.problems)
+
+    when = read_when(_blanked(facts_lowered, rsvp.span), today=today, korean=korean)
     starts_at, assumed, when_problems = _starts_at(when, page, time_zone, korean)
     if starts_at:
         _put(patch, ("ceremony", "starts_at"), starts_at)
     problems.extend(when_problems)
 
-    place = read_place(facts_text)
+    place = read_place(facts)
     for key, value in _venue(place, _at(page, "venue")).items():
         _put(patch, ("venue", key), value)
+
+    problems.extend(_put_accounts(patch, facts, people, page, korean))
 
     greeting = dictated_greeting(text)
     if greeting:
         patch["greeting"] = greeting
-
-    changes: tuple[SectionChange, ...] = ()
-    if SECTION_NAME.search(lowered):
-        current = current_sections(page)
-        changes = read_sections(lowered, current)
-        if changes:
-            patch["sections"] = apply_sections(current, changes)
-    tone = (
-        None
-        if greeting
-        else greeting_tone(lowered, wants_section=any(c.kind == "greeting" for c in changes))
-    )
-
+    changes = _put_sections(patch, lowered, page)
+    wants_section = any(change.kind == "greeting" for change in changes)
     return Understanding(
         korean=korean,
         patch=_changed(patch, page),
         sections=changes,
-        greeting_tone=tone,
+        greeting_tone=None if greeting else greeting_tone(lowered, wants_section=wants_section),
         undo=wants_undo(lowered),
         venue_query=" ".join(p for p in (place.name, place.address) if p) or None,
         problems=tuple(dict.fromkeys(problems)),
         time_assumed=assumed,
     )
+
+
+def _blanked(text: str, span: tuple[int, int] | None) -> str:
+    """``text`` with ``span`` turned to spaces (positions kept)."""
+    if span is None:
+        return text
+    return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
+
+
+def _put_rsvp(patch: dict[str, Any], rsvp: Rsvp, time_zone: str) -> None:
+    if rsvp.enabled is not None:
+        _put(patch, ("rsvp", "enabled"), rsvp.enabled)
+    if rsvp.deadline:
+        # Replies are taken until the end of the day named.
+        end = datetime.combine(rsvp.deadline, time(23, 59, 59), tzinfo=ZoneInfo(time_zone))
+        _put(patch, ("rsvp", "deadline"), end.isoformat())
+    if rsvp.ask_meal is not None:
+        _put(patch, ("rsvp", "ask_meal"), rsvp.ask_meal)
+
+
+def _put_accounts(
+    patch: dict[str, Any], facts: str, people: People, page: Mapping[str, Any], korean: bool
+) -> list[str]:
+    accounts, unknown = read_accounts(facts, people.mentions, people.speaker)
+    problems = [
+        f"누구 계좌인지 알려주세요: {number}" if korean else f"Tell me whose account {number} is"
+        for number in unknown
+    ]
+    if not accounts:
+        return problems
+    known = merge_patch(page, patch)
+    names = {relation: _at(known, "couple", *path, "name") for path, relation in RELATIONS.items()}
+    listed, without_holder = merged_accounts(page.get("gift_accounts"), accounts, names)
+    problems += [
+        f"예금주 이름을 알려주세요: {number}"
+        if korean
+        else f"Tell me the account holder's name for {number}"
+        for number in without_holder
+    ]
+    if len(accounts) > len(without_holder):
+        patch["gift_accounts"] = listed
+    return problems
+
+
+def _put_sections(
+    patch: dict[str, Any], lowered: str, page: Mapping[str, Any]
+) -> tuple[SectionChange, ...]:
+    if not SECTION_NAME.search(lowered):
+        return ()
+    current = current_sections(page)
+    changes = read_sections(lowered, current)
+    if changes:
+        patch["sections"] = apply_sections(current, changes)
+    return changes
 
 
 def _is_korean(text: str, page: Mapping[str, Any]) -> bool:
@@ -154,6 +211,8 @@ def _names(page: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def _put(patch: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    if isinstance(value, str):
+        value = " ".join(value.split())  # one line: only the greeting may have several
     for key in path[:-1]:
         patch = patch.setdefault(key, {})
     patch[path[-1]] = value
@@ -218,15 +277,20 @@ def _venue(place: Place, stored: Any) -> dict[str, Any]:
     coordinates (the map agent finds them again from ``venue_query``)."""
     stored = stored if isinstance(stored, Mapping) else {}
     change: dict[str, Any] = {}
-    if place.name and place.name != stored.get("name"):
+    if place.name and stored.get("name") and place.name != stored["name"]:
+        change |= {key: None for key in ("hall", "address", "lat", "lng") if stored.get(key)}
+    if place.name:
         change["name"] = place.name
-        if stored.get("name"):
-            change |= {key: None for key in ("hall", "address", "lat", "lng") if stored.get(key)}
     if place.hall:
         change["hall"] = place.hall
-    if place.address and place.address != stored.get("address"):
+    if place.address:
         change["address"] = place.address
-        change |= {key: None for key in ("lat", "lng") if stored.get(key) is not None}
+        same = place.address == stored.get("address")
+        for key in ("lat", "lng"):
+            if same:
+                change.pop(key, None)  # the same place by another name keeps its pin
+            elif stored.get(key) is not None:
+                change[key] = None
     return change
 
 

@@ -13,6 +13,7 @@ regular, so a few patterns read them exactly, in microseconds, with rules stated
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, time, timedelta
 
@@ -65,9 +66,27 @@ NUMERIC_DATE = re.compile(
     r"(?<![\d.\-/])(?P<year>(?:19|20)\d{2})\s*[.\-/]\s*(?P<month>\d{1,2})\s*[.\-/]\s*"
     r"(?P<day>\d{1,2})(?![\d\-/])\.?" + _KO_WEEKDAY
 )
-# 10/9 is month/day, as Korea and the United States write it.
+# 27.10.9: Korean shorthand, a two-digit year, with dots only.
+SHORT_DOTTED_DATE = re.compile(
+    r"(?<![\d.\-/])(?P<year>[2-9]\d)\.\s?(?P<month>\d{1,2})\.\s?(?P<day>\d{1,2})(?![\d.\-/])"
+    + _KO_WEEKDAY
+)
+# "10월 둘째 주 토요일", "the second Saturday of October".
+_NTH = {"첫째": 1, "첫": 1, "둘째": 2, "셋째": 3, "넷째": 4, "다섯째": 5, "마지막": -1}
+_NTH |= {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+KO_NTH_WEEKDAY = re.compile(
+    r"(?:(?P<year>\d{4})\s*년\s*)?(?P<month>\d{1,2})\s*월\s*(?:의\s*)?"
+    rf"(?P<nth>첫째|첫|둘째|셋째|넷째|다섯째|마지막)\s*(?:주\s*)?(?P<weekday>[{WEEKDAYS_KO}])요일"
+)
+EN_NTH_WEEKDAY = re.compile(
+    rf"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|last)\s+(?P<weekday>{_WEEKDAY_EN})"
+    rf"\s+(?:of|in)\s+(?P<month>{_MONTH})\b(?:,?\s*(?P<year>\d{{4}})\b)?"
+)
+# 10/9 is month/day, as Korea and the United States write it (10/16/2027 too); a first number
+# over 12 can only be the day (16/10/2027, as Britain writes it).
 SLASH_DATE = re.compile(
-    r"(?<![\d./\-])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![\d/\-])" + _KO_WEEKDAY
+    r"(?<![\d./\-])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}))?(?![\d/\-])"
+    + _KO_WEEKDAY
 )
 EN_MONTH_FIRST = re.compile(
     rf"\b(?P<month>{_MONTH})\.?\s+(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
@@ -98,6 +117,35 @@ EN_HOUR_TIME = re.compile(
     r"(?:(?P<meridiem>[ap])\.?m\b\.?|in\s+the\s+(?P<period>morning|afternoon|evening))",
 )
 EN_OCLOCK = re.compile(r"(?<![\d:.])(?P<hour>1[0-2]|0?[1-9])\s*o'?clock\b")
+# Hours in native Korean numbers: "두 시", "열한시 반". Written as digits of the same length, so
+# that positions in the text stay where they were.
+_NATIVE_HOURS = {
+    "한": 1,
+    "두": 2,
+    "세": 3,
+    "네": 4,
+    "다섯": 5,
+    "여섯": 6,
+    "일곱": 7,
+    "여덟": 8,
+    "아홉": 9,
+    "열": 10,
+    "열한": 11,
+    "열두": 12,
+}
+_NATIVE_HOUR = re.compile(
+    r"(?<![가-힣])(?P<hour>열한|열두|다섯|여섯|일곱|여덟|아홉|한|두|세|네|열)(?P<gap>\s*)시(?!간|도)"
+)
+
+
+def _hour_in_digits(match: re.Match[str]) -> str:
+    said = match.group(0)
+    digits = f"{_NATIVE_HOURS[match['hour']]}{match['gap']}시"
+    return digits.rjust(len(said))
+
+
+_CALENDAR_QUESTION = re.compile(r"무슨\s*요일|몇\s*요일|what\s+day|which\s+day|what\s+weekday")
+_NEAR_DAY = re.compile(r"오늘|내일|모레|어제|\btoday\b|\btomorrow\b|\btonight\b|\byesterday\b")
 NOON = re.compile(r"정오|\bnoon\b|\bmidday\b")
 
 
@@ -121,6 +169,8 @@ class _Day:
     month: int
     day: int
     weekday: int | None
+    said: str = ""
+    """The words, when a refusal should quote them rather than a month and day."""
 
 
 def read_when(text: str, *, today: date, korean: bool) -> When:
@@ -128,13 +178,16 @@ def read_when(text: str, *, today: date, korean: bool) -> When:
     problems: list[str] = []
     day: date | None = None
     span = None
-    if days:
+    # "3월 14일은 무슨 요일이에요?": a question about the calendar sets no date.
+    if days and not _CALENDAR_QUESTION.search(text):
         found = days[-1]
         span = (found.start, found.end)
         day, problem = _resolve(found, today, korean)
         if problem:
             problems.append(problem)
-    moment = _time(text)
+    # "오늘 3시에 촬영 있어요": a time of today or tomorrow is not the wedding's.
+    near = _NEAR_DAY.search(text)
+    moment = None if near else _time(_NATIVE_HOUR.sub(_hour_in_digits, text))
     return When(day=day, time=moment, problems=tuple(problems), span=span)
 
 
@@ -149,6 +202,14 @@ def _days(text: str, today: date) -> list[_Day]:
 
     for match in NUMERIC_DATE.finditer(text):
         add(_numeric(match, year=int(match["year"])))
+    for match in SHORT_DOTTED_DATE.finditer(text):
+        add(_numeric(match, year=2000 + int(match["year"])))
+    for match in KO_NTH_WEEKDAY.finditer(text):
+        month, weekday = int(match["month"]), WEEKDAYS_KO.index(match["weekday"])
+        add(_nth_weekday(match, month, weekday, today))
+    for match in EN_NTH_WEEKDAY.finditer(text):
+        month, weekday = _MONTHS[match["month"]], _WEEKDAYS_EN[match["weekday"]]
+        add(_nth_weekday(match, month, weekday, today))
     for match in KO_DATE.finditer(text):
         add(_korean(match, today))
     for match in KO_MONTH_RELATIVE.finditer(text):
@@ -159,7 +220,7 @@ def _days(text: str, today: date) -> list[_Day]:
         weekday = _WEEKDAYS_EN[match["weekday"].lower()]
         add(_week_relative(match, today, weekday, match["which"].lower()))
     for match in SLASH_DATE.finditer(text):
-        add(_numeric(match, year=None))
+        add(_slashed(match))
     for pattern in (EN_MONTH_FIRST, EN_DAY_FIRST):
         for match in pattern.finditer(text):
             add(_english(match, text))
@@ -173,6 +234,35 @@ def _weekday_ko(match: re.Match[str]) -> int | None:
 
 def _numeric(match: re.Match[str], *, year: int | None) -> _Day:
     month, day = int(match["month"]), int(match["day"])
+    return _Day(match.start(), match.end(), year, month, day, _weekday_ko(match))
+
+
+def _nth_weekday(match: re.Match[str], month: int, weekday: int, today: date) -> _Day:
+    """The nth such weekday of the month: of the year said, or the next such month on or
+    after today."""
+    nth = _NTH[match["nth"]]
+    years = [int(match["year"])] if match["year"] else [today.year, today.year + 1]
+    for year in years:
+        days = (
+            [
+                date(year, month, d)
+                for d in range(1, calendar.monthrange(year, month)[1] + 1)
+                if date(year, month, d).weekday() == weekday
+            ]
+            if 1 <= month <= 12
+            else []
+        )
+        if len(days) >= abs(nth) and (days[nth - 1 if nth > 0 else -1] >= today or match["year"]):
+            day = days[nth - 1 if nth > 0 else -1]
+            return _Day(match.start(), match.end(), day.year, day.month, day.day, None)
+    # No such day (a fifth Monday that February does not have): _resolve refuses it.
+    return _Day(match.start(), match.end(), years[-1], month, 0, None, said=match.group(0))
+
+
+def _slashed(match: re.Match[str]) -> _Day:
+    first, second = int(match["month"]), int(match["day"])
+    month, day = (second, first) if first > 12 >= second else (first, second)
+    year = int(match["year"]) if match["year"] else None
     return _Day(match.start(), match.end(), year, month, day, _weekday_ko(match))
 
 
@@ -239,6 +329,10 @@ def _resolve(found: _Day, today: date, korean: bool) -> tuple[date | None, str |
         try:
             day = date(found.year, found.month, found.day)
         except ValueError:
+            if found.said:
+                return None, (
+                    f"{found.said}은 없는 날짜예요" if korean else f"{found.said} does not exist"
+                )
             return None, _impossible(found.month, found.day, found.year, korean)
         if day < today:
             return None, _past(day, korean)

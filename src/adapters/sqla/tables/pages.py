@@ -4,6 +4,7 @@ guestbook entries."""
 import sqlalchemy as sa
 
 from adapters.sqla.schema import Id, Json, UtcDateTime, created_at, id_column, metadata
+from mocheong_core.pages.ports import AGENT_NAME_MAX
 
 pages = sa.Table(
     "pages",
@@ -29,7 +30,7 @@ page_versions = sa.Table(
     sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("by", sa.String(8), nullable=False),
-    sa.Column("agent", sa.String(40), nullable=True),
+    sa.Column("agent", sa.String(AGENT_NAME_MAX), nullable=True),
     sa.Column("changed", Json, nullable=False),
     sa.Column("document", Json, nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
-from adapters.llm.anthropic import make_client, stream_message
+from adapters.llm.anthropic import AnthropicChatModel, make_client, stream_message
 from adapters.llm.provider_call import ProviderConfig
 from adapters.llm.streamed import (
     TRUNCATED,
@@ -22,6 +23,7 @@ from adapters.llm.streamed import (
     TextPiece,
     TokenUsage,
 )
+from mocheong_core.agents.ports import AgentMessage, FinishEvent, ModelRequest, UsageEvent
 from tests.fakes import anthropic_messages as am
 from tests.fakes.script import Ending, Status, Stream
 from tests.integration.provider_wire import cancel_after_first_part, collect
@@ -206,3 +208,31 @@ async def test_a_cancel_closes_the_provider_connection(fake: am.FakeAnthropic) -
     settings = config(fake, read_timeout=30.0)
 
     await cancel_after_first_part(stream_message(make_client(settings), settings, REQUEST), fake)
+
+
+async def test_usage_and_failures_are_counted_for_metrics(fake: am.FakeAnthropic) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    cached = {"provider": "anthropic", "model": am.MODEL, "kind": "cache_read"}
+    truncated = {"reason": TRUNCATED}
+    before = (
+        sample("mocheong_model_tokens_total", **cached),
+        sample("mocheong_model_failures_total", **truncated),
+    )
+    fake.script(am.reply("네", usage=(10, 5, 700, 0)), Stream([am.start()], Ending.UNTERMINATED))
+    settings = config(fake)
+    client = make_client(settings)
+    model = AnthropicChatModel(client, settings)
+    request = ModelRequest("output", "system", (), "{}", (AgentMessage("user", "안녕"),))
+
+    events = [event async for event in model.stream(request)]
+    with pytest.raises(ProviderFailure):
+        await anext(aiter(model.stream(request)))
+
+    assert events[-2:] == [UsageEvent(10, 5, 700, 0, am.MODEL, "anthropic"), FinishEvent("stop")]
+    after = (
+        sample("mocheong_model_tokens_total", **cached),
+        sample("mocheong_model_failures_total", **truncated),
+    )
+    assert (after[0] - before[0], after[1] - before[1]) == (700, 1)

@@ -23,6 +23,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 import attrs
 import httpx2
+from prometheus_client import Counter
 
 from adapters.llm.streamed import (
     TRUNCATED,
@@ -42,6 +43,14 @@ from mocheong_core.agents.ports import (
 )
 
 log = logging.getLogger(__name__)
+# Served by /metrics of the process that runs the turns (the API in the embedded mode, the
+# worker's own registry otherwise).
+TOKENS = Counter(
+    "mocheong_model_tokens_total",
+    "Tokens of model calls, by kind (input uncached, output, cache_read, cache_write)",
+    ["provider", "model", "kind"],
+)
+FAILURES = Counter("mocheong_model_failures_total", "Model calls that failed", ["reason"])
 E_contra = TypeVar("E_contra", contravariant=True)
 E = TypeVar("E")
 E_co = TypeVar("E_co", covariant=True)
@@ -111,8 +120,9 @@ async def stream_call(
         try:
             async with asyncio.timeout(limits.read_timeout):
                 stream = await open_stream(tries_left - 1)
-        except TimeoutError:
-            raise ProviderFailure("The model provider did not answer in time") from None
+        except TimeoutError as exc:
+            silent = ProviderFailure("The model provider did not answer in time")
+            raise _logged(silent, exc) from None
         except Exception as exc:
             raise _logged(describe(exc), exc) from None
         tries_left -= _tries_used(stream)
@@ -123,8 +133,8 @@ async def stream_call(
                 given_out = True
                 yield part
             return
-        except ProviderFailure:
-            raise
+        except ProviderFailure as cut_off:  # the assembler's: a stream that did not end
+            raise _logged(cut_off, cut_off) from None
         except Exception as exc:
             failure = _logged(describe(exc), exc)
             if given_out or not failure.retryable or tries_left <= 0:
@@ -153,6 +163,7 @@ def _tries_used(stream: SdkStream[E]) -> int:
 def _logged(failure: ProviderFailure, exc: Exception) -> ProviderFailure:
     # The class and status only: an SDK's message may quote the request.
     log.warning("model call failed: %s (%s)", failure.reason, type(exc).__name__)
+    FAILURES.labels(failure.reason).inc()
     return failure
 
 
@@ -198,6 +209,14 @@ def model_events(part: StreamedPart, label: dict[str, Any]) -> list[ModelEvent]:
     events: list[ModelEvent] = []
     if part.usage is not None:
         usage = part.usage
+        provider, model = label["provider"], label["model"]
+        for kind, count in (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ):
+            TOKENS.labels(provider, model, kind).inc(count)
         events.append(
             UsageEvent(
                 input_tokens=usage.input_tokens,

@@ -1,1 +1,4 @@
-"""Local fake servers that speak real providers' wire protocols, for the integration tests."""
+"""Local servers that speak the providers' real wire protocols (OpenAI Chat Completions SSE,
+Anthropic Messages SSE, Kakao Local and Nominatim JSON, PortOne V2's REST API), scripted per
+test, so the real SDK clients and HTTP adapters run end to end without a network. The
+benchmark and chaos scripts start them too."""

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from adapters.nats.connection import connect_nats
+from adapters.nats.connection import ConnectionEvents, connect_nats
 from adapters.nats.stream import NatsStreamBroker
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
@@ -68,15 +68,11 @@ async def _nats_factory(stack: AsyncExitStack) -> BrokerFactory:
             await made[0].delete()
 
     async def make(**options: Any) -> tuple[StreamBroker, Any]:
-        brokers: list[NatsStreamBroker] = []
-        client = await connect_nats(
-            services.NATS_URL,
-            name=f"{prefix}-test",
-            on_reconnect=lambda: [b.reconnected() for b in brokers] and None,
-        )
+        events = ConnectionEvents()
+        client = await connect_nats(services.NATS_URL, name=f"{prefix}-test", events=events)
         stack.push_async_callback(client.close)
         broker = NatsStreamBroker(client, prefix=prefix, ttl_seconds=120, heartbeat=0.2, **options)
-        brokers.append(broker)
+        events.on_reconnect.append(broker.reconnected)
         if not made:
             stack.push_async_callback(clean)  # runs before this connection closes (LIFO)
         made.append(broker)

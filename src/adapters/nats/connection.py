@@ -86,6 +86,14 @@ class NatsNames:
         return f"{self.prefix}.cache.{token(name)}"
 
 
+@attrs.define
+class ConnectionEvents:
+    """Whom the process's connection tells when it drops and when it is back."""
+
+    on_disconnect: list[Callable[[], None]] = attrs.Factory(list)
+    on_reconnect: list[Callable[[], None]] = attrs.Factory(list)
+
+
 @contextmanager
 def unavailable_without_nats(what: str) -> Iterator[None]:
     """A NATS failure reaches callers as the core's ``ServiceUnavailable``."""
@@ -101,7 +109,7 @@ async def connect_nats(
     name: str,
     credentials: str = "",
     tls_ca: str = "",
-    on_reconnect: Callable[[], None] | None = None,
+    events: ConnectionEvents | None = None,
     connect_timeout: float = 5.0,
 ) -> Client:
     """Connects and checks that the account has JetStream; reconnects forever afterwards."""
@@ -110,13 +118,17 @@ async def connect_nats(
     if tls_ca or any(url.startswith("tls://") for url in urls):
         tls = ssl.create_default_context(cafile=tls_ca or None)
 
+    events = events or ConnectionEvents()
+
     async def reconnected() -> None:
         log.info("nats_reconnected")
-        if on_reconnect is not None:
-            on_reconnect()
+        for callback in events.on_reconnect:
+            callback()
 
     async def disconnected() -> None:
         log.warning("nats_disconnected")
+        for callback in events.on_disconnect:
+            callback()
 
     async def error(exc: Exception) -> None:
         log.warning("nats_error", error=repr(exc))

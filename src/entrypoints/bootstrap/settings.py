@@ -106,6 +106,10 @@ class Settings:
         default=3600,
         metadata=_doc("Seconds NATS remembers a job id, refusing a second job with that id"),
     )
+    nats_job_backoff: float = attrs.field(
+        default=1.0,
+        metadata=_doc("Seconds before a failed job runs again on NATS; doubles per try, ≤ 60"),
+    )
     host: str = attrs.field(default="127.0.0.1", metadata=_doc("Address `serve` binds"))
     port: int = attrs.field(default=8000, metadata=_doc("Port `serve` binds"))
     workers: int = attrs.field(default=1, metadata=_doc("API processes `serve` starts"))
@@ -470,8 +474,9 @@ class Settings:
                 raise SettingsError(f"{PREFIX}NATS_URL must be nats:// or tls:// URLs")
             if not self.nats_prefix.replace("_", "").replace("-", "").isalnum():
                 raise SettingsError(f"{PREFIX}NATS_PREFIX must be letters, digits, _ or -")
-            if self.nats_job_dedup_seconds <= 0:
-                raise SettingsError(f"{PREFIX}NATS_JOB_DEDUP_SECONDS must be positive")
+            for name in ("nats_job_dedup_seconds", "nats_job_backoff"):
+                if getattr(self, name) <= 0:
+                    raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 
     def _check_chat(self) -> None:
         for name in (

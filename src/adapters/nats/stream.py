@@ -40,7 +40,6 @@ import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 
@@ -448,24 +447,37 @@ class NatsStreamBroker:
 
     async def _follow(self, room: str, epoch: str, box: list[Any]) -> AsyncIterator[StreamEvent]:
         seen = self.reconnects
-        while True:
-            msg: Msg | None = None
-            with suppress(NatsTimeout):
-                msg = await box[0].next_msg(timeout=self._heartbeat * 3)
-            if seen != self.reconnects:
-                seen = self.reconnects
-                current, _, _ = await self._state()
-                if current != epoch:
-                    # The stream was lost while we were away: start again on the new one.
-                    epoch = current
-                    with suppress(Exception):
-                        await box[0].unsubscribe()
-                    box[0] = await self._subscribe(room, api.DeliverPolicy.ALL)
-                    reset = {"reason": HISTORY_LOST}
-                    yield StreamEvent(EventKind.RESET, reset, Position(epoch, 0).encode())
+        # The next delivery is awaited without a timeout of its own and kept across the
+        # periodic wake-ups: cancelling a queue read that was just served would lose an entry.
+        pending: asyncio.Task[Msg] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(box[0].next_msg(timeout=None))
+                done, _ = await asyncio.wait({pending}, timeout=self._heartbeat * 3)
+                msg: Msg | None = None
+                if done:
+                    msg, pending = pending.result(), None
+                if seen != self.reconnects:
+                    seen = self.reconnects
+                    current, _, _ = await self._state()
+                    if current != epoch:
+                        # The stream was lost while we were away: start again on the new one.
+                        epoch = current
+                        if pending is not None:
+                            pending.cancel()
+                            pending = None
+                        with suppress(Exception):
+                            await box[0].unsubscribe()
+                        box[0] = await self._subscribe(room, api.DeliverPolicy.ALL)
+                        reset = {"reason": HISTORY_LOST}
+                        yield StreamEvent(EventKind.RESET, reset, Position(epoch, 0).encode())
+                        continue
+                if msg is None:
                     continue
-            if msg is None:
-                continue
-            event = self._decode(epoch, msg.metadata.sequence.stream, msg.data)
-            if event is not None:
-                yield event
+                event = self._decode(epoch, msg.metadata.sequence.stream, msg.data)
+                if event is not None:
+                    yield event
+        finally:
+            if pending is not None:
+                pending.cancel()

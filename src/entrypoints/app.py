@@ -23,11 +23,13 @@ from entrypoints.bootstrap.settings import Settings, load_settings
 from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.users import AdminUsersController
 from entrypoints.http.api.accounts import AuthController
+from entrypoints.http.api.ai import AiController
 from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.api.jobs import JobsController
 from entrypoints.http.api.page_history import PageHistoryController
+from entrypoints.http.api.page_qr import page_qr
 from entrypoints.http.api.pages import PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
@@ -37,6 +39,7 @@ from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
+from entrypoints.http.studio.site import studio_config, studio_file, studio_index, studio_preview
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.realtime.sse import ChatStreamController
@@ -51,6 +54,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     AuthController,
     AdminUsersController,
     JobsController,
+    AiController,
     FilesController,
     download,
     PagesController,
@@ -65,6 +69,11 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatStreamController,
     chat_socket,
     static_files(),
+    page_qr,
+    studio_index,
+    studio_config,
+    studio_preview,
+    studio_file,
 )
 
 

@@ -13,12 +13,14 @@ from dishka import AsyncContainer, Provider, Scope, provide
 from nats.aio.client import Client
 
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.user_cache import LocalUserCache
 from adapters.nats.cache_peers import NatsCachePeers
 from adapters.nats.connection import ConnectionEvents, NatsNames, connect_nats
 from adapters.nats.queue import NatsJobQueue, NatsJobWorker
 from adapters.nats.stream import NatsStreamBroker
+from entrypoints.bootstrap.accounts import revocation_keep_seconds
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.settings import Settings
@@ -122,6 +124,12 @@ class NatsProvider(Provider):
     @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings, peers: UserPeers) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+
+    @provide(scope=Scope.APP)
+    def revoked(self, settings: Settings) -> LocalRevokedFamilies:
+        # Per process for now: a family revoked through one process is refused by the
+        # others only once their own refresh reaches the database (docs/brokers.md).
+        return LocalRevokedFamilies(revocation_keep_seconds(settings))
 
     @provide(scope=Scope.APP)
     def page_cache(self, settings: Settings, peers: PagePeers) -> PageCache:

@@ -38,6 +38,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.system import health, metrics, ready
+from entrypoints.realtime.socketio_gateway import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
 from entrypoints.realtime.websocket import chat_socket
 from entrypoints.worker.tasks import load_tasks
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     setup_dishka(container, app)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.max_body_bytes)
+    install_socketio(app, container, settings)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
     return app
 

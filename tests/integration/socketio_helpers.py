@@ -5,11 +5,15 @@ that records every event of the ``/chat`` namespace."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import socketio
 import uvicorn
 from dishka import Provider
@@ -19,6 +23,20 @@ from entrypoints.bootstrap.settings import Settings
 from tests.integration.chat_helpers import FRAME_TIMEOUT, Frame
 
 NAMESPACE = "/chat"
+JS = Path(__file__).resolve().parent.parent / "js"
+
+
+def js_packages() -> str:
+    """node, once ``tests/js``'s packages are installed as its lock file pins them (``npm ci``
+    from the npm registry when they are missing); the test is skipped without node and npm."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are not installed")
+    if not (JS / "node_modules" / ".package-lock.json").is_file():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True
+        )
+    return node
 
 
 @asynccontextmanager

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -19,24 +17,16 @@ import pytest
 
 from entrypoints.bootstrap.settings import Settings
 from tests.integration.chat_helpers import TalkingModelProvider, owner, text_of
-from tests.integration.socketio_helpers import http, serving
+from tests.integration.socketio_helpers import JS, http, js_packages, serving
 
 pytestmark = [pytest.mark.node, pytest.mark.xdist_group("node")]
-JS = Path(__file__).resolve().parent.parent / "js"
 RUN_TIMEOUT = 60.0  # a hang guard for a loaded machine, not a timed assertion
 
 
 @pytest.fixture(scope="session")
 def node() -> str:
     """node, with ``tests/js``'s packages installed as its lock file pins them."""
-    found, npm = shutil.which("node"), shutil.which("npm")
-    if found is None or npm is None:
-        pytest.skip("node and npm are not installed")
-    if not (JS / "node_modules" / "socket.io-client").is_dir():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True
-        )
-    return found
+    return js_packages()
 
 
 @pytest.fixture

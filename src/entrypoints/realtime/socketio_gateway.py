@@ -108,11 +108,11 @@ class SocketIOClient:
             event.kind.value, event.wire()["data"], to=self.sid, namespace=NAMESPACE
         )
 
-    async def close(self, code: int, reason: str) -> None:
+    async def close(self, _code: int, reason: str) -> None:
         if not self.connected:  # refused while connecting: the connect handler says why
             self.refusal = reason
             return
-        error = {"code": "unauthorized", "message": reason, "close_code": code}
+        error = {"code": "unauthorized", "message": reason}  # the raw WebSocket's 4401
         await self._server.emit("error", error, to=self.sid, namespace=NAMESPACE)
         await self._server.disconnect(self.sid, namespace=NAMESPACE)
 

@@ -38,6 +38,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.system import health, metrics, ready
+from entrypoints.realtime.client import client_files
 from entrypoints.realtime.contract import asyncapi_json
 from entrypoints.realtime.socketio_gateway import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
@@ -65,6 +66,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatStreamController,
     chat_socket,
     asyncapi_json,
+    client_files,
 )
 
 

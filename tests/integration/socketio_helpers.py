@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 import socketio
@@ -58,6 +59,18 @@ async def serving(settings: Settings, *overrides: Provider) -> AsyncIterator[str
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    return js_packages()
+
+
+@pytest.fixture
+async def streaming_url(settings: Settings) -> AsyncIterator[str]:
+    """The app with the offline model at its usual pace: a reply streams for a while."""
+    async with serving(attrs.evolve(settings, chat_coalesce_ms=0)) as url:
+        yield url
 
 
 @asynccontextmanager

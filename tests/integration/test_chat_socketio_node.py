@@ -9,30 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
 import pytest
 
 from entrypoints.bootstrap.settings import Settings
 from tests.integration.chat_helpers import TalkingModelProvider, owner, text_of
-from tests.integration.socketio_helpers import JS, http, js_packages, serving
+from tests.integration.socketio_helpers import JS, http, node, serving, streaming_url
 
+__all__ = ["node", "streaming_url"]
 pytestmark = [pytest.mark.node, pytest.mark.xdist_group("node")]
 RUN_TIMEOUT = 60.0  # a hang guard for a loaded machine, not a timed assertion
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    """node, with ``tests/js``'s packages installed as its lock file pins them."""
-    return js_packages()
-
-
-@pytest.fixture
-async def base_url(settings: Settings) -> AsyncIterator[str]:
-    async with serving(attrs.evolve(settings, chat_coalesce_ms=0)) as url:
-        yield url
 
 
 async def run(node: str, script: str, *args: str) -> list[dict[str, Any]]:
@@ -46,11 +33,11 @@ async def run(node: str, script: str, *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
-async def test_the_seeds_front_end_code_runs_a_chat_turn(node: str, base_url: str) -> None:
+async def test_the_seeds_front_end_code_runs_a_chat_turn(node: str, streaming_url: str) -> None:
     """Polling first, then the upgrade to WebSocket: the seed's client as it comes."""
-    async with http(base_url) as api:
+    async with http(streaming_url) as api:
         who = await owner(api)
-    *frames, done = await run(node, "seed_client.mjs", base_url, who.token, who.room)
+    *frames, done = await run(node, "seed_client.mjs", streaming_url, who.token, who.room)
 
     assert done == {"done": True, "transport": "websocket", "status": "completed"}
     events = [f["event"] for f in frames]
@@ -63,28 +50,32 @@ async def test_the_seeds_front_end_code_runs_a_chat_turn(node: str, base_url: st
 
 
 @pytest.mark.parametrize("token", ["forged", ""])
-async def test_a_bad_token_is_a_connect_error(node: str, base_url: str, token: str) -> None:
-    [result] = await run(node, "chat_scenarios.mjs", "refused", base_url, token, "page-1")
+async def test_a_bad_token_is_a_connect_error(node: str, streaming_url: str, token: str) -> None:
+    [result] = await run(node, "chat_scenarios.mjs", "refused", streaming_url, token, "page-1")
     assert result["message"] == "invalid or missing token"
     assert result["data"] == {"code": "unauthorized"}
 
 
-async def test_someone_elses_room_is_refused(node: str, base_url: str) -> None:
-    async with http(base_url) as api:
+async def test_someone_elses_room_is_refused(node: str, streaming_url: str) -> None:
+    async with http(streaming_url) as api:
         who = await owner(api)
         stranger = await owner(api, "타인")
-    [result] = await run(node, "chat_scenarios.mjs", "stranger", base_url, who.token, stranger.room)
+    [result] = await run(
+        node, "chat_scenarios.mjs", "stranger", streaming_url, who.token, stranger.room
+    )
     error = {"event": "error", "data": {"code": "not_found", "message": "No such page"}}
     assert result["ack"] == error
     assert result["events"] == [error]
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
-async def test_resume_after_a_dropped_connection(node: str, base_url: str, transport: str) -> None:
-    async with http(base_url) as api:
+async def test_resume_after_a_dropped_connection(
+    node: str, streaming_url: str, transport: str
+) -> None:
+    async with http(streaming_url) as api:
         who = await owner(api)
     [result] = await run(
-        node, "chat_scenarios.mjs", "resume", base_url, who.token, who.room, transport
+        node, "chat_scenarios.mjs", "resume", streaming_url, who.token, who.room, transport
     )
     reply, events, mark = result["reply"], result["events"], result["mark"]
     first = events[:mark]

@@ -21,7 +21,8 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (unit and integration, SQLite and the machine's Postgres + Redis),
     then the architecture contract."""
     session.install("-e", ".[dev]")
-    _install_chromium(session)
+    if "not browser" not in " ".join(session.posargs):  # `-- -m "not browser"` needs none
+        _install_chromium(session)
     session.run("lint-imports")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs)
 
@@ -41,8 +42,8 @@ def _install_chromium(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff, mypy and the import-linter layer contract."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "bench", "tools", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "tools", "noxfile.py")
     session.run("mypy")
     session.run("lint-imports")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 from PIL import Image
+from pypdf import PdfWriter
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), mode: str = "RGB") -> bytes:
@@ -43,7 +44,27 @@ def declared_png(width: int, height: int) -> bytes:
     )
 
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+def noise_jpeg(size: tuple[int, int] = (256, 256)) -> bytes:
+    """A JPEG of random pixels: its entropy-coded data is long enough to cut into."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, random.Random(5).randbytes(size[0] * size[1] * 3)).save(
+        out, format="JPEG", quality=95
+    )
+    return out.getvalue()
+
+
+def pdf_bytes(pages: int = 2) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = pdf_bytes()
+# Starts like a PDF and is nothing else: what sniffing the first bytes used to accept.
+FAKE_PDF = b"%PDF-1.4\nhi!\n"
 
 
 @attrs.frozen

@@ -13,7 +13,6 @@ from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -33,12 +32,13 @@ from entrypoints.http.api.pages import PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
 from entrypoints.http.fast.submit import install_submit_fast_path
+from entrypoints.http.landing import landing
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.system import health, metrics, ready
-from entrypoints.realtime.client import client_files
+from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.realtime.contract import asyncapi_json
 from entrypoints.realtime.socketio_gateway import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
@@ -46,6 +46,7 @@ from entrypoints.realtime.websocket import chat_socket
 from entrypoints.worker.tasks import load_tasks
 
 ROUTES: Sequence[ControllerRouterHandler] = (
+    landing,
     health,
     ready,
     metrics,
@@ -65,8 +66,8 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatController,
     ChatStreamController,
     chat_socket,
+    static_files(),
     asyncapi_json,
-    client_files,
 )
 
 
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             title="Mocheong API",
             version="0.1.0",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[LocalScalar(), LocalSwagger(path="/swagger")],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

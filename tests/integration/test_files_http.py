@@ -21,7 +21,14 @@ from entrypoints.runtime.tasks import run_task
 from entrypoints.worker.tasks import load_tasks
 from mocheong_core.jobs.ports import JobQueue
 from mocheong_core.kernel.clock import Clock
-from tests.files_support import PDF, RecordingJobQueue, declared_png, image_bytes, noise_png
+from tests.files_support import (
+    FAKE_PDF,
+    PDF,
+    RecordingJobQueue,
+    declared_png,
+    image_bytes,
+    noise_png,
+)
 from tests.integration.accounts_http import assert_problem, bearer, register
 from tests.unit.accounts_harness import ManualClock
 
@@ -155,8 +162,20 @@ async def test_a_pdf_is_accepted_and_queues_nothing(files: Harness) -> None:
     headers = await user(files.client)
     response = await upload(files.client, headers, PDF, name="invite.pdf", declared="text/plain")
     assert response.status_code == 201
-    assert (response.json()["content_type"], response.json()["width"]) == ("application/pdf", None)
+    body = response.json()
+    assert (body["content_type"], body["width"], body["pages"]) == ("application/pdf", None, 2)
+    assert (await files.client.get(f"/api/files/{body['id']}", headers=headers)).json()[
+        "pages"
+    ] == 2
     assert files.queue.jobs == []
+
+
+async def test_a_file_that_only_starts_like_a_pdf_is_refused(files: Harness) -> None:
+    headers = await user(files.client)
+    response = await upload(
+        files.client, headers, FAKE_PDF, name="x.pdf", declared="application/pdf"
+    )
+    assert_problem(response, 415, "unsupported_media_type")
 
 
 async def test_a_text_file_named_jpg_is_refused(files: Harness) -> None:
@@ -253,7 +272,9 @@ async def test_wrong_or_missing_fields_are_validation_errors(files: Harness) -> 
     headers = await user(client)
     missing = await client.post("/api/files", files={"page_id": (None, "x")}, headers=headers)
     problem = assert_problem(missing, 422, "validation_error")
-    assert problem["errors"] == [{"field": "file", "message": "is required"}]
+    assert problem["errors"] == [
+        {"field": "file", "message": "is required: a part named `file` holding the file"}
+    ]
     bad_page = await upload(client, headers, image_bytes("PNG"), page_id="not a page id!")
     assert assert_problem(bad_page, 422, "validation_error")["errors"][0]["field"] == "page_id"
     unknown = await upload(client, headers, image_bytes("PNG"), caption="hi")

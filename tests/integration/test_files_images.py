@@ -39,8 +39,8 @@ async def test_each_accepted_image_kind_is_recognised_with_its_size(
     assert info == ImageInfo(content_type, 64, 48)
 
 
-async def test_a_pdf_is_recognised_by_its_magic(inspector: PillowImageInspector) -> None:
-    assert await inspector.inspect(io.BytesIO(PDF)) == ImageInfo("application/pdf")
+async def test_a_pdf_is_read_with_its_page_count(inspector: PillowImageInspector) -> None:
+    assert await inspector.inspect(io.BytesIO(PDF)) == ImageInfo("application/pdf", pages=2)
 
 
 @pytest.mark.parametrize(

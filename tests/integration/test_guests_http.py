@@ -53,7 +53,7 @@ async def test_guests_get_personal_links_and_their_visits_and_answers_are_tracke
     owner = await user_headers(client)
     page = await create_complete_page(client, owner)
     guest = await add_guest(client, page, owner, group="회사 동료", phone="010-2222-3333")
-    assert guest["link"] == f"/i/{page['slug']}?g={guest['token']}"
+    assert guest["link"] == f"http://testserver.local/i/{page['slug']}?g={guest['token']}"
     assert (guest["opened_at"], guest["responded_at"]) == (None, None)
 
     async with container_of(client)() as request:

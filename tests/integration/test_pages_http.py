@@ -195,12 +195,14 @@ async def test_the_slug_is_the_owners_to_change_but_unique(client: Client) -> No
     )
     assert errors_of(await client.patch(url, json={"slug": "No Spaces"}, headers=owner)) == {"slug"}
     assert errors_of(await client.patch(url, json={"slug": "admin"}, headers=owner)) == {"slug"}
-    moved = await client.patch(url, json={"slug": "minjun-seoyeon"}, headers=owner)
-    assert moved.json()["slug"] == "minjun-seoyeon"
+    # The couple's names gave the first address; the owner picks another.
+    assert page["slug"] == "minjun-seoyeon"
+    moved = await client.patch(url, json={"slug": "our-wedding-day"}, headers=owner)
+    assert moved.json()["slug"] == "our-wedding-day"
 
-    assert (await client.get("/api/public/pages/minjun-seoyeon")).status_code == 200
+    assert (await client.get("/api/public/pages/our-wedding-day")).status_code == 200
     assert_problem(await client.get(f"/api/public/pages/{page['slug']}"), 404, "not_found")
-    taken = await client.post("/api/pages", json={"slug": "minjun-seoyeon"}, headers=other)
+    taken = await client.post("/api/pages", json={"slug": "our-wedding-day"}, headers=other)
     assert_problem(taken, 409, "slug_taken")
 
 

@@ -7,44 +7,20 @@ and report no violation."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import threading
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from playwright.async_api import (
-    Browser,
-    ConsoleMessage,
-    Page,
-    ViewportSize,
-    async_playwright,
-    expect,
-)
+from playwright.async_api import Browser, Page, expect
 
-from entrypoints.app import create_app
-from tests.conftest import make_settings
+from tests.integration.browser_support import PHONE, api, browser, chromium, phone, server
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 
 pytestmark = pytest.mark.browser
+__all__ = ["api", "browser", "chromium", "server"]  # fixtures, used by name
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=20_000)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: ViewportSize = {"width": 390, "height": 844}
 SECTIONS = [
     "cover", "greeting", "couple", "calendar", "venue", "gift_accounts", "rsvp", "guestbook"
 ]  # fmt: skip
@@ -54,57 +30,6 @@ EXTRA: dict[str, Any] = {
     ],
     "rsvp": {"enabled": True, "ask_meal": True},
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    """The app on uvicorn in a thread, on a free port, with a fresh SQLite database."""
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if uv.started:
-            break
-        threading.Event().wait(0.02)
-    else:
-        pytest.fail("uvicorn did not start", pytrace=False)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser test needs Debian's chromium package "
-            "(apt-get install -y chromium).",
-            pytrace=False,
-        )
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def api(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
-        yield client
 
 
 async def owner_and_page(api: httpx.AsyncClient) -> tuple[dict[str, str], dict[str, Any]]:
@@ -120,25 +45,6 @@ async def owner_and_page(api: httpx.AsyncClient) -> tuple[dict[str, str], dict[s
     published = await api.post(f"/api/pages/{page['id']}/publish", headers=owner)
     assert published.status_code == 200, published.text
     return owner, page
-
-
-async def phone(browser: Browser, server: str) -> tuple[Page, list[str]]:
-    context = await browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="ko-KR", base_url=server
-    )
-    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    page = await context.new_page()
-    problems: list[str] = []
-
-    def note(message: ConsoleMessage) -> None:
-        # Failed loads (a 403 for a wrong password, the favicon's 404) are expected; a CSP
-        # refusal or a script error is not.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            problems.append(message.text)
-
-    page.on("console", note)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page, problems
 
 
 async def test_a_guest_reads_answers_and_signs_on_a_phone(

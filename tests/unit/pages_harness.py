@@ -18,6 +18,7 @@ from adapters.memory.pages import (
     InMemoryPageRepository,
 )
 from adapters.memory.uow import InMemoryUnitOfWork
+from adapters.romanizer.korean import KoreanRomanizer
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.model import GuestsPolicy
@@ -48,6 +49,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -83,7 +85,8 @@ class Pages:
         guests_policy: GuestsPolicy | None = None,
         history_max: int = 200,
     ) -> None:
-        self.clock = ManualClock()
+        # A month before COMPLETE's ceremony: pages publish and take answers.
+        self.clock = ManualClock(datetime(2027, 4, 15, 4, 0, tzinfo=UTC))
         self.pages = InMemoryPageRepository()
         self.history = InMemoryPageHistory(keep=history_max)
         self.guests = InMemoryGuestRepository()
@@ -100,7 +103,8 @@ class Pages:
         pages, events, uow, clock = self.pages, self.events, self.uow, self.clock
         history = self.history
 
-        self.create = CreatePage(pages, history, uow, clock, policy)
+        self.create = CreatePage(pages, history, uow, clock, policy, KoreanRomanizer())
+        self.suggest_slug = SuggestPageSlug(pages, KoreanRomanizer())
         self.get = GetPage(pages)
         self.list_mine = ListMyPages(pages)
         self.update = UpdatePage(pages, history, events, uow, clock, policy)

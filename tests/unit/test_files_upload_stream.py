@@ -113,7 +113,40 @@ async def test_a_missing_file_is_a_validation_error_naming_the_field() -> None:
             Chunks(split(data)), CONTENT_TYPE, None, max_file_bytes=10, text_fields=("page_id",)
         ):
             pass
-    assert [(e.field, e.message) for e in caught.value.errors] == [("file", "is required")]
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("file", "is required: a part named `file` holding the file")
+    ]
+
+
+async def test_a_file_sent_under_another_name_is_answered_with_where_it_goes() -> None:
+    data = body(part("upload", b"%PDF-1.4 ...", "invite.pdf"), part("page_id", b"p"))
+    with pytest.raises(ValidationFailed) as caught:
+        async with receive_upload(
+            Chunks(split(data)), CONTENT_TYPE, None, max_file_bytes=10, text_fields=("page_id",)
+        ):
+            pass
+    assert [e.field for e in caught.value.errors] == ["file", "upload"]
+    assert caught.value.errors[0].message.startswith("is required")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        (CONTENT_TYPE, b""),  # multipart announced, nothing sent
+        ("application/x-www-form-urlencoded", b"page_id=p"),  # a form without its file
+        (None, b""),
+    ],
+)
+async def test_a_body_without_a_file_says_the_file_is_missing(
+    content_type: str | None, data: bytes
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        async with receive_upload(
+            Chunks([data]), content_type, len(data), max_file_bytes=10, text_fields=("page_id",)
+        ):
+            pass
+    assert [e.field for e in caught.value.errors] == ["file"]
+    assert caught.value.errors[0].message.startswith("is required")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +173,7 @@ async def test_wrong_parts_are_refused_naming_the_field(
 
 @pytest.mark.parametrize(
     "content_type",
-    [None, "application/json", "multipart/form-data", "text/plain; boundary=abc"],
+    ["application/json", "application/pdf", "multipart/form-data", "text/plain; boundary=abc"],
 )
 async def test_anything_but_multipart_form_data_is_refused(content_type: str | None) -> None:
     with pytest.raises(UnsupportedMediaType):

@@ -32,7 +32,7 @@ from mocheong_core.files.usecases import (
     UploadFile,
 )
 from mocheong_core.jobs.ports import JobQueue
-from tests.files_support import PDF, RecordingJobQueue, image_bytes
+from tests.files_support import FAKE_PDF, PDF, RecordingJobQueue, image_bytes, noise_jpeg
 from tests.unit.accounts_harness import ManualClock
 
 OWNER = "owner-1"
@@ -124,10 +124,12 @@ async def test_an_uploaded_image_queues_its_variants_once(files: Files) -> None:
 
 async def test_a_pdf_is_stored_without_size_or_variants(files: Files) -> None:
     view = await files.put(PDF)
-    assert (view.record.content_type, view.record.width, view.record.height) == (
+    record = view.record
+    assert (record.content_type, record.width, record.height, record.pages) == (
         "application/pdf",
         None,
         None,
+        2,
     )
     assert view.record.key.endswith("/original.pdf")
     assert files.queue.jobs == []
@@ -158,6 +160,28 @@ async def test_the_type_comes_from_the_bytes_not_the_name(files: Files) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         await files.put(b"just some text, called photo.jpg", original_name="photo.jpg")
     assert caught.value.status == 415
+    assert files.storage.objects == {}
+
+
+def cut_short(data: bytes) -> bytes:
+    return data[: len(data) * 2 // 3]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        FAKE_PDF,  # 13 bytes that start like a PDF
+        cut_short(PDF),  # no cross-reference table, no trailer
+        cut_short(noise_jpeg()),  # a JPEG whose header is fine and whose pixels stop
+        cut_short(image_bytes("PNG", (64, 48))),
+        b"GIF89a" + bytes(7),
+    ],
+)
+async def test_a_file_is_what_it_decodes_as_not_what_it_starts_with(
+    files: Files, data: bytes
+) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        await files.put(data)
     assert files.storage.objects == {}
 
 

@@ -3,7 +3,9 @@ calendar file, and the page cache's rules."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from mocheong_core.pages.model import Page, PageStatus, Plan
 from tests.unit.pages_harness import COMPLETE, Pages, person
 
 SEOUL = ZoneInfo("Asia/Seoul")
+STATIC_TEMPLATES = Path(__file__).parents[2] / "src" / "entrypoints" / "http" / "public" / "templates"
 
 
 def page_of(**extra: Any) -> Page:
@@ -279,3 +282,10 @@ async def test_the_guestbook_tells_its_listener_after_each_change(delete: bool) 
     if delete:
         await app.run(app.unsign(page.slug, entry_.id, password="1234", actor=None))
     assert app.guestbook_events.slugs == [page.slug] * (2 if delete else 1)
+
+
+def test_no_text_of_the_public_page_is_smaller_than_older_eyes_read() -> None:
+    css = (STATIC_TEMPLATES / "public.css").read_text()
+    sizes = [int(size) for size in re.findall(r"font(?:-size)?:\s*(\d+)px", css)]
+    assert sizes
+    assert min(sizes) >= 15

@@ -1,4 +1,5 @@
-"""Image inspection and resizing with Pillow (and pillow-heif for HEIC).
+"""Image inspection and resizing with Pillow (and pillow-heif for HEIC); PDFs are handed to
+pypdf. An upload is accepted for what it decodes as, never for its first bytes.
 
 Pillow decodes on the CPU without releasing the event loop, so all of its work runs in a
 thread. ``Image.MAX_IMAGE_PIXELS`` is process-wide; the inspector sets it and also checks
@@ -16,6 +17,7 @@ from typing import IO
 import pillow_heif
 from PIL import Image, ImageOps
 
+from adapters.pypdf.documents import is_pdf, pdf_info
 from mocheong_core.files.errors import ImageTooLarge, UnsupportedMediaType
 from mocheong_core.files.model import ImageInfo
 
@@ -26,7 +28,6 @@ CONTENT_TYPES = {
     "GIF": "image/gif",
     "HEIF": "image/heic",
 }
-PDF_MAGIC = b"%PDF-"
 WEBP_QUALITY = 82
 
 pillow_heif.register_heif_opener()
@@ -43,10 +44,9 @@ class PillowImageInspector:
         return await asyncio.to_thread(self._inspect, data)
 
     def _inspect(self, data: IO[bytes]) -> ImageInfo:
+        if is_pdf(data):
+            return pdf_info(data, _ACCEPTED)
         start = data.tell()
-        if data.read(len(PDF_MAGIC)) == PDF_MAGIC:
-            return ImageInfo("application/pdf")
-        data.seek(start)
         try:
             # Only the openers of the accepted formats run: no other parser sees the bytes.
             with Image.open(data, formats=list(CONTENT_TYPES)) as image:
@@ -54,6 +54,11 @@ class PillowImageInspector:
                 kind = image.format or ""
                 self._refuse_bomb(width, height)
                 image.verify()
+            # verify() checks the container (PNG checksums) but decodes no pixel, so a JPEG
+            # cut short still passes it: the first frame is decoded whole as well.
+            data.seek(start)
+            with Image.open(data, formats=list(CONTENT_TYPES)) as image:
+                image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageTooLarge(self._bomb_detail()) from None
         except (OSError, ValueError, SyntaxError, EOFError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dishka import Provider, Scope, collect, provide, provide_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.romanizer.korean import KoreanRomanizer
 from adapters.sqla.repos.guests import (
     SqlaGuestbookRepository,
     SqlaGuestRepository,
@@ -43,6 +44,7 @@ from mocheong_core.pages.revert import (
     RevertPage,
     UndoAgentChange,
 )
+from mocheong_core.pages.slugs import Romanizer
 from mocheong_core.pages.usecases import (
     AdminListPages,
     AdminUnpublishPage,
@@ -53,6 +55,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -90,8 +93,10 @@ class PagesProvider(Provider):
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
     rsvps = provide(SqlaRsvpRepository, scope=Scope.REQUEST, provides=RsvpRepository)
     guestbook = provide(SqlaGuestbookRepository, scope=Scope.REQUEST, provides=GuestbookRepository)
+    romanizer = provide(KoreanRomanizer, scope=Scope.APP, provides=Romanizer)
     page_usecases = provide_all(
         CreatePage,
+        SuggestPageSlug,
         GetPage,
         ListMyPages,
         UpdatePage,

@@ -93,7 +93,11 @@ class Settings:
         ),
     )
     public_base_url: str = attrs.field(
-        default="", metadata=_doc("Base URL used in links; empty means the request's own")
+        default="",
+        metadata=_doc(
+            "Base URL of every link a client receives (guest links, file URLs, the public "
+            "page's address), e.g. `https://mocheong.app`; empty means the request's own"
+        ),
     )
     jwt_secret: str = attrs.field(
         default=DEV_JWT_SECRET,

@@ -122,6 +122,19 @@ def _field_of(key: str | None, message: str) -> str:
     return "body"
 
 
+def _enum_message(annotation: Any, message: str) -> str:
+    """msgspec's "Invalid enum value 'x'" made useful: the values the field takes."""
+    if not message.startswith("Invalid enum value"):
+        return message
+    info = msgspec.inspect.type_info(annotation)
+    arms = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    for arm in arms:
+        kind = arm.type if isinstance(arm, msgspec.inspect.Metadata) else arm
+        if isinstance(kind, msgspec.inspect.EnumType):
+            return "must be one of: " + ", ".join(str(member.value) for member in kind.cls)
+    return message
+
+
 def _body_errors(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     """Every bad field of a JSON body, where Litestar (through msgspec) names only the first.
 
@@ -147,6 +160,7 @@ def _body_errors(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
             msgspec.convert(raw[field.encode_name], field.type, strict=False, str_keys=True)
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$")
+            message = _enum_message(field.type, message) if not where else message
             errors.append({"field": field.encode_name + where.rstrip("`"), "message": message})
     return errors
 
@@ -164,8 +178,12 @@ def on_validation(
         errors = _body_errors(request)
         if errors:
             items = [item for item in items if item.get("source") != "body"]
+    parameters = request.route_handler.parsed_fn_signature.parameters
     for item in items:
         message = str(item.get("message", "is not valid"))
+        parameter = parameters.get(str(item.get("key")))
+        if parameter is not None:
+            message = _enum_message(parameter.annotation, message)
         errors.append({"field": _field_of(item.get("key"), message), "message": message})
     if not errors:
         errors.append({"field": "body", "message": exc.detail})

@@ -26,6 +26,8 @@ SPOOL_IN_MEMORY = 1 << 20
 TEXT_FIELD_MAX = 256
 MAX_PARTS = 8
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+FORMS_WITHOUT_FILES = frozenset({"", "application/x-www-form-urlencoded"})
+HOW = "the file in a part named `file` (curl -F file=@photo.jpg)"
 
 
 @attrs.define
@@ -47,6 +49,7 @@ class _Receiver:
         self._name = ""
         self._text = bytearray()
         self.file_seen = False
+        self.stray_file: str | None = None
         self.filename: str | None = None
         self.fields: dict[str, str] = {}
 
@@ -59,6 +62,8 @@ class _Receiver:
             if self._segment.bytes_received > self._max_file_bytes:
                 raise FileTooLarge(f"Files may be at most {self._max_file_bytes} bytes")
             self._spool.write(event)
+        elif self._segment is not None and self._name == self.stray_file:
+            pass  # counted against the body's cap as it arrives, kept nowhere
         else:
             self._text += event
             if len(self._text) > TEXT_FIELD_MAX:
@@ -73,13 +78,27 @@ class _Receiver:
                 raise _invalid(name, "must be a file part (with a filename)")
             self.file_seen = True
             self.filename = segment.filename
+        elif segment.filename is not None and name not in self._text_fields:
+            # A file under another name (``upload``, ``photo``): its bytes are skipped, and the
+            # answer says where the file goes as well as what was not understood.
+            self.stray_file = name or "body"
         elif name not in self._text_fields or name in self.fields:
             raise _invalid(name or "body", "is not a known field")
         self._segment, self._name = segment, name
         self._text.clear()
 
+    def missing_file(self) -> ValidationFailed:
+        errors = [
+            FieldError(
+                self._file_field, f"is required: a part named `{self._file_field}` holding the file"
+            )
+        ]
+        if self.stray_file is not None:
+            errors.append(FieldError(self.stray_file, "is not a known field"))
+        return ValidationFailed(errors)
+
     def _end(self) -> None:
-        if self._segment is not None and self._name != self._file_field:
+        if self._segment is not None and self._name not in (self._file_field, self.stray_file):
             try:
                 self.fields[self._name] = self._text.decode()
             except UnicodeDecodeError:
@@ -104,8 +123,12 @@ async def receive_upload(
     """Yields the upload with its file spooled and rewound; the file is gone afterwards."""
     mime, options = parse_options_header(content_type or "")
     boundary = options.get("boundary")
+    if mime in FORMS_WITHOUT_FILES or (content_length == 0 and mime != "multipart/form-data"):
+        # A form with no file in it (what a client sends when the file was left out), or no
+        # body at all: the file is what is missing, not the format.
+        raise _invalid(file_field, f"is required: send it as multipart/form-data, {HOW}")
     if mime != "multipart/form-data" or not boundary:
-        raise UnsupportedMediaType("Send the upload as multipart/form-data")
+        raise UnsupportedMediaType(f"Send the upload as multipart/form-data, {HOW}")
     max_body = max_file_bytes + MULTIPART_OVERHEAD
     if content_length is not None and content_length > max_body:
         raise FileTooLarge(f"Files may be at most {max_file_bytes} bytes")
@@ -123,8 +146,10 @@ async def receive_upload(
                     if parser.closed:
                         break
         except MultipartError as exc:
+            if received == 0:  # an empty multipart body: nothing was sent, so no file either
+                raise receiver.missing_file() from None
             raise ClientException(f"The body is not valid multipart/form-data: {exc}") from None
         if not receiver.file_seen:
-            raise _invalid(file_field, "is required")
+            raise receiver.missing_file()
         spool.seek(0)
         yield Upload(spool, receiver.filename, receiver.fields)

@@ -16,12 +16,15 @@ class ReadinessProbes:
         self.timeout = timeout
 
     async def failing(self) -> list[str]:
-        async def run(name: str, probe: Probe) -> str | None:
+        # One probe at a time, each on its own clock. Run together, a probe that holds the
+        # event loop (the first S3 call builds botocore's client and loads its models: about
+        # 0.6 s of CPU here, several seconds on a loaded machine) spent the others' budget, and
+        # a database whose answer had already arrived was cancelled by its overdue timeout and
+        # reported as not ready. The healthy case costs a few milliseconds either way.
+        failing = []
+        for name, probe in self.probes.items():
             try:
                 await asyncio.wait_for(probe(), self.timeout)
             except Exception:
-                return name
-            return None
-
-        results = await asyncio.gather(*(run(n, p) for n, p in self.probes.items()))
-        return [name for name in results if name]
+                failing.append(name)
+        return failing

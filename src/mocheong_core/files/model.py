@@ -24,11 +24,13 @@ _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 @attrs.frozen
 class ImageInfo:
-    """What the bytes turned out to be; width and height are None for a PDF."""
+    """What the bytes turned out to be; width and height are None for a PDF, pages is its page
+    count (None for an image)."""
 
     content_type: str
     width: int | None = None
     height: int | None = None
+    pages: int | None = None
 
     @property
     def is_image(self) -> bool:
@@ -49,6 +51,8 @@ class FileRecord:
     created_at: datetime
     variants: dict[int, str] = attrs.field(factory=dict)
     """Storage keys of the resized WebP copies by the width they were made for."""
+    pages: int | None = None
+    """A PDF's page count."""
 
     @property
     def is_image(self) -> bool:

@@ -103,6 +103,7 @@ class UploadFile:
             size=size,
             width=info.width,
             height=info.height,
+            pages=info.pages,
             key=original_key(owner_id, file_id, info.content_type),
             original_name=display_name(original_name),
             created_at=self._clock.now(),

@@ -25,6 +25,7 @@ from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ids import new_id
 from mocheong_core.kernel.paging import CursorPage
 from mocheong_core.kernel.uow import UnitOfWork
+from mocheong_core.pages.dates import rsvp_open
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.reader import DocumentReader
@@ -70,7 +71,7 @@ class SubmitRsvp:
     async def __call__(self, slug: str, data: Mapping[str, Any]) -> Submitted:
         page = await self._published(slug)
         now = self._clock.now()
-        if not page.content.rsvp.is_open(now):
+        if not rsvp_open(page.content, now):
             raise RsvpClosed
         guest, answer = await self._read(page, data)
         previous = await self._rsvps.by_guest(guest.id) if guest else None

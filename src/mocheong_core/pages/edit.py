@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
+from mocheong_core.pages.dates import ensure_deadline_before_ceremony
 from mocheong_core.pages.document import PagePolicy, merge_patch, read_content
 from mocheong_core.pages.model import Page, PageStatus, Plan, slug_problem
 from mocheong_core.pages.reader import DocumentReader
@@ -54,4 +55,5 @@ def read_edit(patch: Mapping[str, Any] | None, page: Page | None, policy: PagePo
         if body.get(key) is not None and body[key] != current[key].value:
             r.fail(key, f"cannot be set here: it {how}")
     r.validator.raise_if_any()
+    ensure_deadline_before_ceremony(content)
     return Edit(content, slug, version)

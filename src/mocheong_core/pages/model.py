@@ -12,6 +12,7 @@ import attrs
 
 from mocheong_core.errors import ValidationFailed
 from mocheong_core.pages.content import PageContent
+from mocheong_core.pages.dates import ensure_ceremony_ahead
 from mocheong_core.pages.document import publish_problems
 from mocheong_core.pages.errors import InvalidStatusTransition, PageArchived
 
@@ -97,6 +98,7 @@ class Page:
             )
         if status is PageStatus.PUBLISHED:
             ensure_publishable(self.content)
+            ensure_ceremony_ahead(self.content, now)
         self.status = status
         self.touch(now)
 

@@ -20,7 +20,7 @@ from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.edit import read_edit
 from mocheong_core.pages.errors import SlugTaken, VersionConflict
-from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable, random_slug
+from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable
 from mocheong_core.pages.ports import (
     ChangedBy,
     PageEvents,
@@ -28,8 +28,7 @@ from mocheong_core.pages.ports import (
     PageRepository,
     PageVersion,
 )
-
-SLUG_ATTEMPTS = 5
+from mocheong_core.pages.slugs import Romanizer, SuggestSlug
 
 
 class HasId(Protocol):
@@ -160,7 +159,8 @@ class ContentChange:
 
 
 class CreatePage:
-    """Version 1 of the page is the first entry of its history."""
+    """Version 1 of the page is the first entry of its history. Without a slug in the
+    document, the page gets the suggested one (``SuggestSlug``)."""
 
     def __init__(
         self,
@@ -169,13 +169,17 @@ class CreatePage:
         uow: UnitOfWork,
         clock: Clock,
         policy: PagePolicy,
+        romanizer: Romanizer,
     ) -> None:
         self._pages, self._history, self._uow = pages, history, uow
         self._clock, self._policy = clock, policy
+        self._suggest = SuggestSlug(pages, romanizer)
 
     async def __call__(self, actor: User, document: Mapping[str, Any] | None = None) -> Page:
         edit = read_edit(document or {}, None, self._policy)
-        slug = edit.slug or await self._free_slug()
+        slug = edit.slug or await self._suggest(edit.content)
+        if slug is None:
+            raise SlugTaken("Could not find a free address; try again")
         if edit.slug and await self._pages.by_slug(slug) is not None:
             raise SlugTaken
         now = self._clock.now()
@@ -196,12 +200,21 @@ class CreatePage:
         await self._uow.commit()
         return page
 
-    async def _free_slug(self) -> str:
-        for _ in range(SLUG_ATTEMPTS):
-            slug = random_slug()
-            if await self._pages.by_slug(slug) is None:
-                return slug
-        raise SlugTaken("Could not find a free address; try again")
+
+class SuggestPageSlug:
+    """The address the page's couple names suggest now (its own slug counts as free), for an
+    owner who filled in the names after the page was made."""
+
+    def __init__(self, pages: PageRepository, romanizer: Romanizer) -> None:
+        self._pages = pages
+        self._suggest = SuggestSlug(pages, romanizer)
+
+    async def __call__(self, actor: User, page_id: str) -> str:
+        page = await owned_page(self._pages, actor, page_id)
+        slug = await self._suggest(page.content, current=page.slug)
+        if slug is None:
+            raise SlugTaken("Could not find a free address; try again")
+        return slug
 
 
 class GetPage:

@@ -26,6 +26,7 @@ def _record(row: sa.Row[Any]) -> FileRecord:
         created_at=row.created_at,
         # JSON object keys are text; widths are numbers.
         variants={int(width): key for width, key in (row.variants or {}).items()},
+        pages=row.pages,
     )
 
 
@@ -50,6 +51,7 @@ class SqlaFileRepository:
                 storage_key=record.key,
                 original_name=record.original_name,
                 variants=_variants_json(record.variants),
+                pages=record.pages,
                 created_at=record.created_at,
             )
         )

@@ -18,5 +18,6 @@ files = sa.Table(
     sa.Column("storage_key", sa.String(512), nullable=False, unique=True),
     sa.Column("original_name", sa.String(255), nullable=True),
     sa.Column("variants", Json, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=True),
     created_at(),
 )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, Parameter
 
 from entrypoints.http.api.pages import Cursor, Limit, page_list, page_response
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.closed_sets import describe
 from mocheong_core.pages.model import PageStatus
 from mocheong_core.pages.usecases import AdminListPages, AdminUnpublishPage
 
@@ -28,7 +29,7 @@ class AdminPagesController(Controller):
         usecase: FromDishka[AdminListPages],
         limit: Limit = 20,
         cursor: Cursor = None,
-        status: FromQuery[PageStatus | None] = None,
+        status: Annotated[PageStatus | None, Parameter(description=describe(PageStatus))] = None,
     ) -> dict[str, Any]:
         return page_list(await usecase(user, limit=limit, cursor=cursor, status=status))
 

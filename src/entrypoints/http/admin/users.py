@@ -12,13 +12,13 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from entrypoints.http.api.accounts import UserList, UserOut
 from entrypoints.http.auth import BEARER, CurrentUser
-from mocheong_core.accounts.model import Role
+from entrypoints.http.closed_sets import MaybeRole
 from mocheong_core.accounts.usecases import ListUsers, UpdateUser
 
 
 class UserPatch(msgspec.Struct):
     disabled: bool | None = None
-    role: Role | None = None
+    role: MaybeRole | None = None
 
 
 class AdminUsersController(Controller):

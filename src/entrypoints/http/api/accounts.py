@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
+from entrypoints.http.closed_sets import RoleText
 from mocheong_core.accounts.model import TokenPair, User, normalize_email
 from mocheong_core.accounts.usecases import Login, Logout, Refresh, Register
 from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
@@ -39,7 +40,7 @@ class UserOut(msgspec.Struct):
     id: str
     email: str
     name: str
-    role: str
+    role: RoleText
     disabled: bool
     created_at: datetime
 

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.closed_sets import ChatRoleText, MessageStatusText
 from mocheong_core.chat.model import ChatSession, Message
 from mocheong_core.chat.usecases import Accepted, Cancel, ListMessages, OpenSession, Submit
 
@@ -81,8 +82,8 @@ class SessionOut(msgspec.Struct):
 class MessageOut(msgspec.Struct):
     id: str
     session_id: str
-    role: str
-    status: str
+    role: ChatRoleText
+    status: MessageStatusText
     content: str
     components: list[dict[str, Any]]
     attempt: int

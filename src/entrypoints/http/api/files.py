@@ -26,6 +26,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.uploads import ID_PATTERN, receive_upload
 from mocheong_core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from mocheong_core.files.model import FileView
@@ -52,6 +53,8 @@ class FileOut(msgspec.Struct):
     size: int
     width: int | None
     height: int | None
+    pages: int | None
+    """A PDF's page count; null for an image."""
     url: str
     variants: dict[str, str]
     """Signed URLs of the resized WebP copies by width; empty until the background job ran."""
@@ -73,16 +76,13 @@ def file_out(view: FileView, base: str) -> FileOut:
         size=record.size,
         width=record.width,
         height=record.height,
+        pages=record.pages,
         url=_absolute(view.url, base),
         variants={str(w): _absolute(u, base) for w, u in view.variant_urls.items()},
         page_id=record.page_id,
         original_name=record.original_name,
         created_at=record.created_at,
     )
-
-
-def base_url(settings: Settings, request: Request[Any, Any, Any]) -> str:
-    return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
 @dataclass
@@ -137,7 +137,7 @@ class FilesController(Controller):
             view = await usecase(
                 user.id, upload.file, page_id=page_id, original_name=upload.filename
             )
-        return file_out(view, base_url(settings, request))
+        return file_out(view, public_origin(settings, request.scope))
 
     @get("/{file_id:str}")
     @inject
@@ -149,7 +149,7 @@ class FilesController(Controller):
         usecase: FromDishka[GetFile],
         settings: FromDishka[Settings],
     ) -> FileOut:
-        return file_out(await usecase(user.id, file_id), base_url(settings, request))
+        return file_out(await usecase(user.id, file_id), public_origin(settings, request.scope))
 
     @delete("/{file_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject

@@ -16,6 +16,8 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser, bearer_token, client_ip
+from entrypoints.http.closed_sets import MaybeMeal, MaybeSide, SideText
+from entrypoints.http.fast.public_page import public_origin
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -33,7 +35,7 @@ Cursor = Annotated[str | None, Parameter(max_length=64)]
 
 class GuestIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Text
-    side: Text
+    side: SideText
     group: Text | None = None
     phone: Text | None = None
 
@@ -42,7 +44,7 @@ class GuestPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields sent change; ``null`` clears the group or the phone."""
 
     name: Text | msgspec.UnsetType = msgspec.UNSET
-    side: Text | msgspec.UnsetType = msgspec.UNSET
+    side: SideText | msgspec.UnsetType = msgspec.UNSET
     group: Text | msgspec.UnsetType | None = msgspec.UNSET
     phone: Text | msgspec.UnsetType | None = msgspec.UNSET
 
@@ -50,12 +52,12 @@ class GuestPatch(msgspec.Struct, forbid_unknown_fields=True):
 class GuestOut(msgspec.Struct):
     id: str
     name: str
-    side: str
+    side: SideText
     group: str | None
     phone: str | None
     token: str
     link: str
-    """The guest's personal link, ``/i/{slug}?g={token}``."""
+    """The guest's personal link, ``{MOCHEONG_PUBLIC_BASE_URL}/i/{slug}?g={token}``."""
     created_at: datetime
     opened_at: datetime | None
     responded_at: datetime | None
@@ -69,9 +71,9 @@ class GuestList(msgspec.Struct):
 class RsvpIn(msgspec.Struct, forbid_unknown_fields=True):
     attending: bool | None = None
     name: Text | None = None
-    side: Text | None = None
+    side: MaybeSide | None = None
     party_size: int | None = None
-    meal: Text | None = None
+    meal: MaybeMeal | None = None
     note: Text | None = None
     guest_token: Text | None = None
 
@@ -80,10 +82,10 @@ class RsvpOut(msgspec.Struct):
     id: str
     guest_id: str | None
     name: str
-    side: str
+    side: SideText
     attending: bool
     party_size: int
-    meal: str | None
+    meal: MaybeMeal | None
     note: str | None
     created_at: datetime
     updated_at: datetime
@@ -152,8 +154,8 @@ class DeleteEntryIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Text | None = None
 
 
-def guest_out(guest: Guest, slug: str, settings: Settings) -> GuestOut:
-    link = f"{settings.public_base_url.rstrip('/')}/i/{slug}?g={quote(guest.token)}"
+def guest_out(guest: Guest, slug: str, base: str) -> GuestOut:
+    link = f"{base}/i/{slug}?g={quote(guest.token)}"
     return GuestOut(
         guest.id, guest.name, guest.side.value, guest.group, guest.phone, guest.token, link,
         guest.created_at, guest.opened_at, guest.responded_at,
@@ -183,10 +185,11 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[AddGuest],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
     ) -> GuestOut:
         page = await pages(user, page_id)
         guest = await usecase(user, page_id, msgspec.structs.asdict(data))
-        return guest_out(guest, page.slug, settings)
+        return guest_out(guest, page.slug, public_origin(settings, request.scope))
 
     @get("/")
     @inject
@@ -197,14 +200,14 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[ListGuests],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
         limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> GuestList:
         page = await pages(user, page_id)
         result = await usecase(user, page_id, limit=limit, cursor=cursor)
-        return GuestList(
-            [guest_out(g, page.slug, settings) for g in result.items], result.next_cursor
-        )
+        base = public_origin(settings, request.scope)
+        return GuestList([guest_out(g, page.slug, base) for g in result.items], result.next_cursor)
 
     @patch("/{guest_id:str}")
     @inject
@@ -217,10 +220,11 @@ class GuestsController(Controller):
         pages: FromDishka[GetPage],
         usecase: FromDishka[UpdateGuest],
         settings: FromDishka[Settings],
+        request: Request[Any, Any, Any],
     ) -> GuestOut:
         page = await pages(user, page_id)
         guest = await usecase(user, page_id, guest_id, present_fields(data))
-        return guest_out(guest, page.slug, settings)
+        return guest_out(guest, page.slug, public_origin(settings, request.scope))
 
     @delete("/{guest_id:str}", status_code=HTTP_204_NO_CONTENT)
     @inject

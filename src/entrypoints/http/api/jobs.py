@@ -10,6 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromPath
 
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.closed_sets import JobStatusText
 from mocheong_core.jobs.model import Job
 from mocheong_core.jobs.usecases import GetJob
 
@@ -19,7 +20,7 @@ class JobOut(msgspec.Struct, omit_defaults=True):
 
     id: str
     kind: str
-    status: str
+    status: JobStatusText
     created_at: datetime
     updated_at: datetime
     result: dict[str, Any] | None = None

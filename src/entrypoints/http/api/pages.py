@@ -13,10 +13,12 @@ from typing import Annotated, Any
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, HeaderParameter, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
+from entrypoints.http.closed_sets import PAGE_DOCUMENT_PROPERTIES
 from mocheong_core.errors import FieldError, ValidationFailed
 from mocheong_core.kernel.paging import CursorPage
 from mocheong_core.pages.model import Page
@@ -28,6 +30,7 @@ from mocheong_core.pages.usecases import (
     GetPublishedPage,
     ListMyPages,
     PublishPage,
+    SuggestPageSlug,
     UnpublishPage,
     UpdatePage,
 )
@@ -35,6 +38,13 @@ from mocheong_core.pages.usecases import (
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=64)]
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", max_length=64)]
+PageBody = Annotated[
+    dict[str, Any],
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={"properties": PAGE_DOCUMENT_PROPERTIES},
+    ),
+]
 
 
 def etag(page: Page) -> str:
@@ -93,7 +103,7 @@ class PagesController(Controller):
     @inject
     async def create_page(
         self,
-        data: JSONBody[dict[str, Any]],
+        data: PageBody,
         user: FromDishka[CurrentUser],
         usecase: FromDishka[CreatePage],
     ) -> Response[dict[str, Any]]:
@@ -121,12 +131,24 @@ class PagesController(Controller):
     ) -> Response[dict[str, Any]]:
         return page_response(await usecase(user, page_id))
 
+    @get("/{page_id:str}/slug-suggestion")
+    @inject
+    async def suggest_slug(
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[SuggestPageSlug],
+    ) -> dict[str, str]:
+        """A free address from the couple's given names, romanized (``minjun-seoyeon``); PATCH
+        it as ``slug`` to take it."""
+        return {"slug": await usecase(user, page_id)}
+
     @patch("/{page_id:str}")
     @inject
     async def update_page(
         self,
         page_id: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: PageBody,
         user: FromDishka[CurrentUser],
         usecase: FromDishka[UpdatePage],
         if_match: IfMatch = None,

@@ -28,6 +28,7 @@ from mocheong_core.pages.content import (
     Relation,
     SectionKind,
 )
+from mocheong_core.pages.dates import rsvp_closes_at, rsvp_open
 from mocheong_core.pages.maplinks import MapLinks, map_links
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.video import VideoLink, video_link
@@ -275,8 +276,9 @@ def build_view(
 
     rsvp = content.rsvp
     valid_until = next_midnight(now, zone)
-    if rsvp.enabled and rsvp.deadline is not None and now < rsvp.deadline < valid_until:
-        valid_until = rsvp.deadline
+    closes_at = rsvp_closes_at(content)
+    if rsvp.enabled and closes_at is not None and now < closes_at < valid_until:
+        valid_until = closes_at
 
     video = video_link(content.video.url) if content.video.url else None
     visible = [s.kind for s in content.sections if s.visible]
@@ -306,7 +308,7 @@ def build_view(
         gallery=gallery,
         music=music,
         accounts=_accounts(content.gift_accounts),
-        rsvp_open=rsvp.is_open(now),
+        rsvp_open=rsvp_open(content, now),
         rsvp_deadline=local_when(rsvp.deadline.astimezone(zone)) if rsvp.deadline else None,
         entries=[
             EntryView(e.id, e.name, e.message, e.created_at.astimezone(zone).strftime("%Y.%m.%d"))

@@ -1,0 +1,70 @@
+"""The OpenAPI viewers, served from the product itself.
+
+Litestar's render plugins load Scalar and Swagger UI from public CDNs and start them with an
+inline script, so on a machine without internet, or under a CSP that allows only this origin,
+the viewers were blank. These render the same viewers from files vendored from the npm
+registry at pinned versions (``static/vendor/vendor.json``: the tarball's integrity and each
+file's sha256, written by ``tools/vendor_npm.py``) and start them from a script file of ours.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/static"
+
+
+def static_files() -> Router:
+    return create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC_DIR],
+        include_in_schema=False,
+        # Vendored files change only with a new pinned version, which a deploy brings.
+        cache_control=None,
+        name="static",
+    )
+
+
+def _page(title: str, head: str, body: str) -> bytes:
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title>"
+        f"<link rel='icon' href='{STATIC_PATH}/favicon.svg' type='image/svg+xml'>"
+        f"{head}</head><body>{body}</body></html>"
+    ).encode()
+
+
+class LocalScalar(ScalarRenderPlugin):
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        url = escape(self.get_openapi_json_route(request))
+        return _page(
+            openapi_schema["info"]["title"],
+            "",
+            f"<noscript>The API reference needs JavaScript.</noscript>"
+            f"<div id='scalar-reference' data-url='{url}'></div>"
+            f"<script src='{STATIC_PATH}/vendor/scalar/standalone.js'></script>"
+            f"<script src='{STATIC_PATH}/viewers/scalar-init.js'></script>",
+        )
+
+
+class LocalSwagger(SwaggerRenderPlugin):
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        url = escape(self.get_openapi_json_route(request))
+        vendor = f"{STATIC_PATH}/vendor/swagger-ui"
+        return _page(
+            openapi_schema["info"]["title"],
+            f"<link rel='stylesheet' href='{vendor}/swagger-ui.css'>",
+            f"<div id='swagger-ui' data-url='{url}'></div>"
+            f"<script src='{vendor}/swagger-ui-bundle.js'></script>"
+            f"<script src='{vendor}/swagger-ui-standalone-preset.js'></script>"
+            f"<script src='{STATIC_PATH}/viewers/swagger-init.js'></script>",
+        )

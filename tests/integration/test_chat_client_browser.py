@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Route, async_playwright
 
+from tests.integration.browser_support import CHROMIUM_ARGS, chromium
 from tests.integration.chat_helpers import owner
 from tests.integration.socketio_helpers import JS, http, node, streaming_url
-from tests.integration.browser_support import CHROMIUM_ARGS, chromium
 
 __all__ = ["chromium", "node", "streaming_url"]
 pytestmark = [pytest.mark.browser, pytest.mark.node, pytest.mark.xdist_group("node")]

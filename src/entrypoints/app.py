@@ -40,7 +40,7 @@ from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.realtime.contract import asyncapi_json
-from entrypoints.realtime.socketio_gateway import install_socketio
+from entrypoints.realtime.socketio import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
 from entrypoints.realtime.websocket import chat_socket
 from entrypoints.worker.tasks import load_tasks

@@ -15,6 +15,8 @@ import socketio
 import websockets
 
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.worker.app import build_worker
+from tests import services
 from tests.integration.chat_helpers import (
     Frame,
     TalkingModelProvider,
@@ -246,3 +248,47 @@ async def test_a_message_over_the_size_limit_ends_the_connection(settings: Setti
         await client.connect(url, who.token, ["websocket"])
         await client.emit("chat-message", text="가" * 1000)
         await client.gone()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_one_room_across_processes_and_transports(settings: Settings) -> None:
+    """Two API processes on one Redis and one database: a Socket.IO client on the first and a
+    raw WebSocket client on the second, in the same room, see the same events in the same
+    order; the turn runs on a worker of its own."""
+    services.require_redis()
+    shared = attrs.evolve(
+        settings,
+        redis_url=services.REDIS_URL,
+        redis_prefix=services.unique_redis_prefix(),
+        offline_model_delay_ms=0,
+        chat_coalesce_ms=0,
+    )
+    async with serving(shared) as first, serving(shared) as second:
+        async with http(first) as api:
+            who = await owner(api)
+        client = SioClient()
+        await client.connect(first, who.token, ["websocket"])
+        ws_url = second.replace("http", "ws", 1) + f"/ws/chat?token={who.token}"
+        try:
+            async with websockets.connect(ws_url) as ws:
+                await ws.send(json.dumps({"event": "joinRoom", "data": {"room": who.room}}))
+                assert json.loads(await ws.recv())["event"] == "session-info"
+                await client.call("joinRoom", room=who.room)
+                await client.receive()
+                accepted = await client.call("chat-message", text="두 프로세스에서")
+                reply = accepted["data"]["message_id"]
+                worker = build_worker(shared, burst=True, handle_signals=False)
+                try:
+                    await worker.async_run()
+                finally:
+                    await worker.close()
+                raw = [json.loads(await ws.recv())]
+                while not final_of(reply)(raw[-1]):
+                    raw.append(json.loads(await ws.recv()))
+                seen = await client.until(final_of(reply))
+        finally:
+            await client.close()
+
+    assert [f for f in seen if f["event"] != "message-accepted"] == raw
+    assert text_of(raw, reply) == raw[-1]["data"]["content"] != ""

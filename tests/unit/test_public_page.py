@@ -25,7 +25,9 @@ from mocheong_core.pages.model import Page, PageStatus, Plan
 from tests.unit.pages_harness import COMPLETE, Pages, person
 
 SEOUL = ZoneInfo("Asia/Seoul")
-STATIC_TEMPLATES = Path(__file__).parents[2] / "src" / "entrypoints" / "http" / "public" / "templates"
+STATIC_TEMPLATES = (
+    Path(__file__).parents[2] / "src" / "entrypoints" / "http" / "public" / "templates"
+)
 
 
 def page_of(**extra: Any) -> Page:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
@@ -19,6 +20,7 @@ from entrypoints.worker.app import build_worker
 from tests import services
 from tests.integration.chat_helpers import (
     Frame,
+    Owner,
     TalkingModelProvider,
     final_of,
     owner,
@@ -39,6 +41,20 @@ async def base_url(settings: Settings) -> AsyncIterator[str]:
 @pytest.fixture(params=list(TRANSPORTS))
 def transports(request: pytest.FixtureRequest) -> list[str]:
     return TRANSPORTS[str(request.param)]
+
+
+@asynccontextmanager
+async def both_in_room(
+    client: SioClient, base_url: str, who: Owner
+) -> AsyncIterator[websockets.ClientConnection]:
+    """A raw WebSocket on ``base_url`` and the Socket.IO ``client``, both in ``who``'s room."""
+    ws_url = base_url.replace("http", "ws", 1) + f"/ws/chat?token={who.token}"
+    async with websockets.connect(ws_url) as ws:
+        await ws.send(json.dumps({"event": "joinRoom", "data": {"room": who.room}}))
+        assert json.loads(await ws.recv())["event"] == "session-info"
+        await client.call("joinRoom", room=who.room)
+        await client.receive()
+        yield ws
 
 
 async def drain(ws: websockets.ClientConnection) -> None:
@@ -128,14 +144,8 @@ async def test_one_room_both_transports_see_the_same_events(base_url: str) -> No
         who = await owner(api)
     client = SioClient()
     await client.connect(base_url, who.token, ["polling", "websocket"])
-    ws_url = base_url.replace("http", "ws", 1) + f"/ws/chat?token={who.token}"
     try:
-        async with websockets.connect(ws_url) as ws:
-            await ws.send(json.dumps({"event": "joinRoom", "data": {"room": who.room}}))
-            assert json.loads(await ws.recv())["event"] == "session-info"
-            await client.call("joinRoom", room=who.room)
-            await client.receive()
-
+        async with both_in_room(client, base_url, who) as ws:
             await ws.send(json.dumps({"event": "chat-message", "data": {"text": "같이 봐요"}}))
             raw: list[Frame] = []
             while not raw or raw[-1]["event"] != "message-accepted":
@@ -269,13 +279,8 @@ async def test_one_room_across_processes_and_transports(settings: Settings) -> N
             who = await owner(api)
         client = SioClient()
         await client.connect(first, who.token, ["websocket"])
-        ws_url = second.replace("http", "ws", 1) + f"/ws/chat?token={who.token}"
         try:
-            async with websockets.connect(ws_url) as ws:
-                await ws.send(json.dumps({"event": "joinRoom", "data": {"room": who.room}}))
-                assert json.loads(await ws.recv())["event"] == "session-info"
-                await client.call("joinRoom", room=who.room)
-                await client.receive()
+            async with both_in_room(client, second, who) as ws:
                 accepted = await client.call("chat-message", text="두 프로세스에서")
                 reply = accepted["data"]["message_id"]
                 worker = build_worker(shared, burst=True, handle_signals=False)

@@ -123,9 +123,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
+    # Inside the fast paths: the published page and the chat submit never reach its test.
+    install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.max_body_bytes)
-    install_socketio(app, container, settings)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
     return app
 

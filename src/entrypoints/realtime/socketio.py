@@ -1,8 +1,9 @@
 """The chat protocol (``protocol.py``) over Socket.IO v4: path ``/socket.io``, namespace
 ``/chat``, for the seed's front end and every Socket.IO client (web, iOS, Android, Flutter).
 
-python-socketio's ASGI server runs in the same process, in front of the router: a request
-whose path is not under ``/socket.io/`` costs one prefix test. The token comes in the connect
+python-socketio's ASGI server runs in the same process, in front of dishka and the router and
+behind the fast paths (``http/fast/``): the published page and the chat submit never meet it,
+and any other request whose path is not under ``/socket.io/`` costs one prefix test. The token comes in the connect
 packet's ``auth`` (``io(url + "/chat", {auth: {token}})``); a missing or bad one is a
 ``connect_error`` whose message says so and whose ``data`` is ``{code: "unauthorized"}``.
 
@@ -202,8 +203,8 @@ class SocketIOMount:
 
 
 def install_socketio(app: Litestar, container: AsyncContainer, settings: Settings) -> None:
-    """Mounts the gateway in front of the fast paths and the router; call it before the
-    pipeline (so requests are logged and CORS applies to polling)."""
+    """Mounts the gateway in front of dishka and the router; call it before the fast paths
+    (they answer first) and the pipeline (requests are logged, CORS applies to polling)."""
     gateway = SocketIOGateway(container, settings)
     app.state.socketio = gateway
     app.asgi_handler = SocketIOMount(app.asgi_handler, cast(ASGIApp, gateway.asgi))

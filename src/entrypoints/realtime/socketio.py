@@ -3,9 +3,10 @@
 
 python-socketio's ASGI server runs in the same process, in front of dishka and the router and
 behind the fast paths (``http/fast/``): the published page and the chat submit never meet it,
-and any other request whose path is not under ``/socket.io/`` costs one prefix test. The token comes in the connect
-packet's ``auth`` (``io(url + "/chat", {auth: {token}})``); a missing or bad one is a
-``connect_error`` whose message says so and whose ``data`` is ``{code: "unauthorized"}``.
+and any other request whose path is not under ``/socket.io/`` costs one prefix test. The token
+comes in the connect packet's ``auth`` (``io(url + "/chat", {auth: {token}})``); a missing or
+bad one is a ``connect_error`` whose message says so and whose ``data`` is
+``{code: "unauthorized"}``.
 
 Each Socket.IO event is one frame of the protocol: the event's name is the frame's ``event``
 and its first argument the ``data``; the answers and the room's events come back as Socket.IO

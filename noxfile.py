@@ -77,6 +77,14 @@ def chaos(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def attack(session: nox.Session) -> None:
+    """Slow and silent sockets, oversized first frames, tokens used after a sign-out, on each
+    ASGI server: a table of attack, expected and observed (exit 1 on a miss)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "bench/attack.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def fuzz(session: nox.Session) -> None:
     """schemathesis over the served OpenAPI document: no 5xx, every response as documented."""
     session.install("-e", ".[dev,fuzz]")

@@ -47,6 +47,7 @@ def _truncate_postgres(url: str) -> None:
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "env": "test",
+        "jwt_secret": services.TEST_JWT_SECRET,
         "data_dir": tmp_path,
         "log_json": True,
         "log_level": "WARNING",

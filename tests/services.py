@@ -13,6 +13,8 @@ import pytest
 import redis
 
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_JWT_SECRET = "test-only-jwt-secret-of-at-least-32-characters"
+"""The tests' access-token key: the product has no built-in one."""
 REDIS_URL = os.environ.get("MOCHEONG_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 

@@ -23,6 +23,7 @@ from entrypoints.bootstrap.settings import Settings, load_settings
 from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.users import AdminUsersController
 from entrypoints.http.api.accounts import AuthController
+from entrypoints.http.api.ai import AiController
 from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
@@ -53,6 +54,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     AuthController,
     AdminUsersController,
     JobsController,
+    AiController,
     FilesController,
     download,
     PagesController,

@@ -9,20 +9,57 @@ import os
 import sys
 from collections.abc import Sequence
 
+import attrs
+
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 
 APP = "entrypoints.app:app_from_env"
 
 
-def serve_asgi(target: str, *, server: str, host: str, port: int, workers: int) -> None:
+@attrs.frozen
+class ServerLimits:
+    """What the ASGI server holds per process against slow, silent or oversized clients."""
+
+    header_timeout: float
+    keep_alive_timeout: float
+    max_connections: int
+    ws_max_frame_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ServerLimits:
+        return cls(
+            header_timeout=settings.server_header_timeout,
+            keep_alive_timeout=settings.server_keep_alive_timeout,
+            max_connections=settings.server_max_connections,
+            ws_max_frame_bytes=settings.ws_max_frame_bytes,
+        )
+
+
+def serve_asgi(
+    target: str,
+    *,
+    server: str,
+    host: str,
+    port: int,
+    workers: int,
+    limits: ServerLimits | None = None,
+) -> None:
     """Runs the ASGI app factory ``target`` ("module:function") on ``server`` until stopped.
 
     The benchmarks' bare baselines start through here too, so they run on exactly the
     product's server settings.
     """
+    limits = limits or ServerLimits.of(Settings())  # the defaults
     if server == "uvicorn":
         import uvicorn
 
+        from entrypoints.runtime.header_timeout import (
+            HEADER_TIMEOUT_ENV,
+            HeaderTimeoutHttpToolsProtocol,
+        )
+
+        # Each worker process builds the protocol anew and reads its deadline from here.
+        os.environ[HEADER_TIMEOUT_ENV] = str(limits.header_timeout)
         uvicorn.run(
             target,
             factory=True,
@@ -30,11 +67,16 @@ def serve_asgi(target: str, *, server: str, host: str, port: int, workers: int) 
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            # httptools, with a deadline for a request's headers (slow or silent clients).
+            http=HeaderTimeoutHttpToolsProtocol,
             # Of uvicorn's three WebSocket implementations, the fastest to send and as light
             # per idle socket as any (docs/configuration.md has the measurements).
             ws="websockets-sansio",
             ws_per_message_deflate=False,  # a zlib context per socket, for frames of ~100 B
+            # A bigger frame is refused (1009) as it arrives, before it is read whole.
+            ws_max_size=limits.ws_max_frame_bytes,
+            timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
+            limit_concurrency=limits.max_connections,
             lifespan="on",
             access_log=False,
             log_config=None,  # its warnings go through the app's JSON logging
@@ -44,6 +86,7 @@ def serve_asgi(target: str, *, server: str, host: str, port: int, workers: int) 
         )
         return
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     Server(
@@ -55,6 +98,11 @@ def serve_asgi(target: str, *, server: str, host: str, port: int, workers: int) 
         factory=True,
         websockets=True,
         log_access=False,
+        # granian (2.8) has no idle keep-alive deadline of its own: the header deadline
+        # bounds the wait for the next request too. Its WebSocket frames are capped by the
+        # app (``ws_max_frame_bytes``) only once read.
+        http1_settings=HTTP1Settings(header_read_timeout=int(limits.header_timeout * 1000)),
+        backpressure=limits.max_connections,
     ).serve()
 
 
@@ -72,7 +120,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"Mocheong on http://{host}:{port} ({_mode(settings)}, {settings.server})", file=sys.stderr
     )
-    serve_asgi(APP, server=settings.server, host=host, port=port, workers=workers)
+    serve_asgi(
+        APP,
+        server=settings.server,
+        host=host,
+        port=port,
+        workers=workers,
+        limits=ServerLimits.of(settings),
+    )
     return 0
 
 

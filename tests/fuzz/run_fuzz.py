@@ -26,6 +26,8 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +54,7 @@ SERVER_ENV = {
     "MOCHEONG_RATE_LOGIN_PER_ACCOUNT": "1000000",
     "MOCHEONG_RATE_REGISTER_PER_IP": "1000000",
     "MOCHEONG_LOG_LEVEL": "WARNING",
+    "MOCHEONG_JWT_SECRET": services.TEST_JWT_SECRET,
 }
 
 
@@ -93,6 +96,44 @@ def seed(http: httpx.Client) -> dict[str, list[str]]:
         if guest.status_code == 201:
             found["guest_id"].append(guest.json()["id"])
     return found
+
+
+STREAMING = r"/stream$"
+"""Routes that answer with a live stream: the fuzzer would wait for a body that never ends."""
+STREAM_READ = 2.0
+"""Seconds a stream is read for, by ``check_streams``, before it is let go."""
+
+
+def check_streams(http: httpx.Client, found: dict[str, list[str]]) -> list[str]:
+    """The streaming routes the fuzzer leaves out, read for a bounded time each: a real
+    session, an unknown one and malformed ids. Returns what went wrong."""
+    sessions = []
+    for page_id in found["page_id"][:1]:
+        accepted = http.post("/api/chat", json={"page_id": page_id, "message": "안녕하세요"})
+        if accepted.status_code == 202:
+            sessions.append(accepted.json()["session_id"])
+    sessions += [str(uuid.uuid4()), "not-a-session", "%00", "x" * 5000]
+    problems = []
+    for session_id in sessions:
+        path = f"/api/chat/sessions/{session_id}/stream"
+        status, kind = _read_briefly(http, path)
+        print(f"stream {path[:60]}: {status} {kind}")
+        if status >= 500 or (status == 200 and not kind.startswith("text/event-stream")):
+            problems.append(f"{path[:60]} answered {status} {kind}")
+    return problems
+
+
+def _read_briefly(http: httpx.Client, path: str) -> tuple[int, str]:
+    deadline = time.monotonic() + STREAM_READ
+    timeout = httpx.Timeout(10, read=STREAM_READ)
+    with http.stream("GET", path, timeout=timeout) as response:
+        try:
+            for _ in response.iter_raw():
+                if time.monotonic() > deadline:
+                    break
+        except httpx.ReadTimeout:
+            pass  # a live stream with nothing to say yet: it stays open, as it should
+        return response.status_code, response.headers.get("content-type", "")
 
 
 def write_config(path: Path, found: dict[str, list[str]]) -> None:
@@ -142,7 +183,9 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mocheong-fuzz-") as folder, database(args) as url:
         data_dir = Path(folder)
-        settings = Settings(env="test", data_dir=data_dir, database_url=url)
+        settings = Settings(
+            env="test", data_dir=data_dir, database_url=url, jwt_secret=services.TEST_JWT_SECRET
+        )
         asyncio.run(create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD, "Fuzz"))
         server_log = data_dir / "server.log"
         server_env = {**SERVER_ENV, "MOCHEONG_DATABASE_URL": url}
@@ -156,7 +199,8 @@ def main(argv: list[str]) -> int:
             auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=base_url, headers=auth, timeout=30) as http:
                 found = seed(http)
-            print("Seeded:", ", ".join(f"{len(v)} {k}" for k, v in found.items()))
+                print("Seeded:", ", ".join(f"{len(v)} {k}" for k, v in found.items()))
+                stream_problems = check_streams(http, found)
             config = data_dir / "schemathesis.toml"
             write_config(config, found)
             command = [
@@ -175,6 +219,11 @@ def main(argv: list[str]) -> int:
                 # uses to describe filters) can fail with "AST constructor recursion depth".
                 "--workers",
                 "1",
+                # A live stream never ends: those routes are read by ``check_streams``.
+                "--exclude-path-regex",
+                STREAMING,
+                "--request-timeout",
+                "30",
                 "--report",
                 "junit",
                 "--report-dir",
@@ -183,6 +232,9 @@ def main(argv: list[str]) -> int:
                 *args.extra,
             ]
             status = subprocess.run(command, check=False).returncode
+        for problem in stream_problems:
+            print(f"Streaming route: {problem}")
+        status = status or int(bool(stream_problems))
         if status:
             errors = [line for line in server_log.read_text().splitlines() if "error" in line]
             print("\n".join(["Server errors logged during the run:", *errors[-50:]]))

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from entrypoints.bootstrap.settings import DEV_JWT_SECRET
+from tests import services
 from tests.integration.accounts_http import (
     PASSWORD,
     Client,
@@ -31,7 +31,9 @@ def _claims(token: str) -> dict[str, Any]:
     return dict(jwt.decode(token, options={"verify_signature": False}))
 
 
-def _signed(claims: dict[str, Any], secret: str = DEV_JWT_SECRET, alg: str = "HS256") -> str:
+def _signed(
+    claims: dict[str, Any], secret: str = services.TEST_JWT_SECRET, alg: str = "HS256"
+) -> str:
     return jwt.encode(claims, secret, algorithm=alg)
 
 
@@ -63,6 +65,10 @@ async def test_register_login_me_refresh_and_reuse_revokes_the_family(client: Cl
     # The whole family is revoked: the token the attacker or the victim holds now fails too.
     after = await client.post("/api/auth/refresh", json={"refresh_token": newest["refresh_token"]})
     assert_problem(after, 401, "invalid_token")
+    # ...and so are the family's access tokens, before they expire.
+    for tokens in (session, newest):
+        me = await client.get("/api/auth/me", headers=bearer(tokens))
+        assert_problem(me, 401, "invalid_token")
     # Another family (the registration's session) is untouched.
     other = await client.post(
         "/api/auth/refresh", json={"refresh_token": registered["refresh_token"]}
@@ -107,6 +113,10 @@ async def test_logout_ends_the_session(client: Client) -> None:
         "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
     )
     assert_problem(refused, 401, "invalid_token")
+    # The access token of that sign-in is refused at once too, on the hot path as well.
+    assert_problem(await client.get("/api/auth/me", headers=bearer(tokens)), 401, "invalid_token")
+    chat = await client.post("/api/chat", json={"message": "안녕"}, headers=bearer(tokens))
+    assert_problem(chat, 401, "invalid_token")
 
 
 async def test_logout_needs_an_access_token(client: Client) -> None:

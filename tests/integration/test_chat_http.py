@@ -53,8 +53,11 @@ async def test_submit_is_accepted_and_the_reply_is_stored(chat_client: Client) -
     assert reply["role"] == "assistant"
     assert reply["attempt"] == 1
     assert reply["reply_to"] == accepted["user_message_id"]
-    assert reply["metadata"] == {"model": "offline", "offline": True}
+    assert reply["metadata"]["model"] == "offline"
+    assert reply["metadata"]["offline"] is True
     assert "이서연" in reply["content"]
+    page = (await chat_client.get(f"/api/pages/{who.page_id}", headers=who.headers)).json()
+    assert page["couple"]["bride"]["name"] == "이서연"
 
 
 async def test_the_same_client_message_id_returns_the_same_message(chat_client: Client) -> None:

@@ -57,7 +57,9 @@ async def test_join_send_and_receive_the_whole_reply(chat_client: Client) -> Non
 
     final = frames[-1]["data"]
     assert final["status"] == "completed"
-    assert final["metadata"] == {"model": "offline", "offline": True}
+    assert final["metadata"]["model"] == "offline"
+    assert final["metadata"]["offline"] is True
+    assert final["metadata"]["agents"] == ["main", "context", "output"]
     assert text_of(frames, reply) == final["content"]
     assert "김민준" in final["content"]
     assert seqs_of(frames, reply) == list(range(1, len(seqs_of(frames, reply)) + 1))
@@ -65,7 +67,7 @@ async def test_join_send_and_receive_the_whole_reply(chat_client: Client) -> Non
     [mine] = [f for f in frames if f["event"] == "newMessage" and f["data"]["role"] == "user"]
     assert mine["data"]["content"] == text
     components = [f for f in frames if f["event"] == "component"]
-    assert components[0]["data"]["component"]["type"] == "choice_list"
+    assert components[-1]["data"]["component"]["type"] == "checklist"
 
 
 async def test_the_token_may_come_in_a_first_auth_frame(chat_client: Client) -> None:
@@ -137,6 +139,33 @@ async def test_a_socket_that_never_authenticates_is_closed(settings: Settings) -
         with await socket as ws, pytest.raises(WebSocketDisconnect) as closed:
             receive(ws)
     assert closed.value.code == 4401
+
+
+@pytest.mark.parametrize("event", ["auth", "ping"])
+async def test_a_big_frame_before_signing_in_closes_the_socket_with_1009(
+    chat_client: Client, settings: Settings, event: str
+) -> None:
+    padding = "가" * settings.ws_auth_frame_bytes  # 3 bytes each in UTF-8
+    with await chat_client.websocket_connect("/ws/chat") as ws:
+        ws.send_json({"event": event, "data": {"token": padding}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive(ws)
+    assert closed.value.code == 1009
+
+
+async def test_a_frame_over_the_signed_in_limit_closes_the_socket_with_1009(
+    chat_client: Client, settings: Settings
+) -> None:
+    who = await owner(chat_client)
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        # A chat message of the longest allowed length, every char 3 bytes, is not too big
+        # (refused here only because no room was joined).
+        send(ws, "chat-message", text="가" * settings.chat_message_max_chars)
+        assert receive(ws)["data"]["code"] == "not_joined"
+        send(ws, "ping", padding="x" * settings.ws_max_frame_bytes)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive(ws)
+    assert closed.value.code == 1009
 
 
 async def test_refused_frames_get_an_error_and_the_socket_stays_open(chat_client: Client) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+import sqlalchemy.exc as sa_exc
 from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 from litestar.types import Receive, Send
@@ -325,6 +326,19 @@ async def test_an_error_escaping_every_handler_still_becomes_a_problem() -> None
 
     assert_problem(response, 500, "internal_error")
     assert "secret-internal-detail" not in response.text
+    assert_pipeline_headers(response)
+
+
+async def test_a_lost_database_escaping_every_handler_is_a_503_with_retry_after() -> None:
+    async def app_losing_its_database(scope: AsgiScope, receive: Receive, send: Send) -> None:
+        raise sa_exc.OperationalError("COMMIT", {}, ConnectionError("server closed"))
+
+    transport = httpx.ASGITransport(app=PipelineMiddleware(app_losing_its_database))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/anything")
+
+    assert_problem(response, 503, "service_unavailable")
+    assert response.headers["retry-after"] == "5"
     assert_pipeline_headers(response)
 
 

@@ -1,7 +1,7 @@
-"""Cache invalidations (public pages, users behind authentication) shared between processes
-over the machine's real Redis (a unique key prefix, so the channels are this run's own): two
-app instances on one database, and the subscriber's recovery from a killed or silently dead
-connection."""
+"""Cache invalidations (public pages, users behind authentication) and ended sign-ins shared
+between processes over the machine's real Redis (a unique key prefix, so the channels are this
+run's own): two app instances on one database, and the subscriber's recovery from a killed or
+silently dead connection."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.kernel.ids import new_id
 from tests import services
-from tests.integration.accounts_http import Client, bearer, register
+from tests.integration.accounts_http import Client, bearer, login, register
 from tests.integration.pages_helpers import (
     admin_headers,
     container_of,
@@ -246,6 +246,65 @@ async def test_a_user_disabled_through_one_process_loses_its_socket_on_the_other
                 f"/api/admin/users/{user['user']['id']}", json={"disabled": True}, headers=admin
             )
             assert patched.status_code == 200
+
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json(timeout=GUARD)
+        assert closed.value.code == 4401
+
+
+async def logout(client: Client, tokens: dict[str, Any]) -> None:
+    out = await client.post(
+        "/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}, headers=bearer(tokens)
+    )
+    assert out.status_code == 204
+
+
+async def test_a_sign_in_ended_through_one_process_is_refused_by_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    async with two_processes(settings, prefix) as (a, b):
+        user = await register(a, f"{new_id()}@example.com")
+        other = await login(a, user["user"]["email"])
+        me = "/api/auth/me"
+        # B has the user cached: only the revoked family can refuse the token there.
+        assert (await b.get(me, headers=bearer(user))).status_code == 200
+
+        await logout(a, user)
+
+        async def refused() -> bool:
+            return (await b.get(me, headers=bearer(user))).status_code == 401
+
+        await eventually(refused, "process B refused the access token of A's logout")
+        # The user's other sign-in is untouched.
+        assert (await b.get(me, headers=bearer(other))).status_code == 200
+
+
+async def test_a_process_that_subscribes_later_learns_of_earlier_sign_outs(
+    settings: Settings, prefix: str
+) -> None:
+    shared = attrs.evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+    async with AsyncTestClient(create_app(shared)) as a:
+        user = await register(a, f"{new_id()}@example.com")
+        await logout(a, user)
+        async with AsyncTestClient(create_app(shared)) as late:
+
+            async def refused() -> bool:
+                response = await late.get("/api/auth/me", headers=bearer(user))
+                return response.status_code == 401
+
+            await eventually(refused, "a process started after a logout refused its token")
+
+
+async def test_a_sign_out_through_one_process_closes_that_sign_ins_socket_on_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    async with two_processes(settings, prefix) as (a, b):
+        user = await register(a, f"{new_id()}@example.com")
+        with await b.websocket_connect(f"/ws/chat?token={user['access_token']}") as ws:
+            ws.send_json({"event": "ping", "data": {}})
+            assert ws.receive_json(timeout=GUARD)["event"] == "pong"
+
+            await logout(a, user)
 
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json(timeout=GUARD)

@@ -10,6 +10,7 @@ import argon2
 import attrs
 
 from adapters.memory.accounts import InMemoryRefreshTokenRepository, InMemoryUserRepository
+from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.uow import InMemoryUnitOfWork
 from adapters.memory.user_cache import LocalUserCache
 from adapters.security.jwt_tokens import JwtAccessTokens
@@ -70,11 +71,14 @@ class Accounts:
         )
         self.register = Register(self.users, self.hasher, minter, self.uow, self.clock)
         self.login = Login(self.users, self.hasher, minter, self.uow)
-        self.refresh = Refresh(self.users, self.tokens, minter, self.uow, self.clock)
-        self.logout = Logout(self.tokens, self.uow, self.clock)
+        self.revoked = LocalRevokedFamilies(keep_seconds=ACCESS_TTL + 30)
+        self.refresh = Refresh(self.users, self.tokens, minter, self.uow, self.clock, self.revoked)
+        self.logout = Logout(self.tokens, self.uow, self.clock, self.revoked)
         # Authentication reads through the same cache as in production.
         self.user_cache = LocalUserCache(max_entries=100, ttl_seconds=3600)
-        self.authenticate = Authenticate(self.access, self.users, self.user_cache, self.clock)
+        self.authenticate = Authenticate(
+            self.access, self.users, self.user_cache, self.clock, self.revoked
+        )
         self.list_users = ListUsers(self.users)
         self.update_user = UpdateUser(
             self.users, self.tokens, self.user_cache, self.uow, self.clock

@@ -143,6 +143,11 @@ async def test_a_reused_refresh_token_revokes_its_whole_family_for_good(accounts
     with pytest.raises(InvalidToken):
         await accounts.run(accounts.refresh(second.refresh_token))
     assert await accounts.run(accounts.refresh(other_session.refresh_token))
+    # The family's access tokens are refused at once, not when they expire.
+    for pair in (first, second):
+        with pytest.raises(InvalidToken):
+            await accounts.authenticate(pair.access_token)
+    assert await accounts.authenticate(other_session.access_token)
 
 
 async def test_refresh_refuses_unknown_and_expired_tokens(accounts: Accounts) -> None:
@@ -175,6 +180,20 @@ async def test_logout_revokes_the_session_of_that_refresh_token(accounts: Accoun
     with pytest.raises(InvalidToken):
         await accounts.run(accounts.refresh(pair.refresh_token))
     assert await accounts.run(accounts.refresh(other.refresh_token))
+
+
+async def test_logout_refuses_the_access_token_of_that_sign_in_at_once(
+    accounts: Accounts,
+) -> None:
+    pair = await accounts.new_user()
+    other = await accounts.run(accounts.login("minjun@example.com", PASSWORD))
+    assert await accounts.authenticate(pair.access_token)
+
+    await accounts.run(accounts.logout(pair.user, pair.refresh_token))
+
+    with pytest.raises(InvalidToken):
+        await accounts.authenticate(pair.access_token)
+    assert (await accounts.authenticate(other.access_token)).id == pair.user.id
 
 
 async def test_logout_ignores_another_users_refresh_token(accounts: Accounts) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from entrypoints import cli
 from entrypoints.bootstrap.settings import DEFAULT_SERVER, SettingsError, load_settings
+from entrypoints.runtime.header_timeout import HEADER_TIMEOUT_ENV, HeaderTimeoutHttpToolsProtocol
 
 
 @pytest.fixture
@@ -22,6 +23,8 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
         monkeypatch.delenv(name)
     monkeypatch.setenv("MOCHEONG_ENV", "test")
     monkeypatch.setenv("MOCHEONG_REDIS_URL", "redis://127.0.0.1:6379/0")
+    # ``serve`` hands the header deadline to uvicorn's workers here; undone after the test.
+    monkeypatch.setenv(HEADER_TIMEOUT_ENV, "10")
     return monkeypatch
 
 
@@ -81,11 +84,37 @@ def test_serve_runs_uvicorn_with_the_product_options(
     assert (options["host"], options["port"], options["workers"]) == ("127.0.0.1", 8123, 3)
     assert (options["loop"], options["http"], options["ws"]) == (
         "uvloop",
-        "httptools",
+        HeaderTimeoutHttpToolsProtocol,
         "websockets-sansio",
     )
     assert options["proxy_headers"] is False  # TRUSTED_PROXY_HOPS decides, not the server
     assert options["ws_per_message_deflate"] is False
+    assert (options["ws_max_size"], options["limit_concurrency"]) == (65_536, 10_000)
+    assert options["timeout_keep_alive"] == 5
+    assert os.environ[HEADER_TIMEOUT_ENV] == "10.0"
+
+
+def test_the_server_limits_are_settings(
+    environment: pytest.MonkeyPatch,
+    uvicorn_runs: list[tuple[str, dict[str, Any]]],
+    granian_servers: type[FakeGranian],
+) -> None:
+    environment.setenv("MOCHEONG_SERVER_HEADER_TIMEOUT", "2.5")
+    environment.setenv("MOCHEONG_SERVER_KEEP_ALIVE_TIMEOUT", "3")
+    environment.setenv("MOCHEONG_SERVER_MAX_CONNECTIONS", "50")
+    environment.setenv("MOCHEONG_WS_MAX_FRAME_BYTES", "20000")
+
+    assert cli.main(["serve"]) == 0
+    environment.setenv("MOCHEONG_SERVER", "granian")
+    assert cli.main(["serve"]) == 0
+
+    [(_, options)] = uvicorn_runs
+    assert (options["ws_max_size"], options["limit_concurrency"]) == (20_000, 50)
+    assert options["timeout_keep_alive"] == 3
+    assert os.environ[HEADER_TIMEOUT_ENV] == "2.5"
+    [(_, granian)] = granian_servers.made
+    assert granian["http1_settings"].header_read_timeout == 2500
+    assert granian["backpressure"] == 50
 
 
 def test_serve_runs_granian_when_asked(

@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy.exc as sa_exc
 from dishka import Provider, Scope, make_async_container
 from litestar import Litestar
+from redis import exceptions as redis_exc
 
 from entrypoints.http.fast.submit import SubmitFastPath
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.chat.usecases import Submit
-from mocheong_core.errors import RateLimited, Unauthorized
+from mocheong_core.errors import RateLimited, ServiceUnavailable, Unauthorized
 
 TOKEN = "a-token"
 BODY = json.dumps({"page_id": "p-1", "message": "안녕하세요", "client_message_id": "c-1"}).encode()
@@ -202,3 +203,31 @@ async def test_a_database_that_fails_mid_submit_is_a_503() -> None:
     assert (status, headers[b"retry-after"]) == (503, b"5")
     assert json.loads(body)["code"] == "service_unavailable"
     assert route.bodies == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        sa_exc.OperationalError("SELECT", {}, ConnectionError("down")),
+        redis_exc.ConnectionError("Connection refused"),
+    ],
+)
+async def test_a_lost_dependency_while_signing_in_is_a_503_with_retry_after(
+    failure: Exception,
+) -> None:
+    use, route = Use(signs_in=failure), Route()
+
+    status, headers, body = await call(fast_path(use, route), [BODY])
+
+    assert (status, headers[b"retry-after"]) == (503, b"5")
+    assert json.loads(body)["code"] == "service_unavailable"
+    assert use.calls == []
+
+
+async def test_a_chat_stream_that_is_unavailable_is_a_503_with_retry_after() -> None:
+    use, route = Use(submits=ServiceUnavailable("The chat stream is unavailable")), Route()
+
+    status, headers, body = await call(fast_path(use, route), [BODY])
+
+    assert (status, headers[b"retry-after"]) == (503, b"5")
+    assert json.loads(body)["code"] == "service_unavailable"

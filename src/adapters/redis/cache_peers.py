@@ -64,6 +64,7 @@ class RedisCachePeers:
         delay = 0.05
         while True:
             pubsub = PubSub(self._listen_pool)
+            subscriptions = self.subscriptions
             try:
                 await pubsub.subscribe(self._channel)
                 await self._serve(pubsub, cache)
@@ -74,6 +75,8 @@ class RedisCachePeers:
                 cache.suspend()
                 with suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+            if self.subscriptions != subscriptions:
+                delay = 0.05  # it was up: the next outage backs off from the start again
             await asyncio.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 5.0)
 

@@ -16,6 +16,7 @@ MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second datetim
 CLOCK_SKEW = timedelta(seconds=30)
 CHECKED_TOKENS = 4096
 """Tokens whose signature and claims each process remembers having checked."""
+MIN_SECRET_CHARS = 32
 
 
 @attrs.frozen
@@ -32,15 +33,19 @@ class JwtAccessTokens:
     """HS256 access tokens. Only HS256 is accepted, so ``alg: none`` and key confusion fail."""
 
     def __init__(self, secret: str, ttl_seconds: int) -> None:
+        if len(secret) < MIN_SECRET_CHARS:
+            # An empty or short HMAC key makes every token forgeable; never sign with one.
+            raise ValueError(f"the access-token key must be at least {MIN_SECRET_CHARS} characters")
         self._secret = secret
         self.ttl_seconds = ttl_seconds
         # A client sends the same token with every request for its lifetime: the signature
         # and the claims are checked once, the times on every use.
         self._checked: OrderedDict[str, _Checked] = OrderedDict()
 
-    def issue(self, user_id: str, role: Role, now: datetime) -> str:
+    def issue(self, user_id: str, role: Role, now: datetime, family_id: str) -> str:
         claims = {
             "sub": user_id,
+            "fam": family_id,
             "role": role.value,
             "type": "access",
             "iss": ISSUER,
@@ -75,7 +80,7 @@ class JwtAccessTokens:
                 # The times are checked in `verify` against the injected clock, not the wall clock,
                 # so every process and test agrees on what "now" is.
                 options={
-                    "require": ["exp", "iat", "sub", "type"],
+                    "require": ["exp", "iat", "sub", "type", "fam"],
                     "verify_exp": False,
                     "verify_iat": False,
                 },
@@ -91,8 +96,15 @@ class JwtAccessTokens:
             role = Role(str(claims.get("role")))
         except ValueError:
             raise InvalidToken from None
+        if not isinstance(claims["fam"], str):
+            raise InvalidToken
         expires_at = datetime.fromtimestamp(exp, UTC)
         return _Checked(
-            AccessClaims(user_id=str(claims["sub"]), role=role, expires_at=expires_at),
+            AccessClaims(
+                user_id=str(claims["sub"]),
+                role=role,
+                expires_at=expires_at,
+                family_id=claims["fam"],
+            ),
             datetime.fromtimestamp(iat, UTC),
         )

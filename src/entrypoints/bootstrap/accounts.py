@@ -1,5 +1,6 @@
-"""dishka wiring of the accounts context: hashing, tokens, the per-process user cache (and,
-with Redis, its peers), the user sockets it tells of changes, repositories and use cases."""
+"""dishka wiring of the accounts context: hashing, tokens, the per-process user cache and the
+revoked sign-ins (and, with Redis, their peers), the user sockets they tell of changes,
+repositories and use cases."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import NewType
 from dishka import Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 
+from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.user_cache import LocalUserCache
 from adapters.redis.cache_peers import RedisCachePeers
-from adapters.security.jwt_tokens import JwtAccessTokens
+from adapters.redis.revocations import RedisRevocations
+from adapters.security.jwt_tokens import CLOCK_SKEW, JwtAccessTokens
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sqla.repos.accounts import SqlaRefreshTokenRepository, SqlaUserRepository
 from entrypoints.bootstrap.settings import Settings
@@ -20,6 +23,7 @@ from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,
     RefreshTokenRepository,
+    RevokedFamilies,
     UserCache,
     UserRepository,
 )
@@ -40,6 +44,11 @@ from mocheong_core.kernel.clock import Clock, SystemClock
 UserCachePeers = NewType("UserCachePeers", RedisCachePeers)
 
 
+def revocation_keep_seconds(settings: Settings) -> float:
+    """How long a revoked sign-in is remembered: as long as its last access token can live."""
+    return settings.access_token_ttl + CLOCK_SKEW.total_seconds()
+
+
 class RedisUserCacheProvider(Provider):
     """The user cache, told of changes made in other processes over Redis pub/sub."""
 
@@ -50,6 +59,16 @@ class RedisUserCacheProvider(Provider):
     @provide(scope=Scope.APP)
     def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+
+    @provide(scope=Scope.APP)
+    def revocations(self, settings: Settings, redis: Redis) -> RedisRevocations:
+        return RedisRevocations(
+            redis, f"{settings.redis_prefix}revoked-families", revocation_keep_seconds(settings)
+        )
+
+    @provide(scope=Scope.APP)
+    def revoked(self, settings: Settings, peers: RedisRevocations) -> LocalRevokedFamilies:
+        return LocalRevokedFamilies(revocation_keep_seconds(settings), peers)
 
 
 class AccountsProvider(Provider):
@@ -72,9 +91,16 @@ class AccountsProvider(Provider):
         return cache
 
     @provide(scope=Scope.APP)
-    async def user_sockets(self, cache: LocalUserCache) -> AsyncIterator[UserSockets]:
+    def revoked_families(self, revoked: LocalRevokedFamilies) -> RevokedFamilies:
+        return revoked
+
+    @provide(scope=Scope.APP)
+    async def user_sockets(
+        self, cache: LocalUserCache, revoked: LocalRevokedFamilies
+    ) -> AsyncIterator[UserSockets]:
         sockets = UserSockets()
         cache.on_drop(sockets.changed)
+        revoked.on_revoke(sockets.changed)
         yield sockets
         await sockets.close()
 

@@ -1,5 +1,6 @@
-"""dishka wiring of the chat context: repositories, use cases, the model, the in-memory broker
-of the embedded mode (Redis has its own wiring), this process's room hub and the sweeper."""
+"""dishka wiring of the chat context: repositories, use cases, the in-memory broker
+of the embedded mode (Redis has its own wiring), this process's room hub and the sweeper.
+The runner's model is the agent turn (``bootstrap/agents.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dishka import AsyncContainer, Provider, Scope, provide, provide_all
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.llm.offline import OfflineChatModel
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.redis.cache_peers import RedisCachePeers
@@ -26,9 +26,9 @@ from entrypoints.runtime.sweeper import ChatSweeper
 from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.jobs import JobNotices
+from mocheong_core.chat.model import room_of
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import (
-    ChatModel,
     ChatRepository,
     PageAccess,
     SessionCache,
@@ -37,6 +37,7 @@ from mocheong_core.chat.ports import (
 )
 from mocheong_core.chat.replay import ReplayRoom
 from mocheong_core.chat.runner import RunTurn
+from mocheong_core.chat.stream import EventDraft, EventKind
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
 from mocheong_core.jobs.ports import JobEvents
@@ -61,6 +62,26 @@ class ForgetSessionsOfDeletedPages:
         await self._cache.forget(page.id)
 
 
+class AnnouncePageChanges:
+    """Told of page changes: each one reaches the page's room as ``page-updated {page_id,
+    version, changed, by}``, whoever made it (the couple, an agent, an administrator)."""
+
+    def __init__(self, broker: StreamBroker) -> None:
+        self._broker = broker
+
+    async def page_changed(
+        self, page: Page, changed: list[str], by: ChangedBy, *, previous_slug: str | None
+    ) -> None:
+        data = {"page_id": page.id, "version": page.version, "changed": changed, "by": by}
+        try:
+            await self._broker.append(room_of(page.id), EventDraft(EventKind.PAGE_UPDATED, data))
+        except Exception as exc:  # the change is stored; clients see it when they read the page
+            log.warning("page_update_not_announced", page_id=page.id, error=repr(exc))
+
+    async def page_deleted(self, page: Page, by: ChangedBy) -> None:
+        """A deleted page's room has no one left to tell."""
+
+
 class ChatProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> ChatPolicy:
@@ -74,10 +95,6 @@ class ChatProvider(Provider):
             model_history=settings.chat_model_history,
             snapshot_messages=settings.chat_snapshot_messages,
         )
-
-    @provide(scope=Scope.APP)
-    def model(self, settings: Settings) -> ChatModel:
-        return OfflineChatModel(delay_seconds=settings.offline_model_delay_ms / 1000)
 
     @provide(scope=Scope.APP)
     async def turns(
@@ -110,6 +127,9 @@ class ChatProvider(Provider):
 
     forget_deleted_pages = provide(
         ForgetSessionsOfDeletedPages, scope=Scope.APP, provides=PageEventListener
+    )
+    announce_page_changes = provide(
+        AnnouncePageChanges, scope=Scope.APP, provides=PageEventListener
     )
     job_notices = provide(JobNotices, scope=Scope.APP, provides=JobEvents)
     chats = provide(SqlaChatRepository, scope=Scope.REQUEST, provides=ChatRepository)

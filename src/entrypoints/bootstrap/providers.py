@@ -9,12 +9,20 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.user_cache import LocalUserCache
 from adapters.redis.ratelimit import RedisRateLimiter
+from adapters.redis.revocations import RedisRevocations
 from adapters.redis.scripts import RedisScripts
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory, ping
 from adapters.sqla.migrate import upgrade_async
-from entrypoints.bootstrap.accounts import AccountsProvider, RedisUserCacheProvider, UserCachePeers
+from entrypoints.bootstrap.accounts import (
+    AccountsProvider,
+    RedisUserCacheProvider,
+    UserCachePeers,
+    revocation_keep_seconds,
+)
+from entrypoints.bootstrap.agents import AgentsProvider
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
 from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
 from entrypoints.bootstrap.files import files_providers
@@ -100,6 +108,10 @@ class InMemoryProvider(Provider):
     def user_cache(self, settings: Settings) -> LocalUserCache:
         return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
 
+    @provide(scope=Scope.APP)
+    def revoked(self, settings: Settings) -> LocalRevokedFamilies:
+        return LocalRevokedFamilies(revocation_keep_seconds(settings))
+
 
 def build_providers(settings: Settings) -> list[Provider]:
     """Every production provider, chosen by the settings (Redis or in-memory twins)."""
@@ -119,6 +131,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(public_page_providers(settings))
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
+    providers.append(AgentsProvider())
     return providers
 
 
@@ -156,5 +169,8 @@ class ProcessProvider(Provider):
         add_public_page_hooks(hooks, settings, container)
         if settings.uses_redis:
             add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
+            add_cache_peer_hooks(
+                hooks, container, RedisRevocations, LocalRevokedFamilies, "revocations"
+            )
         add_chat_hooks(hooks, settings, container)
         return hooks

@@ -7,6 +7,7 @@ message naming the variable.
 from __future__ import annotations
 
 import os
+import secrets
 import types
 import typing
 from collections.abc import Mapping
@@ -17,7 +18,9 @@ import attrs
 from dotenv import dotenv_values
 
 PREFIX = "MOCHEONG_"
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"  # noqa: S105
+JWT_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name, not a key)
+"""Where, in the data folder, a process without ``MOCHEONG_JWT_SECRET`` keeps its own key."""
+MIN_JWT_SECRET_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -46,7 +49,7 @@ def _widths(value: Any) -> tuple[int, ...]:
 class Settings:
     env: str = attrs.field(
         default="development",
-        metadata=_doc("`development`, `production` (refuses the built-in JWT key) or `test`"),
+        metadata=_doc("`development`, `production` (needs `MOCHEONG_JWT_SECRET`) or `test`"),
     )
     data_dir: Path = attrs.field(
         default=Path("var"), metadata=_doc("Folder for the SQLite file and local uploads")
@@ -92,6 +95,39 @@ class Settings:
             "fan-out; see docs/configuration.md)"
         ),
     )
+    server_header_timeout: float = attrs.field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds a connection has to send a request's headers, from when it opens or its "
+            "last answer ended; then it is closed (slow or silent clients)"
+        ),
+    )
+    server_keep_alive_timeout: float = attrs.field(
+        default=5.0,
+        metadata=_doc("Seconds an idle keep-alive connection is kept open between requests"),
+    )
+    server_max_connections: int = attrs.field(
+        default=10_000,
+        metadata=_doc(
+            "Connections (WebSockets included) each API process serves at once; above it "
+            "uvicorn answers 503 and granian waits before reading more"
+        ),
+    )
+    ws_auth_frame_bytes: int = attrs.field(
+        default=8192,
+        metadata=_doc(
+            "Largest WebSocket frame of a client that has not signed in yet, bytes; a bigger "
+            "one closes the socket with 1009. Every real-time transport uses it"
+        ),
+    )
+    ws_max_frame_bytes: int = attrs.field(
+        default=65_536,
+        metadata=_doc(
+            "Largest WebSocket frame of a signed-in client, bytes (a chat message of "
+            "`MOCHEONG_CHAT_MESSAGE_MAX_CHARS` fits); a bigger one closes the socket with "
+            "1009. uvicorn refuses it before reading it whole"
+        ),
+    )
     public_base_url: str = attrs.field(
         default="",
         metadata=_doc(
@@ -100,9 +136,13 @@ class Settings:
         ),
     )
     jwt_secret: str = attrs.field(
-        default=DEV_JWT_SECRET,
+        default="",
         repr=False,
-        metadata=_doc("HMAC key for access tokens; the default is refused in production"),
+        metadata=_doc(
+            "HMAC key for access tokens, at least 32 characters. Empty: required in "
+            "production; otherwise a random key made on first start and kept in "
+            "`<data_dir>/jwt-secret`"
+        ),
     )
     access_token_ttl: int = attrs.field(default=900, metadata=_doc("Access token lifetime, s"))
     refresh_token_ttl: int = attrs.field(
@@ -369,6 +409,18 @@ class Settings:
     offline_model_delay_ms: int = attrs.field(
         default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
     )
+    agent_max_model_calls: int = attrs.field(
+        default=8, metadata=_doc("Model calls one chat turn may make, all agents together")
+    )
+    agent_max_tool_calls: int = attrs.field(
+        default=16, metadata=_doc("Tool calls one chat turn may make, all agents together")
+    )
+    agent_history_chars: int = attrs.field(
+        default=8000,
+        metadata=_doc(
+            "Characters of earlier chat messages an agent is shown (the newest, whole ones)"
+        ),
+    )
 
     @property
     def production(self) -> bool:
@@ -397,12 +449,15 @@ class Settings:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.server not in SERVERS:
             raise SettingsError(f"{PREFIX}SERVER must be uvicorn or granian, not {self.server!r}")
-        if self.production and self.jwt_secret == DEV_JWT_SECRET:
+        if self.production and not self.jwt_secret:
             raise SettingsError(
-                f"{PREFIX}JWT_SECRET must be set in production: the built-in secret is public"
+                f"{PREFIX}JWT_SECRET must be set in production (a random key of at least "
+                f"{MIN_JWT_SECRET_CHARS} characters, the same in every process)"
             )
-        if len(self.jwt_secret) < 32:
-            raise SettingsError(f"{PREFIX}JWT_SECRET must be at least 32 characters")
+        if self.jwt_secret and len(self.jwt_secret) < MIN_JWT_SECRET_CHARS:
+            raise SettingsError(
+                f"{PREFIX}JWT_SECRET must be at least {MIN_JWT_SECRET_CHARS} characters"
+            )
         url = self.effective_database_url
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+psycopg://")):
             raise SettingsError(
@@ -410,7 +465,21 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
-        for name in ("port", "workers", "db_pool_size", "max_body_bytes", "max_upload_bytes"):
+        if not 0 < self.ws_auth_frame_bytes <= self.ws_max_frame_bytes:
+            raise SettingsError(
+                f"{PREFIX}WS_AUTH_FRAME_BYTES must be positive and at most "
+                f"{PREFIX}WS_MAX_FRAME_BYTES"
+            )
+        for name in (
+            "port",
+            "workers",
+            "db_pool_size",
+            "max_body_bytes",
+            "max_upload_bytes",
+            "server_header_timeout",
+            "server_keep_alive_timeout",
+            "server_max_connections",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
         for name in (
@@ -452,6 +521,9 @@ class Settings:
             "chat_sio_max_message_bytes",
             "chat_sio_ping_interval",
             "chat_sio_ping_timeout",
+            "agent_max_model_calls",
+            "agent_max_tool_calls",
+            "agent_history_chars",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -537,7 +609,37 @@ def load_settings(
             kwargs[field.name] = _convert(var, values[var], hints[field.name])
     settings = Settings(**kwargs)
     settings.check()
+    if not settings.jwt_secret:
+        settings = attrs.evolve(settings, jwt_secret=own_jwt_secret(settings.data_dir))
     return settings
+
+
+def own_jwt_secret(data_dir: Path) -> str:
+    """The key of an installation without ``MOCHEONG_JWT_SECRET``: made at random on first
+    start and kept, readable by its owner only, in the data folder, so that tokens survive a
+    restart and every process on the folder agrees. Processes starting together agree too:
+    the key is written whole to a file of its own, then linked into place, which only the
+    first of them can do."""
+    path = data_dir / JWT_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{JWT_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: its key is the installation's
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_JWT_SECRET_CHARS:
+        raise SettingsError(
+            f"{path} holds no usable key: delete it to have a new one made, or set "
+            f"{PREFIX}JWT_SECRET"
+        )
+    return key
 
 
 def settings_table() -> list[tuple[str, str, str]]:
@@ -547,6 +649,6 @@ def settings_table() -> list[tuple[str, str, str]]:
         default = field.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
         if field.name == "jwt_secret":
-            shown = "(development key; refused in production)"
+            shown = "(empty: a random key in the data folder)"
         rows.append((PREFIX + field.name.upper(), shown, field.metadata.get("doc", "")))
     return rows

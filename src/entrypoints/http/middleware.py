@@ -30,7 +30,13 @@ from litestar.types import (
 )
 from prometheus_client import Counter, Histogram
 
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE,
+    UNAVAILABLE_DETAIL,
+    problem,
+)
+from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.kernel.ids import new_id
 
 REQUESTS = Counter("mocheong_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -67,6 +73,15 @@ INTERNAL_ERROR_BODY = json.dumps(
         "status": 500,
         "detail": "Something went wrong on our side; the request id identifies it.",
         "code": "internal_error",
+    }
+).encode()
+UNAVAILABLE_BODY = json.dumps(
+    {
+        "type": "https://mocheong.app/problems/service-unavailable",
+        "title": ServiceUnavailable.title,
+        "status": 503,
+        "detail": UNAVAILABLE_DETAIL,
+        "code": "service_unavailable",
     }
 ).encode()
 
@@ -155,19 +170,21 @@ class PipelineMiddleware:
             if not is_http or status_holder:
                 raise
             # Reached only when something outside the exception handlers failed (e.g. closing
-            # the request's dependencies): the client still gets a problem, never a bare 500.
-            log.error("unhandled_error", path=path, error=type(exc).__name__, exc_info=exc)
+            # the request's dependencies): the client still gets a problem, never a bare 500,
+            # and a lost database or Redis is the same 503 as everywhere else.
+            headers = [(b"content-type", b"application/problem+json")]
+            if isinstance(exc, UNAVAILABLE):
+                log.warning("dependency_unavailable", path=path, error=type(exc).__name__)
+                status, body = 503, UNAVAILABLE_BODY
+                headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+            else:
+                log.error("unhandled_error", path=path, error=type(exc).__name__, exc_info=exc)
+                status, body = 500, INTERNAL_ERROR_BODY
             await send_wrapper(
-                HTTPResponseStartEvent(
-                    type="http.response.start",
-                    status=500,
-                    headers=[(b"content-type", b"application/problem+json")],
-                )
+                HTTPResponseStartEvent(type="http.response.start", status=status, headers=headers)
             )
             await send_wrapper(
-                HTTPResponseBodyEvent(
-                    type="http.response.body", body=INTERNAL_ERROR_BODY, more_body=False
-                )
+                HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False)
             )
         finally:
             if is_http:

@@ -18,10 +18,21 @@ from litestar.utils.scope.state import ScopeState
 from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 
-from mocheong_core.errors import DomainError, RateLimited, ValidationFailed
+from mocheong_core.errors import DomainError, RateLimited, ServiceUnavailable, ValidationFailed
 
 PROBLEM = "application/problem+json"
 log = structlog.get_logger("mocheong.http")
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells the client to wait before trying again."""
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    redis_exc.ConnectionError,
+    redis_exc.TimeoutError,
+    ServiceUnavailable,
+)
+"""What a lost database or Redis raises: the service's trouble, answered 503."""
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -106,6 +117,8 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dic
         extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers, **extra)
@@ -207,6 +220,9 @@ def on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str,
     return problem(status, code, title, exc.detail, headers=headers)
 
 
+UNAVAILABLE_DETAIL = "The service cannot reach one of its dependencies; try again shortly."
+
+
 def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # A lost database or Redis connection is the service's trouble, not the request's: 503 tells
     # the client to retry, and nothing half-done was committed (the session rolls back).
@@ -214,9 +230,9 @@ def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[
     return problem(
         503,
         "service_unavailable",
-        "A dependency is unavailable",
-        "The service cannot reach one of its dependencies; try again shortly.",
-        headers={"Retry-After": "5"},
+        ServiceUnavailable.title,
+        UNAVAILABLE_DETAIL,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -254,11 +270,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: on_domain_error,
     ValidationException: on_validation,
     HTTPException: on_http,
-    sa_exc.OperationalError: on_unavailable,
-    sa_exc.InterfaceError: on_unavailable,
-    sa_exc.TimeoutError: on_unavailable,
-    redis_exc.ConnectionError: on_unavailable,
-    redis_exc.TimeoutError: on_unavailable,
+    **{kind: on_unavailable for kind in UNAVAILABLE if kind is not ServiceUnavailable},
     sa_exc.DataError: on_data_error,
     Exception: on_unexpected,
 }

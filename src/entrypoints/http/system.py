@@ -7,7 +7,7 @@ from dishka.integrations.litestar import inject
 from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
 from entrypoints.runtime.probes import ReadinessProbes
 
 # Litestar appends the charset to text types itself; prometheus_client's constant has one too.
@@ -29,6 +29,7 @@ async def ready(probes: FromDishka[ReadinessProbes]) -> Response[dict[str, Any]]
             "not_ready",
             "A dependency is unavailable",
             f"Not ready: {', '.join(failing)} did not answer",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             failing=failing,
         )
     return Response({"status": "ready", "checks": sorted(probes.probes)})

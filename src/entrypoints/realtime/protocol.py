@@ -33,6 +33,9 @@ T = TypeVar("T")
 
 UNAUTHORIZED = 4401
 """The close code of a client whose token does not (or no longer) sign in."""
+TOO_BIG = 1009
+"""The close code of a frame over the limit: ``MOCHEONG_WS_AUTH_FRAME_BYTES`` before signing
+in, ``MOCHEONG_WS_MAX_FRAME_BYTES`` after (RFC 6455, "message too big")."""
 log = structlog.get_logger("mocheong.chat.ws")
 Text = Annotated[str, msgspec.Meta(max_length=100_000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -99,6 +102,13 @@ class Transport(Protocol):
         ...
 
     async def close(self, code: int, reason: str) -> None: ...
+
+
+def over_limit(raw: str, limit: int) -> bool:
+    """Whether a text frame is over ``limit`` bytes once encoded (UTF-8: 1 to 4 per char)."""
+    if len(raw) > limit:
+        return True
+    return len(raw) * 4 > limit and len(raw.encode()) > limit
 
 
 def auth_token(raw: str) -> str | None:

@@ -1,7 +1,10 @@
 """The chat WebSocket, ``/ws/chat``: the chat protocol (``protocol.py``) over Litestar's socket.
 
 The token comes as ``?token=`` or in a first ``auth`` frame; a missing or bad one closes the
-socket with 4401. dishka gives the socket a SESSION scope; every chat frame is one text event.
+socket with 4401. A frame over ``MOCHEONG_WS_AUTH_FRAME_BYTES`` before signing in, or over
+``MOCHEONG_WS_MAX_FRAME_BYTES`` after, closes it with 1009 (uvicorn refuses the latter itself,
+before reading it whole). dishka gives the socket a SESSION scope; every chat frame is one text
+event.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.types import WebSocketSendEvent
 
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.realtime.protocol import ChatProtocol, SignedOut, auth_token
+from entrypoints.realtime.protocol import (
+    TOO_BIG,
+    ChatProtocol,
+    SignedOut,
+    auth_token,
+    over_limit,
+)
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.errors import DomainError
 
@@ -37,18 +46,23 @@ class ChatConnection:
 
     async def serve(self) -> None:
         await self._socket.accept()
+        settings = await self._container.get(Settings)
         token = self._socket.query_params.get("token")
         try:
             if token is None:
-                token = await self._first_token()
-        except WebSocketDisconnect:
+                token = await self._first_token(settings)
+        except (WebSocketDisconnect, FrameTooBig):
             return
         if not await self._protocol.sign_in(token):
             return
         protocol = self._protocol
+        limit = settings.ws_max_frame_bytes
         try:
             while True:
                 raw = await self._socket.receive_text()
+                if over_limit(raw, limit):
+                    await self.close(TOO_BIG, "Frame too big")
+                    break
                 try:
                     await protocol.handle(raw)
                 except DomainError as exc:
@@ -62,13 +76,15 @@ class ChatConnection:
         finally:
             await protocol.close()
 
-    async def _first_token(self) -> str | None:
-        settings = await self._container.get(Settings)
+    async def _first_token(self, settings: Settings) -> str | None:
         try:
             async with asyncio.timeout(settings.chat_ws_auth_timeout):
                 raw = await self._socket.receive_text()
         except TimeoutError:
             return None
+        if over_limit(raw, settings.ws_auth_frame_bytes):
+            await self.close(TOO_BIG, "Frame too big before signing in")
+            raise FrameTooBig
         return auth_token(raw)
 
     async def send_text(self, text: str) -> None:
@@ -83,6 +99,10 @@ class ChatConnection:
     async def close(self, code: int, reason: str) -> None:
         async with self._send_lock:
             await self._socket.close(code, reason)
+
+
+class FrameTooBig(Exception):
+    """A frame over the limit: the socket has been closed with 1009."""
 
 
 def _text_event(text: str) -> WebSocketSendEvent:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 import arq.worker
@@ -126,30 +128,52 @@ def build_worker(
     return worker_class(**{**worker_settings(settings, *overrides, tuned=tuned), **options})
 
 
-def run_worker(settings: Settings, *, tuned: bool = True) -> None:
-    """Runs the worker until SIGINT or SIGTERM (blocking).
+FIRST_PAUSE = 0.5
+LONGEST_PAUSE = 10.0
 
-    arq's poll loop ends on a lost Redis connection; a Redis restart must not end the worker
-    (runs would wait for an outside supervisor), so it starts again with a growing pause.
-    """
+
+def run_worker(settings: Settings, *, tuned: bool = True) -> None:
+    """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log_level, settings.log_json)
-    pause = 0.5
+    keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
+
+
+def keep_running(
+    run_once: Callable[[Callable[[], None]], None], sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Runs ``run_once(connected)`` until it returns. arq's poll loop ends on a lost Redis
+    connection; a Redis restart must not end the worker (runs would wait for an outside
+    supervisor), so it starts again, after a pause that doubles while Redis stays away and
+    starts over from ``FIRST_PAUSE`` once a run had connected (it calls ``connected``)."""
+    pause = FIRST_PAUSE
     while True:
+        reached: list[bool] = []
         try:
-            _run_once(settings, tuned=tuned)
+            run_once(partial(reached.append, True))
             return
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if reached:
+                pause = FIRST_PAUSE
             log.warning("worker_redis_lost", error=repr(exc), restart_in=pause)
-            time.sleep(pause)
-            pause = min(pause * 2, 10.0)
+            sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
 
 
-def _run_once(settings: Settings, *, tuned: bool) -> None:
+def _run_once(settings: Settings, connected: Callable[[], None], *, tuned: bool) -> None:
     loop = _new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         # arq's Worker takes the current event loop when it is built.
-        build_worker(settings, tuned=tuned).run()
+        worker = build_worker(settings, tuned=tuned)
+        started = worker.on_startup
+
+        async def on_startup(ctx: dict[Any, Any]) -> None:
+            connected()  # arq calls it once its Redis pool is up
+            if started is not None:
+                await started(ctx)
+
+        worker.on_startup = on_startup
+        worker.run()
     finally:
         asyncio.set_event_loop(None)
         loop.close()

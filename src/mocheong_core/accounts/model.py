@@ -86,6 +86,9 @@ class AccessClaims:
     user_id: str
     role: Role
     expires_at: datetime
+    family_id: str
+    """The sign-in (refresh-token family) the token was issued to: revoking the family
+    (logout, a reused refresh token) refuses its access tokens at once."""
 
 
 @attrs.frozen

@@ -42,6 +42,18 @@ class UserCache(Protocol):
         ...
 
 
+class RevokedFamilies(Protocol):
+    """Sign-ins (refresh-token families) ended lately, known to every process without a
+    read per request. An entry is kept as long as an access token of the family can live."""
+
+    def is_revoked(self, family_id: str) -> bool: ...
+
+    async def revoke(self, user_id: str, family_id: str) -> None:
+        """Refuses the family's access tokens here and in every other process, and has the
+        user's open sockets sign in again; never raises."""
+        ...
+
+
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
 
@@ -72,7 +84,7 @@ class AccessTokens(Protocol):
 
     ttl_seconds: int
 
-    def issue(self, user_id: str, role: Role, now: datetime) -> str: ...
+    def issue(self, user_id: str, role: Role, now: datetime, family_id: str) -> str: ...
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
         """Returns the claims or raises ``InvalidToken``."""

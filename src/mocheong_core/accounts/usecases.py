@@ -29,6 +29,7 @@ from mocheong_core.accounts.ports import (
     AccessTokens,
     PasswordHasher,
     RefreshTokenRepository,
+    RevokedFamilies,
     UserCache,
     UserRepository,
 )
@@ -67,11 +68,12 @@ class TokenMinter:
     async def mint(self, user: User, family_id: str | None = None) -> TokenPair:
         now = self._clock.now()
         raw = secrets.token_urlsafe(32)
+        family_id = family_id or new_id()
         await self._refresh.add(
             StoredRefreshToken(
                 id=new_id(),
                 user_id=user.id,
-                family_id=family_id or new_id(),
+                family_id=family_id,
                 token_hash=hash_refresh_token(raw),
                 expires_at=now + timedelta(seconds=self._policy.refresh_ttl_seconds),
                 created_at=now,
@@ -79,7 +81,7 @@ class TokenMinter:
         )
         return TokenPair(
             user=user,
-            access_token=self._access.issue(user.id, user.role, now),
+            access_token=self._access.issue(user.id, user.role, now, family_id),
             refresh_token=raw,
             expires_in=self._access.ttl_seconds,
         )
@@ -159,9 +161,10 @@ class Refresh:
         minter: TokenMinter,
         uow: UnitOfWork,
         clock: Clock,
+        revoked: RevokedFamilies,
     ) -> None:
         self._users, self._tokens, self._minter = users, refresh_tokens, minter
-        self._uow, self._clock = uow, clock
+        self._uow, self._clock, self._revoked = uow, clock, revoked
 
     async def __call__(self, refresh_token: str) -> TokenPair:
         now = self._clock.now()
@@ -171,6 +174,7 @@ class Refresh:
         if stored.spent_at is not None or not await self._tokens.mark_spent(stored.id, now):
             await self._tokens.revoke_family(stored.family_id, now)
             await self._uow.commit()
+            await self._revoked.revoke(stored.user_id, stored.family_id)
             raise InvalidToken("This refresh token was already used; its sessions are revoked")
         user = await self._users.get(stored.user_id)
         if user is None or user.disabled:
@@ -182,29 +186,47 @@ class Refresh:
 
 
 class Logout:
+    """Ends the sign-in of a refresh token: the family is revoked in the store, and its access
+    tokens are refused by every process at once."""
+
     def __init__(
-        self, refresh_tokens: RefreshTokenRepository, uow: UnitOfWork, clock: Clock
+        self,
+        refresh_tokens: RefreshTokenRepository,
+        uow: UnitOfWork,
+        clock: Clock,
+        revoked: RevokedFamilies,
     ) -> None:
         self._tokens, self._uow, self._clock = refresh_tokens, uow, clock
+        self._revoked = revoked
 
     async def __call__(self, user: User, refresh_token: str) -> None:
         stored = await self._tokens.by_hash(hash_refresh_token(refresh_token))
         if stored is not None and stored.user_id == user.id:
             await self._tokens.revoke_family(stored.family_id, self._clock.now())
             await self._uow.commit()
+            await self._revoked.revoke(user.id, stored.family_id)
 
 
 class Authenticate:
-    """Turns an access token into its user; a disabled or deleted user is refused at once
-    (changes to users are forgotten by every process's cache as they happen)."""
+    """Turns an access token into its user; a disabled or deleted user, or a sign-in that was
+    ended (logout, a reused refresh token), is refused at once: changes to users are forgotten
+    by every process's cache, and revoked families told to every process, as they happen."""
 
     def __init__(
-        self, access: AccessTokens, users: UserRepository, cache: UserCache, clock: Clock
+        self,
+        access: AccessTokens,
+        users: UserRepository,
+        cache: UserCache,
+        clock: Clock,
+        revoked: RevokedFamilies,
     ) -> None:
         self._access, self._users, self._cache, self._clock = access, users, cache, clock
+        self._revoked = revoked
 
     async def __call__(self, token: str) -> User:
         claims = self._access.verify(token, self._clock.now())
+        if self._revoked.is_revoked(claims.family_id):
+            raise InvalidToken("This sign-in has ended; sign in again")
         user = self._cache.get(claims.user_id)
         if user is None:
             ticket = self._cache.ticket()

@@ -172,7 +172,15 @@ class ComponentPart:
     component: dict[str, Any]
 
 
-ModelPart = TextDelta | ComponentPart
+@attrs.frozen
+class MetadataPart:
+    """Facts about the answer (usage, the agents that ran) that the runner stores in the
+    message's metadata beside the model's label; nothing is shown."""
+
+    metadata: dict[str, Any]
+
+
+ModelPart = TextDelta | ComponentPart | MetadataPart
 
 
 @attrs.frozen

@@ -26,6 +26,7 @@ from mocheong_core.chat.ports import (
     ChatModel,
     ChatRepository,
     Guard,
+    MetadataPart,
     ModelPart,
     ModelTurn,
     StreamBroker,
@@ -107,6 +108,7 @@ class _Run:
         self._fence = Fence(message.id, message.attempt)
         self._sent: list[str] = []
         self._components: list[dict[str, Any]] = []
+        self._notes: dict[str, Any] = {}
         self._pending: list[ModelPart] = []
         self._wake = asyncio.Event()
         self._model_done = False
@@ -180,6 +182,9 @@ class _Run:
             if isinstance(part, TextDelta):
                 text.append(part.text)
                 continue
+            if isinstance(part, MetadataPart):
+                self._notes.update(part.metadata)
+                continue
             await self._append_text("".join(text))
             text = []
             await self._append(EventKind.COMPONENT, {"component": part.component})
@@ -243,7 +248,7 @@ class _Run:
     async def _finish(self) -> MessageStatus | None:
         if self._stop is _Stop.LOST:
             return None
-        metadata = {**self._message.metadata, **self._o._model.label}
+        metadata = {**self._message.metadata, **self._notes, **self._o._model.label}
         if self._stop is _Stop.CANCELLED:
             status = MessageStatus.CANCELLED
         elif self._model_error is not None:

@@ -5,7 +5,8 @@ that decodes as ``ChatIn`` and a bearer token that signs in.
 Everything else goes on to the Litestar route untouched, with the body it sent: another
 content type, a body over ``MOCHEONG_MAX_BODY_BYTES``, one that does not decode or validate,
 no token or a refused one. Nothing has happened by then (signing in only reads), so those
-answers stay the route's own, byte for byte. Once the submit runs, what it raises is answered
+answers stay the route's own, byte for byte. Once the submit runs (or signing in fails for
+another reason than the token, e.g. a lost database), what it raises is answered
 by the app's own exception handlers (``EXCEPTION_HANDLERS``), rendered as Litestar renders
 them. The route stays the documented one (OpenAPI) and the answer is the same
 ``AcceptedOut``.
@@ -72,6 +73,9 @@ class SubmitFastPath:
                 user = await (await request_scope.get(Authenticate))(token)
             except DomainError:
                 await self._app(scope, replay, send)  # the route refuses it as it always does
+                return
+            except Exception as exc:  # a lost database or Redis: the same 503 as the route's
+                await self._answer_error(scope, replay, send, exc)
                 return
             try:
                 accepted = await submit_chat(await request_scope.get(Submit), user.id, data)

@@ -5,9 +5,9 @@ embedded mode) calls ``load_tasks``. A new context's tasks get a module here and
 from __future__ import annotations
 
 from entrypoints.runtime.tasks import TASKS, Task
-from entrypoints.worker.tasks import chat, files
+from entrypoints.worker.tasks import agents, chat, files
 
-CONTEXTS = (chat, files)
+CONTEXTS = (agents, chat, files)
 """The task modules, each imported for the tasks it registers."""
 
 

@@ -1,0 +1,13 @@
+"""``NoGeocoder``: the geocoder when none is configured. It finds nothing, so the venue is what
+the couple wrote, and its map links are made from the name and address alone."""
+
+from __future__ import annotations
+
+from mocheong_core.agents.ports import Place
+
+
+class NoGeocoder:
+    searches = False
+
+    async def search(self, query: str, limit: int) -> list[Place]:
+        return []

@@ -29,6 +29,7 @@ from entrypoints.http.api.files import FilesController, download
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.api.jobs import JobsController
 from entrypoints.http.api.page_history import PageHistoryController
+from entrypoints.http.api.page_qr import page_qr
 from entrypoints.http.api.pages import PagesController, PublicPagesController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
@@ -38,6 +39,7 @@ from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
+from entrypoints.http.studio.site import studio_config, studio_file, studio_index, studio_preview
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.realtime.contract import asyncapi_json
@@ -70,6 +72,11 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     chat_socket,
     static_files(),
     asyncapi_json,
+    page_qr,
+    studio_index,
+    studio_config,
+    studio_preview,
+    studio_file,
 )
 
 

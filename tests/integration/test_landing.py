@@ -29,7 +29,7 @@ async def test_the_front_door_links_what_is_served_in_both_languages(client: Cli
 
     hrefs = re.findall(r"href='([^']+)'", html)
     assert {"/schema", "/schema/swagger", "/schema/openapi.json", "/health"} <= set(hrefs)
-    assert STUDIO not in hrefs  # no studio route yet, so no link to one
+    assert STUDIO in hrefs  # the studio is served, so the front door links it
     for href in hrefs:
         assert (await client.get(href)).status_code == 200, href
 

@@ -135,6 +135,13 @@ class Settings:
             "page's address), e.g. `https://mocheong.app`; empty means the request's own"
         ),
     )
+    kakao_js_key: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "Kakao JavaScript key for KakaoTalk sharing in the studio; empty hides the button "
+            "(the SDK is then never loaded)"
+        ),
+    )
     jwt_secret: str = attrs.field(
         default="",
         repr=False,

@@ -1,0 +1,183 @@
+"""The couple's studio (``/studio``): a web app of plain ES modules that speaks only the public
+API, served from ``src/mocheong_web/studio`` (shipped in the wheel beside the packages).
+
+Besides its files this module serves what the browser cannot get through the API alone:
+``/studio/preview/{page_id}``, the guests' page rendered from the draft for the studio's
+preview frame. A frame cannot send an ``Authorization`` header, so the access token comes as
+``?token=`` (as for the chat's SSE stream); the answer is never stored or sent as a referrer.
+(The QR code of the public link is an API route: ``http/api/page_qr.py``.)
+
+There is no build step: what is in the folder is what the browser runs. Each file is read once
+and served with a strong ETag of its bytes and ``Cache-Control: no-cache``, so a deploy is seen
+at the next load and an unchanged file costs a ``304``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import mimetypes
+from pathlib import Path
+from typing import Annotated, Any
+
+import attrs
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Request, Response, get
+from litestar.params import FromPath, QueryParameter
+
+import entrypoints
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.fast.public_page import public_origin
+from entrypoints.http.problems import problem
+from entrypoints.http.public.render import PublicTemplates
+from entrypoints.http.public.view import build_view
+from mocheong_core.accounts.usecases import Authenticate
+from mocheong_core.errors import DomainError
+from mocheong_core.files.usecases import ResolveFiles
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.pages.usecases import GetPage
+
+STUDIO_FILES = Path(entrypoints.__file__).resolve().parent.parent / "mocheong_web" / "studio"
+TYPES = {
+    # Litestar appends "; charset=utf-8" to text types itself.
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json",
+}
+KAKAO_SDK_ORIGIN = "https://t1.kakaocdn.net"
+Token = Annotated[str | None, QueryParameter(name="token", max_length=4096)]
+
+
+@attrs.frozen
+class Asset:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+def load_assets(root: Path) -> dict[str, Asset]:
+    """Every file under ``root`` by its path relative to it (``index.html``, ``js/app.js``)."""
+    assets = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        body = path.read_bytes()
+        media_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+        assets[path.relative_to(root).as_posix()] = Asset(
+            body,
+            media_type or "application/octet-stream",
+            f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        )
+    return assets
+
+
+def studio_csp(settings: Settings) -> str:
+    """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured);
+    ``connect-src 'self'`` covers the chat's WebSocket on the same host."""
+    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.kakao_js_key else ""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self'{kakao}",
+            "style-src 'self'",
+            "img-src 'self' data: blob: https:",
+            "media-src 'self' blob: https:",
+            f"connect-src 'self'{' https://*.kakao.com' if kakao else ''}",
+            "frame-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class StudioFiles:
+    def __init__(self, root: Path = STUDIO_FILES) -> None:
+        self.assets = load_assets(root)
+
+    def response(self, name: str, request: Request[Any, Any, Any], csp: str) -> Response[Any]:
+        asset = self.assets.get(name)
+        if asset is None:
+            return problem(404, "not_found", "Not Found", f"The studio has no file {name!r}")
+        headers = {
+            "ETag": asset.etag,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": csp,
+        }
+        if request.headers.get("if-none-match") == asset.etag:
+            return Response(b"", status_code=304, headers=headers)
+        return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+@functools.cache
+def studio_files() -> StudioFiles:
+    """Read once per process, on the first request."""
+    return StudioFiles()
+
+
+@get("/studio", include_in_schema=False)
+@inject
+async def studio_index(
+    request: Request[Any, Any, Any], settings: FromDishka[Settings]
+) -> Response[Any]:
+    return studio_files().response("index.html", request, studio_csp(settings))
+
+
+@get("/studio/config.json", include_in_schema=False)
+@inject
+async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, str]]:
+    """What the studio needs to know of this deployment: only public values."""
+    return Response({"kakao_js_key": settings.kakao_js_key}, headers={"Cache-Control": "no-store"})
+
+
+@get("/studio/{name:path}", include_in_schema=False)
+@inject
+async def studio_file(
+    name: FromPath[str], request: Request[Any, Any, Any], settings: FromDishka[Settings]
+) -> Response[Any]:
+    return studio_files().response(name.lstrip("/") or "index.html", request, studio_csp(settings))
+
+
+@get("/studio/preview/{page_id:str}", include_in_schema=False)
+@inject
+async def studio_preview(
+    page_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    authenticate: FromDishka[Authenticate],
+    pages: FromDishka[GetPage],
+    files: FromDishka[ResolveFiles],
+    templates: FromDishka[PublicTemplates],
+    clock: FromDishka[Clock],
+    settings: FromDishka[Settings],
+    token: Token = None,
+) -> Response[Any]:
+    """The page as its guests will see it, drafts included, for the studio's frame only."""
+    private = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    try:
+        if token is None:
+            return problem(401, "unauthorized", "Unauthorized", "Pass the access token as ?token=")
+        user = await authenticate(token)
+        page = await pages(user, page_id)
+    except DomainError as exc:
+        return problem(exc.status, exc.code, exc.title, exc.detail)
+    content = page.content
+    ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
+    resolved = await files([i for i in [*ids, *content.gallery] if i])
+    view = build_view(
+        page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
+    )
+    rendered = templates.page(view, party_size_max=settings.rsvp_party_size_max)
+    # The studio (same origin) may frame it; nobody else may.
+    csp = rendered.csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+    return Response(
+        rendered.body,
+        media_type="text/html",
+        headers={**private, "Content-Security-Policy": csp, "X-Frame-Options": "SAMEORIGIN"},
+    )

@@ -1,0 +1,71 @@
+"""What the browser tests share: Debian's Chromium and its flags, the app on uvicorn in a
+thread, and a collector of console errors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from litestar import Litestar
+from playwright.async_api import ConsoleMessage, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def require_chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test needs Debian's chromium package "
+            "(apt-get install -y chromium).",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@contextmanager
+def serve_in_thread(app: Litestar) -> Iterator[str]:
+    """The app on uvicorn in a thread, on a free port; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        threading.Event().wait(0.02)
+    else:
+        pytest.fail("uvicorn did not start", pytrace=False)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def collect_problems(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions of ``page``. Failed loads (a 403 for a wrong
+    password, a 409 on purpose) are expected; a CSP refusal or a script error is not."""
+    problems: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            problems.append(message.text)
+
+    page.on("console", note)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems

@@ -71,7 +71,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def chaos(session: nox.Session) -> None:
-    """The reliability runs R1–R5 of quality.md against real Redis and PostgreSQL."""
+    """The reliability runs R1–R5 and R8 of quality.md against real Redis and PostgreSQL."""
     session.install("-e", ".[dev]")
     session.run("python", "bench/chaos.py", *session.posargs)
 

@@ -1,4 +1,4 @@
-"""Chaos runs R1–R5 of quality.md against real processes, a fresh PostgreSQL database and a
+"""Chaos runs R1–R5 and R8 of quality.md against real processes, a fresh PostgreSQL database and a
 private Redis (started and owned by the run, so restarting it disturbs nobody).
 
 Every client is a WebSocket client (``chat_client.RoomClient``) that rebuilds its room from
@@ -7,9 +7,9 @@ chunks, and a final text equal to the one stored (read back over HTTP). A run pr
 of the faults injected and the outcomes and exits 1 on any gap, duplicate, mismatch or message
 left in flight, or a missed target.
 
-``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5] [--streams 200] [--apis 3] [--workers 2]
+``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5,R8] [--streams 200] [--apis 3] [--workers 2]
 [--delay-ms 500] [--lease 10] [--sweep 2] [--seed N] [--json PATH] [--keep-logs]
-[--log-level WARNING]``
+[--log-level WARNING] [--provider-turns 20] [--provider-timeout 60]``
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import httpx
 import redis
+from chaos_providers import r8
 from chat_client import (
     RoomClient,
     SocketIORoomClient,
@@ -377,6 +378,9 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
     "R3": Run.r3,
     "R4": Run.r4,
     "R5": Run.r5,
+    "R8": lambda run: r8(
+        run, Outcome("R8", f"model provider faults, {run.args.provider_turns} turns at once each")
+    ),
 }
 
 
@@ -448,7 +452,7 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5")
+    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5,R8")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--apis", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
@@ -467,6 +471,10 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--log-level", default="WARNING", help="the processes' log level")
+    parser.add_argument("--provider-turns", type=int, default=20, help="R8 turns per fault")
+    parser.add_argument(
+        "--provider-timeout", type=float, default=60.0, help="R8 LLM_READ_TIMEOUT, seconds"
+    )
     args = parser.parse_args()
     outcomes = asyncio.run(main_async(args))
     print_table(outcomes)

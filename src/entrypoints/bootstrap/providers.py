@@ -28,6 +28,7 @@ from entrypoints.bootstrap.chat import add_chat_hooks, chat_providers
 from entrypoints.bootstrap.files import files_providers
 from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.model_providers import model_providers
 from entrypoints.bootstrap.pages import PagesProvider
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
@@ -132,6 +133,7 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(stream_redis_providers(settings))
     providers.extend(chat_providers(settings))
     providers.append(AgentsProvider())
+    providers.extend(model_providers(settings))
     return providers
 
 

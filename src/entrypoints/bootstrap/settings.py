@@ -34,6 +34,7 @@ def _doc(text: str) -> dict[str, str]:
 DEFAULT_SERVER = "uvicorn"
 SERVERS = ("uvicorn", "granian")  # the ASGI servers ``mocheong serve`` can run
 FILE_URL_TTL_MAX = 7 * 24 * 3600  # the longest an S3 presigned URL may live
+LLM_PROVIDERS = ("offline", "openai", "anthropic")
 
 
 def _widths(value: Any) -> tuple[int, ...]:
@@ -416,6 +417,114 @@ class Settings:
     offline_model_delay_ms: int = attrs.field(
         default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
     )
+    llm_provider: str = attrs.field(
+        default="offline",
+        metadata=_doc(
+            "Chat model: `offline` (no network), `openai` (any Chat Completions server) or "
+            "`anthropic` (Messages API)"
+        ),
+    )
+    openai_base_url: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "Empty: OpenAI's API. Else a compatible server's `/v1` URL, e.g. "
+            "`http://localhost:11434/v1` for Ollama (vLLM and llama.cpp alike)"
+        ),
+    )
+    openai_api_key: str = attrs.field(
+        default="",
+        repr=False,
+        metadata={
+            **_doc(
+                "Key for `openai` (or `OPENAI_API_KEY_FILE`); optional with a `OPENAI_BASE_URL`"
+            ),
+            "secret_file": True,
+        },
+    )
+    openai_model: str = attrs.field(default="", metadata=_doc("Model name for `openai`"))
+    anthropic_base_url: str = attrs.field(
+        default="", metadata=_doc("Empty: Anthropic's API. Else a compatible server's URL")
+    )
+    anthropic_api_key: str = attrs.field(
+        default="",
+        repr=False,
+        metadata={**_doc("Key for `anthropic` (or `ANTHROPIC_API_KEY_FILE`)"), "secret_file": True},
+    )
+    anthropic_model: str = attrs.field(default="", metadata=_doc("Model name for `anthropic`"))
+    anthropic_auth_header: str = attrs.field(
+        default="bearer",
+        metadata=_doc(
+            "How the key is sent: `bearer` (`Authorization: Bearer`, the anthropic 2.x SDK's "
+            "way) or `x-api-key` (for servers and proxies that only read that header)"
+        ),
+    )
+    llm_max_tokens: int = attrs.field(
+        default=1024, metadata=_doc("Most tokens one model call may write")
+    )
+    llm_connect_timeout: float = attrs.field(
+        default=5.0, metadata=_doc("Seconds to connect to the model provider")
+    )
+    llm_read_timeout: float = attrs.field(
+        default=60.0,
+        metadata=_doc(
+            "Seconds the model provider may stay silent: before its first event (retries "
+            "included) and between two events; then the reply ends `failed`"
+        ),
+    )
+    llm_max_tries: int = attrs.field(
+        default=3,
+        metadata=_doc(
+            "Tries of one model call answered 408, 409, 429, 5xx or overloaded, before its "
+            "first delta; never after"
+        ),
+    )
+    llm_retry_wait_max: float = attrs.field(
+        default=10.0,
+        metadata=_doc(
+            "Longest wait before a model call is retried, s, even when the provider's "
+            "`retry-after` asks for more"
+        ),
+    )
+    kakao_rest_key: str = attrs.field(
+        default="",
+        repr=False,
+        metadata={
+            **_doc(
+                "Kakao Local REST key (or `KAKAO_REST_KEY_FILE`); set, venues are found "
+                "through Kakao"
+            ),
+            "secret_file": True,
+        },
+    )
+    kakao_base_url: str = attrs.field(
+        default="https://dapi.kakao.com", metadata=_doc("Kakao Local API's URL")
+    )
+    nominatim_url: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "A Nominatim server's URL; set (and no Kakao key), venues are found through it"
+        ),
+    )
+    nominatim_user_agent: str = attrs.field(
+        default="mocheong-wedding-invitations",
+        metadata=_doc(
+            "User-Agent sent to Nominatim, naming this deployment (its usage policy asks for one; "
+            "add a contact)"
+        ),
+    )
+    nominatim_interval: float = attrs.field(
+        default=1.0,
+        metadata=_doc("Seconds between two Nominatim requests of one process (its policy: ≥ 1)"),
+    )
+    geocoder_cache_size: int = attrs.field(
+        default=1000, metadata=_doc("Venue searches each process keeps answered")
+    )
+    geocoder_cache_seconds: float = attrs.field(
+        default=24 * 3600.0, metadata=_doc("How long a venue search's answer is kept, s")
+    )
+    geocoder_timeout: float = attrs.field(
+        default=5.0, metadata=_doc("Seconds one venue search may take")
+    )
     agent_max_model_calls: int = attrs.field(
         default=8, metadata=_doc("Model calls one chat turn may make, all agents together")
     )
@@ -449,6 +558,7 @@ class Settings:
 
     def check(self) -> None:
         self._check_files()
+        self._check_providers()
         self._check_pages()
         self._check_chat()
         self._check_public()
@@ -538,6 +648,46 @@ class Settings:
             if getattr(self, name) < 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
 
+    def _check_providers(self) -> None:
+        if self.llm_provider not in LLM_PROVIDERS:
+            raise SettingsError(
+                f"{PREFIX}LLM_PROVIDER must be offline, openai or anthropic, "
+                f"not {self.llm_provider!r}"
+            )
+        chosen = self.llm_provider.upper()
+        if self.llm_provider != "offline" and not getattr(self, f"{self.llm_provider}_model"):
+            raise SettingsError(
+                f"{PREFIX}{chosen}_MODEL must be set when {PREFIX}LLM_PROVIDER is "
+                f"{self.llm_provider}"
+            )
+        keyless = self.llm_provider == "openai" and self.openai_base_url
+        chosen_key = getattr(self, f"{self.llm_provider}_api_key", "x")
+        if self.llm_provider != "offline" and not keyless and not chosen_key:
+            raise SettingsError(
+                f"{PREFIX}{chosen}_API_KEY (or {PREFIX}{chosen}_API_KEY_FILE) must be set "
+                f"when {PREFIX}LLM_PROVIDER is {self.llm_provider}"
+            )
+        if self.anthropic_auth_header not in {"bearer", "x-api-key"}:
+            raise SettingsError(f"{PREFIX}ANTHROPIC_AUTH_HEADER must be bearer or x-api-key")
+        for name in (
+            "llm_max_tokens",
+            "llm_connect_timeout",
+            "llm_read_timeout",
+            "llm_max_tries",
+            "nominatim_interval",
+            "geocoder_timeout",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+        for name in ("llm_retry_wait_max", "geocoder_cache_size", "geocoder_cache_seconds"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+        if self.nominatim_url and not self.nominatim_user_agent.strip():
+            raise SettingsError(
+                f"{PREFIX}NOMINATIM_USER_AGENT must name this deployment: Nominatim refuses "
+                "anonymous clients"
+            )
+
     def _check_pages(self) -> None:
         for name in (
             "rate_rsvp_per_ip",
@@ -600,6 +750,21 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
     raise SettingsError(f"{name}: unsupported setting type {kind!r}")
 
 
+def _read_secret_file(var: str, values: dict[str, str]) -> None:
+    """Puts the content of the file ``<var>_FILE`` names (a mounted secret) into ``var``."""
+    path = values.get(f"{var}_FILE")
+    if not path:
+        return
+    if values.get(var):
+        raise SettingsError(f"set {var} or {var}_FILE, not both")
+    try:
+        values[var] = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{var}_FILE cannot be read: {exc.strerror}") from None
+    if not values[var]:
+        raise SettingsError(f"{var}_FILE names an empty file")
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
 ) -> Settings:
@@ -612,6 +777,8 @@ def load_settings(
     kwargs: dict[str, Any] = {}
     for field in attrs.fields(Settings):
         var = PREFIX + field.name.upper()
+        if field.metadata.get("secret_file"):
+            _read_secret_file(var, values)
         if var in values:
             kwargs[field.name] = _convert(var, values[var], hints[field.name])
     settings = Settings(**kwargs)

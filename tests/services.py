@@ -1,13 +1,15 @@
-"""The machine's PostgreSQL and Redis for integration tests: a fresh database per run.
+"""The machine's PostgreSQL, Redis and NATS for integration tests: a fresh database per run.
 
 A missing service fails the run with a message saying how to start it; tests never skip it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
+import nats
 import psycopg
 import pytest
 import redis
@@ -16,6 +18,7 @@ PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0
 TEST_JWT_SECRET = "test-only-jwt-secret-of-at-least-32-characters"
 """The tests' access-token key: the product has no built-in one."""
 REDIS_URL = os.environ.get("MOCHEONG_TEST_REDIS", "redis://127.0.0.1:6379/0")
+NATS_URL = os.environ.get("MOCHEONG_TEST_NATS", "nats://127.0.0.1:4222")
 
 
 def require_postgres() -> None:
@@ -38,6 +41,32 @@ def require_redis() -> None:
             "start it (see docs/development.md) or point MOCHEONG_TEST_REDIS at one.",
             pytrace=False,
         )
+
+
+async def _nats_jetstream() -> None:
+    client = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    try:
+        await client.jetstream().account_info()
+    finally:
+        await client.close()
+
+
+async def require_nats() -> None:
+    """Fails the run unless NATS with JetStream answers at ``NATS_URL``."""
+    try:
+        await asyncio.wait_for(_nats_jetstream(), 5)
+    except Exception as exc:  # any failure means the service is not usable
+        pytest.fail(
+            f"NATS with JetStream is not reachable at {NATS_URL} ({exc!r}). Integration tests "
+            "need it: start `nats-server -js` (see docs/brokers.md) or point MOCHEONG_TEST_NATS "
+            "at one.",
+            pytrace=False,
+        )
+
+
+def unique_nats_prefix() -> str:
+    """A first subject token (and stream name stem) no other test run uses."""
+    return f"mctest{uuid.uuid4().hex[:10]}"
 
 
 def create_database() -> tuple[str, str]:

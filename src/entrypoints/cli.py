@@ -110,10 +110,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
-    if workers > 1 and not settings.uses_redis:
+    if workers > 1 and not settings.distributed:
         print(
-            "mocheong serve: --workers above 1 needs MOCHEONG_REDIS_URL: the embedded in-memory "
-            "broker and queue live inside one process.",
+            "mocheong serve: --workers above 1 needs a broker (MOCHEONG_REDIS_URL, or "
+            "MOCHEONG_BROKER=nats): the embedded in-memory broker and queue live inside one "
+            "process.",
             file=sys.stderr,
         )
         return 2
@@ -133,14 +134,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _mode(settings: Settings) -> str:
     database = "SQLite" if settings.uses_sqlite else "PostgreSQL"
-    broker = "Redis" if settings.uses_redis else "in-process broker and jobs"
+    broker = {"redis": "Redis", "nats": "NATS JetStream"}.get(
+        settings.effective_broker, "in-process broker and jobs"
+    )
     return f"{database}, {broker}"
 
 
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    if not settings.uses_redis:
+    if not settings.distributed:
         print(
-            "mocheong worker: needs MOCHEONG_REDIS_URL (arq runs on Redis). In the embedded "
+            "mocheong worker: needs MOCHEONG_REDIS_URL or MOCHEONG_BROKER=nats. In the embedded "
             "mode `mocheong serve` runs background work in-process.",
             file=sys.stderr,
         )

@@ -12,7 +12,7 @@ from mocheong_core.chat.policy import RUN_TURN, ChatPolicy
 from mocheong_core.chat.ports import ComponentPart, ModelPart, TextDelta
 from mocheong_core.chat.stream import EventKind, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST
-from mocheong_core.errors import NotFound, RateLimited, ValidationFailed
+from mocheong_core.errors import NotFound, RateLimited, ServiceUnavailable, ValidationFailed
 from tests.unit.chat_harness import OWNER, PAGE, STRANGER, Chat, FedModel, ListModel
 
 
@@ -196,8 +196,20 @@ async def test_a_model_error_ends_the_message_failed_with_the_text_so_far() -> N
     assert await run == [MessageStatus.FAILED]
     stored = await chat.message(reply.id)
     assert (stored.status, stored.content) == (MessageStatus.FAILED, "부분")
-    assert "error" in stored.metadata
+    assert stored.metadata["error"] == "The model failed to answer"
     assert finals(await chat.events(), reply.id)[0].data["status"] == "failed"
+
+
+async def test_a_failure_the_domain_describes_reaches_the_message_in_its_own_words() -> None:
+    model = FedModel()
+    chat = Chat(model)
+    reply = await chat.say()
+    run = asyncio.create_task(chat.run_queued())
+    model.feed.put_nowait(ServiceUnavailable("The model provider is overloaded; try again"))
+
+    assert await run == [MessageStatus.FAILED]
+    stored = await chat.message(reply.id)
+    assert stored.metadata["error"] == "The model provider is overloaded; try again"
 
 
 async def test_cancelling_a_pending_message_ends_it_at_once_and_no_run_starts() -> None:

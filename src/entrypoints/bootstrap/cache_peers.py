@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from dishka import AsyncContainer
 
+from adapters.nats.cache_peers import NatsCachePeers
 from adapters.redis.cache_peers import LocalCache, RedisCachePeers
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 
@@ -31,7 +32,7 @@ def add_cache_peer_hooks(
     listening: list[asyncio.Task[None]] = []
 
     async def subscribe() -> None:
-        peers: RedisCachePeers = await container.get(peers_key)
+        peers: RedisCachePeers | NatsCachePeers = await container.get(peers_key)
         cache: LocalCache = await container.get(cache_key)
         listening.append(asyncio.create_task(peers.listen(cache)))
         try:

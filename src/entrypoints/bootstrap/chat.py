@@ -189,6 +189,8 @@ class RedisSessionCacheProvider(Provider):
 def chat_providers(settings: Settings) -> list[Provider]:
     if settings.uses_redis:
         return [ChatProvider(), RedisSessionCacheProvider()]
+    if settings.uses_nats:
+        return [ChatProvider()]  # the broker and session cache come from the NATS wiring
     return [ChatProvider(), LocalSessionCacheProvider(), InMemoryStreamProvider()]
 
 
@@ -200,6 +202,7 @@ def add_chat_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncCo
         add_cache_peer_hooks(
             hooks, container, ChatSessionCachePeers, LocalSessionCache, "chat sessions"
         )
+    if settings.distributed:
         return
 
     async def start_chat_sweeper() -> None:

@@ -53,6 +53,8 @@ def arq_queue(settings: Settings) -> dict[str, Any]:
 
 
 def jobs_providers(settings: Settings) -> list[Provider]:
+    if settings.uses_nats:
+        return [JobsProvider()]  # the queue comes from the NATS wiring
     return [JobsProvider(), ArqJobsProvider() if settings.uses_redis else InProcessJobsProvider()]
 
 
@@ -63,7 +65,7 @@ def add_job_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncCon
     The hooks resolve what they need when they run: a ``container.get`` inside the factory,
     resolved from the APP container as the lifespan does, would wait forever on the lock
     that container holds for the factory's own resolution."""
-    if settings.uses_redis:
+    if settings.distributed:
         return
 
     async def abandon_unfinished_jobs() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import AsyncContainer, Provider, Scope, from_context, provide
+from nats.aio.client import Client
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,6 +30,7 @@ from entrypoints.bootstrap.files import files_providers
 from entrypoints.bootstrap.jobs import add_job_hooks, jobs_providers
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.model_providers import model_providers
+from entrypoints.bootstrap.nats import add_nats_hooks, nats_providers
 from entrypoints.bootstrap.pages import PagesProvider
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
@@ -124,6 +126,8 @@ def build_providers(settings: Settings) -> list[Provider]:
     ]
     if settings.uses_redis:
         providers += [RedisProvider(), RedisUserCacheProvider()]
+    elif settings.uses_nats:
+        providers.extend(nats_providers(settings))
     else:
         providers.append(InMemoryProvider())
     providers.extend(jobs_providers(settings))
@@ -149,12 +153,17 @@ class ProcessProvider(Provider):
         async def redis_ping() -> None:
             await (await container.get(Redis)).ping()
 
+        async def nats_ping() -> None:
+            await (await container.get(Client)).flush(timeout=2)
+
         async def storage_ping() -> None:
             await (await container.get(ObjectStorage)).ping()
 
         checks: dict[str, Probe] = {"database": lambda: ping(engine), "storage": storage_ping}
         if settings.uses_redis:
             checks["redis"] = redis_ping
+        if settings.uses_nats:
+            checks["nats"] = nats_ping
         return ReadinessProbes(checks)
 
     @provide(scope=Scope.APP)
@@ -175,4 +184,5 @@ class ProcessProvider(Provider):
                 hooks, container, RedisRevocations, LocalRevokedFamilies, "revocations"
             )
         add_chat_hooks(hooks, settings, container)
+        add_nats_hooks(hooks, settings, container)
         return hooks

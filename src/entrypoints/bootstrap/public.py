@@ -55,6 +55,8 @@ class RedisPageCacheProvider(Provider):
 
 
 def public_page_providers(settings: Settings) -> list[Provider]:
+    if settings.uses_nats:
+        return [PublicPageProvider()]  # the page cache comes from the NATS wiring
     cache = RedisPageCacheProvider() if settings.uses_redis else LocalPageCacheProvider()
     return [PublicPageProvider(), cache]
 

@@ -85,6 +85,35 @@ class Settings:
     redis_prefix: str = attrs.field(
         default="mc:", metadata=_doc("Prefix of every Redis key and queue name")
     )
+    broker: str = attrs.field(
+        default="",
+        metadata=_doc(
+            "`redis`, `nats` or `memory` (docs/brokers.md); empty means `redis` when "
+            "`MOCHEONG_REDIS_URL` is set, else `memory`"
+        ),
+    )
+    nats_url: str = attrs.field(
+        default="nats://127.0.0.1:4222",
+        metadata=_doc("NATS servers (comma-separated `nats://` or `tls://` URLs) for `nats`"),
+    )
+    nats_credentials: str = attrs.field(
+        default="", metadata=_doc("NATS `.creds` file (JWT and NKey seed); empty: none")
+    )
+    nats_tls_ca: str = attrs.field(
+        default="", metadata=_doc("CA file that verifies the NATS server's TLS; empty: system CAs")
+    )
+    nats_prefix: str = attrs.field(
+        default="mc",
+        metadata=_doc("First token of every NATS subject, and of stream names (upper-cased)"),
+    )
+    nats_job_dedup_seconds: int = attrs.field(
+        default=3600,
+        metadata=_doc("Seconds NATS remembers a job id, refusing a second job with that id"),
+    )
+    nats_job_backoff: float = attrs.field(
+        default=1.0,
+        metadata=_doc("Seconds before a failed job runs again on NATS; doubles per try, ≤ 60"),
+    )
     host: str = attrs.field(default="127.0.0.1", metadata=_doc("Address `serve` binds"))
     port: int = attrs.field(default=8000, metadata=_doc("Port `serve` binds"))
     workers: int = attrs.field(default=1, metadata=_doc("API processes `serve` starts"))
@@ -553,8 +582,22 @@ class Settings:
         return self.effective_database_url.startswith("sqlite")
 
     @property
+    def effective_broker(self) -> str:
+        """What carries streams, jobs and cache notices between processes."""
+        return self.broker or ("redis" if self.redis_url else "memory")
+
+    @property
     def uses_redis(self) -> bool:
-        return bool(self.redis_url)
+        return self.effective_broker == "redis"
+
+    @property
+    def uses_nats(self) -> bool:
+        return self.effective_broker == "nats"
+
+    @property
+    def distributed(self) -> bool:
+        """True when several API processes and workers share a broker."""
+        return self.effective_broker != "memory"
 
     def check(self) -> None:
         self._check_files()
@@ -582,6 +625,7 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
+        self._check_broker()
         if not 0 < self.ws_auth_frame_bytes <= self.ws_max_frame_bytes:
             raise SettingsError(
                 f"{PREFIX}WS_AUTH_FRAME_BYTES must be positive and at most "
@@ -620,6 +664,23 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    def _check_broker(self) -> None:
+        if self.broker not in {"", "redis", "nats", "memory"}:
+            raise SettingsError(
+                f"{PREFIX}BROKER must be redis, nats or memory, not {self.broker!r}"
+            )
+        if self.broker == "redis" and not self.redis_url:
+            raise SettingsError(f"{PREFIX}BROKER=redis needs {PREFIX}REDIS_URL")
+        if self.uses_nats:
+            urls = [url.strip() for url in self.nats_url.split(",")]
+            if not all(url.startswith(("nats://", "tls://")) for url in urls):
+                raise SettingsError(f"{PREFIX}NATS_URL must be nats:// or tls:// URLs")
+            if not self.nats_prefix.replace("_", "").replace("-", "").isalnum():
+                raise SettingsError(f"{PREFIX}NATS_PREFIX must be letters, digits, _ or -")
+            for name in ("nats_job_dedup_seconds", "nats_job_backoff"):
+                if getattr(self, name) <= 0:
+                    raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
 
     def _check_chat(self) -> None:
         for name in (

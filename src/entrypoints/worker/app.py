@@ -13,6 +13,7 @@ at them one by one; ``tuned=False`` gives arq's own worker and defaults, the P5 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Callable
 from functools import partial
@@ -30,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from entrypoints.bootstrap.jobs import arq_queue
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
+from entrypoints.bootstrap.nats import run_nats_jobs
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
 from entrypoints.runtime.sweeper import ChatSweeper
@@ -80,10 +82,36 @@ def tuning(settings: Settings) -> dict[str, Any]:
     }
 
 
+async def serve_nats_worker(
+    settings: Settings, *overrides: Provider, stop: asyncio.Event | None = None
+) -> None:
+    """The worker on NATS JetStream: runs jobs until ``stop`` is set (SIGINT or SIGTERM when
+    it is not given), then lets running ones finish for ``JOBS_SHUTDOWN_GRACE`` seconds."""
+    container = make_async_container(
+        *build_providers(settings), *overrides, context={Settings: settings}
+    )
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await (await container.get(LifecycleHooks)).start()
+        await (await container.get(ChatSweeper)).start()
+        log.info("worker_started", broker="nats", tasks=sorted(load_tasks()))
+        await run_nats_jobs(container, stop)
+    finally:
+        try:
+            await (await container.get(ChatSweeper)).stop()
+            await (await container.get(LifecycleHooks)).stop()
+        finally:
+            await container.close()
+
+
 def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True) -> dict[str, Any]:
     """arq ``WorkerSettings`` as a dict (``arq.worker.create_worker`` takes it as is)."""
     if not settings.uses_redis:
-        raise SettingsError(f"the worker needs {PREFIX}REDIS_URL: arq runs on Redis")
+        raise SettingsError(f"the arq worker needs {PREFIX}REDIS_URL: arq runs on Redis")
     container = make_async_container(
         *build_providers(settings), *overrides, context={Settings: settings}
     )
@@ -135,6 +163,14 @@ LONGEST_PAUSE = 10.0
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log_level, settings.log_json)
+    if settings.uses_nats:
+        # The NATS client reconnects by itself: a server restart does not end this loop.
+        loop = _new_event_loop()
+        try:
+            loop.run_until_complete(serve_nats_worker(settings))
+        finally:
+            loop.close()
+        return
     keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
 
 

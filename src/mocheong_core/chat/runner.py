@@ -33,6 +33,7 @@ from mocheong_core.chat.ports import (
     TextDelta,
 )
 from mocheong_core.chat.stream import EventDraft, EventKind, Fence
+from mocheong_core.errors import DomainError
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.uow import UnitOfWork
 
@@ -253,7 +254,13 @@ class _Run:
             status = MessageStatus.CANCELLED
         elif self._model_error is not None:
             status = MessageStatus.FAILED
-            metadata["error"] = "The model failed to answer"
+            # A domain error's detail is written for people (a provider adapter says what went
+            # wrong without keys or traces); anything else could carry either, so it is not
+            # shown.
+            error = self._model_error
+            metadata["error"] = (
+                error.detail if isinstance(error, DomainError) else "The model failed to answer"
+            )
         else:
             status = MessageStatus.COMPLETED
         async with self._db:

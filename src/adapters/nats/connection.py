@@ -1,0 +1,163 @@
+"""The NATS connection of a process, and the names every NATS adapter uses.
+
+One connection per process carries chat streams, jobs and cache notices; the adapters share
+it. ``connect_nats`` refuses a server without JetStream at start-up with a message that says
+what to do, instead of failing on the first append.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import attrs
+import nats
+import structlog
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.js.errors import Error as JetStreamError
+from nats.js.errors import ServiceUnavailableError
+
+from mocheong_core.errors import ServiceUnavailable
+
+log = structlog.get_logger("mocheong.nats")
+
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class NatsSetupError(RuntimeError):
+    """The NATS server cannot serve this product (unreachable, or without JetStream)."""
+
+
+def token(value: str) -> str:
+    """``value`` as one subject token: as is when it is safe (ids are), else ``~`` and hex, so
+    that no id can add a token (``.``) or a wildcard (``*``, ``>``) to a subject."""
+    if _SAFE_TOKEN.fullmatch(value) and value != "_":
+        return value
+    return "~" + value.encode().hex()
+
+
+@attrs.frozen
+class NatsNames:
+    """Subjects and stream names under one prefix (``MOCHEONG_NATS_PREFIX``)."""
+
+    prefix: str
+
+    @property
+    def chat_stream(self) -> str:
+        return f"{self.prefix.upper()}_CHAT"
+
+    def room_events(self, room: str, message_id: str) -> str:
+        """Events of a room that belong to ``message_id`` (``_`` for none)."""
+        return f"{self.prefix}.chat.r.{token(room)}.{token(message_id) if message_id else '_'}"
+
+    def room_filter(self, room: str) -> str:
+        return f"{self.prefix}.chat.r.{token(room)}.*"
+
+    def message_filter(self, message_id: str) -> str:
+        """Every room subject of one message (a message lives in one room)."""
+        return f"{self.prefix}.chat.r.*.{token(message_id)}"
+
+    def fence(self, message_id: str) -> str:
+        return f"{self.prefix}.chat.f.{token(message_id)}"
+
+    @property
+    def jobs_stream(self) -> str:
+        return f"{self.prefix.upper()}_JOBS"
+
+    @property
+    def dead_stream(self) -> str:
+        return f"{self.prefix.upper()}_JOBS_DEAD"
+
+    @property
+    def workers(self) -> str:
+        """The durable consumer every worker process pulls jobs through."""
+        return f"{self.prefix.upper()}_WORKERS"
+
+    def job(self, task: str) -> str:
+        return f"{self.prefix}.jobs.run.{token(task)}"
+
+    def dead_job(self, task: str) -> str:
+        return f"{self.prefix}.jobs.dead.{token(task)}"
+
+    def cache(self, name: str) -> str:
+        return f"{self.prefix}.cache.{token(name)}"
+
+
+@attrs.define
+class ConnectionEvents:
+    """Whom the process's connection tells when it drops and when it is back."""
+
+    on_disconnect: list[Callable[[], None]] = attrs.Factory(list)
+    on_reconnect: list[Callable[[], None]] = attrs.Factory(list)
+
+
+@contextmanager
+def unavailable_without_nats(what: str) -> Iterator[None]:
+    """A NATS failure reaches callers as the core's ``ServiceUnavailable``."""
+    try:
+        yield
+    except (NatsError, JetStreamError, OSError, TimeoutError) as exc:
+        raise ServiceUnavailable(f"{what} is unavailable: NATS did not answer") from exc
+
+
+async def connect_nats(
+    servers: str,
+    *,
+    name: str,
+    credentials: str = "",
+    tls_ca: str = "",
+    events: ConnectionEvents | None = None,
+    connect_timeout: float = 5.0,
+) -> Client:
+    """Connects and checks that the account has JetStream; reconnects forever afterwards."""
+    urls = [url.strip() for url in servers.split(",") if url.strip()]
+    tls: ssl.SSLContext | None = None
+    if tls_ca or any(url.startswith("tls://") for url in urls):
+        tls = ssl.create_default_context(cafile=tls_ca or None)
+
+    events = events or ConnectionEvents()
+
+    async def reconnected() -> None:
+        log.info("nats_reconnected")
+        for callback in events.on_reconnect:
+            callback()
+
+    async def disconnected() -> None:
+        log.warning("nats_disconnected")
+        for callback in events.on_disconnect:
+            callback()
+
+    async def error(exc: Exception) -> None:
+        log.warning("nats_error", error=repr(exc))
+
+    try:
+        client = await nats.connect(
+            urls,
+            name=name,
+            user_credentials=credentials or None,
+            tls=tls,
+            connect_timeout=connect_timeout,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            reconnected_cb=reconnected,
+            disconnected_cb=disconnected,
+            error_cb=error,
+        )
+    except (NatsError, OSError, TimeoutError) as exc:
+        raise NatsSetupError(f"NATS is not reachable at {servers}: {exc!r}") from exc
+    try:
+        await client.jetstream().account_info()
+    except ServiceUnavailableError as exc:
+        await client.close()
+        raise NatsSetupError(
+            f"the NATS server at {servers} has no JetStream: start it with `nats-server -js` "
+            "(or `jetstream {}` in its configuration)"
+        ) from exc
+    except (NatsError, JetStreamError) as exc:
+        await client.close()
+        raise NatsSetupError(f"JetStream at {servers} did not answer: {exc!r}") from exc
+    return client

@@ -1,0 +1,164 @@
+"""dishka wiring of a NATS deployment (``MOCHEONG_BROKER=nats``): the process's one NATS
+connection, chat streams and the job queue on JetStream, and the caches whose invalidations
+travel over core NATS. Nothing here needs Redis; the rate limiter is the in-process one
+(docs/brokers.md says what that means with several processes)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, NewType
+
+from dishka import AsyncContainer, Provider, Scope, provide
+from nats.aio.client import Client
+
+from adapters.memory.ratelimit import InMemoryRateLimiter
+from adapters.memory.revoked_families import LocalRevokedFamilies
+from adapters.memory.session_cache import LocalSessionCache
+from adapters.memory.user_cache import LocalUserCache
+from adapters.nats.cache_peers import NatsCachePeers
+from adapters.nats.connection import ConnectionEvents, NatsNames, connect_nats
+from adapters.nats.queue import NatsJobQueue, NatsJobWorker
+from adapters.nats.stream import NatsStreamBroker
+from entrypoints.bootstrap.accounts import revocation_keep_seconds
+from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
+from entrypoints.bootstrap.lifecycle import LifecycleHooks
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.runtime.page_cache import PageCache
+from entrypoints.runtime.tasks import run_task
+from mocheong_core.chat.ports import SessionCache, StreamBroker
+from mocheong_core.jobs.ports import JobQueue
+from mocheong_core.kernel.clock import Clock
+from mocheong_core.kernel.ratelimit import RateLimiter
+
+UserPeers = NewType("UserPeers", NatsCachePeers)
+PagePeers = NewType("PagePeers", NatsCachePeers)
+SessionPeers = NewType("SessionPeers", NatsCachePeers)
+
+
+class NatsProvider(Provider):
+    @provide(scope=Scope.APP)
+    def events(self) -> ConnectionEvents:
+        return ConnectionEvents()
+
+    @provide(scope=Scope.APP)
+    async def client(self, settings: Settings, events: ConnectionEvents) -> AsyncIterator[Client]:
+        client = await connect_nats(
+            settings.nats_url,
+            name=f"mocheong-{settings.nats_prefix}",
+            credentials=settings.nats_credentials,
+            tls_ca=settings.nats_tls_ca,
+            events=events,
+        )
+        yield client
+        await client.close()
+
+    @provide(scope=Scope.APP)
+    def nats_broker(
+        self, settings: Settings, client: Client, events: ConnectionEvents
+    ) -> NatsStreamBroker:
+        broker = NatsStreamBroker(
+            client,
+            prefix=settings.nats_prefix,
+            ttl_seconds=settings.chat_stream_ttl,
+            heartbeat=settings.chat_pubsub_ping_interval,
+        )
+        events.on_reconnect.append(broker.reconnected)
+        return broker
+
+    @provide(scope=Scope.APP)
+    def broker(self, broker: NatsStreamBroker) -> StreamBroker:
+        return broker
+
+    @provide(scope=Scope.APP)
+    def queue(self, settings: Settings, client: Client) -> JobQueue:
+        return NatsJobQueue(
+            client, prefix=settings.nats_prefix, dedup_seconds=settings.nats_job_dedup_seconds
+        )
+
+    @provide(scope=Scope.APP)
+    def worker(
+        self, settings: Settings, client: Client, container: AsyncContainer
+    ) -> NatsJobWorker:
+        async def runner(name: str, payload: dict[str, Any]) -> None:
+            await run_task(container, name, payload)
+
+        return NatsJobWorker(
+            client,
+            runner,
+            prefix=settings.nats_prefix,
+            dedup_seconds=settings.nats_job_dedup_seconds,
+            max_jobs=settings.jobs_max_concurrency,
+            timeout=settings.jobs_timeout,
+            max_tries=settings.jobs_max_tries,
+            backoff=settings.nats_job_backoff,
+            grace=settings.jobs_shutdown_grace,
+        )
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, clock: Clock) -> RateLimiter:
+        return InMemoryRateLimiter(clock)
+
+    def _peers(
+        self, settings: Settings, client: Client, events: ConnectionEvents, name: str
+    ) -> NatsCachePeers:
+        peers = NatsCachePeers(client, NatsNames(settings.nats_prefix).cache(name))
+        events.on_disconnect.append(peers.disconnected)
+        events.on_reconnect.append(peers.reconnected)
+        return peers
+
+    @provide(scope=Scope.APP)
+    def user_peers(self, settings: Settings, client: Client, events: ConnectionEvents) -> UserPeers:
+        return UserPeers(self._peers(settings, client, events, "user-cache"))
+
+    @provide(scope=Scope.APP)
+    def page_peers(self, settings: Settings, client: Client, events: ConnectionEvents) -> PagePeers:
+        return PagePeers(self._peers(settings, client, events, "page-cache"))
+
+    @provide(scope=Scope.APP)
+    def session_peers(
+        self, settings: Settings, client: Client, events: ConnectionEvents
+    ) -> SessionPeers:
+        return SessionPeers(self._peers(settings, client, events, "chat-session-cache"))
+
+    @provide(scope=Scope.APP)
+    def user_cache(self, settings: Settings, peers: UserPeers) -> LocalUserCache:
+        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+
+    @provide(scope=Scope.APP)
+    def revoked(self, settings: Settings) -> LocalRevokedFamilies:
+        # Per process for now: a family revoked through one process is refused by the
+        # others only once their own refresh reaches the database (docs/brokers.md).
+        return LocalRevokedFamilies(revocation_keep_seconds(settings))
+
+    @provide(scope=Scope.APP)
+    def page_cache(self, settings: Settings, peers: PagePeers) -> PageCache:
+        return PageCache(settings.public_cache_pages, peers=peers)
+
+    @provide(scope=Scope.APP)
+    def local_sessions(self, settings: Settings, peers: SessionPeers) -> LocalSessionCache:
+        return LocalSessionCache(
+            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds, peers
+        )
+
+    @provide(scope=Scope.APP)
+    def sessions(self, cache: LocalSessionCache) -> SessionCache:
+        return cache
+
+
+async def run_nats_jobs(container: AsyncContainer, stop: asyncio.Event) -> None:
+    """Runs the queued jobs until ``stop`` is set (the worker process on NATS)."""
+    await (await container.get(NatsJobWorker)).run(stop)
+
+
+def nats_providers(settings: Settings) -> list[Provider]:
+    return [NatsProvider()] if settings.uses_nats else []
+
+
+def add_nats_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
+    """Each process hears the other processes' cache invalidations."""
+    if not settings.uses_nats:
+        return
+    add_cache_peer_hooks(hooks, container, UserPeers, LocalUserCache, "users")
+    add_cache_peer_hooks(hooks, container, PagePeers, PageCache, "pages")
+    add_cache_peer_hooks(hooks, container, SessionPeers, LocalSessionCache, "chat sessions")

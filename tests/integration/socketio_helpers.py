@@ -29,10 +29,14 @@ JS = Path(__file__).resolve().parent.parent / "js"
 
 def js_packages() -> str:
     """node, once ``tests/js``'s packages are installed as its lock file pins them (``npm ci``
-    from the npm registry when they are missing); the test is skipped without node and npm."""
+    from the npm registry when they are missing); without node and npm the test fails."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        pytest.skip("node and npm are not installed")
+        pytest.fail(
+            "node and npm are not installed: the Socket.IO and client tests run under node "
+            "(Debian's nodejs and npm)",
+            pytrace=False,
+        )
     if not (JS / "node_modules" / ".package-lock.json").is_file():
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True, capture_output=True

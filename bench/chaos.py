@@ -29,7 +29,14 @@ import attrs
 import httpx
 import redis
 from chaos_providers import r8
-from chat_client import RoomClient, create_page, open_anywhere, register, stored_messages
+from chat_client import (
+    RoomClient,
+    SocketIORoomClient,
+    create_page,
+    open_anywhere,
+    register,
+    stored_messages,
+)
 from chat_report import percentile
 from chat_stack import Process, Stack
 
@@ -95,7 +102,13 @@ class Run:
                 *(create_page(http, tokens[i % len(tokens)]) for i in range(count))
             )
         urls = self.ws_urls()
-        clients = [RoomClient(urls, tokens[i % len(tokens)], page) for i, page in enumerate(pages)]
+        every = round(1 / self.args.socketio_share) if self.args.socketio_share > 0 else 0
+        clients = [
+            (SocketIORoomClient if every and i % every == 0 else RoomClient)(
+                urls, tokens[i % len(tokens)], page
+            )
+            for i, page in enumerate(pages)
+        ]
         live = self.stack.live_apis()
         await asyncio.gather(
             *(
@@ -449,6 +462,12 @@ def main() -> None:
     parser.add_argument("--lease", type=float, default=10.0, help="chat lease seconds")
     parser.add_argument("--sweep", type=float, default=2.0, help="chat sweep interval seconds")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--socketio-share",
+        type=float,
+        default=0.0,
+        help="share of the clients on Socket.IO instead of the raw WebSocket (0.5: every 2nd)",
+    )
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--log-level", default="WARNING", help="the processes' log level")

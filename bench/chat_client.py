@@ -1,5 +1,6 @@
 """Chat clients for the chaos runs and benchmarks: accounts and pages over HTTP, and a
-WebSocket client that keeps a ``Ledger`` of its room and can drop and resume anywhere.
+WebSocket (or Socket.IO) client that keeps a ``Ledger`` of its room and can drop and resume
+anywhere.
 
 The client follows the contract of docs (api.md): ``joinRoom`` the first time, ``resume
 {session_id, cursor}`` with the last cursor it received after every reconnect.
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import socketio
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -110,6 +112,9 @@ class RoomClient:
         self.lost.clear()
         self._control = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(ws))
+        await self._join_or_resume()
+
+    async def _join_or_resume(self) -> None:
         if self.session_id is None:
             await self._send("joinRoom", {"room": self.room})
         else:
@@ -162,35 +167,72 @@ class RoomClient:
     async def _read(self, ws: Any) -> None:
         try:
             async for raw in ws:
-                frame = json.loads(raw)
-                event = frame["event"]
-                if event in ("session-info", "message-accepted", "error", "pong"):
-                    self._control.put_nowait(frame)
-                    continue
-                if self._resumed_at is not None:
-                    # Only a replayed event measures the resume: a live one after it just
-                    # means nothing was missed.
-                    if _appended_before(frame["data"].get("cursor"), self._resumed_wall):
-                        self.replay_delays.append(time.perf_counter() - self._resumed_at)
-                    else:
-                        self.nothing_missed += 1
-                    self._resumed_at = None
-                now = time.perf_counter()
-                message_id = frame["data"].get("message_id")
-                if event == "message-chunk":
-                    self.last_chunk_at[message_id] = now
-                elif event == "stream-reset" and message_id:
-                    if frame["data"].get("reason") not in SNAPSHOT_REASONS:
-                        self.retried_at.setdefault(message_id, now)
-                elif event == "newMessage":
-                    self.final_at.setdefault(message_id, now)
-                self.ledger.apply(frame)
-                self.changed.set()
+                self._receive(json.loads(raw))
         except ConnectionClosed:
             pass
         finally:
-            self.lost.set()
-            self.changed.set()
+            self._gone()
+
+    def _gone(self) -> None:
+        self.lost.set()
+        self.changed.set()
+
+    def _receive(self, frame: dict[str, Any]) -> None:
+        event = frame["event"]
+        if event in ("session-info", "message-accepted", "error", "pong"):
+            self._control.put_nowait(frame)
+            return
+        if self._resumed_at is not None:
+            # Only a replayed event measures the resume: a live one after it just means
+            # nothing was missed.
+            if _appended_before(frame["data"].get("cursor"), self._resumed_wall):
+                self.replay_delays.append(time.perf_counter() - self._resumed_at)
+            else:
+                self.nothing_missed += 1
+            self._resumed_at = None
+        now = time.perf_counter()
+        message_id = frame["data"].get("message_id")
+        if event == "message-chunk":
+            self.last_chunk_at[message_id] = now
+        elif event == "stream-reset" and message_id:
+            if frame["data"].get("reason") not in SNAPSHOT_REASONS:
+                self.retried_at.setdefault(message_id, now)
+        elif event == "newMessage":
+            self.final_at.setdefault(message_id, now)
+        self.ledger.apply(frame)
+        self.changed.set()
+
+
+class SocketIORoomClient(RoomClient):
+    """The same view of the room over Socket.IO (``/socket.io``, namespace ``/chat``,
+    WebSocket transport), with python-socketio's client."""
+
+    async def open(self, api: int) -> None:
+        await self.close()
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("*", lambda event, data=None: self._receive({"event": event, "data": data}),
+               namespace="/chat")  # fmt: skip
+        sio.on("disconnect", lambda *_: self._gone(), namespace="/chat")
+        self._control = asyncio.Queue()
+        base = self.ws_urls[api].replace("ws://", "http://", 1).removesuffix("/ws/chat")
+        try:
+            await sio.connect(
+                base, namespaces=["/chat"], auth={"token": self.token},
+                transports=["websocket"], wait_timeout=5,
+            )  # fmt: skip
+        except socketio.exceptions.ConnectionError as exc:
+            raise OSError(f"Socket.IO connect failed: {exc}") from exc
+        self._ws, self.api = sio, api
+        self.lost.clear()
+        await self._join_or_resume()
+
+    async def close(self) -> None:
+        sio, self._ws = self._ws, None
+        if sio is not None:
+            await sio.disconnect()
+
+    async def _send(self, event: str, data: dict[str, Any]) -> None:
+        await self._ws.emit(event, data, namespace="/chat")
 
 
 def _appended_before(cursor: str | None, wall: float) -> bool:

@@ -45,6 +45,8 @@ from entrypoints.http.public.provider import PublicSiteProvider
 from entrypoints.http.studio.site import studio_config, studio_file, studio_index, studio_preview
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
+from entrypoints.realtime.contract import asyncapi_json
+from entrypoints.realtime.socketio import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
 from entrypoints.realtime.websocket import chat_socket
 from entrypoints.worker.tasks import load_tasks
@@ -72,6 +74,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatStreamController,
     chat_socket,
     static_files(),
+    asyncapi_json,
     page_qr,
     studio_index,
     studio_config,
@@ -135,6 +138,8 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
+    # Inside the fast paths: the published page and the chat submit never reach its test.
+    install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.max_body_bytes)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)

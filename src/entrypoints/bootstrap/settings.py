@@ -432,6 +432,20 @@ class Settings:
     chat_sse_heartbeat: float = attrs.field(
         default=15.0, metadata=_doc("Seconds between heartbeat comments on an idle SSE stream")
     )
+    chat_sio_max_message_bytes: int = attrs.field(
+        default=1_000_000,
+        metadata=_doc(
+            "Largest Socket.IO message (or polling request body) a client may send, in bytes, "
+            "checked before it signs in; a larger one ends the connection"
+        ),
+    )
+    chat_sio_ping_interval: float = attrs.field(
+        default=25.0, metadata=_doc("Seconds between the Socket.IO server's pings")
+    )
+    chat_sio_ping_timeout: float = attrs.field(
+        default=20.0,
+        metadata=_doc("Seconds a Socket.IO client has to answer a ping before it is dropped"),
+    )
     offline_model_delay_ms: int = attrs.field(
         default=20, metadata=_doc("Milliseconds between the offline chat model's chunks")
     )
@@ -729,6 +743,9 @@ class Settings:
             "chat_send_queue",
             "chat_ws_auth_timeout",
             "chat_sse_heartbeat",
+            "chat_sio_max_message_bytes",
+            "chat_sio_ping_interval",
+            "chat_sio_ping_timeout",
             "agent_max_model_calls",
             "agent_max_tool_calls",
             "agent_history_chars",

@@ -2,8 +2,8 @@
 
 A client sends JSON frames ``{"event": name, "data": {...}}`` and receives events of the same
 shape. ``ChatProtocol`` keeps one client's state (who signed in, which room it is in) and
-answers its frames through the core; a transport shell (``websocket.py`` today, Socket.IO
-later) only moves text, reports a dropped client and closes connections (``Transport``).
+answers its frames through the core; a transport shell (``websocket.py``, ``socketio.py``)
+only moves events, reports a dropped client and closes connections (``Transport``).
 
 Each frame that needs the database runs in a REQUEST scope of its own, so an idle client holds
 no connection. A refused frame is answered with ``error {code, message}`` and the client stays
@@ -182,10 +182,16 @@ class ChatProtocol:
             frame = _decode_frame(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
             raise BadFrame from None
-        handler = self._handlers.get(frame.event)
+        await self.dispatch(frame.event, frame.data)
+
+    async def dispatch(self, event: str, data: object) -> None:
+        """Answers one event already decoded by its transport (Socket.IO decodes its own)."""
+        handler = self._handlers.get(event)
         if handler is None:
-            raise UnknownEvent(f"Unknown event {frame.event!r}")
-        await handler(frame.data)
+            raise UnknownEvent(f"Unknown event {event[:200]!r}")
+        if not isinstance(data, dict):
+            raise BadFrame
+        await handler(data)
 
     async def refuse(self, exc: DomainError) -> None:
         await self.send("error", _error(exc))

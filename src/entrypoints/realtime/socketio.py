@@ -1,0 +1,211 @@
+"""The chat protocol (``protocol.py``) over Socket.IO v4: path ``/socket.io``, namespace
+``/chat``, for the seed's front end and every Socket.IO client (web, iOS, Android, Flutter).
+
+python-socketio's ASGI server runs in the same process, in front of dishka and the router and
+behind the fast paths (``http/fast/``): the published page and the chat submit never meet it,
+and any other request whose path is not under ``/socket.io/`` costs one prefix test. The token
+comes in the connect packet's ``auth`` (``io(url + "/chat", {auth: {token}})``); a missing or
+bad one is a ``connect_error`` whose message says so and whose ``data`` is
+``{code: "unauthorized"}``.
+
+Each Socket.IO event is one frame of the protocol: the event's name is the frame's ``event``
+and its first argument the ``data``; the answers and the room's events come back as Socket.IO
+events of the same names and payloads as on ``/ws/chat``. A client that passes an
+acknowledgement callback also gets the answer through it, as ``{event, data}`` (for example
+``{event: "session-info", data: {...}}`` or ``{event: "error", data: {code, message}}``).
+
+Rooms are the product's own (``runtime/rooms.py`` over the Redis streams), not python-socketio's
+rooms or its Redis manager: a Socket.IO client and a ``/ws/chat`` client of the same page's
+room, in any process, see the same events in the same order and resume from the same cursors.
+So WebSocket-only clients need no sticky sessions; long polling does (each request of one
+Engine.IO session must reach the process that holds it — see ``docs/realtime.md``).
+
+Events of one client are answered one at a time, in the order they came (``async_handlers``
+off), as on the raw WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final, cast
+
+import msgspec
+import socketio
+import structlog
+from dishka import AsyncContainer
+from litestar import Litestar
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from entrypoints.bootstrap.settings import Settings
+from entrypoints.realtime.protocol import ChatProtocol, SignedOut
+from mocheong_core.chat.stream import StreamEvent
+from mocheong_core.errors import DomainError
+
+NAMESPACE: Final = "/chat"
+PATH: Final = "/socket.io"
+_PREFIX = PATH + "/"
+_MAX_TOKEN = 4096
+_decode = msgspec.json.decode
+log = structlog.get_logger("mocheong.chat.socketio")
+
+
+class _Json:
+    """The JSON codec python-socketio and Engine.IO use for every packet: msgspec's."""
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        return msgspec.json.encode(obj).decode()
+
+    @staticmethod
+    def loads(text: str | bytes, **_: Any) -> Any:
+        return msgspec.json.decode(text)
+
+    JSONDecodeError = msgspec.DecodeError
+
+
+class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
+    """An Engine.IO connection that has not joined ``/chat`` within ``auth_timeout`` seconds
+    is closed, like a ``/ws/chat`` socket that never sends its token."""
+
+    def __init__(self, auth_timeout: float, **options: Any) -> None:
+        super().__init__(**options)
+        self._auth_timeout = auth_timeout
+        self._waiting: set[asyncio.Task[None]] = set()
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        task = asyncio.get_running_loop().create_task(self._expect_namespace(eio_sid))
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
+
+    async def _expect_namespace(self, eio_sid: str) -> None:
+        await asyncio.sleep(self._auth_timeout)
+        if self.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is None:
+            await self.eio.disconnect(eio_sid)
+
+
+class SocketIOClient:
+    """The protocol's ``Transport`` for one Socket.IO client (``sid`` in ``/chat``).
+
+    Engine.IO queues each client's packets in the order they are sent, so events need no lock
+    of their own. While an event is being answered, what the protocol sends back is also kept
+    for the acknowledgement.
+    """
+
+    def __init__(self, server: socketio.AsyncServer, sid: str) -> None:
+        self._server = server
+        self.sid = sid
+        self.connected = False
+        self.refusal = ""
+        self.answers: list[dict[str, Any]] | None = None
+
+    async def send_text(self, text: str) -> None:
+        frame = _decode(text)
+        if self.answers is not None:
+            self.answers.append(frame)
+        await self._server.emit(frame["event"], frame["data"], to=self.sid, namespace=NAMESPACE)
+
+    async def deliver(self, event: StreamEvent, _frame: str) -> None:
+        await self._server.emit(
+            event.kind.value, event.wire()["data"], to=self.sid, namespace=NAMESPACE
+        )
+
+    async def close(self, _code: int, reason: str) -> None:
+        if not self.connected:  # refused while connecting: the connect handler says why
+            self.refusal = reason
+            return
+        error = {"code": "unauthorized", "message": reason}  # the raw WebSocket's 4401
+        await self._server.emit("error", error, to=self.sid, namespace=NAMESPACE)
+        await self._server.disconnect(self.sid, namespace=NAMESPACE)
+
+
+class SocketIOGateway:
+    """The ``/chat`` namespace's handlers: one ``ChatProtocol`` per connected client."""
+
+    def __init__(self, container: AsyncContainer, settings: Settings) -> None:
+        self._container = container
+        self._clients: dict[str, tuple[SocketIOClient, ChatProtocol]] = {}
+        self.server = ChatServer(
+            settings.chat_ws_auth_timeout,
+            async_mode="asgi",
+            async_handlers=False,
+            # CORS is the app's own layer (MOCHEONG_CORS_ORIGINS), for polling as for the API.
+            cors_allowed_origins=[],
+            max_http_buffer_size=settings.chat_sio_max_message_bytes,
+            ping_interval=settings.chat_sio_ping_interval,
+            ping_timeout=settings.chat_sio_ping_timeout,
+            json=_Json,
+        )
+        self.server.on("connect", self.connect, namespace=NAMESPACE)
+        self.server.on("disconnect", self.disconnect, namespace=NAMESPACE)
+        self.server.on("*", self.event, namespace=NAMESPACE)
+        self.asgi = socketio.ASGIApp(self.server, socketio_path=PATH.lstrip("/"))
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    async def connect(self, sid: str, _environ: dict[str, Any], auth: object) -> None:
+        client = SocketIOClient(self.server, sid)
+        protocol = ChatProtocol(self._container, client)
+        if not await protocol.sign_in(_token(auth)):
+            raise socketio.exceptions.ConnectionRefusedError(
+                client.refusal, {"code": "unauthorized"}
+            )
+        client.connected = True
+        self._clients[sid] = (client, protocol)
+
+    async def disconnect(self, sid: str, *_reason: object) -> None:
+        entry = self._clients.pop(sid, None)
+        if entry is not None:
+            await entry[1].close()
+
+    async def event(self, name: str, sid: str, *args: object) -> dict[str, Any] | None:
+        """Answers one event; returns the answer for the client's acknowledgement, if any."""
+        entry = self._clients.get(sid)
+        if entry is None:
+            return None
+        client, protocol = entry
+        answers: list[dict[str, Any]] = []
+        client.answers = answers
+        try:
+            await protocol.dispatch(name, args[0] if args else {})
+        except DomainError as exc:
+            await protocol.refuse(exc)
+        except SignedOut:
+            return None
+        except Exception as exc:  # one bad event must not end the connection
+            await protocol.fail(exc)
+        finally:
+            client.answers = None
+        return answers[-1] if answers else None
+
+
+def _token(auth: object) -> str | None:
+    if isinstance(auth, dict):
+        token = auth.get("token")
+        if isinstance(token, str) and len(token) <= _MAX_TOKEN:
+            return token
+    return None
+
+
+class SocketIOMount:
+    """Sends ``/socket.io/...`` to the gateway and everything else on, untouched."""
+
+    def __init__(self, app: ASGIApp, gateway: ASGIApp) -> None:
+        self._app = app
+        self._gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(_PREFIX):
+            await self._gateway(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
+
+def install_socketio(app: Litestar, container: AsyncContainer, settings: Settings) -> None:
+    """Mounts the gateway in front of dishka and the router; call it before the fast paths
+    (they answer first) and the pipeline (requests are logged, CORS applies to polling)."""
+    gateway = SocketIOGateway(container, settings)
+    app.state.socketio = gateway
+    app.asgi_handler = SocketIOMount(app.asgi_handler, cast(ASGIApp, gateway.asgi))

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from mocheong_core.files.model import FileView
+from entrypoints.http.public.share_image import share_image_name, share_source
+from mocheong_core.files.model import SHARE_IMAGE_SIZE, FileView
 from mocheong_core.guests.model import GuestbookEntry
 from mocheong_core.pages.content import (
     GiftAccount,
@@ -129,7 +130,9 @@ class PublicPageView:
     api: str
     title: str
     description: str
-    share_image: str | None
+    share_image: str
+    """The preview JPEG's absolute URL (``share_image.py``), ``SHARE_IMAGE_SIZE`` large."""
+    share_size: tuple[int, int]
     sections: list[SectionKind]
     when: str | None
     calendar: CalendarMonth | None
@@ -266,8 +269,7 @@ def build_view(
 
     cover = files.get(content.cover_file_id or "")
     gallery = [image_of(files[i]) for i in content.gallery if i in files]
-    share_file = files.get(content.share.image_file_id or "") or cover
-    share_image = absolute(image_of(share_file).large, origin) if share_file else None
+    share_image = f"{url}/{share_image_name(share_source(content, files))}"
     music_file = files.get(content.music.file_id or "")
     # Only sound is played: a music id naming a photo or a PDF shows no player.
     is_audio = music_file is not None and music_file.record.content_type.startswith("audio/")
@@ -286,7 +288,7 @@ def build_view(
     video = video_link(content.video.url) if content.video.url else None
     visible = [s.kind for s in content.sections if s.visible]
     today = now.astimezone(zone).date()
-    all_urls = [share_image or "", music or ""]
+    all_urls = [music or ""]
     for image in [*gallery, *([image_of(cover)] if cover else [])]:
         all_urls += [image.src, image.large]
     return PublicPageView(
@@ -296,6 +298,7 @@ def build_view(
         title=title,
         description=description,
         share_image=share_image,
+        share_size=SHARE_IMAGE_SIZE,
         sections=visible,
         when=when,
         calendar=month_of(starts) if starts else None,

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrypoints.http.public.ics import escape_text, fold, invitation_ics
+from entrypoints.http.public.render import STYLES
 from entrypoints.http.public.view import build_view
 from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.files.model import FileRecord, FileView
@@ -300,7 +301,7 @@ async def test_the_guestbook_tells_its_listener_after_each_change(delete: bool) 
 
 
 def test_no_text_of_the_public_page_is_smaller_than_older_eyes_read() -> None:
-    css = (STATIC_TEMPLATES / "public.css").read_text()
+    css = "".join((STATIC_TEMPLATES / name).read_text() for name in STYLES)
     sizes = [int(size) for size in re.findall(r"font(?:-size)?:\s*(\d+)px", css)]
     assert sizes
     assert min(sizes) >= 15

@@ -84,7 +84,13 @@ class RenderPublicPage:
             slug, limit=self._settings.public_guestbook_entries, cursor=None
         )
         view = build_view(
-            page, files, entries.items, entries.next_cursor, origin=origin, now=self._clock.now()
+            page,
+            files,
+            entries.items,
+            entries.next_cursor,
+            origin=origin,
+            now=self._clock.now(),
+            kakao_js_key=self._settings.kakao_js_key,
         )
         rendered = self._templates.page(view, party_size_max=self._settings.rsvp_party_size_max)
         return rendered, view.valid_until

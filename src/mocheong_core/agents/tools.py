@@ -127,6 +127,8 @@ PATCH_SCHEMA: dict[str, Any] = {
                 "enabled": {"type": "boolean"},
                 "deadline": _text("ISO 8601 with offset"),
                 "ask_meal": {"type": "boolean"},
+                "prompt": {"type": "boolean", "description": "Ask each guest once on opening"},
+                "button": {"type": "boolean", "description": "A sticky RSVP button"},
             }
         ),
         "share": _object(
@@ -167,6 +169,29 @@ PATCH_SCHEMA: dict[str, Any] = {
         ),
         "map_view": _object(
             {"interactive": {"type": "boolean", "description": "Kakao Map's map on the page"}}
+        ),
+        "text": _object(
+            {
+                "font": {"enum": ["system", "myeongjo", "gothic", None]},
+                "scale": {"enum": [1, 1.15, 1.3, None], "description": "Larger text for elders"},
+            }
+        ),
+        "after_wedding": _object(
+            {
+                "mode": {"enum": ["stay", "thanks", "lock", None]},
+                "hours": {"type": "integer", "description": "Hours after the ceremony's start"},
+                "message": _text("The thank-you message", 500),
+                "photos": {"type": ["array", "null"], "items": {"type": "string"}},
+            }
+        ),
+        "effects": _object(
+            {
+                "falling": {"enum": ["none", "petals", "snow", None]},
+                "opening": _text("A line over the cover as the page opens", 60),
+            }
+        ),
+        "calendar_view": _object(
+            {"countdown": {"type": "boolean", "description": "Live countdown beside the D-day"}}
         ),
     },
 }

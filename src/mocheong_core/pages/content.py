@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from mocheong_core.pages.guest_tools import GalleryView, MapView
+from mocheong_core.pages.occasion import AfterWedding, CalendarView, Effects, TextStyle
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
 
@@ -202,6 +203,10 @@ class RsvpSettings:
     enabled: bool = True
     deadline: datetime | None = None
     ask_meal: bool = False
+    prompt: bool = False
+    """Ask each guest once, as the page opens, whether they come."""
+    button: bool = False
+    """A sticky RSVP button at the bottom of the screen while answers are taken."""
 
     def is_open(self, now: datetime) -> bool:
         return self.enabled and (self.deadline is None or now <= self.deadline)
@@ -276,6 +281,10 @@ class PageContent:
     ending: str | None = None
     gallery_view: GalleryView = attrs.field(factory=GalleryView)
     map_view: MapView = attrs.field(factory=MapView)
+    text: TextStyle = attrs.field(factory=TextStyle)
+    after_wedding: AfterWedding = attrs.field(factory=AfterWedding)
+    effects: Effects = attrs.field(factory=Effects)
+    calendar_view: CalendarView = attrs.field(factory=CalendarView)
 
     def dump(self) -> dict[str, Any]:
         """The document: every field present, in the contract's order."""
@@ -295,6 +304,8 @@ class PageContent:
                 "enabled": self.rsvp.enabled,
                 "deadline": _local_iso(self.rsvp.deadline, zone),
                 "ask_meal": self.rsvp.ask_meal,
+                "prompt": self.rsvp.prompt,
+                "button": self.rsvp.button,
             },
             "share": self.share.dump(),
             "interview": [item.dump() for item in self.interview],
@@ -303,6 +314,10 @@ class PageContent:
             "ending": self.ending,
             "gallery_view": self.gallery_view.dump(),
             "map_view": self.map_view.dump(),
+            "text": self.text.dump(),
+            "after_wedding": self.after_wedding.dump(),
+            "effects": self.effects.dump(),
+            "calendar_view": self.calendar_view.dump(),
         }
 
 

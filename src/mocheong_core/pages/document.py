@@ -46,6 +46,12 @@ from mocheong_core.pages.guest_tools import (
     MapView,
     kakaopay_link,
 )
+from mocheong_core.pages.occasion import (
+    read_after_wedding,
+    read_calendar_view,
+    read_effects,
+    read_text_style,
+)
 from mocheong_core.pages.reader import DocumentReader, at
 
 E = TypeVar("E", bound=StrEnum)
@@ -145,6 +151,10 @@ def read_content(
         ending=r.text(doc.get("ending"), "ending", max_len=policy.ending_max, multiline=True),
         gallery_view=_gallery_view(r, doc.get("gallery_view")),
         map_view=_map_view(r, doc.get("map_view")),
+        text=read_text_style(r, doc.get("text")),
+        after_wedding=read_after_wedding(r, doc.get("after_wedding")),
+        effects=read_effects(r, doc.get("effects")),
+        calendar_view=read_calendar_view(r, doc.get("calendar_view")),
     )
 
 
@@ -346,11 +356,14 @@ def _sections(r: DocumentReader, value: Any, *, written_whole: bool) -> tuple[Se
 
 
 def _rsvp(r: DocumentReader, value: Any) -> RsvpSettings:
-    doc = r.fields(value, "rsvp", ("enabled", "deadline", "ask_meal")) or {}
+    known = ("enabled", "deadline", "ask_meal", "prompt", "button")
+    doc = r.fields(value, "rsvp", known) or {}
     return RsvpSettings(
         enabled=r.boolean(doc.get("enabled"), "rsvp.enabled", True),
         deadline=r.moment(doc.get("deadline"), "rsvp.deadline"),
         ask_meal=r.boolean(doc.get("ask_meal"), "rsvp.ask_meal", False),
+        prompt=r.boolean(doc.get("prompt"), "rsvp.prompt", False),
+        button=r.boolean(doc.get("button"), "rsvp.button", False),
     )
 
 

@@ -71,6 +71,8 @@ _FIELDS = {
     "sections": ("섹션 구성", "sections"),
     "theme": ("테마", "theme"),
     "gift_accounts": ("계좌", "gift accounts"),
+    "rsvp.prompt": ("참석 여부 먼저 묻기", "RSVP prompt"),
+    "rsvp.button": ("참석 여부 버튼", "RSVP button"),
     "rsvp": ("참석 여부 받기", "RSVP"),
     "interview": ("인터뷰", "interview"),
     "notices": ("안내 사항", "notices"),
@@ -80,6 +82,12 @@ _FIELDS = {
     "gallery_view.layout": ("갤러리 배치", "gallery layout"),
     "map_view": ("카카오맵 지도", "Kakao map"),
     "share.buttons": ("공유 버튼", "share buttons"),
+    "text.font": ("글씨체", "typeface"),
+    "text.scale": ("글씨 크기", "text size"),
+    "after_wedding": ("예식 후 페이지", "after the wedding"),
+    "effects.falling": ("꽃잎·눈 효과", "falling petals or snow"),
+    "effects.opening": ("오프닝 문구", "opening line"),
+    "calendar_view": ("카운트다운", "countdown"),
 }
 
 

@@ -35,6 +35,7 @@ from adapters.llm.offline.layout import (
     current_sections,
     read_sections,
 )
+from adapters.llm.offline.occasion import occasion_spans, put_occasion
 from adapters.llm.offline.people import People, read_people
 from adapters.llm.offline.place import Place, read_place
 from adapters.llm.offline.rsvp import Rsvp, read_rsvp
@@ -119,12 +120,13 @@ def understand(
 
     problems.extend(_put_accounts(patch, facts, people, page, korean))
     problems.extend(put_guest_tools(patch, facts, people, page, korean))
+    put_occasion(patch, facts)
 
     greeting = dictated_greeting(text)
     if greeting:
         patch["greeting"] = greeting
     options = lowered
-    for span in option_spans(lowered):
+    for span in [*option_spans(lowered), *occasion_spans(lowered)]:
         options = _blanked(options, span)
     changes = _put_sections(patch, options, page)
     wants_section = any(change.kind == "greeting" for change in changes)
@@ -132,7 +134,7 @@ def understand(
         korean=korean,
         patch=_changed(patch, page),
         sections=changes,
-        greeting_tone=None if greeting else greeting_tone(lowered, wants_section=wants_section),
+        greeting_tone=None if greeting else greeting_tone(options, wants_section=wants_section),
         undo=wants_undo(lowered),
         venue_query=" ".join(p for p in (place.name, place.address) if p) or None,
         problems=tuple(dict.fromkeys(problems)),

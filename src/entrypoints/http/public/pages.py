@@ -42,6 +42,7 @@ from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.rsvp import SubmitRsvp
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ratelimit import RateLimiter
+from mocheong_core.pages.occasion import AfterMode
 from mocheong_core.pages.usecases import GetPublishedPage
 
 HTML = "text/html"
@@ -57,6 +58,10 @@ REFUSALS = {
     "wrong_password": "비밀번호가 맞지 않습니다",
     "rate_limited": "잠시 후 다시 시도해 주세요",
 }
+
+
+LOCKED_TITLE = "함께해 주셔서 감사합니다"
+LOCKED_MESSAGE = "예식이 끝나 청첩장을 닫았습니다.\n축하해 주신 마음 오래 간직하겠습니다."
 
 
 class RenderPublicPage:
@@ -79,7 +84,8 @@ class RenderPublicPage:
         page = await self._published(slug)
         content = page.content
         ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
-        files = await self._files([i for i in [*ids, *content.gallery] if i])
+        photos = [*content.gallery, *content.after_wedding.photos]
+        files = await self._files([i for i in [*ids, *photos] if i])
         entries = await self._guestbook(
             slug, limit=self._settings.public.guestbook_entries, cursor=None
         )
@@ -92,6 +98,8 @@ class RenderPublicPage:
             now=self._clock.now(),
             kakao_js_key=self._settings.kakao_js_key,
         )
+        if view.after is AfterMode.LOCK:
+            return self._templates.notice(LOCKED_TITLE, LOCKED_MESSAGE), view.valid_until
         rendered = self._templates.page(
             view, party_size_max=self._settings.pages.rsvp_party_size_max
         )

@@ -32,6 +32,7 @@ from mocheong_core.pages.content import (
 from mocheong_core.pages.dates import rsvp_closes_at, rsvp_open
 from mocheong_core.pages.maplinks import MapLinks, map_links
 from mocheong_core.pages.model import Page
+from mocheong_core.pages.occasion import AfterMode, Falling
 from mocheong_core.pages.plan import shows_branding, shows_music
 from mocheong_core.pages.video import VideoLink, video_link
 
@@ -116,6 +117,24 @@ class DDay:
 
 
 @attrs.frozen
+class Countdown:
+    """Time left to the ceremony when rendered; the page's script keeps it ticking."""
+
+    target: str
+    """The ceremony's start, ISO 8601, for the script."""
+    days: int
+    hours: int
+    minutes: int
+
+
+def countdown_to(starts: datetime, now: datetime) -> Countdown | None:
+    left = int((starts - now).total_seconds()) // 60
+    if left <= 0:
+        return None
+    return Countdown(starts.isoformat(), left // 1440, left // 60 % 24, left % 60)
+
+
+@attrs.frozen
 class KakaoMap:
     sdk: str
     """The Kakao Map SDK's URL with the service's JavaScript key."""
@@ -154,7 +173,9 @@ class PublicPageView:
     share_image: str
     """The preview JPEG's absolute URL (``share_image.py``), ``SHARE_IMAGE_SIZE`` large."""
     share_size: tuple[int, int]
-    sections: list[SectionKind]
+    sections: list[str]
+    """The kinds of section shown, in order; after the wedding in thanks mode, the cover,
+    ``thanks`` and the guestbook."""
     when: str | None
     calendar: CalendarMonth | None
     dday: DDay | None
@@ -188,6 +209,24 @@ class PublicPageView:
     """Origins of the Kakao scripts the page loads (the CSP's ``script-src``)."""
     connect_origins: list[str] = attrs.field(factory=list)
     """Origins the Kakao share SDK talks to (the CSP's ``connect-src``)."""
+    after: AfterMode = AfterMode.STAY
+    """What the page is now: as it was, thanking the guests, or closed."""
+    thanks: str = ""
+    thanks_photos: list[Image] = attrs.field(factory=list)
+    countdown: Countdown | None = None
+    rsvp_prompt: bool = False
+    """Ask once on opening (the page's script, remembered per browser)."""
+    rsvp_button: bool = False
+    falling: list[int] = attrs.field(factory=list)
+    """One entry per falling petal or snowflake (none when the effect is off)."""
+
+
+DEFAULT_THANKS = (
+    "저희 두 사람의 결혼식에 함께해 주셔서 진심으로 감사드립니다.\n"
+    "보내 주신 축하와 마음 잊지 않고 예쁘게 살겠습니다."
+)
+FALLING_COUNT = 14
+THANKS_SECTIONS = (SectionKind.COVER, "thanks", SectionKind.GUESTBOOK)
 
 
 def absolute(url: str, origin: str) -> str:
@@ -315,13 +354,22 @@ def build_view(
     closes_at = rsvp_closes_at(content)
     if rsvp.enabled and closes_at is not None and now < closes_at < valid_until:
         valid_until = closes_at
+    after = content.after_wedding
+    switch = after.switches_at(content.ceremony.starts_at)
+    if switch is not None and now < switch < valid_until:
+        valid_until = switch
+    mode = after.mode_at(content.ceremony.starts_at, now)
 
     video = video_link(content.video.url) if content.video.url else None
-    visible = [s.kind for s in content.sections if s.visible]
+    visible: list[str] = [s.kind for s in content.sections if s.visible]
+    if mode is AfterMode.THANKS:
+        visible = [k for k in THANKS_SECTIONS if k == "thanks" or k in visible]
+    thanks_photos = [image_of(files[i]) for i in after.photos if i in files]
+    open_for_rsvp = rsvp_open(content, now) and SectionKind.RSVP in visible and rsvp.enabled
     today = now.astimezone(zone).date()
     kakao_map, kakao_share, script_origins = _kakao(page, kakao_js_key, visible)
     all_urls = [music or ""]
-    for image in [*gallery, *([image_of(cover)] if cover else [])]:
+    for image in [*gallery, *thanks_photos, *([image_of(cover)] if cover else [])]:
         all_urls += [image.src, image.large]
     return PublicPageView(
         page=page,
@@ -368,6 +416,13 @@ def build_view(
         kakao_share=kakao_share,
         script_origins=script_origins,
         connect_origins=list(KAKAO_SHARE_CONNECTS) if kakao_share else [],
+        after=mode,
+        thanks=after.message or DEFAULT_THANKS,
+        thanks_photos=thanks_photos,
+        countdown=countdown_to(starts, now) if starts and content.calendar_view.countdown else None,
+        rsvp_prompt=open_for_rsvp and rsvp.prompt,
+        rsvp_button=open_for_rsvp and rsvp.button,
+        falling=list(range(FALLING_COUNT)) if content.effects.falling is not Falling.NONE else [],
     )
 
 

@@ -99,6 +99,26 @@ async def test_the_guests_options_are_turned_on_by_saying_so() -> None:
     assert all(section.visible for section in content.sections)  # the gallery stays
 
 
+async def test_the_page_moments_are_turned_on_by_saying_so() -> None:
+    agents = await Agents(offline()).start()
+    text = await agents.turn_of("어른들도 보시니 글씨 크게, 명조체로")
+    assert "글씨" in text.content
+    after = await agents.turn_of("식 끝나면 감사 인사로 바꿔줘")
+    assert "예식 후 페이지" in after.content
+    petals = await agents.turn_of("벚꽃잎 날리게 해줘")
+    assert "꽃잎·눈 효과" in petals.content
+    prompt = await agents.turn_of("들어오면 참석 여부 먼저 물어봐줘")
+    assert "참석 여부 먼저 묻기" in prompt.content
+
+    content = (await agents.page()).content
+    assert (content.text.font.value, content.text.scale) == ("myeongjo", 1.3)
+    assert content.after_wedding.mode.value == "thanks"
+    assert content.effects.falling.value == "petals"
+    assert content.rsvp.prompt is True
+    assert content.greeting is None
+    assert all(section.visible for section in content.sections)
+
+
 async def test_undo_puts_back_what_the_agent_changed() -> None:
     agents = await Agents(offline()).start()
     await agents.turn_of("신랑 김도윤, 신부 박하은이에요.")

@@ -653,6 +653,52 @@ CASES: dict[str, Case] = {
         page=TWO_ACCOUNTS,
     ),
     "toss without an account": Case("토스 링크 넣어줘", {}, problems=("계좌를 먼저 알려주세요",)),
+    # How the page reads and moves, and after the wedding (occasion.py).
+    "large serif text for elders": Case(
+        "어른들도 보시니 글씨 크게, 명조체로", {"text": {"scale": 1.3, "font": "myeongjo"}}
+    ),
+    "slightly larger text": Case("글씨 조금 크게 해줘", {"text": {"scale": 1.15}}),
+    "gothic back to normal size": Case(
+        "고딕체로 바꾸고 글씨 크기는 원래대로",
+        {"text": {"scale": 1, "font": "gothic"}},
+        page=merge_patch(EMPTY, {"text": {"scale": 1.3}}),
+    ),
+    "larger text, english": Case(
+        "Larger text please, in a serif font", {"text": {"scale": 1.3, "font": "myeongjo"}}
+    ),
+    "sans-serif is gothic": Case("use a sans-serif font", {"text": {"font": "gothic"}}),
+    "thanks after the wedding": Case(
+        "식 끝나면 감사 인사로 바꿔줘", {"after_wedding": {"mode": "thanks"}}
+    ),
+    "lock three hours after": Case(
+        "식 끝나고 3시간 뒤에 청첩장 닫아줘", {"after_wedding": {"mode": "lock", "hours": 3}}
+    ),
+    "stay after the wedding": Case(
+        "결혼식 끝나도 그대로 둬",
+        {"after_wedding": {"mode": "stay"}},
+        page=merge_patch(EMPTY, {"after_wedding": {"mode": "lock"}}),
+    ),
+    "thanks, english": Case(
+        "After the wedding, show a thank-you message", {"after_wedding": {"mode": "thanks"}}
+    ),
+    "falling cherry blossom petals": Case("벚꽃잎 날리게 해줘", {"effects": {"falling": "petals"}}),
+    "snow": Case("눈 내리게 해줘", {"effects": {"falling": "snow"}}),
+    "petals off": Case(
+        "꽃잎 효과 빼줘",
+        {"effects": {"falling": "none"}},
+        page=merge_patch(EMPTY, {"effects": {"falling": "petals"}}),
+    ),
+    "falling petals, english": Case("Add falling petals", {"effects": {"falling": "petals"}}),
+    "opening line": Case(
+        "오프닝 문구 '우리 결혼합니다'로 해줘", {"effects": {"opening": "우리 결혼합니다"}}
+    ),
+    "rsvp prompt on opening": Case("들어오면 참석 여부 먼저 물어봐줘", {"rsvp": {"prompt": True}}),
+    "rsvp prompt, english": Case(
+        "Ask guests to RSVP when they open the page", {"rsvp": {"prompt": True}}
+    ),
+    "sticky rsvp button": Case("참석 버튼 항상 떠 있게 해줘", {"rsvp": {"button": True}}),
+    "sticky rsvp button, english": Case("add a sticky RSVP button", {"rsvp": {"button": True}}),
+    "countdown off": Case("카운트다운 빼줘", {"calendar_view": {"countdown": False}}),
     # Greetings.
     "greeting draft": Case("인사말 써줘", {}, tone="warm"),
     "formal tone alone": Case("격식 있게", {}, tone="formal"),

@@ -135,7 +135,7 @@ def understand(
         patch=_changed(patch, page),
         sections=changes,
         greeting_tone=None if greeting else greeting_tone(options, wants_section=wants_section),
-        undo=wants_undo(lowered),
+        undo=wants_undo(options),
         venue_query=" ".join(p for p in (place.name, place.address) if p) or None,
         problems=tuple(dict.fromkeys(problems)),
         time_assumed=assumed,

@@ -90,7 +90,7 @@ class RenderPublicPage:
             entries.next_cursor,
             origin=origin,
             now=self._clock.now(),
-            kakao_js_key=self._settings.kakao_js_key,
+            kakao_js_key=self._settings.web.kakao_js_key,
         )
         rendered = self._templates.page(
             view, party_size_max=self._settings.pages.rsvp_party_size_max

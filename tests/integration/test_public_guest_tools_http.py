@@ -4,6 +4,10 @@ shows them from the server (the cache follows each change)."""
 
 from __future__ import annotations
 
+from litestar.testing import AsyncTestClient
+
+from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.integration.accounts_http import Client, assert_problem
 from tests.integration.test_public_page_http import Page, published, settings
 
@@ -62,3 +66,22 @@ async def test_the_options_are_validated_versioned_and_shown(client: Client) -> 
     html = (await client.get(f"/i/{page['slug']}")).text
     assert "share" in Page(html).ids
     assert "kakaopay" not in html
+
+
+async def test_the_services_kakao_key_brings_kakao_map_and_sharing(settings: Settings) -> None:
+    keyed = evolve(settings, kakao_js_key="js-key-1")
+    async with AsyncTestClient(create_app(keyed)) as client:
+        page, owner = await published(client)
+        response = await client.get(f"/i/{page['slug']}")
+        html = Page(response.text)
+        assert {"kakao-map", "kakao-share"} <= set(html.ids)
+        assert "appkey=js-key-1" in response.text
+        csp = response.headers["content-security-policy"]
+        assert "https://dapi.kakao.com" in csp
+        assert "https://t1.kakaocdn.net" in csp
+        # The couple may keep the keyless link card only.
+        off = {"map_view": {"interactive": False}}
+        assert (await client.patch(f"/api/pages/{page['id']}", json=off, headers=owner)).is_success
+        response = await client.get(f"/i/{page['slug']}")
+        assert "kakao-map" not in Page(response.text).ids
+        assert "https://dapi.kakao.com" not in response.headers["content-security-policy"]

@@ -101,7 +101,7 @@ async def test_the_cover_becomes_the_preview_and_a_new_cover_a_new_address(
     assert job.payload == {"file_id": ids[0]}
     load_tasks()
     await run_task(container_of(client), job.task, job.payload)
-    stored = list((settings.data_dir / "files").rglob("share-1200x600.jpg"))
+    stored = list((settings.app.data_dir / "files").rglob("share-1200x600.jpg"))
     assert [path.parent.name for path in stored] == [ids[0]]
 
     cover_url = (await preview_of(client, page["slug"]))["og:image"]

@@ -96,7 +96,7 @@ class RenderPublicPage:
             entries.next_cursor,
             origin=origin,
             now=self._clock.now(),
-            kakao_js_key=self._settings.kakao_js_key,
+            kakao_js_key=self._settings.web.kakao_js_key,
         )
         if view.after is AfterMode.LOCK:
             return self._templates.notice(LOCKED_TITLE, LOCKED_MESSAGE), view.valid_until

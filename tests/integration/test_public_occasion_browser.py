@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -95,7 +96,10 @@ async def test_after_a_ceremony_in_the_past_the_page_thanks_the_guests(
     browser: Browser, server: str, api: httpx.AsyncClient
 ) -> None:
     created, owner = await published(api, rsvp={"prompt": True, "button": True})
-    yesterday = datetime.now(UTC) - timedelta(days=1)
+    seoul = ZoneInfo("Asia/Seoul")
+    yesterday = datetime.combine(
+        datetime.now(seoul).date() - timedelta(days=1), time(13), tzinfo=seoul
+    )
     changed = await api.patch(
         f"/api/pages/{created['id']}",
         json={

@@ -158,7 +158,13 @@ def test_an_empty_document_is_a_blank_draft_with_defaults() -> None:
     assert document["theme"] == "classic"
     assert document["ceremony"]["time_zone"] == "Asia/Seoul"
     assert [s["kind"] for s in document["sections"]] == [k.value for k in SectionKind]
-    assert document["rsvp"] == {"enabled": True, "deadline": None, "ask_meal": False}
+    assert document["rsvp"] == {
+        "enabled": True,
+        "deadline": None,
+        "ask_meal": False,
+        "prompt": False,
+        "button": False,
+    }
 
 
 def test_every_bad_field_is_reported_by_its_dotted_path() -> None:

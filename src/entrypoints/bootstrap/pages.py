@@ -72,6 +72,8 @@ class PagesProvider(Provider):
             interview_max=settings.pages.interview_max,
             notices_max=settings.pages.notices_max,
             ending_max=settings.pages.ending_max,
+            thanks_max=settings.pages.thanks_max,
+            thanks_photos_max=settings.pages.thanks_photos_max,
         )
 
     @provide(scope=Scope.APP)

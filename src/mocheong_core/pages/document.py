@@ -85,6 +85,8 @@ class PagePolicy:
     interview_max: int = 10
     notices_max: int = 10
     ending_max: int = 500
+    thanks_max: int = 500
+    thanks_photos_max: int = 10
 
 
 # Stored documents were valid when written; a limit lowered since must not make them unreadable.
@@ -95,6 +97,8 @@ STORED = PagePolicy(
     interview_max=10**6,
     notices_max=10**6,
     ending_max=10**9,
+    thanks_max=10**9,
+    thanks_photos_max=10**6,
 )
 
 
@@ -152,7 +156,12 @@ def read_content(
         gallery_view=_gallery_view(r, doc.get("gallery_view")),
         map_view=_map_view(r, doc.get("map_view")),
         text=read_text_style(r, doc.get("text")),
-        after_wedding=read_after_wedding(r, doc.get("after_wedding")),
+        after_wedding=read_after_wedding(
+            r,
+            doc.get("after_wedding"),
+            message_max=policy.thanks_max,
+            photos_max=policy.thanks_photos_max,
+        ),
         effects=read_effects(r, doc.get("effects")),
         calendar_view=read_calendar_view(r, doc.get("calendar_view")),
     )

@@ -24,8 +24,6 @@ from mocheong_core.pages.reader import DocumentReader, at
 TEXT_SCALES = (1.0, 1.15, 1.3)
 AFTER_HOURS_DEFAULT = 6
 AFTER_HOURS_MAX = 24 * 14
-THANKS_MAX = 500
-THANKS_PHOTOS_MAX = 10
 OPENING_MAX = 60
 
 
@@ -118,11 +116,13 @@ def read_text_style(r: DocumentReader, value: Any) -> TextStyle:
     )
 
 
-def read_after_wedding(r: DocumentReader, value: Any) -> AfterWedding:
+def read_after_wedding(
+    r: DocumentReader, value: Any, *, message_max: int, photos_max: int
+) -> AfterWedding:
     path = "after_wedding"
     doc = r.fields(value, path, ("mode", "hours", "message", "photos")) or {}
     photos: list[str] = []
-    items = r.items(doc.get("photos"), at(path, "photos"), max_items=THANKS_PHOTOS_MAX)
+    items = r.items(doc.get("photos"), at(path, "photos"), max_items=photos_max)
     for index, item in enumerate(items):
         item_path = at(at(path, "photos"), index)
         file_id = r.file_id(item, item_path) if item is not None else None
@@ -136,7 +136,9 @@ def read_after_wedding(r: DocumentReader, value: Any) -> AfterWedding:
     return AfterWedding(
         mode=r.choice(doc.get("mode"), at(path, "mode"), AfterMode) or AfterMode.STAY,
         hours=AFTER_HOURS_DEFAULT if hours is None else hours,
-        message=r.text(doc.get("message"), at(path, "message"), max_len=THANKS_MAX, multiline=True),
+        message=r.text(
+            doc.get("message"), at(path, "message"), max_len=message_max, multiline=True
+        ),
         photos=tuple(photos),
     )
 

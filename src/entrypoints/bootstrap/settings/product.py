@@ -57,6 +57,18 @@ class PagesSettings:
         doc="Most characters in a page's ending message",
         check=positive,
     )
+    thanks_max: int = setting(
+        "PAGE_THANKS_MAX",
+        default=500,
+        doc="Most characters in a page's thank-you message after the wedding",
+        check=positive,
+    )
+    thanks_photos_max: int = setting(
+        "PAGE_THANKS_PHOTOS_MAX",
+        default=10,
+        doc="Most photos a page's thank-you message after the wedding shows",
+        check=positive,
+    )
     history_max: int = setting(
         "PAGE_HISTORY_MAX",
         default=200,

@@ -427,7 +427,7 @@ def build_view(
 
 
 def _kakao(
-    page: Page, key: str, visible: Sequence[SectionKind]
+    page: Page, key: str, visible: Sequence[str]
 ) -> tuple[KakaoMap | None, KakaoShare | None, list[str]]:
     """Kakao's map and share button, where the service has a key and the page wants them."""
     content = page.content

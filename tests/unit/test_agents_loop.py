@@ -215,5 +215,10 @@ async def test_section_changes_and_components_are_checked_like_user_input() -> N
     links = reply.components[1]["links"]
     assert links["kakao"].startswith("https://map.kakao.com/link/map/")
     assert links["tmap"].startswith("tmap://route?")
+    # The credit is the geocoder's, set by the tool like the links: a model cannot write it.
+    assert reply.components[1]["attribution"] == {
+        "text": "© Test Maps",
+        "url": "https://maps.example/credit",
+    }
     page = await agents.page()
     assert [s.kind for s in page.content.sections if not s.visible] == [SectionKind.GUESTBOOK]

@@ -406,13 +406,15 @@ class FindVenueTool:
 
 
 class ShowComponentTool:
-    def __init__(self, policy: AgentPolicy) -> None:
-        self._policy = policy
+    def __init__(self, policy: AgentPolicy, geocoder: Geocoder) -> None:
+        self._policy, self._geocoder = policy, geocoder
 
     async def __call__(self, arguments: Mapping[str, Any]) -> ToolResult:
         try:
             component = read_component(
-                arguments.get("component"), app_name=self._policy.map_app_name
+                arguments.get("component"),
+                app_name=self._policy.map_app_name,
+                attribution=self._geocoder.attribution,
             )
         except ValidationFailed as exc:
             return refused_by(exc)
@@ -450,7 +452,7 @@ class Toolbox:
         self._tools: dict[str, Tool] = {
             UPDATE_PAGE: UpdatePageTool(desk, space, policy),
             FIND_VENUE: FindVenueTool(geocoder, policy),
-            SHOW_COMPONENT: ShowComponentTool(policy),
+            SHOW_COMPONENT: ShowComponentTool(policy, geocoder),
             UNDO: UndoTool(desk, space),
         }
         for agent in (CONTEXT, MAP, OUTPUT):

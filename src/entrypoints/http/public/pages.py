@@ -28,6 +28,7 @@ from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
 from entrypoints.http.public.ics import invitation_ics
 from entrypoints.http.public.render import PublicTemplates, Rendered
 from entrypoints.http.public.view import build_view, share_title
+from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -58,9 +59,11 @@ class RenderPublicPage:
         clock: Clock,
         templates: PublicTemplates,
         settings: Settings,
+        geocoder: Geocoder,
     ) -> None:
         self._published, self._files, self._guestbook = published, files, guestbook
         self._clock, self._templates, self._settings = clock, templates, settings
+        self._map_credit = geocoder.attribution
 
     async def __call__(self, slug: str, origin: str) -> tuple[Rendered, datetime]:
         """The page and the moment it stops being right (raises ``NotFound``)."""
@@ -72,7 +75,13 @@ class RenderPublicPage:
             slug, limit=self._settings.public_guestbook_entries, cursor=None
         )
         view = build_view(
-            page, files, entries.items, entries.next_cursor, origin=origin, now=self._clock.now()
+            page,
+            files,
+            entries.items,
+            entries.next_cursor,
+            origin=origin,
+            now=self._clock.now(),
+            map_credit=self._map_credit,
         )
         rendered = self._templates.page(view, party_size_max=self._settings.rsvp_party_size_max)
         return rendered, view.valid_until

@@ -609,6 +609,15 @@ class Settings:
         default=100, metadata=_doc("Orders one reconciliation run looks at, at most")
     )
 
+    # -- observability: the worker's metrics ---------------------------------------------
+    worker_metrics_port: int = attrs.field(
+        default=0,
+        metadata=_doc(
+            "Port on which `mocheong worker` serves `/metrics` for Prometheus (its jobs' and "
+            "model tokens' counters); 0 serves none. One port per worker process"
+        ),
+    )
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -652,6 +661,7 @@ class Settings:
         self._check_chat()
         self._check_public()
         self._check_payments()
+        self._check_observability()
         if self.env not in {"development", "production", "test"}:
             raise SettingsError(f"{PREFIX}ENV must be development, production or test")
         if self.server not in SERVERS:
@@ -795,6 +805,10 @@ class Settings:
                 f"{PREFIX}NOMINATIM_USER_AGENT must name this deployment: Nominatim refuses "
                 "anonymous clients"
             )
+
+    def _check_observability(self) -> None:
+        if not 0 <= self.worker_metrics_port <= 65535:
+            raise SettingsError(f"{PREFIX}WORKER_METRICS_PORT must be a port (1-65535) or 0")
 
     def _check_pages(self) -> None:
         for name in (

@@ -37,6 +37,7 @@ from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
 from entrypoints.runtime.reconciler import PaymentsReconciler
 from entrypoints.runtime.sweeper import ChatSweeper
 from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.metrics import metrics_listener
 from entrypoints.worker.tasks import load_tasks
 
 log = structlog.get_logger("mocheong.worker")
@@ -167,15 +168,16 @@ LONGEST_PAUSE = 10.0
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log_level, settings.log_json)
-    if settings.uses_nats:
-        # The NATS client reconnects by itself: a server restart does not end this loop.
-        loop = _new_event_loop()
-        try:
-            loop.run_until_complete(serve_nats_worker(settings))
-        finally:
-            loop.close()
-        return
-    keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
+    with metrics_listener(settings.worker_metrics_port):
+        if settings.uses_nats:
+            # The NATS client reconnects by itself: a server restart does not end this loop.
+            loop = _new_event_loop()
+            try:
+                loop.run_until_complete(serve_nats_worker(settings))
+            finally:
+                loop.close()
+            return
+        keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
 
 
 def keep_running(

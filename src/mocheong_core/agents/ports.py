@@ -78,6 +78,10 @@ class ModelRequest:
     """The page the agent works on, as compact JSON."""
     messages: tuple[AgentMessage, ...]
     """Oldest first; ends with a user message or a tool result."""
+    brief: str = ""
+    """Sent after the couple's newest message (the last ``user`` one): the page and which
+    agent answers. Everything before it is the same for every agent, so a prompt cache
+    serves it across agents and turns."""
 
 
 @attrs.frozen

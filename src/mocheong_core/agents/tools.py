@@ -221,8 +221,10 @@ AGENT_TOOLS: dict[str, tuple[str, ...]] = {
 """Each agent's tools, in the order its requests list them (always the same)."""
 
 
-def specs_for(agent: str) -> tuple[ToolSpec, ...]:
-    return tuple(SPECS[name] for name in AGENT_TOOLS[agent])
+ALL_SPECS: tuple[ToolSpec, ...] = tuple(SPECS.values())
+"""Every agent's requests list all the tools, in this order: the same bytes for all of them
+(a prompt cache then serves one agent's prefix to the next). Each may call only its own
+(``AGENT_TOOLS``, named at the end of its request); the others are refused."""
 
 
 @attrs.frozen

@@ -35,6 +35,7 @@ DEFAULT_SERVER = "uvicorn"
 SERVERS = ("uvicorn", "granian")  # the ASGI servers ``mocheong serve`` can run
 FILE_URL_TTL_MAX = 7 * 24 * 3600  # the longest an S3 presigned URL may live
 LLM_PROVIDERS = ("offline", "openai", "anthropic")
+TRACING_MODES = ("auto", "on", "off")
 
 
 def _widths(value: Any) -> tuple[int, ...]:
@@ -609,7 +610,15 @@ class Settings:
         default=100, metadata=_doc("Orders one reconciliation run looks at, at most")
     )
 
-    # -- observability: the worker's metrics ---------------------------------------------
+    # -- observability: the worker's metrics, traces -------------------------------------
+    tracing: str = attrs.field(
+        default="auto",
+        metadata=_doc(
+            "OpenTelemetry traces: `auto` (on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, "
+            "exported there over OTLP/HTTP), `on` (into the process's own tracer provider) "
+            "or `off`"
+        ),
+    )
     worker_metrics_port: int = attrs.field(
         default=0,
         metadata=_doc(
@@ -807,6 +816,8 @@ class Settings:
             )
 
     def _check_observability(self) -> None:
+        if self.tracing not in TRACING_MODES:
+            raise SettingsError(f"{PREFIX}TRACING must be auto, on or off, not {self.tracing!r}")
         if not 0 <= self.worker_metrics_port <= 65535:
             raise SettingsError(f"{PREFIX}WORKER_METRICS_PORT must be a port (1-65535) or 0")
 

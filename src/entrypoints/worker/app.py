@@ -34,6 +34,7 @@ from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
+from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.reconciler import PaymentsReconciler
 from entrypoints.runtime.sweeper import ChatSweeper
 from entrypoints.runtime.tasks import run_task
@@ -168,6 +169,8 @@ LONGEST_PAUSE = 10.0
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log_level, settings.log_json)
+    if tracing_on(settings):
+        install_exporter("mocheong-worker")
     with metrics_listener(settings.worker_metrics_port):
         if settings.uses_nats:
             # The NATS client reconnects by itself: a server restart does not end this loop.

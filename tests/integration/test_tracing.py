@@ -77,7 +77,8 @@ async def test_one_trace_runs_from_the_submit_to_the_last_chunk_on_the_socket(
     [job] = [s for s in found if s.name == "job chat.run_turn"]
     chunks = [s for s in found if s.name == "chat.deliver message-chunk"]
     assert chunks, [s.name for s in found]
-    assert posted.context is not None and job.context is not None
+    assert posted.context is not None
+    assert job.context is not None
     trace_id = posted.context.trace_id
     assert job.context.trace_id == trace_id
     assert {s.context.trace_id for s in chunks if s.context} == {trace_id}

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import final_of, frames_until, owner, send, submit
 from tests.tracing_support import spans
@@ -30,7 +29,7 @@ def backend() -> str:
 
 @pytest.fixture
 async def client(settings: Settings, spans: InMemorySpanExporter) -> AsyncIterator[Client]:
-    traced = attrs.evolve(settings, tracing="on", offline_model_delay_ms=0, chat_coalesce_ms=0)
+    traced = evolve(settings, tracing="on", offline_model_delay_ms=0, chat_coalesce_ms=0)
     async with AsyncTestClient(create_app(traced)) as test_client:
         yield test_client
 
@@ -83,7 +82,7 @@ async def test_one_trace_runs_from_the_submit_to_the_last_chunk_on_the_socket(
 async def test_untraced_requests_carry_nothing(
     settings: Settings, spans: InMemorySpanExporter
 ) -> None:
-    plain = attrs.evolve(settings, tracing="off", offline_model_delay_ms=0, chat_coalesce_ms=0)
+    plain = evolve(settings, tracing="off", offline_model_delay_ms=0, chat_coalesce_ms=0)
     async with AsyncTestClient(create_app(plain)) as client:
         who = await owner(client)
         with await client.websocket_connect(f"/ws/chat?token={who.token}") as ws:

@@ -14,19 +14,18 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import attrs
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import PREFIX, Settings
+from entrypoints.bootstrap.settings import PREFIX, VARIABLES, Settings, evolve
 from tests import services
 from tests.fakes.providers import NAMES_TURN, FakeProvider, fake_provider
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import owner, stored, submit
 
-GUARD = 60.0  # hang guard only: the worker process imports and connects first
+GUARD = 180.0  # hang guard only: the worker process imports and connects first
 SHARED = ("env", "jwt_secret", "data_dir", "redis_url", "redis_prefix", "chat_coalesce_ms")
 
 
@@ -45,7 +44,7 @@ async def provider() -> AsyncIterator[FakeProvider]:
 @pytest.fixture
 def configured(settings: Settings, provider: FakeProvider) -> Settings:
     services.require_redis()
-    return attrs.evolve(
+    return evolve(
         settings,
         redis_url=services.REDIS_URL,
         redis_prefix=services.unique_redis_prefix(),
@@ -65,7 +64,9 @@ def worker_port(configured: Settings, provider: FakeProvider) -> Iterator[int]:
     port = free_port()
     names = [*SHARED, *provider.settings()]
     env: dict[str, Any] = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
-    env.update({PREFIX + name.upper(): str(getattr(configured, name)) for name in names})
+    for name in names:
+        group, field = VARIABLES[PREFIX + name.upper()]
+        env[PREFIX + name.upper()] = str(getattr(getattr(configured, group), field.name))
     env[f"{PREFIX}WORKER_METRICS_PORT"] = str(port)
     worker = subprocess.Popen(
         [sys.executable, "-c", "from entrypoints.cli import main; main()", "worker"], env=env

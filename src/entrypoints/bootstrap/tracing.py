@@ -24,15 +24,7 @@ from typing import Any
 
 import attrs
 from dishka import Provider, Scope, decorate
-from litestar.plugins.opentelemetry import (
-    OpenTelemetryConfig,
-    OpenTelemetryInstrumentationMiddleware,
-)
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.tracing import carrier
@@ -45,14 +37,21 @@ UNTRACED_PATHS = ["/health", "/ready", "/metrics"]
 
 
 def tracing_on(settings: Settings) -> bool:
-    if settings.tracing == "auto":
+    mode = settings.observability.tracing
+    if mode == "auto":
         return bool(os.environ.get(ENDPOINT))
-    return settings.tracing == "on"
+    return mode == "on"
 
 
 def install_exporter(service: str) -> None:
     """With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, this process's spans go there in batches
-    (once per process; a provider already installed is kept)."""
+    (once per process; a provider already installed is kept). The SDK and the exporter are
+    imported here, by a process that traces, only."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     if not os.environ.get(ENDPOINT) or isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME") or service})
@@ -64,6 +63,11 @@ def install_exporter(service: str) -> None:
 def traced_asgi(app: Any) -> Any:
     """``app`` inside Litestar's OpenTelemetry middleware: a server span per request (none for
     the probes and metrics; none per ASGI message)."""
+    from litestar.plugins.opentelemetry import (
+        OpenTelemetryConfig,
+        OpenTelemetryInstrumentationMiddleware,
+    )
+
     config = OpenTelemetryConfig(exclude=UNTRACED_PATHS, exclude_spans=["receive", "send"])
     return OpenTelemetryInstrumentationMiddleware(app, config)
 

@@ -20,6 +20,7 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, load_settings
+from entrypoints.bootstrap.tracing import install_exporter, traced_asgi, tracing_on
 from entrypoints.http.admin.console import AdminConsoleController
 from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.payments import AdminPaymentsController
@@ -103,6 +104,9 @@ def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
 def create_app(settings: Settings | None = None, *overrides: Provider) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log.level, settings.log.json)
+    traced = tracing_on(settings)
+    if traced:
+        install_exporter("mocheong-api")
     container = make_container(settings, *overrides)
 
     @asynccontextmanager
@@ -142,6 +146,8 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.http.max_body_bytes)
+    if traced:
+        app.asgi_handler = traced_asgi(app.asgi_handler)
     install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.http.trusted_proxy_hops)
     return app
 

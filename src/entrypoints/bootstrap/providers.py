@@ -37,6 +37,7 @@ from entrypoints.bootstrap.payments import add_payments_hooks, payments_provider
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
+from entrypoints.bootstrap.tracing import TracingProvider, tracing_on
 from entrypoints.runtime.probes import Probe, ReadinessProbes
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.kernel.clock import Clock
@@ -142,6 +143,8 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(model_providers(settings))
     providers.extend(payments_providers(settings))
     providers.append(AdminConsoleProvider())
+    if tracing_on(settings):
+        providers.append(TracingProvider())
     return providers
 
 

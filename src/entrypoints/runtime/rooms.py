@@ -22,6 +22,7 @@ from typing import Final
 import msgspec
 import structlog
 
+from entrypoints.runtime.tracing import traced_delivery
 from mocheong_core.chat.ports import StreamBroker
 from mocheong_core.chat.replay import LiveFilter, Replay
 from mocheong_core.chat.stream import HISTORY_LOST, EventKind, Position, StreamEvent
@@ -70,7 +71,7 @@ class Subscriber:
 
     def __init__(self, room: _Room, deliver: Deliver, replay: ReplayFrom, queue_size: int) -> None:
         self._room = room
-        self._deliver = deliver
+        self._deliver = traced_delivery(deliver)
         self._replay = replay
         self._items: deque[_Item | object] = deque()
         self._limit = queue_size

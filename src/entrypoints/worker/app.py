@@ -34,9 +34,11 @@ from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
+from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.reconciler import PaymentsReconciler
 from entrypoints.runtime.sweeper import ChatSweeper
 from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.metrics import metrics_listener
 from entrypoints.worker.tasks import load_tasks
 
 log = structlog.get_logger("mocheong.worker")
@@ -167,15 +169,18 @@ LONGEST_PAUSE = 10.0
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log.level, settings.log.json)
-    if settings.broker.uses_nats:
-        # The NATS client reconnects by itself: a server restart does not end this loop.
-        loop = _new_event_loop()
-        try:
-            loop.run_until_complete(serve_nats_worker(settings))
-        finally:
-            loop.close()
-        return
-    keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
+    if tracing_on(settings):
+        install_exporter("mocheong-worker")
+    with metrics_listener(settings.observability.worker_metrics_port):
+        if settings.broker.uses_nats:
+            # The NATS client reconnects by itself: a server restart does not end this loop.
+            loop = _new_event_loop()
+            try:
+                loop.run_until_complete(serve_nats_worker(settings))
+            finally:
+                loop.close()
+            return
+        keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
 
 
 def keep_running(

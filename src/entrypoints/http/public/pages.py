@@ -29,6 +29,7 @@ from entrypoints.http.public.ics import invitation_ics
 from entrypoints.http.public.render import PublicTemplates, Rendered
 from entrypoints.http.public.view import build_view, share_title
 from entrypoints.http.statuses import status_of
+from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -59,9 +60,11 @@ class RenderPublicPage:
         clock: Clock,
         templates: PublicTemplates,
         settings: Settings,
+        geocoder: Geocoder,
     ) -> None:
         self._published, self._files, self._guestbook = published, files, guestbook
         self._clock, self._templates, self._settings = clock, templates, settings
+        self._map_credit = geocoder.attribution
 
     async def __call__(self, slug: str, origin: str) -> tuple[Rendered, datetime]:
         """The page and the moment it stops being right (raises ``NotFound``)."""
@@ -73,7 +76,13 @@ class RenderPublicPage:
             slug, limit=self._settings.public.guestbook_entries, cursor=None
         )
         view = build_view(
-            page, files, entries.items, entries.next_cursor, origin=origin, now=self._clock.now()
+            page,
+            files,
+            entries.items,
+            entries.next_cursor,
+            origin=origin,
+            now=self._clock.now(),
+            map_credit=self._map_credit,
         )
         rendered = self._templates.page(
             view, party_size_max=self._settings.pages.rsvp_party_size_max

@@ -34,6 +34,7 @@ from entrypoints.http.public.render import PublicTemplates
 from entrypoints.http.public.view import build_view
 from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.usecases import Authenticate
+from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.kernel.clock import Clock
@@ -159,6 +160,7 @@ async def studio_preview(
     templates: FromDishka[PublicTemplates],
     clock: FromDishka[Clock],
     settings: FromDishka[Settings],
+    geocoder: FromDishka[Geocoder],
     token: Token = None,
 ) -> Response[Any]:
     """The page as its guests will see it, drafts included, for the studio's frame only."""
@@ -174,7 +176,13 @@ async def studio_preview(
     ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
     resolved = await files([i for i in [*ids, *content.gallery] if i])
     view = build_view(
-        page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
+        page,
+        resolved,
+        [],
+        None,
+        origin=public_origin(settings, request.scope),
+        now=clock.now(),
+        map_credit=geocoder.attribution,
     )
     rendered = templates.page(view, party_size_max=settings.pages.rsvp_party_size_max)
     # The studio (same origin) may frame it; nobody else may.

@@ -197,7 +197,8 @@ function chatPanel(ctx, preview, closers) {
         return h('div', {class: 'comp map-card'},
           h('strong', {}, c.name || ''), h('p', {}, c.address || ''),
           h('p', {class: 'row wrap', 'aria-label': t('mapLinks')},
-            Object.entries(c.links || {}).map(([name, href]) => h('a', {class: 'button small', href, target: '_blank', rel: 'noopener'}, {kakao: '카카오맵', naver: '네이버 지도', tmap: 'TMAP'}[name] || name))));
+            Object.entries(c.links || {}).filter(([, href]) => href).map(([name, href]) => h('a', {class: 'button small', href, target: '_blank', rel: 'noopener'}, {kakao: '카카오맵', naver: '네이버 지도', tmap: 'TMAP'}[name] || name))),
+          c.attribution ? h('p', {class: 'muted'}, h('a', {href: c.attribution.url, target: '_blank', rel: 'noopener'}, c.attribution.text)) : null);
       case 'choices':
       case 'choice_list':
         return h('div', {class: 'comp choices', role: 'group', 'aria-label': c.question || c.prompt || ''},

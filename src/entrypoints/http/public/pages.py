@@ -35,6 +35,7 @@ from entrypoints.http.public.share_image import (
     share_source,
 )
 from entrypoints.http.public.view import build_view, share_title
+from entrypoints.http.statuses import status_of
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import MakeShareImage, ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -124,7 +125,8 @@ def not_found(templates: PublicTemplates) -> Response[bytes]:
 
 
 def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response[bytes]:
-    if exc.status == 404:
+    status = status_of(exc)
+    if status == 404:
         return not_found(templates)
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, RateLimited):
@@ -135,7 +137,7 @@ def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response
         page = templates.notice(title, "", errors=errors, back=back)
     else:
         page = templates.notice(title, exc.detail, back=back)
-    return html(page, exc.status, headers)
+    return html(page, status, headers)
 
 
 def form_value(form: Mapping[str, Any], name: str) -> str | None:

@@ -81,6 +81,24 @@ async def test_an_english_conversation_with_greeting_drafts_and_a_hidden_section
     assert (await agents.site.run(agents.site.publish(owner(), PAGE))).is_public
 
 
+async def test_the_guests_options_are_turned_on_by_saying_so() -> None:
+    agents = await Agents(offline()).start()
+    await agents.turn_of("신랑 계좌 국민은행 123-456-78901 김도윤이에요")
+    slides = await agents.turn_of("갤러리 슬라이드로 해줘")
+    assert "갤러리 배치" in slides.content
+    pay = await agents.turn_of("카카오페이 링크 넣어줘 https://qr.kakaopay.com/Ej8abc123")
+    assert "계좌" in pay.content
+    await agents.turn_of("토스 송금 버튼도 넣어줘")
+    off = await agents.turn_of("사진 크게 보기 꺼줘")
+    assert "사진 크게 보기" in off.content
+
+    content = (await agents.page()).content
+    assert (content.gallery_view.layout.value, content.gallery_view.viewer) == ("slide", False)
+    [account] = content.gift_accounts
+    assert (account.kakaopay_url, account.toss) == ("https://qr.kakaopay.com/Ej8abc123", True)
+    assert all(section.visible for section in content.sections)  # the gallery stays
+
+
 async def test_undo_puts_back_what_the_agent_changed() -> None:
     agents = await Agents(offline()).start()
     await agents.turn_of("신랑 김도윤, 신부 박하은이에요.")

@@ -20,13 +20,20 @@ from adapters.memory.uow import InMemoryUnitOfWork
 from adapters.pillow.images import PillowImageInspector, PillowImageResizer
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.files.errors import FileNotFound, FileTooLarge, UnsupportedMediaType
-from mocheong_core.files.model import FileView, display_name, variant_key
+from mocheong_core.files.model import (
+    SHARE_IMAGE_SIZE,
+    FileView,
+    display_name,
+    share_image_key,
+    variant_key,
+)
 from mocheong_core.files.usecases import (
     MAKE_VARIANTS,
     DeleteFile,
     FileLinks,
     FilesPolicy,
     GetFile,
+    MakeShareImage,
     MakeVariants,
     ResolveFiles,
     UploadFile,
@@ -85,6 +92,7 @@ class Files:
         self.make_variants = MakeVariants(
             self.repo, self.storage, PillowImageResizer(), self.uow, self.policy
         )
+        self.make_share_image = MakeShareImage(self.repo, self.storage, PillowImageResizer())
 
     async def put(self, data: bytes, owner: str = OWNER, **kw: str | None) -> FileView:
         return await self.upload(owner, io.BytesIO(data), **kw)
@@ -321,3 +329,30 @@ def test_display_names_never_carry_folders_or_control_characters(name: str) -> N
     assert "\u202e" not in shown
     assert "\u2028" not in shown
     assert shown == shown.strip()
+
+
+async def test_the_share_image_is_a_2_to_1_jpeg_made_once_and_deleted_with_its_file(
+    files: Files,
+) -> None:
+    # A tall, transparent photo: cropped to 2:1, shown on white, with no alpha in the JPEG.
+    view = await files.put(image_bytes("PNG", (300, 900), mode="RGBA"))
+    await files.make_variants(view.record.id)
+    made = await files.make_share_image(view.record.id)
+    assert made is not None
+    image = Image.open(io.BytesIO(made))
+    assert (image.format, image.mode, image.size) == ("JPEG", "RGB", SHARE_IMAGE_SIZE)
+    assert image.getpixel((600, 300)) == pytest.approx((255, 255, 255), abs=2)
+    key = share_image_key(OWNER, view.record.id)
+    assert files.storage.objects[key] == (made, "image/jpeg")
+    # Kept: asked again, the stored bytes are returned without decoding anything.
+    files.storage.objects[key] = (b"kept", "image/jpeg")
+    assert await files.make_share_image(view.record.id) == b"kept"
+
+    await files.delete(OWNER, view.record.id)
+    assert files.storage.objects == {}
+    assert await files.make_share_image(view.record.id) is None
+
+
+async def test_no_share_image_of_a_pdf(files: Files) -> None:
+    pdf = await files.put(PDF)
+    assert await files.make_share_image(pdf.record.id) is None

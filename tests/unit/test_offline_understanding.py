@@ -43,6 +43,22 @@ STORED: dict[str, Any] = merge_patch(
     },
 )
 ORDER = [kind.value for kind in SectionKind]
+GROOM_ACCOUNT = {
+    "relation": "groom",
+    "bank": "국민은행",
+    "holder": "김도윤",
+    "number": "123-456-78901",
+}
+BRIDE_ACCOUNT = {
+    "relation": "bride",
+    "bank": "신한은행",
+    "holder": "박하은",
+    "number": "110-222-333444",
+}
+ONE_ACCOUNT = merge_patch(EMPTY, {"gift_accounts": [GROOM_ACCOUNT]})
+TWO_ACCOUNTS = merge_patch(EMPTY, {"gift_accounts": [GROOM_ACCOUNT, BRIDE_ACCOUNT]})
+NO_VIEWER = merge_patch(EMPTY, {"gallery_view": {"viewer": False}})
+PAY = "https://qr.kakaopay.com/Ej8abc123"
 
 
 def sections(order: list[str] | None = None, hidden: tuple[str, ...] = ()) -> list[Any]:
@@ -571,6 +587,72 @@ CASES: dict[str, Case] = {
         {"sections": sections(hidden=("gift_accounts",))},
         sections=(SectionChange("gift_accounts", "hide"),),
     ),
+    # What guests use on their phones (guest_tools.py).
+    "photo viewer on": Case(
+        "사진 누르면 크게 넘겨 보게 해줘", {"gallery_view": {"viewer": True}}, page=NO_VIEWER
+    ),
+    "photo viewer, english": Case(
+        "tap a photo to enlarge it", {"gallery_view": {"viewer": True}}, page=NO_VIEWER
+    ),
+    "photo viewer off keeps the gallery": Case(
+        "사진 크게 보기 꺼줘", {"gallery_view": {"viewer": False}}
+    ),
+    "gallery as slides": Case("갤러리 슬라이드로 해줘", {"gallery_view": {"layout": "slide"}}),
+    "gallery as a carousel": Case(
+        "make the gallery a carousel", {"gallery_view": {"layout": "slide"}}
+    ),
+    "gallery as a grid again": Case(
+        "갤러리는 바둑판으로 보여줘",
+        {"gallery_view": {"layout": "grid"}},
+        page=merge_patch(EMPTY, {"gallery_view": {"layout": "slide"}}),
+    ),
+    "kakao map off": Case("지도는 링크만 보여줘", {"map_view": {"interactive": False}}),
+    "share buttons off": Case("공유 버튼 빼줘", {"share": {"buttons": False}}),
+    "kakaopay on the only account": Case(
+        f"카카오페이 링크 넣어줘 {PAY}",
+        {"gift_accounts": [{**GROOM_ACCOUNT, "kakaopay_url": PAY}]},
+        page=ONE_ACCOUNT,
+    ),
+    "kakaopay on the bride's account": Case(
+        f"신부 카카오페이 {PAY} 넣어주세요",
+        {"gift_accounts": [GROOM_ACCOUNT, {**BRIDE_ACCOUNT, "kakaopay_url": PAY}]},
+        page=TWO_ACCOUNTS,
+    ),
+    "kakaopay with the account it goes with": Case(
+        f"신랑 계좌 카카오뱅크 3333-01-2345678 김도윤, 카카오페이 {PAY}",
+        {
+            "gift_accounts": [
+                {
+                    "relation": "groom",
+                    "bank": "카카오뱅크",
+                    "holder": "김도윤",
+                    "number": "3333-01-2345678",
+                    "kakaopay_url": PAY,
+                }
+            ]
+        },
+    ),
+    "kakaopay of whom": Case(
+        f"카카오페이 {PAY}",
+        {},
+        page=TWO_ACCOUNTS,
+        problems=("어느 분 계좌의 카카오페이 링크인지 알려주세요",),
+    ),
+    "not a kakaopay link": Case(
+        "카카오페이 링크 https://qr.kakaopay.com.example.net/x",
+        {},
+        page=ONE_ACCOUNT,
+        problems=(
+            "카카오페이 송금 링크(https://qr.kakaopay.com/…)가 아니에요: "
+            "https://qr.kakaopay.com.example.net/x",
+        ),
+    ),
+    "toss links on every account": Case(
+        "토스 송금 버튼도 넣어줘",
+        {"gift_accounts": [{**GROOM_ACCOUNT, "toss": True}, {**BRIDE_ACCOUNT, "toss": True}]},
+        page=TWO_ACCOUNTS,
+    ),
+    "toss without an account": Case("토스 링크 넣어줘", {}, problems=("계좌를 먼저 알려주세요",)),
     # Greetings.
     "greeting draft": Case("인사말 써줘", {}, tone="warm"),
     "formal tone alone": Case("격식 있게", {}, tone="formal"),

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrypoints.http.public.ics import escape_text, fold, invitation_ics
-from entrypoints.http.public.render import PublicTemplates
+from entrypoints.http.public.render import STYLES, PublicTemplates
+from entrypoints.http.public.share_image import share_image_name
 from entrypoints.http.public.view import build_view
 from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.files.model import FileRecord, FileView
@@ -201,7 +202,8 @@ def test_photos_use_their_web_copies_and_only_sound_plays() -> None:
     assert view.gallery[1].srcset == f"{small} 480w, {large} 1280w"
     assert view.gallery[1].large == large
     assert view.gallery[0].srcset is None
-    assert view.share_image == "https://bucket.s3.example/files/cover/w1280.webp?sig=1"
+    # The preview is the cover's JPEG at a stable address of the page's own.
+    assert view.share_image == f"https://m.example/i/minjun-seoyeon/{share_image_name('cover')}"
     assert view.asset_origins == ["https://bucket.s3.example"]
     assert view.music == "/files/song/original?sig=1"
     photo_as_music = page_of(**extra, music={"file_id": "photo"})
@@ -321,7 +323,7 @@ async def test_the_guestbook_tells_its_listener_after_each_change(delete: bool) 
 
 
 def test_no_text_of_the_public_page_is_smaller_than_older_eyes_read() -> None:
-    css = (STATIC_TEMPLATES / "public.css").read_text()
+    css = "".join((STATIC_TEMPLATES / name).read_text() for name in STYLES)
     sizes = [int(size) for size in re.findall(r"font(?:-size)?:\s*(\d+)px", css)]
     assert sizes
     assert min(sizes) >= 15

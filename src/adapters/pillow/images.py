@@ -29,6 +29,7 @@ CONTENT_TYPES = {
     "HEIF": "image/heic",
 }
 WEBP_QUALITY = 82
+JPEG_QUALITY = 85
 
 pillow_heif.register_heif_opener()
 # A bomb warning is a refusal here, never a line in the log followed by decoding anyway.
@@ -101,6 +102,26 @@ class PillowImageResizer:
             image.save(out, format="WEBP", quality=WEBP_QUALITY, method=4)
             made[width] = out.getvalue()
         return made
+
+    async def share_jpeg(self, data: bytes, size: tuple[int, int]) -> bytes:
+        return await asyncio.to_thread(self._share_jpeg, data, size)
+
+    def _share_jpeg(self, data: bytes, size: tuple[int, int]) -> bytes:
+        with Image.open(io.BytesIO(data), formats=list(CONTENT_TYPES)) as opened:
+            opened.draft("RGB", (size[0], size[0]))
+            image = ImageOps.exif_transpose(opened)
+            if _has_alpha(image):
+                # JPEG has no transparency: a transparent photo is shown on white, not black.
+                backdrop = Image.new("RGBA", image.size, "white")
+                image = Image.alpha_composite(backdrop, image.convert("RGBA"))
+            image = image.convert("RGB")
+        # Scaled to cover the frame and cropped to the middle; a small photo is enlarged,
+        # since previews are shown at their stated size.
+        fitted = ImageOps.fit(image, size, Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+        out = io.BytesIO()
+        # Baseline (not progressive) JPEG without metadata: what every preview scraper reads.
+        fitted.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        return out.getvalue()
 
 
 def _has_alpha(image: Image.Image) -> bool:

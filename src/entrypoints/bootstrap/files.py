@@ -27,6 +27,7 @@ from mocheong_core.files.usecases import (
     FileLinks,
     FilesPolicy,
     GetFile,
+    MakeShareImage,
     MakeVariants,
     ResolveFiles,
     UploadFile,
@@ -55,7 +56,13 @@ class FilesProvider(Provider):
     files = provide(SqlaFileRepository, scope=Scope.REQUEST, provides=FileRepository)
     pages = provide(SqlaPageOwners, scope=Scope.REQUEST, provides=PageOwnership)
     usecases = provide_all(
-        UploadFile, GetFile, ResolveFiles, DeleteFile, MakeVariants, scope=Scope.REQUEST
+        UploadFile,
+        GetFile,
+        ResolveFiles,
+        DeleteFile,
+        MakeVariants,
+        MakeShareImage,
+        scope=Scope.REQUEST,
     )
 
 

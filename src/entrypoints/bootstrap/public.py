@@ -15,6 +15,7 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import PageCache
+from entrypoints.runtime.share_images import ShareImageJobs
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.ports import GuestbookEvents
 from mocheong_core.pages.ports import PageEventListener
@@ -32,6 +33,8 @@ class PublicPageProvider(Provider):
     @provide(scope=Scope.APP, provides=PageEventListener)
     def page_listener(self, cache: PageCache) -> PageCache:
         return cache
+
+    share_image_jobs = provide(ShareImageJobs, scope=Scope.APP, provides=PageEventListener)
 
     @provide(scope=Scope.APP, provides=GuestbookEvents)
     def guestbook_listener(self, cache: PageCache) -> PageCache:

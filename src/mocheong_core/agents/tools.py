@@ -103,6 +103,8 @@ PATCH_SCHEMA: dict[str, Any] = {
                     "bank": {"type": "string"},
                     "holder": {"type": "string"},
                     "number": {"type": "string"},
+                    "kakaopay_url": _text("A KakaoPay transfer link, https://qr.kakaopay.com/…"),
+                    "toss": {"type": "boolean", "description": "Show a Toss transfer link"},
                 },
                 "required": ["relation", "bank", "holder", "number"],
             },
@@ -127,7 +129,13 @@ PATCH_SCHEMA: dict[str, Any] = {
                 "ask_meal": {"type": "boolean"},
             }
         ),
-        "share": _object({"title": _text("", 60), "description": _text("", 200)}),
+        "share": _object(
+            {
+                "title": _text("", 60),
+                "description": _text("", 200),
+                "buttons": {"type": "boolean", "description": "KakaoTalk, link and share buttons"},
+            }
+        ),
         "interview": {
             "type": ["array", "null"],
             "description": "Questions the couple answers, in order",
@@ -151,6 +159,15 @@ PATCH_SCHEMA: dict[str, Any] = {
         },
         "video": _object({"url": _text("An https YouTube or Vimeo link")}),
         "ending": _text("The closing message"),
+        "gallery_view": _object(
+            {
+                "layout": {"enum": ["grid", "slide", None]},
+                "viewer": {"type": "boolean", "description": "Tap a photo to see it large"},
+            }
+        ),
+        "map_view": _object(
+            {"interactive": {"type": "boolean", "description": "Kakao Map's map on the page"}}
+        ),
     },
 }
 _NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}

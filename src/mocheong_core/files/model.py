@@ -18,6 +18,10 @@ EXTENSIONS: dict[str, str] = {
     "application/pdf": "pdf",
 }
 VARIANT_CONTENT_TYPE = "image/webp"
+SHARE_IMAGE_CONTENT_TYPE = "image/jpeg"
+SHARE_IMAGE_SIZE = (1200, 600)
+"""The link-preview image: 2:1, what KakaoTalk crops to (800 x 400 and up) and wide enough for
+the 1.91:1 cards of other messengers; JPEG, the one format every scraper takes."""
 DISPLAY_NAME_MAX = 255
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -75,6 +79,11 @@ def original_key(owner_id: str, file_id: str, content_type: str) -> str:
 
 def variant_key(owner_id: str, file_id: str, width: int) -> str:
     return f"u/{owner_id}/{file_id}/w{width}.webp"
+
+
+def share_image_key(owner_id: str, file_id: str) -> str:
+    width, height = SHARE_IMAGE_SIZE
+    return f"u/{owner_id}/{file_id}/share-{width}x{height}.jpg"
 
 
 def display_name(name: str | None) -> str | None:

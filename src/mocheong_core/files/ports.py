@@ -62,6 +62,10 @@ class ImageResizer(Protocol):
         """A WebP copy per width, each at most that wide; never wider than the original."""
         ...
 
+    async def share_jpeg(self, data: bytes, size: tuple[int, int]) -> bytes:
+        """A JPEG of exactly ``size``: the image scaled to cover it and cropped to its middle."""
+        ...
+
 
 class PageOwnership(Protocol):
     """The one thing files need to know about pages: who owns one."""

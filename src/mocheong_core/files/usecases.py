@@ -12,11 +12,14 @@ import attrs
 from mocheong_core.errors import NotFound, ServiceUnavailable
 from mocheong_core.files.errors import FileNotFound, FileTooLarge
 from mocheong_core.files.model import (
+    SHARE_IMAGE_CONTENT_TYPE,
+    SHARE_IMAGE_SIZE,
     VARIANT_CONTENT_TYPE,
     FileRecord,
     FileView,
     display_name,
     original_key,
+    share_image_key,
     variant_key,
 )
 from mocheong_core.files.ports import (
@@ -32,6 +35,7 @@ from mocheong_core.kernel.ids import new_id
 from mocheong_core.kernel.uow import UnitOfWork
 
 MAKE_VARIANTS = "files.make_variants"
+MAKE_SHARE_IMAGE = "files.make_share_image"
 
 
 @attrs.frozen
@@ -43,6 +47,10 @@ class FilesPolicy:
 
 def variants_job_id(file_id: str) -> str:
     return f"variants:{file_id}"
+
+
+def share_image_job_id(file_id: str) -> str:
+    return f"share-image:{file_id}"
 
 
 class FileLinks:
@@ -170,7 +178,7 @@ class DeleteFile:
         await self._uow.commit()
         # Bytes go after the commit: a failed commit must not leave a row without its bytes.
         # Variants a running job has not recorded yet are removed by their predictable keys.
-        keys = {record.key, *record.variants.values()}
+        keys = {record.key, *record.variants.values(), share_image_key(owner_id, file_id)}
         keys.update(variant_key(owner_id, file_id, w) for w in self._policy.variant_widths)
         for key in sorted(keys):
             await self._storage.delete(key)
@@ -212,3 +220,41 @@ class MakeVariants:
             return {}
         await self._uow.commit()
         return keys
+
+
+class MakeShareImage:
+    """The link-preview JPEG of an image (``SHARE_IMAGE_SIZE``, cropped to its middle), made
+    once and kept beside the file's variants; deleting the file deletes it.
+
+    The worker makes it when a page takes the image as its cover or share image; the public
+    route asks for it too and makes it then if the job has not run yet, so a preview fetched
+    in between is never empty.
+    """
+
+    def __init__(
+        self, files: FileRepository, storage: ObjectStorage, resizer: ImageResizer
+    ) -> None:
+        self._files, self._storage, self._resizer = files, storage, resizer
+
+    async def __call__(self, file_id: str) -> bytes | None:
+        """The JPEG; None when the file is gone or is not an image."""
+        record = await self._files.get(file_id)
+        if record is None or not record.is_image:
+            return None
+        key = share_image_key(record.owner_id, record.id)
+        made = await self._storage.get(key)
+        if made is not None:
+            return made
+        # The largest web copy is already turned upright and small; the original may be a
+        # 48 MP HEIC.
+        source_key = record.variants[max(record.variants)] if record.variants else record.key
+        source = await self._storage.get(source_key)
+        if source is None:
+            return None
+        made = await self._resizer.share_jpeg(source, SHARE_IMAGE_SIZE)
+        await self._storage.put(key, made, SHARE_IMAGE_CONTENT_TYPE)
+        if await self._files.get(file_id) is None:
+            # Deleted while the image was made: it must not outlive its file.
+            await self._storage.delete(key)
+            return None
+        return made

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from mocheong_core.pages.guest_tools import GalleryView, MapView
+
 DEFAULT_TIME_ZONE = "Asia/Seoul"
 
 
@@ -158,6 +160,10 @@ class GiftAccount:
     bank: str
     holder: str
     number: str
+    kakaopay_url: str | None = None
+    """A KakaoPay transfer link (``guest_tools.kakaopay_link``), shown beside 복사."""
+    toss: bool = False
+    """Shows a Toss link that opens the transfer with this bank and number filled in."""
 
     def dump(self) -> dict[str, Any]:
         return {
@@ -165,6 +171,8 @@ class GiftAccount:
             "bank": self.bank,
             "holder": self.holder,
             "number": self.number,
+            "kakaopay_url": self.kakaopay_url,
+            "toss": self.toss,
         }
 
 
@@ -204,12 +212,16 @@ class Share:
     title: str | None = None
     description: str | None = None
     image_file_id: str | None = None
+    buttons: bool = True
+    """The page's share buttons: KakaoTalk (with the service's Kakao key), link copy and the
+    phone's own share sheet."""
 
     def dump(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "description": self.description,
             "image_file_id": self.image_file_id,
+            "buttons": self.buttons,
         }
 
 
@@ -262,6 +274,8 @@ class PageContent:
     notices: tuple[Notice, ...] = ()
     video: Video = Video()
     ending: str | None = None
+    gallery_view: GalleryView = attrs.field(factory=GalleryView)
+    map_view: MapView = attrs.field(factory=MapView)
 
     def dump(self) -> dict[str, Any]:
         """The document: every field present, in the contract's order."""
@@ -287,6 +301,8 @@ class PageContent:
             "notices": [notice.dump() for notice in self.notices],
             "video": self.video.dump(),
             "ending": self.ending,
+            "gallery_view": self.gallery_view.dump(),
+            "map_view": self.map_view.dump(),
         }
 
 

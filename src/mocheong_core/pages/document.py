@@ -38,6 +38,14 @@ from mocheong_core.pages.content import (
     Venue,
     Video,
 )
+from mocheong_core.pages.guest_tools import (
+    KAKAOPAY_PROBLEM,
+    KAKAOPAY_URL_MAX,
+    GalleryLayout,
+    GalleryView,
+    MapView,
+    kakaopay_link,
+)
 from mocheong_core.pages.reader import DocumentReader, at
 
 E = TypeVar("E", bound=StrEnum)
@@ -135,6 +143,8 @@ def read_content(
         notices=_notices(r, doc.get("notices"), policy),
         video=_video(r, doc.get("video")),
         ending=r.text(doc.get("ending"), "ending", max_len=policy.ending_max, multiline=True),
+        gallery_view=_gallery_view(r, doc.get("gallery_view")),
+        map_view=_map_view(r, doc.get("map_view")),
     )
 
 
@@ -276,16 +286,22 @@ def _gallery(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[str, ..
 
 def _gift_accounts(r: DocumentReader, value: Any, policy: PagePolicy) -> tuple[GiftAccount, ...]:
     accounts = []
-    known = ("relation", "bank", "holder", "number")
+    known = ("relation", "bank", "holder", "number", "kakaopay_url", "toss")
     for path, doc in _objects(r, value, "gift_accounts", known, max_items=policy.gift_accounts_max):
         relation = _kind(r, doc.get("relation"), at(path, "relation"), Relation)
         bank = r.required_text(doc.get("bank"), at(path, "bank"), max_len=BANK_MAX)
         holder = r.required_text(doc.get("holder"), at(path, "holder"), max_len=HOLDER_MAX)
         number = r.required_text(doc.get("number"), at(path, "number"), max_len=30)
+        kakaopay = r.text(
+            doc.get("kakaopay_url"), at(path, "kakaopay_url"), max_len=KAKAOPAY_URL_MAX
+        )
+        if kakaopay is not None and kakaopay_link(kakaopay) is None:
+            r.fail(at(path, "kakaopay_url"), KAKAOPAY_PROBLEM)
+        toss = r.boolean(doc.get("toss"), at(path, "toss"), False)
         if number is not None and not ACCOUNT_NUMBER_RE.fullmatch(number):
             r.fail(at(path, "number"), "must be digits, with hyphens or spaces between them")
         elif relation and bank and holder and number:
-            accounts.append(GiftAccount(relation, bank, holder, number))
+            accounts.append(GiftAccount(relation, bank, holder, number, kakaopay, toss))
     return tuple(accounts)
 
 
@@ -339,13 +355,14 @@ def _rsvp(r: DocumentReader, value: Any) -> RsvpSettings:
 
 
 def _share(r: DocumentReader, value: Any) -> Share:
-    doc = r.fields(value, "share", ("title", "description", "image_file_id")) or {}
+    doc = r.fields(value, "share", ("title", "description", "image_file_id", "buttons")) or {}
     return Share(
         title=r.text(doc.get("title"), "share.title", max_len=SHARE_TITLE_MAX),
         description=r.text(
             doc.get("description"), "share.description", max_len=SHARE_DESCRIPTION_MAX
         ),
         image_file_id=r.file_id(doc.get("image_file_id"), "share.image_file_id"),
+        buttons=r.boolean(doc.get("buttons"), "share.buttons", True),
     )
 
 
@@ -383,3 +400,17 @@ def _video(r: DocumentReader, value: Any) -> Video:
         r.fail("video.url", videos.PROBLEM)
         return Video()
     return Video(url)
+
+
+def _gallery_view(r: DocumentReader, value: Any) -> GalleryView:
+    doc = r.fields(value, "gallery_view", ("layout", "viewer")) or {}
+    return GalleryView(
+        layout=r.choice(doc.get("layout"), "gallery_view.layout", GalleryLayout)
+        or GalleryLayout.GRID,
+        viewer=r.boolean(doc.get("viewer"), "gallery_view.viewer", True),
+    )
+
+
+def _map_view(r: DocumentReader, value: Any) -> MapView:
+    doc = r.fields(value, "map_view", ("interactive",)) or {}
+    return MapView(interactive=r.boolean(doc.get("interactive"), "map_view.interactive", True))

@@ -38,6 +38,14 @@ class MapLinks:
     naver_web: str
     tmap: str | None
     """Directions in the Tmap app (``tmap://``); None without coordinates."""
+    google: str
+    """A Google Maps search (by coordinates, else by address), for guests from abroad."""
+
+
+def _google(query: str) -> str:
+    return "https://www.google.com/maps/search/?" + urlencode(
+        {"api": "1", "query": query}, quote_via=quote
+    )
 
 
 def _part(text: str) -> str:
@@ -66,6 +74,7 @@ def map_links(venue: Venue, app_name: str) -> MapLinks | None:
             naver=naver_web,
             naver_web=naver_web,
             tmap=None,
+            google=_google(venue.address or label),
         )
     lat, lng = _coordinate(venue.lat), _coordinate(venue.lng)
     place = f"{_part(label)},{lat},{lng}"
@@ -77,4 +86,5 @@ def map_links(venue: Venue, app_name: str) -> MapLinks | None:
         naver_web=naver_web,
         tmap="tmap://route?"
         + urlencode({"goalname": label, "goalx": lng, "goaly": lat}, quote_via=quote),
+        google=_google(f"{lat},{lng}"),
     )

@@ -142,7 +142,9 @@ def merged_accounts(
         }
         same = [i for i, item in enumerate(listed) if item.get("relation") == account.relation]
         if same:
-            listed[same[0]] = entry
+            # The transfer links set for the old account stay with the new number.
+            kept = {k: listed[same[0]][k] for k in ("kakaopay_url", "toss") if k in listed[same[0]]}
+            listed[same[0]] = {**entry, **kept}
         else:
             listed.append(entry)
     return listed, without_holder

@@ -76,6 +76,10 @@ _FIELDS = {
     "notices": ("안내 사항", "notices"),
     "video": ("영상", "video"),
     "ending": ("마무리 인사", "closing message"),
+    "gallery_view.viewer": ("사진 크게 보기", "photo viewer"),
+    "gallery_view.layout": ("갤러리 배치", "gallery layout"),
+    "map_view": ("카카오맵 지도", "Kakao map"),
+    "share.buttons": ("공유 버튼", "share buttons"),
 }
 
 

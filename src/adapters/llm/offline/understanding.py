@@ -26,6 +26,7 @@ import attrs
 
 from adapters.llm.offline.accounts import RELATIONS, merged_accounts, read_accounts
 from adapters.llm.offline.asks import dictated_greeting, greeting_tone, wants_undo
+from adapters.llm.offline.guest_tools import option_spans, put_guest_tools
 from adapters.llm.offline.korean import has_hangul
 from adapters.llm.offline.layout import (
     SECTION_NAME,
@@ -117,11 +118,15 @@ def understand(
         _put(patch, ("venue", key), value)
 
     problems.extend(_put_accounts(patch, facts, people, page, korean))
+    problems.extend(put_guest_tools(patch, facts, people, page, korean))
 
     greeting = dictated_greeting(text)
     if greeting:
         patch["greeting"] = greeting
-    changes = _put_sections(patch, lowered, page)
+    options = lowered
+    for span in option_spans(lowered):
+        options = _blanked(options, span)
+    changes = _put_sections(patch, options, page)
     wants_section = any(change.kind == "greeting" for change in changes)
     return Understanding(
         korean=korean,

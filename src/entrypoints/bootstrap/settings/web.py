@@ -58,8 +58,8 @@ class WebSettings:
         "KAKAO_JS_KEY",
         default="",
         doc=(
-            "Kakao JavaScript key for KakaoTalk sharing in the studio; empty hides the button "
-            "(the SDK is then never loaded)"
+            "Kakao JavaScript key for KakaoTalk sharing (studio and guests' pages) and Kakao "
+            "Map on guests' pages; empty hides them (Kakao's SDKs are then never loaded)"
         ),
     )
 

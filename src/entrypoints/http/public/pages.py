@@ -10,6 +10,7 @@ on a miss.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
@@ -27,11 +28,17 @@ from entrypoints.http.api.guests import limit_guestbook, limit_rsvp
 from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
 from entrypoints.http.public.ics import invitation_ics
 from entrypoints.http.public.render import PublicTemplates, Rendered
+from entrypoints.http.public.share_image import (
+    DEFAULT_IMAGE,
+    share_file_ids,
+    share_image_name,
+    share_source,
+)
 from entrypoints.http.public.view import build_view, share_title
 from entrypoints.http.statuses import status_of
 from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from mocheong_core.files.usecases import ResolveFiles
+from mocheong_core.files.usecases import MakeShareImage, ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.rsvp import SubmitRsvp
@@ -40,6 +47,11 @@ from mocheong_core.kernel.ratelimit import RateLimiter
 from mocheong_core.pages.usecases import GetPublishedPage
 
 HTML = "text/html"
+JPEG = "image/jpeg"
+SHARE_NAME = re.compile(r"share-[0-9a-f]{16}\.jpg")
+DEFAULT_JPEG = DEFAULT_IMAGE.read_bytes()
+# A version's bytes never change: its address changes instead.
+FOREVER = "public, max-age=31536000, immutable"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 REFUSALS = {
     "validation_error": "입력하신 내용을 확인해 주세요",
@@ -83,6 +95,7 @@ class RenderPublicPage:
             origin=origin,
             now=self._clock.now(),
             map_credit=self._map_credit,
+            kakao_js_key=self._settings.web.kakao_js_key,
         )
         rendered = self._templates.page(
             view, party_size_max=self._settings.pages.rsvp_party_size_max
@@ -201,6 +214,42 @@ class PublicPageController(Controller):
                 "Cache-Control": "no-cache",
             },
         )
+
+    @get("/{slug:str}/{name:str}", media_type=JPEG)
+    @inject
+    async def share_image(
+        self,
+        slug: FromPath[str],
+        name: FromPath[str],
+        published: FromDishka[GetPublishedPage],
+        files: FromDishka[ResolveFiles],
+        make: FromDishka[MakeShareImage],
+        templates: FromDishka[PublicTemplates],
+    ) -> Response[Any]:
+        """The link-preview JPEG (`og:image`), public and cached for a year: its name holds the
+        version of the photo it is made from. An older version's name redirects to the
+        current one."""
+        if not SHARE_NAME.fullmatch(name):
+            return not_found(templates)
+        try:
+            page = await published(slug)
+        except NotFound:
+            return not_found(templates)
+        content = page.content
+        source = share_source(content, await files(share_file_ids(content)))
+        current = share_image_name(source)
+        if name != current:
+            return Redirect(
+                f"/i/{page.slug}/{current}",
+                status_code=302,
+                headers={"Cache-Control": "no-cache"},
+                media_type=HTML,
+            )
+        made = await make(source) if source else None
+        if source and made is None:
+            # The photo's bytes are missing from storage: the default, without a year's cache.
+            return Response(DEFAULT_JPEG, media_type=JPEG, headers={"Cache-Control": "no-cache"})
+        return Response(made or DEFAULT_JPEG, media_type=JPEG, headers={"Cache-Control": FOREVER})
 
     @get("/{slug:str}/guest")
     @inject

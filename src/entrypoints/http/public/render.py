@@ -18,8 +18,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from entrypoints.http.public.view import PublicPageView
+from mocheong_core.pages.guest_tools import toss_link
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The page's one style and one script, each put together from these files in this order.
+STYLES = ("public.css", "public_guests.css")
+SCRIPTS = ("public.js", "public_copy.js", "public_gallery.js")
 
 
 def source_hash(text: str) -> str:
@@ -43,9 +47,10 @@ class PublicTemplates:
         )
         # JSON-LD stays readable Korean; ``tojson`` still escapes <, >, & and ' for HTML.
         self._env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
-        css = (TEMPLATES / "public.css").read_text()
-        js = (TEMPLATES / "public.js").read_text()
-        # Markup only for these two fixed files: escaping would change the bytes the hashes
+        self._env.globals["toss_link"] = toss_link
+        css = "".join((TEMPLATES / name).read_text() for name in STYLES)
+        js = "".join((TEMPLATES / name).read_text() for name in SCRIPTS)
+        # Markup only for these fixed files: escaping would change the bytes the hashes
         # name (and turn ``>`` in a selector into ``&gt;``).
         self._css, self._js = Markup(css), Markup(js)  # noqa: S704
         self._css_hash, self._js_hash = source_hash(css), source_hash(js)
@@ -54,7 +59,13 @@ class PublicTemplates:
 
     def page(self, view: PublicPageView, *, party_size_max: int) -> Rendered:
         body = self._page.render(v=view, css=self._css, js=self._js, party_size_max=party_size_max)
-        csp = self._csp(view.asset_origins, script=True, frames=view.frame_origins)
+        csp = self._csp(
+            view.asset_origins,
+            script=True,
+            frames=view.frame_origins,
+            scripts=view.script_origins,
+            connects=view.connect_origins,
+        )
         return Rendered(body.encode(), csp)
 
     def notice(
@@ -71,21 +82,31 @@ class PublicTemplates:
         )
         return Rendered(body.encode(), self._csp((), script=False))
 
-    def _csp(self, origins: Sequence[str], *, script: bool, frames: Sequence[str] = ()) -> str:
+    def _csp(
+        self,
+        origins: Sequence[str],
+        *,
+        script: bool,
+        frames: Sequence[str] = (),
+        scripts: Sequence[str] = (),
+        connects: Sequence[str] = (),
+    ) -> str:
         """``frames`` are the only origins the page may embed (its video player); without
-        them ``frame-src`` falls back to ``default-src 'self'``."""
+        them ``frame-src`` falls back to ``default-src 'self'``. ``scripts`` are the origins
+        of the Kakao SDKs a page with a Kakao key loads, beside its own inline script."""
         assets = " ".join(["'self'", *origins])
-        scripts = self._js_hash if script else "'none'"
+        connect_src = " ".join(["'self'", *connects])
+        scripts_src = " ".join([self._js_hash, *scripts]) if script else "'none'"
         embeds = [f"frame-src {' '.join(frames)}"] if frames else []
         return "; ".join(
             [
                 "default-src 'self'",
-                f"script-src {scripts}",
+                f"script-src {scripts_src}",
                 f"style-src {self._css_hash}",
                 f"img-src {assets}",
                 f"media-src {assets}",
                 *embeds,
-                "connect-src 'self'",
+                f"connect-src {connect_src}",
                 "form-action 'self'",
                 "base-uri 'none'",
                 "object-src 'none'",

@@ -13,12 +13,13 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from mocheong_core.files.model import FileView
+from entrypoints.http.public.share_image import share_image_name, share_source
+from mocheong_core.files.model import SHARE_IMAGE_SIZE, FileView
 from mocheong_core.guests.model import GuestbookEntry
 from mocheong_core.pages.content import (
     GiftAccount,
@@ -55,6 +56,13 @@ GROOM_SIDE = (Relation.GROOM, Relation.GROOM_FATHER, Relation.GROOM_MOTHER)
 BRIDE_SIDE = (Relation.BRIDE, Relation.BRIDE_FATHER, Relation.BRIDE_MOTHER)
 SMALL_WIDTH = 480
 LARGE_WIDTH = 1280
+KAKAO_MAP_SDK = "https://dapi.kakao.com/v2/maps/sdk.js?autoload=false&appkey="
+KAKAO_SHARE_SDK = "https://t1.kakaocdn.net/kakao_js_sdk/2.7.4/kakao.min.js"
+# What Kakao's scripts load: the SDKs, the map's own scripts and its tiles.
+KAKAO_MAP_SCRIPTS = ("https://dapi.kakao.com", "https://t1.daumcdn.net")
+KAKAO_MAP_IMAGES = ("https://*.daumcdn.net",)
+KAKAO_SHARE_SCRIPTS = ("https://t1.kakaocdn.net",)
+KAKAO_SHARE_CONNECTS = ("https://*.kakao.com",)
 
 
 @attrs.frozen
@@ -108,6 +116,20 @@ class DDay:
 
 
 @attrs.frozen
+class KakaoMap:
+    sdk: str
+    """The Kakao Map SDK's URL with the service's JavaScript key."""
+    lat: float
+    lng: float
+
+
+@attrs.frozen
+class KakaoShare:
+    sdk: str
+    key: str
+
+
+@attrs.frozen
 class EntryView:
     id: str
     name: str
@@ -129,7 +151,9 @@ class PublicPageView:
     api: str
     title: str
     description: str
-    share_image: str | None
+    share_image: str
+    """The preview JPEG's absolute URL (``share_image.py``), ``SHARE_IMAGE_SIZE`` large."""
+    share_size: tuple[int, int]
     sections: list[SectionKind]
     when: str | None
     calendar: CalendarMonth | None
@@ -158,6 +182,14 @@ class PublicPageView:
     """The video player's origin when the page shows a video (the CSP's ``frame-src``)."""
     branding: bool
     """The 'made with Mocheong' footer: on every page but a premium one."""
+    kakao_map: KakaoMap | None = None
+    """Kakao Map's own map: with a Kakao JavaScript key, coordinates and ``map_view`` on."""
+    kakao_share: KakaoShare | None = None
+    """The KakaoTalk share button: with a Kakao JavaScript key and ``share.buttons`` on."""
+    script_origins: list[str] = attrs.field(factory=list)
+    """Origins of the Kakao scripts the page loads (the CSP's ``script-src``)."""
+    connect_origins: list[str] = attrs.field(factory=list)
+    """Origins the Kakao share SDK talks to (the CSP's ``connect-src``)."""
 
 
 def absolute(url: str, origin: str) -> str:
@@ -257,9 +289,11 @@ def build_view(
     origin: str,
     now: datetime,
     map_credit: Attribution | None = None,
+    kakao_js_key: str = "",
 ) -> PublicPageView:
     """Everything the template shows; ``origin`` is the page's scheme and host, no slash;
-    ``map_credit`` the attribution of the geocoder that gives venues their coordinates."""
+    ``map_credit`` the attribution of the geocoder that gives venues their coordinates;
+    ``kakao_js_key`` the service's Kakao JavaScript key, empty without one."""
     content = page.content
     zone = ZoneInfo(content.ceremony.time_zone)
     groom, bride = content.couple.groom, content.couple.bride
@@ -270,8 +304,7 @@ def build_view(
 
     cover = files.get(content.cover_file_id or "")
     gallery = [image_of(files[i]) for i in content.gallery if i in files]
-    share_file = files.get(content.share.image_file_id or "") or cover
-    share_image = absolute(image_of(share_file).large, origin) if share_file else None
+    share_image = f"{url}/{share_image_name(share_source(content, files))}"
     music_file = files.get(content.music.file_id or "")
     # Only sound is played: a music id naming a photo or a PDF shows no player.
     is_audio = music_file is not None and music_file.record.content_type.startswith("audio/")
@@ -290,7 +323,8 @@ def build_view(
     video = video_link(content.video.url) if content.video.url else None
     visible = [s.kind for s in content.sections if s.visible]
     today = now.astimezone(zone).date()
-    all_urls = [share_image or "", music or ""]
+    kakao_map, kakao_share, script_origins = _kakao(page, kakao_js_key, visible)
+    all_urls = [music or ""]
     for image in [*gallery, *([image_of(cover)] if cover else [])]:
         all_urls += [image.src, image.large]
     return PublicPageView(
@@ -300,6 +334,7 @@ def build_view(
         title=title,
         description=description,
         share_image=share_image,
+        share_size=SHARE_IMAGE_SIZE,
         sections=visible,
         when=when,
         calendar=month_of(starts) if starts else None,
@@ -326,7 +361,7 @@ def build_view(
         entries_cursor=entries_cursor,
         json_ld=event_json_ld(page, title, description, url, share_image, starts),
         valid_until=valid_until,
-        asset_origins=_origins(all_urls),
+        asset_origins=_origins(all_urls) + (list(KAKAO_MAP_IMAGES) if kakao_map else []),
         notices=[
             NoticeView(n.kind.value, n.title or NOTICE_LABELS[n.kind], n.body)
             for n in content.notices
@@ -334,7 +369,33 @@ def build_view(
         video=video,
         # Only a page that shows its video lets a player in.
         frame_origins=[video.player_origin] if video and SectionKind.VIDEO in visible else [],
+        kakao_map=kakao_map,
+        kakao_share=kakao_share,
+        script_origins=script_origins,
+        connect_origins=list(KAKAO_SHARE_CONNECTS) if kakao_share else [],
     )
+
+
+def _kakao(
+    page: Page, key: str, visible: Sequence[SectionKind]
+) -> tuple[KakaoMap | None, KakaoShare | None, list[str]]:
+    """Kakao's map and share button, where the service has a key and the page wants them."""
+    content = page.content
+    venue = content.venue
+    kakao_map = None
+    if (
+        key
+        and content.map_view.interactive
+        and SectionKind.VENUE in visible
+        and venue.lat is not None
+        and venue.lng is not None
+    ):
+        kakao_map = KakaoMap(KAKAO_MAP_SDK + quote(key, safe=""), venue.lat, venue.lng)
+    kakao_share = KakaoShare(KAKAO_SHARE_SDK, key) if key and content.share.buttons else None
+    origins = (list(KAKAO_MAP_SCRIPTS) if kakao_map else []) + (
+        list(KAKAO_SHARE_SCRIPTS) if kakao_share else []
+    )
+    return kakao_map, kakao_share, origins
 
 
 def event_json_ld(

@@ -31,29 +31,6 @@
     });
   }
 
-  document.querySelectorAll("[data-copy]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var text = button.getAttribute("data-copy");
-      var done = function () {
-        var label = button.textContent;
-        button.textContent = "복사됨";
-        setTimeout(function () { button.textContent = label; }, 1500);
-      };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done);
-        return;
-      }
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.className = "hidden";
-      document.body.appendChild(area);
-      area.classList.remove("hidden");
-      area.select();
-      try { document.execCommand("copy"); done(); } finally { area.remove(); }
-    });
-  });
-
   var rsvp = document.getElementById("rsvp-form");
   if (rsvp && token && guestPath) {
     rsvp.elements.guest_token.value = token;

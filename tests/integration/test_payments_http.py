@@ -75,7 +75,7 @@ async def test_an_order_is_paid_once_by_the_complete_call(
     assert checkout["sandbox"] is False
     # The expected amount was registered with PortOne before the browser pays.
     (pre,) = portone.sent("POST", "/pre-register")
-    assert pre.body["totalAmount"] == 9900
+    assert pre.json()["totalAmount"] == 9900
     assert pre.headers["idempotency-key"]
     assert await plan_of(pay_client, headers, page_id) == "free"
 
@@ -308,8 +308,8 @@ async def test_admin_refunds_through_the_gateway_and_takes_premium_back(
     assert await plan_of(pay_client, headers, page_id) == "free"
 
     cancels = portone.sent("POST", "/cancel")
-    assert [c.body.get("amount") for c in cancels] == [900, None]
-    assert [c.body["currentCancellableAmount"] for c in cancels] == [9900, 9000]
+    assert [c.json().get("amount") for c in cancels] == [900, None]
+    assert [c.json()["currentCancellableAmount"] for c in cancels] == [9900, 9000]
     assert all(c.headers.get("idempotency-key") for c in cancels)
     assert len({c.headers["idempotency-key"] for c in cancels}) == 2
     assert portone.payments[checkout["payment_id"]]["status"] == "CANCELLED"

@@ -169,6 +169,7 @@ async def move(
     elif status is OrderStatus.CANCELLED:
         await pages.set_premium(order.page_id, False)
     await uow.commit()
+    await pages.announce("admin" if source is EventSource.ADMIN else "user")
     return order
 
 

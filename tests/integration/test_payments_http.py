@@ -150,10 +150,20 @@ async def test_tampered_payments_never_pay(pay_client: Client, portone: FakePort
         headers, checkout, page_id = await order_for_new_page(pay_client)
         portone.pay(checkout["payment_id"], **tampering)  # type: ignore[arg-type]
         assert_problem(await complete(pay_client, headers, checkout), 409, code)
-        # The webhook and the reconciliation refuse it the same way.
-        response = await webhook(pay_client, checkout["payment_id"], f"msg-{code}")
-        assert_problem(response, 409, code)
         assert await events_of(pay_client, checkout["order_id"]) == []
+        # The webhook is taken (PortOne would retry anything else, for nothing), pays nothing
+        # and leaves the refusal in the order's log; its replay is a no-op.
+        response = await webhook(pay_client, checkout["payment_id"], f"msg-{code}")
+        assert response.json() == {"received": True, "duplicate": False, "refused": code}
+        response = await webhook(pay_client, checkout["payment_id"], f"msg-{code}")
+        assert response.json() == {"received": True, "duplicate": True}
+        (event,) = await events_of(pay_client, checkout["order_id"])
+        assert (event.from_status, event.to_status, event.source) == (
+            "pending",
+            "pending",
+            "webhook",
+        )
+        assert event.detail["refused"] == code
         assert await plan_of(pay_client, headers, page_id) == "free"
 
 

@@ -107,7 +107,7 @@ class Payments:
         self.create = CreateOrder(catalog, self.orders, plans, self.gateway, uow, Clock())
         settle = SettleOrder(self.orders, self.gateway, plans, uow, Clock())
         self.complete = CompleteOrder(self.orders, settle)
-        self.sync = SyncPayment(self.orders, settle, uow)
+        self.sync = SyncPayment(self.orders, settle, uow, Clock())
         self.webhook = ReceiveWebhook(Verifier(), self.receipts, self.sync, uow, Clock())
         self.reconcile = Reconcile(self.orders, settle, Clock(), timedelta(0), 100)
         self.refund = RefundOrder(self.orders, self.gateway, plans, self.audit, uow, Clock())
@@ -169,10 +169,23 @@ async def test_tampered_payments_pay_nothing(tampering: dict[str, Any], error: t
     payments.pay(order.payment_id, **tampering)
     with pytest.raises(error):
         await payments.complete(buyer, order.id, order.payment_id)
-    with pytest.raises(error):
-        await payments.reconcile()
+    # The reconciliation passes over it and settles the rest of its batch.
+    other = user("other")
+    honest = await payments.create(other, "premium", (await payments.page(other)).id)
+    payments.pay(honest.payment_id)
+    assert await payments.reconcile() == 1
+    assert (await payments.orders.get(honest.id)).status is OrderStatus.PAID  # type: ignore[union-attr]
     assert (await payments.orders.get(order.id)).status is OrderStatus.PENDING  # type: ignore[union-attr]
     assert await payments.orders.events(order.id) == []
+    # A webhook is taken (a retry cannot mend it) and leaves the refusal in the order's log.
+    outcome = await payments.webhook(
+        order.payment_id.encode(), {"webhook-id": "w", "type": "Transaction.Paid"}
+    )
+    assert isinstance(outcome.refused, error)
+    (event,) = await payments.orders.events(order.id)
+    assert (event.from_status, event.to_status) == (OrderStatus.PENDING, OrderStatus.PENDING)
+    assert (event.source, event.detail["refused"]) == (EventSource.WEBHOOK, error.code)
+    assert (await payments.orders.get(order.id)).status is OrderStatus.PENDING  # type: ignore[union-attr]
 
 
 @settings(max_examples=40, deadline=None)
@@ -200,9 +213,9 @@ async def test_any_sequence_of_syncs_makes_one_paid_transition(calls: list[str])
 
 async def test_unknown_webhooks_are_accepted_and_ignored() -> None:
     payments = Payments()
-    assert await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})
-    assert not await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})
-    assert await payments.webhook(b"unknown", {"webhook-id": "y", "type": "Transaction.Paid"})
+    assert (await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})).new
+    assert not (await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})).new
+    assert (await payments.webhook(b"unknown", {"webhook-id": "y", "type": "Transaction.Paid"})).new
 
 
 async def test_refunds_are_for_admins_audited_and_a_full_one_takes_premium_back() -> None:

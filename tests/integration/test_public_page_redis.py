@@ -340,8 +340,9 @@ async def test_a_plan_bought_or_refunded_through_one_process_shows_at_once_on_th
         for client in (a, b):
             assert footer not in (await client.get(f"/i/{slug}")).text
 
+        admin = await admin_headers(a)
         refund = await a.post(f"/api/admin/payments/{order['order_id']}/cancel",
-                              json={"reason": "환불 요청"}, headers=await admin_headers(a))  # fmt: skip
+                              json={"reason": "환불 요청"}, headers=admin)  # fmt: skip
         assert refund.json()["status"] == "cancelled", refund.text
         await eventually(
             lambda: on_loop(b, lambda: cache_b.get(slug, "html") is None),

@@ -42,13 +42,7 @@ from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
-from entrypoints.http.studio.site import (
-    studio_admin,
-    studio_config,
-    studio_file,
-    studio_index,
-    studio_preview,
-)
+from entrypoints.http.studio.site import studio_config, studio_file, studio_index, studio_preview
 from entrypoints.http.system import health, metrics, ready
 from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
 from entrypoints.realtime.contract import asyncapi_json
@@ -83,7 +77,6 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     asyncapi_json,
     page_qr,
     studio_index,
-    studio_admin,
     studio_config,
     studio_preview,
     studio_file,

@@ -34,14 +34,20 @@ from playwright.async_api import (
     Page,
     ViewportSize,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
 from entrypoints.app import create_app
-from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
+from tests.browser_support import (
+    AUDIT,
+    CSP_PROBE,
+    browser,
+    collect_problems,
+    serve_in_thread,
+)
 from tests.conftest import make_settings
 
+__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=30_000)
@@ -80,17 +86,6 @@ CONVERSATION = [
     "결혼식은 2027년 5월 15일 토요일 오후 1시예요.",
     "예식장은 더채플앳청담 3층 채플홀이고 주소는 서울 강남구 선릉로 757이에요.",
 ]
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-AUDIT = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -100,17 +95,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     settings = make_settings(folder, rate_chat_per_user=1000, offline_model_delay_ms=40)
     with serve_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

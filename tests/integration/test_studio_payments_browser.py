@@ -24,26 +24,27 @@ import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from entrypoints.app import create_app
 from entrypoints.bootstrap.admin import create_admin
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.kernel.ids import new_id
-from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
+from tests.browser_support import AUDIT, CSP_PROBE, browser, collect_problems, serve_in_thread
 from tests.conftest import make_settings
 from tests.fakes.http import in_thread
 from tests.fakes.portone import FakePortOne
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 from tests.integration.payments_helpers import portone_settings
 
+__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)  # a hang guard for a loaded machine, not a timed assertion
 
@@ -84,17 +85,6 @@ NAMES = {
         "failed": "결제가 완료되지 않았어요",
     },
 }  # fmt: skip
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-AUDIT = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}"""
 # Stands in for https://cdn.portone.io/v2/browser-sdk.js: records each requestPayment call and
 # answers when the test says so, as PortOne's window would once the buyer is done.
 PORTONE_STANDIN = """
@@ -117,17 +107,6 @@ def sandbox_settings(tmp_path_factory: pytest.TempPathFactory, sqlite_template: 
 def server(sandbox_settings: Settings) -> Iterator[str]:
     with serve_in_thread(create_app(sandbox_settings)) as url:
         yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 @attrs.define

@@ -132,20 +132,13 @@ def studio_files() -> StudioFiles:
     return StudioFiles()
 
 
-@get("/studio", include_in_schema=False)
+@get(["/studio", "/studio/admin"], include_in_schema=False)
 @inject
 async def studio_index(
     request: Request[Any, Any, Any], settings: FromDishka[Settings]
 ) -> Response[Any]:
-    return studio_files().response("index.html", request, studio_csp(settings))
-
-
-@get("/studio/admin", include_in_schema=False)
-@inject
-async def studio_admin(
-    request: Request[Any, Any, Any], settings: FromDishka[Settings]
-) -> Response[Any]:
-    """The admin console: the same app, which opens its admin screens at this address."""
+    """The app; at ``/studio/admin`` it opens the admin console instead of the couple's
+    screens."""
     return studio_files().response("index.html", request, studio_csp(settings))
 
 

@@ -103,6 +103,14 @@ function pagedTable(columns, load, row) {
   return {view: h('div', {}, table, empty, more), reload: () => next(true)};
 }
 
+// A form above a table: submitting it reads the table again from its first page.
+function filters(table, error, button, ...fields) {
+  return h('form', {class: 'row wrap filters', onsubmit: (event) => {
+    event.preventDefault();
+    table.reload().catch((caught) => showError(error, caught));
+  }}, fields, h('button', {type: 'submit'}, button));
+}
+
 function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
@@ -114,10 +122,8 @@ function usersSection(error) {
   const table = pagedTable([t('email'), t('name'), t('role'), t('state'), t('joined'), t('actions')],
     (cursor) => api(`/api/admin/users?${query({limit: 20, cursor, search: search.value.trim()})}`),
     (user) => userRow(user, error));
-  const form = h('form', {class: 'row wrap filters', role: 'search', onsubmit: (event) => {
-    event.preventDefault();
-    table.reload().catch((caught) => showError(error, caught));
-  }}, field(t('search'), search), h('button', {type: 'submit'}, t('find')));
+  const form = filters(table, error, t('find'), field(t('search'), search));
+  form.setAttribute('role', 'search');
   return {view: h('div', {}, form, table.view), load: table.reload};
 }
 
@@ -154,10 +160,7 @@ function pagesSection(error) {
   const table = pagedTable([t('address'), t('state'), t('a_plan'), t('owner'), t('created'), t('actions')],
     (cursor) => api(`/api/admin/pages?${query({limit: 20, cursor, status: status.value})}`),
     (page) => pageRow(page, error));
-  const form = h('form', {class: 'row wrap filters', onsubmit: (event) => {
-    event.preventDefault();
-    table.reload().catch((caught) => showError(error, caught));
-  }}, field(t('state'), status), h('button', {type: 'submit'}, t('filter')));
+  const form = filters(table, error, t('filter'), field(t('state'), status));
   return {view: h('div', {}, form, table.view), load: table.reload};
 }
 
@@ -188,10 +191,7 @@ function paymentsSection(error) {
   const table = pagedTable([t('created'), t('order'), t('amount'), t('state'), t('userId'), t('actions')],
     (cursor) => api(`/api/admin/payments?${query({limit: 20, cursor, status: status.value, user_id: userId.value.trim()})}`),
     (order) => orderRow(order, error));
-  const form = h('form', {class: 'row wrap filters', onsubmit: (event) => {
-    event.preventDefault();
-    table.reload().catch((caught) => showError(error, caught));
-  }}, field(t('state'), status), field(t('userId'), userId), h('button', {type: 'submit'}, t('filter')));
+  const form = filters(table, error, t('filter'), field(t('state'), status), field(t('userId'), userId));
   return {view: h('div', {}, form, table.view), load: table.reload};
 }
 

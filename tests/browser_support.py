@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from litestar import Litestar
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,6 +40,26 @@ AUDIT = """async () => {
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }"""
 """axe-core's serious and critical violations on the page (axe loaded first)."""
+
+
+SIZES: dict[str, ViewportSize] = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1280, "height": 800},
+}
+
+
+async def probed_page(browser: Browser, server: str, lang: str, size: str) -> Page:
+    """A page in a new context of ``SIZES[size]`` (a touch phone or a desktop) preferring
+    ``lang`` (``ko`` or ``en``), whose CSP violations ``CSP_PROBE`` collects."""
+    context = await browser.new_context(
+        viewport=SIZES[size],
+        is_mobile=size == "phone",
+        has_touch=size == "phone",
+        locale="ko-KR" if lang == "ko" else "en-US",
+        base_url=server,
+    )
+    await context.add_init_script(CSP_PROBE)
+    return await context.new_page()
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Page,
-    ViewportSize,
     WebSocketRoute,
     expect,
 )
@@ -40,9 +39,9 @@ from playwright.async_api import (
 from entrypoints.app import create_app
 from tests.browser_support import (
     AUDIT,
-    CSP_PROBE,
     browser,
     collect_problems,
+    probed_page,
     serve_in_thread,
 )
 from tests.conftest import make_settings
@@ -55,10 +54,6 @@ expect.set_options(timeout=30_000)
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
-SIZES: dict[str, ViewportSize] = {
-    "phone": {"width": 390, "height": 844},
-    "desktop": {"width": 1280, "height": 800},
-}
 # The accessible names the studio promises (issue: "Accessible names").
 NAMES = {
     "en": {
@@ -141,16 +136,8 @@ class Studio:
 
 
 async def open_studio(browser: Browser, server: str, lang: str, size: str) -> Studio:
-    context = await browser.new_context(
-        viewport=SIZES[size],
-        is_mobile=size == "phone",
-        has_touch=size == "phone",
-        locale="ko-KR" if lang == "ko" else "en-US",
-        base_url=server,
-    )
-    await context.add_init_script(CSP_PROBE)
-    page = await context.new_page()
-    studio = Studio(context, page, lang, size)
+    page = await probed_page(browser, server, lang, size)
+    studio = Studio(page.context, page, lang, size)
     # Korean is the default: the Korean run opens the bare address.
     response = await page.goto("/studio?lang=en" if lang == "en" else "/studio")
     assert response is not None

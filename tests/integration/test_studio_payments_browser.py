@@ -37,7 +37,7 @@ from entrypoints.app import create_app
 from entrypoints.bootstrap.admin import create_admin
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.kernel.ids import new_id
-from tests.browser_support import AUDIT, CSP_PROBE, browser, collect_problems, serve_in_thread
+from tests.browser_support import AUDIT, browser, collect_problems, probed_page, serve_in_thread
 from tests.conftest import make_settings
 from tests.fakes.http import in_thread
 from tests.fakes.portone import FakePortOne
@@ -52,7 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
 PASSWORD = "correct horse battery"
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 NAMES = {
     "en": {
         "new": "New invitation", "plan_tab": "Plan", "upgrade": "Upgrade to premium",
@@ -137,15 +136,7 @@ class Screen:
 
 
 async def open_screen(browser: Browser, server: str, lang: str, size: str, path: str) -> Screen:
-    context = await browser.new_context(
-        viewport=SIZES[size],  # type: ignore[arg-type]
-        is_mobile=size == "phone",
-        has_touch=size == "phone",
-        locale="ko-KR" if lang == "ko" else "en-US",
-        base_url=server,
-    )
-    await context.add_init_script(CSP_PROBE)
-    page = await context.new_page()
+    page = await probed_page(browser, server, lang, size)
     screen = Screen(page, lang, size, collect_problems(page))
     await page.goto(f"{path}?lang=en" if lang == "en" else path)
     return screen

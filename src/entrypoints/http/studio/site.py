@@ -83,8 +83,8 @@ def studio_csp(settings: Settings) -> str:
     """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured,
     and PortOne's payment window when payments go through PortOne); ``connect-src 'self'``
     covers the chat's WebSocket on the same host."""
-    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.kakao_js_key else ""
-    portone = not settings.uses_sandbox_payments
+    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.web.kakao_js_key else ""
+    portone = not settings.payments.uses_sandbox
     # The payment window is PortOne's frame, then the card company's or the PG's own pages,
     # whose origins depend on the channel: frames from any https origin, scripts only from
     # PortOne's CDN.
@@ -147,10 +147,10 @@ async def studio_index(
 async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, Any]]:
     """What the studio needs to know of this deployment: only public values."""
     config = {
-        "kakao_js_key": settings.kakao_js_key,
-        "payments": "sandbox" if settings.uses_sandbox_payments else "portone",
-        "gallery_free_max": settings.page_free_gallery_max,
-        "gallery_max": settings.page_gallery_max,
+        "kakao_js_key": settings.web.kakao_js_key,
+        "payments": "sandbox" if settings.payments.uses_sandbox else "portone",
+        "gallery_free_max": settings.pages.free_gallery_max,
+        "gallery_max": settings.pages.gallery_max,
     }
     return Response(config, headers={"Cache-Control": "no-store"})
 
@@ -191,7 +191,7 @@ async def studio_preview(
     view = build_view(
         page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
     )
-    rendered = templates.page(view, party_size_max=settings.rsvp_party_size_max)
+    rendered = templates.page(view, party_size_max=settings.pages.rsvp_party_size_max)
     # The studio (same origin) may frame it; nobody else may.
     csp = rendered.csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
     return Response(

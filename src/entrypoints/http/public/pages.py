@@ -28,6 +28,7 @@ from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
 from entrypoints.http.public.ics import invitation_ics
 from entrypoints.http.public.render import PublicTemplates, Rendered
 from entrypoints.http.public.view import build_view, share_title
+from entrypoints.http.statuses import status_of
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -106,7 +107,8 @@ def not_found(templates: PublicTemplates) -> Response[bytes]:
 
 
 def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response[bytes]:
-    if exc.status == 404:
+    status = status_of(exc)
+    if status == 404:
         return not_found(templates)
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, RateLimited):
@@ -117,7 +119,7 @@ def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response
         page = templates.notice(title, "", errors=errors, back=back)
     else:
         page = templates.notice(title, exc.detail, back=back)
-    return html(page, exc.status, headers)
+    return html(page, status, headers)
 
 
 def form_value(form: Mapping[str, Any], name: str) -> str | None:

@@ -32,6 +32,7 @@ from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.problems import problem
 from entrypoints.http.public.render import PublicTemplates
 from entrypoints.http.public.view import build_view
+from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.errors import DomainError
 from mocheong_core.files.usecases import ResolveFiles
@@ -184,7 +185,7 @@ async def studio_preview(
         user = await authenticate(token)
         page = await pages(user, page_id)
     except DomainError as exc:
-        return problem(exc.status, exc.code, exc.title, exc.detail)
+        return problem(status_of(exc), exc.code, exc.title, exc.detail)
     content = page.content
     ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
     resolved = await files([i for i in [*ids, *content.gallery] if i])

@@ -49,6 +49,6 @@ def status_of(error: type[DomainError] | DomainError) -> int:
     kind = error if isinstance(error, type) else type(error)
     for cls in kind.__mro__:
         code = cls.__dict__.get("code")
-        if code in STATUS_BY_CODE:
+        if isinstance(code, str) and code in STATUS_BY_CODE:
             return STATUS_BY_CODE[code]
     return STATUS_BY_CODE["domain_error"]

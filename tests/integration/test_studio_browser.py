@@ -32,16 +32,21 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Page,
-    ViewportSize,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
 from entrypoints.app import create_app
-from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
+from tests.browser_support import (
+    AUDIT,
+    browser,
+    collect_problems,
+    probed_page,
+    serve_in_thread,
+)
 from tests.conftest import make_settings
 
+__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=30_000)
@@ -49,10 +54,6 @@ expect.set_options(timeout=30_000)
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
-SIZES: dict[str, ViewportSize] = {
-    "phone": {"width": 390, "height": 844},
-    "desktop": {"width": 1280, "height": 800},
-}
 # The accessible names the studio promises (issue: "Accessible names").
 NAMES = {
     "en": {
@@ -80,17 +81,6 @@ CONVERSATION = [
     "결혼식은 2027년 5월 15일 토요일 오후 1시예요.",
     "예식장은 더채플앳청담 3층 채플홀이고 주소는 서울 강남구 선릉로 757이에요.",
 ]
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-AUDIT = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -100,17 +90,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     settings = make_settings(folder, rate_chat_per_user=1000, offline_model_delay_ms=40)
     with serve_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -157,16 +136,8 @@ class Studio:
 
 
 async def open_studio(browser: Browser, server: str, lang: str, size: str) -> Studio:
-    context = await browser.new_context(
-        viewport=SIZES[size],
-        is_mobile=size == "phone",
-        has_touch=size == "phone",
-        locale="ko-KR" if lang == "ko" else "en-US",
-        base_url=server,
-    )
-    await context.add_init_script(CSP_PROBE)
-    page = await context.new_page()
-    studio = Studio(context, page, lang, size)
+    page = await probed_page(browser, server, lang, size)
+    studio = Studio(page.context, page, lang, size)
     # Korean is the default: the Korean run opens the bare address.
     response = await page.goto("/studio?lang=en" if lang == "en" else "/studio")
     assert response is not None

@@ -5,7 +5,7 @@ import {ChatConnection} from './chat.js';
 import {h} from './dom.js';
 import {has, t} from './i18n.js';
 
-const TABS = ['chat', 'preview', 'edit', 'photos', 'publish', 'guests'];
+const TABS = ['chat', 'preview', 'edit', 'photos', 'publish', 'guests', 'plan'];
 // Which section of the guests' page shows a changed field.
 const SECTION_OF = {
   couple: ['cover', 'couple'], ceremony: ['calendar', 'cover'], venue: ['venue'],
@@ -47,6 +47,7 @@ export async function workspace(id, initialTab) {
     photos: async () => (await import('./photos.js')).photosPanel(ctx),
     publish: async () => (await import('./publish.js')).publishPanel(ctx),
     guests: async () => (await import('./guests.js')).guestsPanel(ctx),
+    plan: async () => (await import('./plan.js')).planPanel(ctx),
   };
 
   const wide = matchMedia('(min-width: 960px)');

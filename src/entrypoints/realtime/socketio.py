@@ -152,7 +152,7 @@ class SocketIOGateway:
 
     def __init__(self, container: AsyncContainer, settings: Settings) -> None:
         self._container = container
-        self._queue_limit = settings.chat_send_queue
+        self._queue_limit = settings.chat.send_queue
         self._clients: dict[str, tuple[SocketIOClient, ChatProtocol]] = {}
         self.server = ChatServer(
             settings.chat.ws_auth_timeout,

@@ -222,6 +222,12 @@ class Run:
         delays = [c.replay_delays[0] * 1000 for c in on_victim if c.replay_delays]
         p99 = percentile(delays, 99)
         outcome.figures["first replayed event after reconnect p99"] = f"{p99:.0f} ms"
+        for name, kind in (("raw WebSocket", RoomClient), ("Socket.IO", SocketIORoomClient)):
+            mine = [
+                c.replay_delays[0] * 1000 for c in on_victim if type(c) is kind and c.replay_delays
+            ]
+            if mine and self.args.socketio_share:
+                outcome.figures[f"  of which {name}: {len(mine)}, worst"] = f"{max(mine):.0f} ms"
         nothing = sum(c.nothing_missed for c in on_victim)
         outcome.figures["resumed clients"] = (
             f"{len(delays)} replayed, {nothing} had missed nothing, of {len(on_victim)}"

@@ -5,7 +5,8 @@ SQLite and the offline agent:
 - sign up, create an invitation, chat it into being in Korean, see the preview fill, upload two
   photos, publish, open the public page (every screen audited by axe-core: no serious or
   critical violation; no console error; the CSP holds with no inline script);
-- a connection dropped in the middle of a reply resumes with no text lost or repeated;
+- a connection dropped in the middle of a reply (or whose token the server refused: the page
+  refreshes its login first) resumes with no text lost or repeated;
 - the form's save after an agent's edit is refused with a clear message and nothing is lost.
 
 ``MOCHEONG_STUDIO_SCREENSHOTS=1`` also writes the screenshots of docs/studio.md to
@@ -302,13 +303,21 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     await studio.context.close()
 
 
+@pytest.mark.parametrize("code", [1001, 4401], ids=["dropped", "token-refused"])
 async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_text(
-    browser: Browser, server: str, api: httpx.AsyncClient
+    browser: Browser, server: str, api: httpx.AsyncClient, code: int
 ) -> None:
+    """1001: the line drops. 4401: the server refuses the connection's token (an expired
+    login): the page refreshes its login before it connects again."""
     studio = await open_studio(browser, server, "en", "phone")
     page = studio.page
     connections: list[dict[str, Any]] = []
     released = asyncio.Event()
+    refreshes: list[str] = []
+    page.on(
+        "request",
+        lambda request: request.url.endswith("/api/auth/refresh") and refreshes.append(request.url),
+    )
 
     async def route(socket: WebSocketRoute) -> None:
         server_side = socket.connect_to_server()
@@ -330,7 +339,7 @@ async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_t
             socket.send(message)
             if first and frame["event"] == "message-chunk" and data["seq"] == 2:
                 # The line drops right after the second chunk reached the page.
-                asyncio.get_running_loop().create_task(socket.close(code=1001))
+                asyncio.get_running_loop().create_task(socket.close(code=code))
 
         socket.on_message(from_page)
         server_side.on_message(from_server)
@@ -348,6 +357,7 @@ async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_t
     )
     resume = next(f for f in connections[1]["sent"] if f["event"] == "resume")
     assert resume["data"]["cursor"]
+    assert len(refreshes) == int(code == 4401)
 
     login = await api.post("/api/auth/login", json={"email": studio.email, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
 from entrypoints.http.studio.site import STUDIO_FILES
+from entrypoints.http.viewers import STATIC_DIR
 from tests.conftest import make_settings
 from tests.integration.accounts_http import Client, assert_problem, register
 from tests.integration.pages_helpers import create_complete_page, create_page, user_headers
@@ -70,6 +71,9 @@ def test_every_module_the_studio_imports_is_one_of_its_files() -> None:
         for target in re.findall(r"""(?:from|import)\s*\(?\s*'(\.\.?/[^']+)'""", source):
             resolved = posixpath.normpath((Path(module).parent / target).as_posix())
             assert resolved in modules, f"{module} imports {target}"
+        # The app's own static files (the chat client): one of the files /static serves.
+        for target in re.findall(r"""(?:from|import)\s*\(?\s*'/static/([^']+)'""", source):
+            assert (STATIC_DIR / target).is_file(), f"{module} imports /static/{target}"
         assert "eval(" not in source, module
         assert "innerHTML" not in source, module
 

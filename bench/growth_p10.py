@@ -193,7 +193,10 @@ def main() -> None:
     args = parser.parse_args()
 
     volume = FULL.scaled(args.scale)
-    with Stack(apis=1, workers=0, env=ENV, server=args.server) as stack:
+    # The API is added after the stack starts, to wait longer for it on a loaded machine.
+    with Stack(apis=0, workers=0, env=ENV, server=args.server) as stack:
+        stack.add_api()
+        stack.wait_ready(timeout=300)
         base = stack.api_url(0)
         seeded = asyncio.run(seed(base))
         dsn = f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{stack.db_name}"
@@ -235,29 +238,26 @@ def main() -> None:
     )
 
 
+# Per measured key: its label, unit, target and the test of the ratio grown / empty.
+ROWS: tuple[tuple[str, str, str, str, Callable[[float], bool] | None], ...] = (
+    ("per_s", "req/s", "req/s", f"≥ {RATE_TARGET:.2f} ×", lambda ratio: ratio >= RATE_TARGET),
+    ("p50_ms", "p50", "ms", f"≤ {LATENCY_TARGET:.1f} ×", lambda ratio: ratio <= LATENCY_TARGET),
+    ("p99_ms", "p99", "ms", "", None),
+)
+
+
 def add_rows(table: Table, empty: dict[str, Measure], grown: dict[str, Measure]) -> None:
     for name, result in grown.items():
         before = empty[name]
-        if "per_s" in result:
-            ratio = result["per_s"] / before["per_s"]
+        for key, label, unit, target, judge in ROWS:
+            if key not in result:
+                continue
+            ok = None
+            if judge is not None:
+                ok = judge(result[key] / before[key]) and not result.get("failures")
             table.add(
-                f"{name}, req/s",
-                result["per_s"],
-                "req/s",
-                baseline=before["per_s"],
-                target=f"≥ {RATE_TARGET:.2f} ×",
-                ok=ratio >= RATE_TARGET and result["failures"] == 0,
+                f"{name}, {label}", result[key], unit, baseline=before[key], target=target, ok=ok
             )
-        ratio = result["p50_ms"] / before["p50_ms"]
-        table.add(
-            f"{name}, p50",
-            result["p50_ms"],
-            "ms",
-            baseline=before["p50_ms"],
-            target=f"≤ {LATENCY_TARGET:.1f} ×",
-            ok=ratio <= LATENCY_TARGET,
-        )
-        table.add(f"{name}, p99", result["p99_ms"], "ms", baseline=before["p99_ms"])
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ class Settings:
     def __attrs_post_init__(self) -> None:
         if self.app.production and not self.auth.jwt_secret:
             raise SettingsError(
-                f"{PREFIX}JWT_SECRET must be set in production (a random key of at least "
+                f"{PREFIX}JWT_SECRET or {PREFIX}JWT_SECRET_FILE must be set in production "
+                f"(a random key of at least "
                 f"{MIN_JWT_SECRET_CHARS} characters, the same in every process)"
             )
 

@@ -47,6 +47,7 @@ class DatabaseSettings:
             "`postgresql+psycopg://…` switches to Postgres"
         ),
         check=starts_with("sqlite+aiosqlite://", "postgresql+psycopg://"),
+        secret=True,  # it carries the password
     )
     pool_size: int = setting(
         "DB_POOL_SIZE", default=10, doc="Connections kept per process", check=positive
@@ -78,6 +79,7 @@ class BrokerSettings:
         default="",
         doc="Empty: in-memory broker, queue, cache and limits. `redis://…`: Redis + arq",
         check=starts_with("redis://", "rediss://", "unix://"),
+        secret=True,  # it may carry a password
     )
     redis_prefix: str = setting(
         "REDIS_PREFIX", default="mc:", doc="Prefix of every Redis key and queue name"
@@ -95,6 +97,7 @@ class BrokerSettings:
         "NATS_URL",
         default="nats://127.0.0.1:4222",
         doc="NATS servers (comma-separated `nats://` or `tls://` URLs) for `nats`",
+        secret=True,  # they may carry a user and password
     )
     nats_credentials: str = setting(
         "NATS_CREDENTIALS", default="", doc="NATS `.creds` file (JWT and NKey seed); empty: none"

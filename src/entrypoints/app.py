@@ -49,6 +49,7 @@ from entrypoints.realtime.contract import asyncapi_json
 from entrypoints.realtime.socketio import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
 from entrypoints.realtime.websocket import chat_socket
+from entrypoints.runtime.drain import Drain, drain_on_sigterm
 from entrypoints.worker.tasks import load_tasks
 
 ROUTES: Sequence[ControllerRouterHandler] = (
@@ -159,8 +160,14 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 def app_from_env() -> Litestar:
     """The factory ``mocheong serve`` hands to the ASGI server in each worker process."""
-    app = create_app(load_settings())
-    app.on_startup.append(_freeze_startup_objects)
+    settings = load_settings()
+    app = create_app(settings)
+
+    async def drain_on_stop(app: Litestar) -> None:
+        drain = await app.state.dishka_container.get(Drain)
+        drain_on_sigterm(drain, settings.server)
+
+    app.on_startup += [_freeze_startup_objects, drain_on_stop]
     return app
 
 

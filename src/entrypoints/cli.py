@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import attrs
 
@@ -24,6 +27,10 @@ class ServerLimits:
     keep_alive_timeout: float
     max_connections: int
     ws_max_frame_bytes: int
+    shutdown_grace: float
+    """Seconds requests in flight get on SIGTERM, once sockets and streams are closed."""
+    stop_hooks_grace: float
+    """Seconds the stop hooks may take after that (background jobs of the embedded mode)."""
 
     @classmethod
     def of(cls, settings: Settings) -> ServerLimits:
@@ -32,6 +39,8 @@ class ServerLimits:
             keep_alive_timeout=settings.server_keep_alive_timeout,
             max_connections=settings.server_max_connections,
             ws_max_frame_bytes=settings.ws_max_frame_bytes,
+            shutdown_grace=settings.server_shutdown_grace,
+            stop_hooks_grace=settings.jobs_shutdown_grace,
         )
 
 
@@ -60,6 +69,10 @@ def serve_asgi(
 
         # Each worker process builds the protocol anew and reads its deadline from here.
         os.environ[HEADER_TIMEOUT_ENV] = str(limits.header_timeout)
+        # uvicorn stops gracefully on SIGINT or SIGTERM, then raises the signal again with
+        # the handlers it found: these let the process exit 0 (runtime/drain.py drains it).
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signal_number, _stopped)
         uvicorn.run(
             target,
             factory=True,
@@ -76,6 +89,7 @@ def serve_asgi(
             # A bigger frame is refused (1009) as it arrives, before it is read whole.
             ws_max_size=limits.ws_max_frame_bytes,
             timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
+            timeout_graceful_shutdown=math.ceil(limits.shutdown_grace),
             limit_concurrency=limits.max_connections,
             lifespan="on",
             access_log=False,
@@ -103,7 +117,13 @@ def serve_asgi(
         # app (``ws_max_frame_bytes``) only once read.
         http1_settings=HTTP1Settings(header_read_timeout=int(limits.header_timeout * 1000)),
         backpressure=limits.max_connections,
+        # A worker that has not stopped by then (requests in flight, stop hooks) is killed.
+        workers_kill_timeout=math.ceil(limits.shutdown_grace + limits.stop_hooks_grace),
     ).serve()
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    """What a signal uvicorn raised again after stopping gracefully does: nothing more."""
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ from entrypoints.bootstrap.payments import add_payments_hooks, payments_provider
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
+from entrypoints.runtime.drain import Drain
 from entrypoints.runtime.probes import Probe, ReadinessProbes
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.kernel.clock import Clock
@@ -146,7 +147,10 @@ def build_providers(settings: Settings) -> list[Provider]:
 
 
 class ProcessProvider(Provider):
-    """Readiness probes and start/stop hooks, chosen by the settings."""
+    """Readiness probes, the drain of an API process and start/stop hooks, chosen by the
+    settings."""
+
+    drain = provide(Drain, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def probes(

@@ -136,6 +136,21 @@ class Settings:
         default=5.0,
         metadata=_doc("Seconds an idle keep-alive connection is kept open between requests"),
     )
+    server_shutdown_grace: float = attrs.field(
+        default=15.0,
+        metadata=_doc(
+            "Seconds a stopping API process (SIGTERM) gives requests in flight after closing "
+            "its sockets and streams with a restart signal; then it cancels them. With "
+            "`MOCHEONG_JOBS_SHUTDOWN_GRACE` it stays under Kubernetes' 30 s"
+        ),
+    )
+    server_body_timeout: float = attrs.field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds a request has to send its whole body once its headers came; then it is "
+            "answered 408 and the connection closed (slow bodies)"
+        ),
+    )
     server_max_connections: int = attrs.field(
         default=10_000,
         metadata=_doc(
@@ -686,6 +701,8 @@ class Settings:
             "max_upload_bytes",
             "server_header_timeout",
             "server_keep_alive_timeout",
+            "server_shutdown_grace",
+            "server_body_timeout",
             "server_max_connections",
         ):
             if getattr(self, name) <= 0:

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import httpx
 import redis
+from chaos_outages import r6_postgres, r6_redis
 from chaos_providers import r8
 from chat_client import (
     RoomClient,
@@ -378,6 +379,12 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
     "R3": Run.r3,
     "R4": Run.r4,
     "R5": Run.r5,
+    "R6": lambda run: r6_postgres(
+        run, Outcome("R6", f"private PostgreSQL stopped for {run.args.outage:g} s under load")
+    ),
+    "R6R": lambda run: r6_redis(
+        run, Outcome("R6R", f"private Redis frozen (SIGSTOP) for {run.args.outage:g} s under load")
+    ),
     "R8": lambda run: r8(
         run, Outcome("R8", f"model provider faults, {run.args.provider_turns} turns at once each")
     ),
@@ -422,13 +429,21 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
         "MOCHEONG_CHAT_LEASE_SECONDS": str(args.lease),
         "MOCHEONG_CHAT_SWEEP_INTERVAL": str(args.sweep),
         "MOCHEONG_RATE_CHAT_PER_USER": "100000",
+        "MOCHEONG_RATE_RSVP_PER_IP": "100000",
         "MOCHEONG_DB_POOL_SIZE": "4",
         "MOCHEONG_DB_MAX_OVERFLOW": "6",
         "MOCHEONG_LOG_LEVEL": args.log_level,
     }
     outcomes = []
     wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
-    with Stack(apis=args.apis, workers=args.workers, env=env, keep=args.keep_logs) as stack:
+    private_postgres = "R6" in wanted
+    with Stack(
+        apis=args.apis,
+        workers=args.workers,
+        env=env,
+        keep=args.keep_logs,
+        private_postgres=private_postgres,
+    ) as stack:
         print(f"chaos run: {stack.describe()}", file=sys.stderr)
         run = Run(stack, args)
         for name in wanted:
@@ -472,6 +487,9 @@ def main() -> None:
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--log-level", default="WARNING", help="the processes' log level")
     parser.add_argument("--provider-turns", type=int, default=20, help="R8 turns per fault")
+    parser.add_argument(
+        "--outage", type=float, default=15.0, help="R6 seconds PostgreSQL or Redis is away"
+    )
     parser.add_argument(
         "--provider-timeout", type=float, default=60.0, help="R8 LLM_READ_TIMEOUT, seconds"
     )

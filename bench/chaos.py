@@ -433,6 +433,7 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
         "MOCHEONG_DB_POOL_SIZE": "4",
         "MOCHEONG_DB_MAX_OVERFLOW": "6",
         "MOCHEONG_LOG_LEVEL": args.log_level,
+        **dict(setting.split("=", 1) for setting in args.env),
     }
     outcomes = []
     wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
@@ -482,6 +483,13 @@ def main() -> None:
         type=float,
         default=0.0,
         help="share of the clients on Socket.IO instead of the raw WebSocket (0.5: every 2nd)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="MOCHEONG_NAME=VALUE",
+        help="a setting of every process of the run (repeatable)",
     )
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")

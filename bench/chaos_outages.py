@@ -17,6 +17,7 @@ timeouts keep a request from waiting on it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import time
 from collections import Counter
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from chaos import Outcome, Run
 
 RECOVERY_WITHIN = 30.0  # seconds after the dependency is back
-REQUEST_TIMEOUT = 15.0  # an answer slower than this counts as a hang
+REQUEST_TIMEOUT = 10.0
+"""An answer slower than this counts as a hang: keep ``--outage`` above it, so a request that
+waits for the dependency to come back is caught."""
 PAUSE = 0.2  # seconds between two requests of one load loop
 EXPECTED = {"200", "201", "202", "409", "503"}
 """Successes, a chat submit while the session's reply runs (409), and a 503 problem with
@@ -59,11 +62,13 @@ class Load:
         self.first_success_after: dict[str, float] = {}
         self.back_at: float | None = None
         self.stopped = asyncio.Event()
+        self.slowest: dict[str, float] = {}  # phase → seconds
         self._n = 0
+        self._turns = itertools.count()  # every API in turn, whatever the request
 
     def _url(self) -> str:
         live = self.run.stack.live_apis()
-        return self.run.stack.api_url(live[self._next() % len(live)])
+        return self.run.stack.api_url(live[next(self._turns) % len(live)])
 
     def _next(self) -> int:
         self._n += 1
@@ -71,9 +76,12 @@ class Load:
 
     async def _call(self, kind: str, method: str, path: str, **options: Any) -> int | None:
         url = self._url() + path
+        phase, started = self.phase, time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as http:
                 response = await http.request(method, url, **options)
+            took = time.monotonic() - started
+            self.slowest[phase] = max(self.slowest.get(phase, 0.0), took)
         except httpx.TimeoutException:
             self._record(kind, "hang")
             return None
@@ -167,6 +175,9 @@ async def r6_redis(run: Run, outcome: Outcome) -> Outcome:
 
 
 async def _outage(run: Run, outcome: Outcome, begin: Any, end: Any) -> Outcome:
+    if run.args.outage <= REQUEST_TIMEOUT:
+        outcome.failures.append(f"--outage must exceed {REQUEST_TIMEOUT:g} s to catch a hang")
+        return outcome
     count = max(10, run.args.streams // 10)
     clients = await run.clients(count)
     async with run.http() as http:
@@ -203,7 +214,8 @@ async def _check(run: Run, outcome: Outcome, load: Load) -> None:
     for phase in ("before", "outage", "after"):
         answers = sorted((k, a, n) for (k, p, a), n in load.answers.items() if p == phase)
         text = ", ".join(f"{kind} {answer}×{n}" for kind, answer, n in answers)
-        outcome.figures[f"answers {phase}"] = text
+        slowest = load.slowest.get(phase, 0.0)
+        outcome.figures[f"answers {phase}"] = f"{text}; slowest {slowest:.1f} s"
     if load.bad:
         counted = Counter(load.bad)
         outcome.failures.append(

@@ -330,7 +330,7 @@ class Stack:
     def live_apis(self) -> list[int]:
         return [i for i, process in enumerate(self.apis) if process.alive]
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         for index, process in enumerate(self.apis):
             if not process.alive:
                 continue

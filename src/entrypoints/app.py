@@ -143,7 +143,12 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.max_body_bytes)
-    install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
+    install_pipeline(
+        app,
+        _cors(settings),
+        trusted_proxy_hops=settings.trusted_proxy_hops,
+        body_timeout=settings.server_body_timeout,
+    )
     return app
 
 

@@ -85,6 +85,20 @@ class Settings:
     redis_prefix: str = attrs.field(
         default="mc:", metadata=_doc("Prefix of every Redis key and queue name")
     )
+    redis_socket_timeout: float = attrs.field(
+        default=5.0,
+        metadata=_doc(
+            "Seconds a Redis command may wait for its answer (API and worker); then it fails "
+            "and the request answers 503, so a Redis that stops answering hangs nothing"
+        ),
+    )
+    redis_connect_timeout: float = attrs.field(
+        default=2.0, metadata=_doc("Seconds to open a connection to Redis")
+    )
+    redis_health_check_interval: int = attrs.field(
+        default=10,
+        metadata=_doc("Seconds a pooled Redis connection may sit unused before a PING proves it"),
+    )
     broker: str = attrs.field(
         default="",
         metadata=_doc(
@@ -145,10 +159,11 @@ class Settings:
         ),
     )
     server_body_timeout: float = attrs.field(
-        default=30.0,
+        default=60.0,
         metadata=_doc(
             "Seconds a request has to send its whole body once its headers came; then it is "
-            "answered 408 and the connection closed (slow bodies)"
+            "answered 408 and the connection closed (slow bodies). Raise it for big uploads "
+            "over slow links"
         ),
     )
     server_max_connections: int = attrs.field(
@@ -703,6 +718,9 @@ class Settings:
             "server_keep_alive_timeout",
             "server_shutdown_grace",
             "server_body_timeout",
+            "redis_socket_timeout",
+            "redis_connect_timeout",
+            "redis_health_check_interval",
             "server_max_connections",
         ):
             if getattr(self, name) <= 0:

@@ -17,6 +17,7 @@ import attrs
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 
 APP = "entrypoints.app:app_from_env"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @attrs.frozen
@@ -71,33 +72,36 @@ def serve_asgi(
         os.environ[HEADER_TIMEOUT_ENV] = str(limits.header_timeout)
         # uvicorn stops gracefully on SIGINT or SIGTERM, then raises the signal again with
         # the handlers it found: these let the process exit 0 (runtime/drain.py drains it).
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signal_number, _stopped)
-        uvicorn.run(
-            target,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",
-            # httptools, with a deadline for a request's headers (slow or silent clients).
-            http=HeaderTimeoutHttpToolsProtocol,
-            # Of uvicorn's three WebSocket implementations, the fastest to send and as light
-            # per idle socket as any (docs/configuration.md has the measurements).
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,  # a zlib context per socket, for frames of ~100 B
-            # A bigger frame is refused (1009) as it arrives, before it is read whole.
-            ws_max_size=limits.ws_max_frame_bytes,
-            timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
-            timeout_graceful_shutdown=math.ceil(limits.shutdown_grace),
-            limit_concurrency=limits.max_connections,
-            lifespan="on",
-            access_log=False,
-            log_config=None,  # its warnings go through the app's JSON logging
-            log_level="warning",  # no line per WebSocket opened or closed
-            proxy_headers=False,  # the app reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS)
-            server_header=False,
-        )
+        previous = {number: signal.signal(number, _stopped) for number in STOP_SIGNALS}
+        try:
+            uvicorn.run(
+                target,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                loop="uvloop",
+                # httptools, with a deadline for a request's headers (slow or silent clients).
+                http=HeaderTimeoutHttpToolsProtocol,
+                # Of uvicorn's three WebSocket implementations, the fastest to send and as light
+                # per idle socket as any (docs/configuration.md has the measurements).
+                ws="websockets-sansio",
+                ws_per_message_deflate=False,  # a zlib context per socket, for frames of ~100 B
+                # A bigger frame is refused (1009) as it arrives, before it is read whole.
+                ws_max_size=limits.ws_max_frame_bytes,
+                timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
+                timeout_graceful_shutdown=math.ceil(limits.shutdown_grace),
+                limit_concurrency=limits.max_connections,
+                lifespan="on",
+                access_log=False,
+                log_config=None,  # its warnings go through the app's JSON logging
+                log_level="warning",  # no line per WebSocket opened or closed
+                proxy_headers=False,  # the app reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS)
+                server_header=False,
+            )
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         return
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings

@@ -20,12 +20,15 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import Headers
 from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.status_codes import HTTP_400_BAD_REQUEST
+from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
+    HTTPDisconnectEvent,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Message,
     Receive,
+    ReceiveMessage,
     Scope,
     Send,
 )
@@ -104,7 +107,7 @@ def install_pipeline(
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_DISCONNECT: Message = {"type": "http.disconnect"}
+_DISCONNECT: HTTPDisconnectEvent = {"type": "http.disconnect"}
 REQUEST_TIMEOUT_BODY = json.dumps(
     {
         "type": "https://mocheong.app/problems/request-timeout",
@@ -127,13 +130,13 @@ class BodyDeadlineMiddleware:
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != ScopeType.HTTP or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         deadline = time.monotonic() + self.timeout
         state = {"done": False, "late": False, "started": False}
 
-        async def timed_receive() -> Message:
+        async def timed_receive() -> ReceiveMessage:
             if state["late"]:
                 return _DISCONNECT
             if state["done"]:

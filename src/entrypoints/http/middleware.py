@@ -18,9 +18,9 @@ import structlog
 from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import Headers
+from litestar.enums import ScopeType
 from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.status_codes import HTTP_400_BAD_REQUEST
-from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
     HTTPDisconnectEvent,

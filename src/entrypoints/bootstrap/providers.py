@@ -55,10 +55,10 @@ class DatabaseProvider(Provider):
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
         engine = make_engine(
             settings.effective_database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=settings.db_pool_pre_ping,
+            pool_size=settings.database.pool_size,
+            max_overflow=settings.database.max_overflow,
+            pool_timeout=settings.database.pool_timeout,
+            pool_pre_ping=settings.database.pool_pre_ping,
         )
         yield engine
         await engine.dispose()
@@ -88,17 +88,17 @@ def redis_options(settings: Settings) -> dict[str, Any]:
     """Every Redis client's timeouts and health check: a Redis that stops answering fails a
     command within ``REDIS_SOCKET_TIMEOUT`` instead of holding it (quality target R6)."""
     return {
-        "socket_timeout": settings.redis_socket_timeout,
-        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_timeout": settings.broker.redis_socket_timeout,
+        "socket_connect_timeout": settings.broker.redis_connect_timeout,
         "socket_keepalive": True,
-        "health_check_interval": settings.redis_health_check_interval,
+        "health_check_interval": settings.broker.redis_health_check_interval,
     }
 
 
 class RedisProvider(Provider):
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.redis_url, **redis_options(settings))
+        client = Redis.from_url(settings.broker.redis_url, **redis_options(settings))
         yield client
         await client.aclose()
 
@@ -113,7 +113,7 @@ class RedisProvider(Provider):
         self, settings: Settings, redis: Redis, clock: Clock, scripts: RedisScripts
     ) -> RateLimiter:
         return RedisRateLimiter(
-            redis, prefix=f"{settings.redis_prefix}rl:", clock=clock, scripts=scripts
+            redis, prefix=f"{settings.broker.redis_prefix}rl:", clock=clock, scripts=scripts
         )
 
 
@@ -124,7 +124,7 @@ class InMemoryProvider(Provider):
 
     @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings) -> LocalUserCache:
-        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
+        return LocalUserCache(settings.auth.cache_users, settings.auth.cache_seconds)
 
     @provide(scope=Scope.APP)
     def revoked(self, settings: Settings) -> LocalRevokedFamilies:
@@ -139,9 +139,9 @@ def build_providers(settings: Settings) -> list[Provider]:
         AccountsProvider(),
         ProcessProvider(),
     ]
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         providers += [RedisProvider(), RedisUserCacheProvider()]
-    elif settings.uses_nats:
+    elif settings.broker.uses_nats:
         providers.extend(nats_providers(settings))
     else:
         providers.append(InMemoryProvider())
@@ -180,9 +180,9 @@ class ProcessProvider(Provider):
             await (await container.get(ObjectStorage)).ping()
 
         checks: dict[str, Probe] = {"database": lambda: ping(engine), "storage": storage_ping}
-        if settings.uses_redis:
+        if settings.broker.uses_redis:
             checks["redis"] = redis_ping
-        if settings.uses_nats:
+        if settings.broker.uses_nats:
             checks["nats"] = nats_ping
         return ReadinessProbes(checks)
 
@@ -192,13 +192,13 @@ class ProcessProvider(Provider):
         if settings.uses_sqlite:
             # The embedded mode needs no separate step: the schema is brought up to date here.
             async def migrate() -> None:
-                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                settings.app.data_dir.mkdir(parents=True, exist_ok=True)
                 await upgrade_async(settings.effective_database_url)
 
             hooks.on_start(migrate)
         add_job_hooks(hooks, settings, container)
         add_public_page_hooks(hooks, settings, container)
-        if settings.uses_redis:
+        if settings.broker.uses_redis:
             add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
             add_cache_peer_hooks(
                 hooks, container, RedisRevocations, LocalRevokedFamilies, "revocations"

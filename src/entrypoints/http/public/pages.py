@@ -69,12 +69,14 @@ class RenderPublicPage:
         ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
         files = await self._files([i for i in [*ids, *content.gallery] if i])
         entries = await self._guestbook(
-            slug, limit=self._settings.public_guestbook_entries, cursor=None
+            slug, limit=self._settings.public.guestbook_entries, cursor=None
         )
         view = build_view(
             page, files, entries.items, entries.next_cursor, origin=origin, now=self._clock.now()
         )
-        rendered = self._templates.page(view, party_size_max=self._settings.rsvp_party_size_max)
+        rendered = self._templates.page(
+            view, party_size_max=self._settings.pages.rsvp_party_size_max
+        )
         return rendered, view.valid_until
 
 

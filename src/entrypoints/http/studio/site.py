@@ -80,7 +80,7 @@ def load_assets(root: Path) -> dict[str, Asset]:
 def studio_csp(settings: Settings) -> str:
     """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured);
     ``connect-src 'self'`` covers the chat's WebSocket on the same host."""
-    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.kakao_js_key else ""
+    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.web.kakao_js_key else ""
     return "; ".join(
         [
             "default-src 'self'",
@@ -134,7 +134,9 @@ async def studio_index(
 @inject
 async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, str]]:
     """What the studio needs to know of this deployment: only public values."""
-    return Response({"kakao_js_key": settings.kakao_js_key}, headers={"Cache-Control": "no-store"})
+    return Response(
+        {"kakao_js_key": settings.web.kakao_js_key}, headers={"Cache-Control": "no-store"}
+    )
 
 
 @get("/studio/{name:path}", include_in_schema=False)
@@ -173,7 +175,7 @@ async def studio_preview(
     view = build_view(
         page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
     )
-    rendered = templates.page(view, party_size_max=settings.rsvp_party_size_max)
+    rendered = templates.page(view, party_size_max=settings.pages.rsvp_party_size_max)
     # The studio (same origin) may frame it; nobody else may.
     csp = rendered.csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
     return Response(

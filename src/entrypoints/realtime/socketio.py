@@ -21,7 +21,9 @@ So WebSocket-only clients need no sticky sessions; long polling does (each reque
 Engine.IO session must reach the process that holds it — see ``docs/realtime.md``).
 
 Events of one client are answered one at a time, in the order they came (``async_handlers``
-off), as on the raw WebSocket.
+off), as on the raw WebSocket. A draining process (``runtime/drain.py``) ends each client's
+Engine.IO connection with its close packet: the client reconnects on its own, elsewhere, and
+resumes.
 
 The room's events skip python-socketio's ``emit`` (a task and a packet encoding per client
 and event): each is written to the client's Engine.IO queue as it is, its Socket.IO packet
@@ -34,6 +36,7 @@ catches up from the stream, and a slow client never makes the process's memory g
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, cast
 
 import msgspec
@@ -46,6 +49,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.realtime.protocol import ChatProtocol, SignedOut
+from entrypoints.runtime.drain import Drain
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.errors import DomainError
 
@@ -154,6 +158,7 @@ class SocketIOGateway:
         self._container = container
         self._queue_limit = settings.chat.send_queue
         self._clients: dict[str, tuple[SocketIOClient, ChatProtocol]] = {}
+        self._restarts: dict[str, Callable[[], Awaitable[None]]] = {}
         self.server = ChatServer(
             settings.chat.ws_auth_timeout,
             async_mode="asgi",
@@ -183,8 +188,20 @@ class SocketIOGateway:
             )
         client.connected = True
         self._clients[sid] = (client, protocol)
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+
+        async def restart() -> None:
+            # Engine.IO's close packet, not a Socket.IO disconnect: after the latter a client
+            # stays away until told to connect again.
+            await self.server.eio.disconnect(eio_sid)
+
+        self._restarts[sid] = restart
+        (await self._container.get(Drain)).add(restart)
 
     async def disconnect(self, sid: str, *_reason: object) -> None:
+        restart = self._restarts.pop(sid, None)
+        if restart is not None:
+            (await self._container.get(Drain)).discard(restart)
         entry = self._clients.pop(sid, None)
         if entry is not None:
             await entry[1].close()

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import arq.worker
 import structlog
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.typing import WorkerCoroutine
 from dishka import AsyncContainer, Provider, make_async_container
@@ -32,7 +32,7 @@ from entrypoints.bootstrap.jobs import arq_queue
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
-from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.providers import build_providers, redis_options
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
 from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.reconciler import PaymentsReconciler
@@ -143,6 +143,9 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         "functions": functions,
         **queue,
         "redis_settings": RedisSettings.from_dsn(settings.broker.redis_url),
+        # arq's own pool has no read timeout: a Redis that stops answering would hold the
+        # worker's poll for good. This one fails it, and ``keep_running`` starts over.
+        "redis_pool": ArqRedis.from_url(settings.broker.redis_url, **redis_options(settings)),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "job_timeout": settings.jobs.timeout,

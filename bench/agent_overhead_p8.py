@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 from chat_first_chunk_p7 import turns
 from chat_report import Table, base_parser, percentile
 from chat_stack import BENCH, CLI, Process, Stack
@@ -32,7 +31,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.llm.offline.agent import OfflineAgentModel
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import load_settings
+from entrypoints.bootstrap.settings import evolve, load_settings
 from mocheong_core.agents.conversation import rendered
 from mocheong_core.agents.loop import tools_json
 from mocheong_core.agents.ports import AgentModel, ModelEvent, ModelRequest
@@ -103,7 +102,7 @@ def prefix_shares(recorded: list[tuple[int, ModelRequest]]) -> list[tuple[int, i
 
 async def conversation() -> list[tuple[int, int, int, int]]:
     folder = Path(tempfile.mkdtemp(prefix="mocheong-p8-"))
-    settings = attrs.evolve(
+    settings = evolve(
         load_settings(),
         env="test",
         data_dir=folder,

@@ -20,7 +20,7 @@ def main() -> None:
         sys.argv[1]
     ]()
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log.level, settings.log.json)
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     build_worker(settings, override).run()

@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
 import uvloop
 from chat_report import Table, base_parser, median, percentile
 from redis.asyncio import Redis
@@ -37,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from adapters.arq.queue import ArqJobQueue, arq_client, queue_name  # noqa: E402
-from entrypoints.bootstrap.settings import PREFIX, Settings, load_settings  # noqa: E402
+from entrypoints.bootstrap.settings import PREFIX, Settings, evolve, load_settings  # noqa: E402
 from entrypoints.worker.app import tuning  # noqa: E402
 
 REDIS_URL = os.environ.get("MOCHEONG_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -53,7 +52,7 @@ def product_settings() -> Settings:
 
 
 def worker_settings_for(prefix: str, data_dir: Path) -> Settings:
-    return attrs.evolve(
+    return evolve(
         product_settings(),
         env="test",
         data_dir=data_dir,

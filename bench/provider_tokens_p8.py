@@ -22,7 +22,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import attrs
 from agent_overhead_p8 import CONVERSATION
 from chat_report import Table, base_parser
 from litestar.testing import AsyncTestClient
@@ -34,7 +33,7 @@ from tests.fakes.providers import PROVIDERS, FakeProvider, fake_provider
 from tests.fakes.script import Answer
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import load_settings
+from entrypoints.bootstrap.settings import evolve, load_settings
 
 # What each turn of CONVERSATION changes on the page (by its 1-based number).
 PATCHES: dict[int, dict[str, Any]] = {
@@ -105,7 +104,7 @@ async def conversation(name: str) -> list[tuple[int, int, int, int]]:
     async with fake_provider(name) as provider:
         script = Conversation(provider)
         provider.server.respond = script.respond
-        settings = attrs.evolve(
+        settings = evolve(
             load_settings(env_file=None),
             env="test",
             data_dir=folder,

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from adapters.sqla.migrate import upgrade
 from adapters.sqla.schema import metadata, table_modules
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests import services
 
 table_modules()
@@ -56,7 +56,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "rate_register_per_ip": 1000,
     }
     values.update(overrides)
-    return Settings(**values)
+    return evolve(Settings(), **values)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

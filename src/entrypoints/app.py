@@ -102,7 +102,7 @@ def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
 
 def create_app(settings: Settings | None = None, *overrides: Provider) -> Litestar:
     settings = settings or load_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log.level, settings.log.json)
     container = make_container(settings, *overrides)
 
     @asynccontextmanager
@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         route_handlers=list(ROUTES),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ProblemDocsPlugin()],
-        request_max_body_size=settings.max_body_bytes,
+        request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Mocheong API",
             version="0.1.0",
@@ -141,15 +141,15 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     # Inside the fast paths: the published page and the chat submit never reach its test.
     install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
-    install_submit_fast_path(app, container, settings.max_body_bytes)
-    install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.trusted_proxy_hops)
+    install_submit_fast_path(app, container, settings.http.max_body_bytes)
+    install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.http.trusted_proxy_hops)
     return app
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
-    if not settings.cors_origins:
+    if not settings.http.cors_origins:
         return None
-    origins: list[str] = list(settings.cors_origins)
+    origins: list[str] = list(settings.http.cors_origins)
     return CORSConfig(
         allow_origins=origins,
         allow_credentials="*" not in origins,

@@ -28,10 +28,10 @@ class ServerLimits:
     @classmethod
     def of(cls, settings: Settings) -> ServerLimits:
         return cls(
-            header_timeout=settings.server_header_timeout,
-            keep_alive_timeout=settings.server_keep_alive_timeout,
-            max_connections=settings.server_max_connections,
-            ws_max_frame_bytes=settings.ws_max_frame_bytes,
+            header_timeout=settings.server.header_timeout,
+            keep_alive_timeout=settings.server.keep_alive_timeout,
+            max_connections=settings.server.max_connections,
+            ws_max_frame_bytes=settings.server.ws_max_frame_bytes,
         )
 
 
@@ -107,10 +107,10 @@ def serve_asgi(
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    host = args.host or settings.host
-    port = args.port or settings.port
-    workers = args.workers or settings.workers
-    if workers > 1 and not settings.distributed:
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    if workers > 1 and not settings.broker.distributed:
         print(
             "mocheong serve: --workers above 1 needs a broker (MOCHEONG_REDIS_URL, or "
             "MOCHEONG_BROKER=nats): the embedded in-memory broker and queue live inside one "
@@ -119,11 +119,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     print(
-        f"Mocheong on http://{host}:{port} ({_mode(settings)}, {settings.server})", file=sys.stderr
+        f"Mocheong on http://{host}:{port} ({_mode(settings)}, {settings.server.name})",
+        file=sys.stderr,
     )
     serve_asgi(
         APP,
-        server=settings.server,
+        server=settings.server.name,
         host=host,
         port=port,
         workers=workers,
@@ -135,13 +136,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _mode(settings: Settings) -> str:
     database = "SQLite" if settings.uses_sqlite else "PostgreSQL"
     broker = {"redis": "Redis", "nats": "NATS JetStream"}.get(
-        settings.effective_broker, "in-process broker and jobs"
+        settings.broker.effective, "in-process broker and jobs"
     )
     return f"{database}, {broker}"
 
 
 def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    if not settings.distributed:
+    if not settings.broker.distributed:
         print(
             "mocheong worker: needs MOCHEONG_REDIS_URL or MOCHEONG_BROKER=nats. In the embedded "
             "mode `mocheong serve` runs background work in-process.",

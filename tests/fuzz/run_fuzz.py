@@ -42,7 +42,7 @@ from tests.live_server import live_server  # noqa: E402
 
 from adapters.sqla.migrate import upgrade  # noqa: E402
 from entrypoints.bootstrap.admin import create_admin  # noqa: E402
-from entrypoints.bootstrap.settings import Settings  # noqa: E402
+from entrypoints.bootstrap.settings import Settings, evolve  # noqa: E402
 
 ADMIN_EMAIL = "fuzz-admin@example.com"
 ADMIN_PASSWORD = "fuzz-admin-password"
@@ -183,8 +183,12 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mocheong-fuzz-") as folder, database(args) as url:
         data_dir = Path(folder)
-        settings = Settings(
-            env="test", data_dir=data_dir, database_url=url, jwt_secret=services.TEST_JWT_SECRET
+        settings = evolve(
+            Settings(),
+            env="test",
+            data_dir=data_dir,
+            database_url=url,
+            jwt_secret=services.TEST_JWT_SECRET,
         )
         asyncio.run(create_admin(settings, ADMIN_EMAIL, ADMIN_PASSWORD, "Fuzz"))
         server_log = data_dir / "server.log"

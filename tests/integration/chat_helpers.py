@@ -18,7 +18,7 @@ from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient, WebSocketTestSession
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
 from tests.integration.accounts_http import Client
 from tests.integration.pages_helpers import create_page, user_headers
@@ -31,7 +31,7 @@ Frame = dict[str, Any]
 @pytest.fixture
 async def chat_client(settings: Settings) -> AsyncIterator[Client]:
     """The app on the test's backend, with an offline model that does not pause."""
-    fast = attrs.evolve(settings, offline_model_delay_ms=0, chat_coalesce_ms=0)
+    fast = evolve(settings, offline_model_delay_ms=0, chat_coalesce_ms=0)
     async with AsyncTestClient(create_app(fast)) as client:
         yield client
 

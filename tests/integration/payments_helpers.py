@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.payments.model import OrderEvent
 from mocheong_core.payments.ports import OrderRepository
 from tests.fakes.portone import SECRET, STORE_ID, WEBHOOK_SECRET, FakePortOne
@@ -28,7 +27,7 @@ def portone_settings(settings: Settings, fake: FakePortOne, **extra: Any) -> Set
         "portone_timeout": 2.0,
         **extra,
     }
-    return attrs.evolve(settings, **values)
+    return evolve(settings, **values)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 import httpx
 import pytest
 import socketio
@@ -20,7 +19,7 @@ import uvicorn
 from dishka import Provider
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.integration.chat_helpers import FRAME_TIMEOUT, Frame
 
 NAMESPACE = "/chat"
@@ -73,7 +72,7 @@ def node() -> str:
 @pytest.fixture
 async def streaming_url(settings: Settings) -> AsyncIterator[str]:
     """The app with the offline model at its usual pace: a reply streams for a while."""
-    async with serving(attrs.evolve(settings, chat_coalesce_ms=0)) as url:
+    async with serving(evolve(settings, chat_coalesce_ms=0)) as url:
         yield url
 
 

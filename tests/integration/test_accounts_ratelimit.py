@@ -17,7 +17,7 @@ from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.kernel.clock import Clock
 from tests import services
 from tests.integration.accounts_http import PASSWORD, assert_problem, register
@@ -47,7 +47,7 @@ def limited(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     if request.param == "memory":
         return settings
     services.require_redis()
-    return attrs.evolve(
+    return evolve(
         settings, redis_url=services.REDIS_URL, redis_prefix=services.unique_redis_prefix()
     )
 
@@ -55,7 +55,7 @@ def limited(request: pytest.FixtureRequest, settings: Settings) -> Settings:
 @pytest.fixture
 def client_with(limited: Settings) -> Callable[..., AsyncTestClient[Any]]:
     def make(**limits: int) -> AsyncTestClient[Any]:
-        return AsyncTestClient(create_app(attrs.evolve(limited, **limits), FrozenClockProvider()))
+        return AsyncTestClient(create_app(evolve(limited, **limits), FrozenClockProvider()))
 
     return make
 

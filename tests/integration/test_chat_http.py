@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import Callable
 from typing import cast
 
-import attrs
 import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import (
     Frame,
@@ -181,7 +180,7 @@ async def test_a_deleted_pages_chat_is_gone_at_once(chat_client: Client) -> None
 
 
 async def test_submits_are_rate_limited_per_user(settings: Settings) -> None:
-    async with AsyncTestClient(create_app(attrs.evolve(settings, rate_chat_per_user=2))) as client:
+    async with AsyncTestClient(create_app(evolve(settings, rate_chat_per_user=2))) as client:
         who = await owner(client)
         await submit(client, who)
         await submit(client, who)
@@ -199,7 +198,7 @@ async def test_many_submits_at_once_all_land_on_a_small_pool(settings: Settings)
     request must not keep one while it waits for that writer, or a burst larger than the pool
     would wait until the pool times out. (httpx on the app's own loop: the requests really run
     at the same time.)"""
-    small = attrs.evolve(settings, db_pool_size=2, db_pool_timeout=5.0, offline_model_delay_ms=0)
+    small = evolve(settings, db_pool_size=2, db_pool_timeout=5.0, offline_model_delay_ms=0)
     app = create_app(small)
     transport = httpx.ASGITransport(app=app)
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
@@ -279,7 +278,7 @@ async def test_sse_streams_the_room_and_resumes_from_last_event_id(chat_client: 
 
 
 async def test_an_event_stream_ends_when_its_user_is_disabled(settings: Settings) -> None:
-    quick = attrs.evolve(settings, chat_sse_heartbeat=0.05)
+    quick = evolve(settings, chat_sse_heartbeat=0.05)
     async with AsyncTestClient(create_app(quick)) as client:
         who = await owner(client)
         admin = await admin_headers(client)
@@ -298,7 +297,7 @@ async def test_an_event_stream_ends_when_its_user_is_disabled(settings: Settings
 
 
 async def test_sse_sends_heartbeats_while_idle(settings: Settings) -> None:
-    quick = attrs.evolve(settings, chat_sse_heartbeat=0.01)
+    quick = evolve(settings, chat_sse_heartbeat=0.01)
     async with AsyncTestClient(create_app(quick)) as client:
         who = await owner(client)
         opened = await client.post(

@@ -10,12 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import attrs
 import pytest
 import socketio
 import websockets
 
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.worker.app import build_worker
 from tests import services
 from tests.integration.chat_helpers import (
@@ -33,7 +32,7 @@ TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling", "websocket"]}
 
 @pytest.fixture
 async def base_url(settings: Settings) -> AsyncIterator[str]:
-    fast = attrs.evolve(settings, offline_model_delay_ms=0, chat_coalesce_ms=0)
+    fast = evolve(settings, offline_model_delay_ms=0, chat_coalesce_ms=0)
     async with serving(fast) as url:
         yield url
 
@@ -237,7 +236,7 @@ async def test_a_fresh_token_that_does_not_sign_in_disconnects(base_url: str) ->
 async def test_an_engine_io_connection_that_never_joins_is_closed(settings: Settings) -> None:
     """Engine.IO's close packet first; a client that ignores it is dropped at the ping
     timeout."""
-    quick = attrs.evolve(
+    quick = evolve(
         settings, chat_ws_auth_timeout=0.05, chat_sio_ping_interval=0.2, chat_sio_ping_timeout=0.2
     )
     async with serving(quick) as url:
@@ -250,7 +249,7 @@ async def test_an_engine_io_connection_that_never_joins_is_closed(settings: Sett
 
 
 async def test_a_message_over_the_size_limit_ends_the_connection(settings: Settings) -> None:
-    small = attrs.evolve(settings, chat_sio_max_message_bytes=1000)
+    small = evolve(settings, chat_sio_max_message_bytes=1000)
     async with serving(small) as url:
         async with http(url) as api:
             who = await owner(api)
@@ -267,7 +266,7 @@ async def test_one_room_across_processes_and_transports(settings: Settings) -> N
     raw WebSocket client on the second, in the same room, see the same events in the same
     order; the turn runs on a worker of its own."""
     services.require_redis()
-    shared = attrs.evolve(
+    shared = evolve(
         settings,
         redis_url=services.REDIS_URL,
         redis_prefix=services.unique_redis_prefix(),

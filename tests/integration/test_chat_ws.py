@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
 import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import (
     Frame,
@@ -133,7 +132,7 @@ async def test_a_socket_stays_open_when_its_user_changes_but_can_still_sign_in(
 
 
 async def test_a_socket_that_never_authenticates_is_closed(settings: Settings) -> None:
-    quick = attrs.evolve(settings, chat_ws_auth_timeout=0.05)
+    quick = evolve(settings, chat_ws_auth_timeout=0.05)
     async with AsyncTestClient(create_app(quick)) as client:
         socket = client.websocket_connect("/ws/chat")
         with await socket as ws, pytest.raises(WebSocketDisconnect) as closed:
@@ -145,7 +144,7 @@ async def test_a_socket_that_never_authenticates_is_closed(settings: Settings) -
 async def test_a_big_frame_before_signing_in_closes_the_socket_with_1009(
     chat_client: Client, settings: Settings, event: str
 ) -> None:
-    padding = "가" * settings.ws_auth_frame_bytes  # 3 bytes each in UTF-8
+    padding = "가" * settings.server.ws_auth_frame_bytes  # 3 bytes each in UTF-8
     with await chat_client.websocket_connect("/ws/chat") as ws:
         ws.send_json({"event": event, "data": {"token": padding}})
         with pytest.raises(WebSocketDisconnect) as closed:
@@ -160,9 +159,9 @@ async def test_a_frame_over_the_signed_in_limit_closes_the_socket_with_1009(
     with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
         # A chat message of the longest allowed length, every char 3 bytes, is not too big
         # (refused here only because no room was joined).
-        send(ws, "chat-message", text="가" * settings.chat_message_max_chars)
+        send(ws, "chat-message", text="가" * settings.chat.message_max_chars)
         assert receive(ws)["data"]["code"] == "not_joined"
-        send(ws, "ping", padding="x" * settings.ws_max_frame_bytes)
+        send(ws, "ping", padding="x" * settings.server.ws_max_frame_bytes)
         with pytest.raises(WebSocketDisconnect) as closed:
             receive(ws)
     assert closed.value.code == 1009
@@ -312,7 +311,7 @@ async def test_leaving_never_cancels_the_run(chat_client: Client) -> None:
 
 
 async def test_chat_messages_are_rate_limited(settings: Settings) -> None:
-    limited = attrs.evolve(settings, rate_chat_per_user=1, offline_model_delay_ms=0)
+    limited = evolve(settings, rate_chat_per_user=1, offline_model_delay_ms=0)
     async with AsyncTestClient(create_app(limited)) as client:
         who = await owner(client)
         with await client.websocket_connect(f"/ws/chat?token={who.token}") as ws:

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import run_task
 from entrypoints.worker.tasks import load_tasks
 from mocheong_core.jobs.ports import JobQueue
@@ -194,7 +194,7 @@ async def test_uploads_may_exceed_the_small_json_body_limit(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
-    small_json = attrs.evolve(settings, max_body_bytes=100_000, max_upload_bytes=2_000_000)
+    small_json = evolve(settings, max_body_bytes=100_000, max_upload_bytes=2_000_000)
     data = noise_png(400, 400)
     assert 100_000 < len(data) < 2_000_000
     async with harness_for(small_json) as files:
@@ -208,12 +208,12 @@ async def test_an_upload_over_the_cap_is_refused(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
-    capped = attrs.evolve(settings, max_upload_bytes=50_000)
+    capped = evolve(settings, max_upload_bytes=50_000)
     async with harness_for(capped) as files:
         headers = await user(files.client)
         response = await upload(files.client, headers, noise_png(200, 200), name="big.png")
         assert_problem(response, 413, "file_too_large")
-        assert list((settings.data_dir / "files").glob("**/*.png")) == []
+        assert list((settings.app.data_dir / "files").glob("**/*.png")) == []
 
 
 async def test_the_cap_is_enforced_while_a_chunked_body_streams_in(
@@ -222,7 +222,7 @@ async def test_the_cap_is_enforced_while_a_chunked_body_streams_in(
     """The test client sends whole bodies, so this drives the ASGI app with an endless one."""
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
     cap, chunk = 50_000, 16_384
-    async with harness_for(attrs.evolve(settings, max_upload_bytes=cap)) as files:
+    async with harness_for(evolve(settings, max_upload_bytes=cap)) as files:
         auth = (await user(files.client))["Authorization"]
         head = (
             b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n'

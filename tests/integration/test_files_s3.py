@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import attrs
 import boto3
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from PIL import Image
 
 from adapters.s3.storage import S3ObjectStorage, open_s3_client
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.files_support import RecordingJobQueue, image_bytes
 from tests.integration.accounts_http import assert_problem, bearer, register
 from tests.integration.test_files_http import FilesTestProvider, run_recorded_jobs, upload
@@ -121,7 +120,7 @@ async def s3_app(
     settings: Settings, s3_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[AsyncTestClient[Any], RecordingJobQueue]]:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)
-    s3_settings = attrs.evolve(
+    s3_settings = evolve(
         settings,
         storage="s3",
         s3_bucket=bucket,
@@ -170,7 +169,7 @@ async def test_upload_through_the_app_lands_in_the_bucket(
 async def test_readiness_names_the_storage_when_the_bucket_is_gone(
     settings: Settings, s3_endpoint: str
 ) -> None:
-    missing = attrs.evolve(
+    missing = evolve(
         settings,
         storage="s3",
         s3_bucket="bucket-that-was-never-made",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.fakes import kakao_local
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import owner, stored, submit
@@ -30,7 +29,7 @@ async def kakao() -> AsyncIterator[kakao_local.FakeKakaoLocal]:
 
 @pytest.fixture
 async def client(kakao: kakao_local.FakeKakaoLocal, settings: Settings) -> AsyncIterator[Client]:
-    configured = attrs.evolve(
+    configured = evolve(
         settings,
         offline_model_delay_ms=0,
         chat_coalesce_ms=0,

@@ -13,7 +13,7 @@ from dishka import Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.guests.usecases import RecordGuestOpen
 from mocheong_core.kernel.clock import Clock
 from tests.integration.accounts_http import Client, assert_problem
@@ -28,7 +28,7 @@ from tests.integration.pages_helpers import (
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Limits generous enough that only the rate-limit test meets them."""
-    return attrs.evolve(settings, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
+    return evolve(settings, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
 
 
 async def add_guest(
@@ -91,7 +91,7 @@ async def test_guests_get_personal_links_and_their_visits_and_answers_are_tracke
 
 
 async def test_links_are_absolute_with_a_public_base_url(settings: Settings) -> None:
-    configured = attrs.evolve(settings, public_base_url="https://mocheong.example/")
+    configured = evolve(settings, public_base_url="https://mocheong.example/")
     async with AsyncTestClient(create_app(configured)) as client:
         owner = await user_headers(client)
         page = await create_page(client, owner)
@@ -321,7 +321,7 @@ class FrozenClockProvider(Provider):
 
 
 async def test_public_posting_is_rate_limited_per_ip(settings: Settings) -> None:
-    limited = attrs.evolve(settings, rate_rsvp_per_ip=2, rate_guestbook_per_ip=1)
+    limited = evolve(settings, rate_rsvp_per_ip=2, rate_guestbook_per_ip=1)
     async with AsyncTestClient(create_app(limited, FrozenClockProvider())) as client:
         owner = await user_headers(client)
         page = await create_complete_page(client, owner)

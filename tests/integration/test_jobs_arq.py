@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import arq.worker
-import attrs
 import pytest
 from dishka import AsyncContainer, make_async_container
 from redis.asyncio import Redis
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.arq.queue import ArqJobQueue, arq_client, queue_name
 from entrypoints.bootstrap.providers import build_providers
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import task
 from entrypoints.worker.app import build_worker
 from mocheong_core.errors import ServiceUnavailable
@@ -39,14 +38,14 @@ async def record(container: AsyncContainer, payload: dict[str, Any]) -> None:
 async def finish_elsewhere(container: AsyncContainer, payload: dict[str, Any]) -> None:
     settings = await container.get(Settings)
     redis = await container.get(Redis)
-    await redis.zrem(queue_name(settings.redis_prefix), payload["job_id"])
+    await redis.zrem(queue_name(settings.broker.redis_prefix), payload["job_id"])
 
 
 @pytest.fixture
 def redis_settings(settings: Settings) -> Settings:
     services.require_redis()
     runs.clear()
-    return attrs.evolve(
+    return evolve(
         settings, redis_url=services.REDIS_URL, redis_prefix=services.unique_redis_prefix()
     )
 
@@ -103,7 +102,7 @@ async def test_a_job_running_in_another_worker_is_left_to_it(
     queue: JobQueue, redis_settings: Settings
 ) -> None:
     elsewhere = job_id()
-    redis = Redis.from_url(redis_settings.redis_url)
+    redis = Redis.from_url(redis_settings.broker.redis_url)
     try:
         await redis.set(f"arq:in-progress:{elsewhere}", b"1", ex=600)
         await queue.enqueue(RECORD, {"n": "elsewhere"}, job_id=elsewhere)
@@ -123,10 +122,10 @@ async def test_the_queue_lives_under_the_settings_prefix(
     queue: JobQueue, redis_settings: Settings
 ) -> None:
     await queue.enqueue(RECORD, {"n": "1"}, job_id=job_id())
-    redis = Redis.from_url(redis_settings.redis_url)
+    redis = Redis.from_url(redis_settings.broker.redis_url)
     try:
-        name = queue_name(redis_settings.redis_prefix)
-        assert name.startswith(redis_settings.redis_prefix)
+        name = queue_name(redis_settings.broker.redis_prefix)
+        assert name.startswith(redis_settings.broker.redis_prefix)
         assert await redis.zcard(name) == 1
         await run_worker_burst(redis_settings)
         assert await redis.zcard(name) == 0
@@ -140,14 +139,14 @@ async def test_a_delayed_job_is_scheduled_after_its_delay(
     later = job_id()
     before_ms = time.time() * 1000
     await queue.enqueue(RECORD, {"n": "later"}, job_id=later, delay_seconds=3600)
-    redis = Redis.from_url(redis_settings.redis_url)
+    redis = Redis.from_url(redis_settings.broker.redis_url)
     try:
-        score = await redis.zscore(queue_name(redis_settings.redis_prefix), later)
+        score = await redis.zscore(queue_name(redis_settings.broker.redis_prefix), later)
         assert score is not None
         # arq keeps whole milliseconds.
         assert score >= int(before_ms) + 3600 * 1000
     finally:
-        await redis.delete(queue_name(redis_settings.redis_prefix), f"arq:job:{later}")
+        await redis.delete(queue_name(redis_settings.broker.redis_prefix), f"arq:job:{later}")
         await redis.aclose()
 
 

@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
 import pytest
 from dishka import AsyncContainer, Scope, make_async_container
 from litestar.testing import AsyncTestClient
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from entrypoints.app import create_app
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.providers import build_providers
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import GENERIC_ERROR, tracked_task
 from entrypoints.worker.app import build_worker
 from mocheong_core.chat.model import room_of
@@ -64,7 +63,7 @@ def job_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings
     if request.param == "in-process":
         return settings
     services.require_redis()
-    return attrs.evolve(
+    return evolve(
         settings, redis_url=services.REDIS_URL, redis_prefix=services.unique_redis_prefix()
     )
 
@@ -109,7 +108,7 @@ async def start_job(container: AsyncContainer, owner_id: str, kind: str) -> str:
 async def run_arq_jobs(settings: Settings) -> None:
     """With Redis, runs what is queued with an arq worker in burst mode (the in-process queue
     runs jobs by itself)."""
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         worker = build_worker(settings, burst=True, handle_signals=False)
         try:
             await worker.async_run()
@@ -200,7 +199,7 @@ async def test_embedded_restart_fails_the_jobs_it_interrupted(
     client: AsyncTestClient[Any], settings: Settings
 ) -> None:
     owner_id, owner = await register(client, "owner")
-    settings = attrs.evolve(settings, jobs_shutdown_grace=0)
+    settings = evolve(settings, jobs_shutdown_grace=0)
     first = make_async_container(*build_providers(settings), context={Settings: settings})
     hooks = await first.get(LifecycleHooks)
     await hooks.start()

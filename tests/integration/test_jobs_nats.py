@@ -15,7 +15,6 @@ from pathlib import Path
 from subprocess import DEVNULL
 from typing import Any
 
-import attrs
 import msgspec
 import pytest
 from dishka import AsyncContainer, make_async_container
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.nats.connection import NatsNames, NatsSetupError, connect_nats
 from adapters.nats.queue import ERROR_HEADER, NatsJobQueue
 from entrypoints.bootstrap.providers import build_providers
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import task
 from entrypoints.worker.app import serve_nats_worker
 from mocheong_core.jobs.ports import JobQueue
@@ -59,7 +58,7 @@ async def nats_settings(settings: Settings) -> AsyncIterator[Settings]:
     await services.require_nats()
     runs.clear()
     failures.clear()
-    configured = attrs.evolve(
+    configured = evolve(
         settings,
         broker="nats",
         nats_url=services.NATS_URL,
@@ -69,7 +68,7 @@ async def nats_settings(settings: Settings) -> AsyncIterator[Settings]:
     )
     yield configured
     client = await connect_nats(services.NATS_URL, name="test-clean-up")
-    names = NatsNames(configured.nats_prefix)
+    names = NatsNames(configured.broker.nats_prefix)
     for stream in (names.jobs_stream, names.dead_stream, names.chat_stream):
         with contextlib.suppress(NotFoundError):  # never created by this test
             await client.jetstream().delete_stream(stream)
@@ -117,7 +116,9 @@ async def test_a_queued_task_runs_once_in_the_worker_in_its_own_request_scope(
     assert {scope for _, scope, _ in runs} == {"REQUEST"}
     assert runs[0][2] != runs[1][2]  # a database session per job
     client = await container.get(Client)
-    info = await client.jetstream().stream_info(NatsNames(nats_settings.nats_prefix).jobs_stream)
+    info = await client.jetstream().stream_info(
+        NatsNames(nats_settings.broker.nats_prefix).jobs_stream
+    )
     assert info.state.messages == 0  # acknowledged jobs leave the work queue
 
 
@@ -128,7 +129,7 @@ async def test_a_failing_job_is_tried_again_then_dead_lettered(
     job = str(uuid.uuid4())
     assert await queue.enqueue(FAIL, {"why": "test"}, job_id=job)
     client = await container.get(Client)
-    names = NatsNames(nats_settings.nats_prefix)
+    names = NatsNames(nats_settings.broker.nats_prefix)
     js = client.jetstream()
 
     async def dead_lettered() -> bool:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.files_support import image_bytes
 from tests.integration.accounts_http import Client
 from tests.integration.pages_helpers import create_page, user_headers
@@ -43,7 +42,7 @@ async def test_links_are_absolute_on_the_request_origin(client: Client) -> None:
 
 @pytest.fixture
 async def based(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(attrs.evolve(settings, public_base_url="https://m.example/"))
+    app = create_app(evolve(settings, public_base_url="https://m.example/"))
     async with AsyncTestClient(app) as test_client:
         yield test_client
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from entrypoints.bootstrap.model_providers import hosted_model
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.agents.ports import AgentModel
 from mocheong_core.chat.model import MessageStatus
 from tests.fakes.providers import (
@@ -34,7 +34,7 @@ async def provider(request: pytest.FixtureRequest) -> AsyncIterator[FakeProvider
 @pytest.fixture
 async def model(provider: FakeProvider) -> AsyncIterator[AgentModel]:
     """The model as the product's wiring builds it from the settings."""
-    model, close = hosted_model(Settings(**provider.settings()))
+    model, close = hosted_model(evolve(Settings(), **provider.settings()))
     yield model
     await close()
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from tests.fakes.providers import (
     NAMES_TURN,
     NAMES_TURN_REPLY,
@@ -42,7 +41,7 @@ def backend() -> str:
 
 @pytest.fixture
 async def client(provider: FakeProvider, settings: Settings) -> AsyncIterator[Client]:
-    fast = attrs.evolve(
+    fast = evolve(
         settings,
         chat_coalesce_ms=0,
         chat_lease_seconds=0.6,  # the runner looks for a cancel every third of it

@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.security.jwt_tokens import JwtAccessTokens
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.accounts.model import Role
 from mocheong_core.accounts.usecases import CreateAdmin
 from mocheong_core.kernel.ids import new_id
@@ -46,7 +45,7 @@ async def test_a_lost_dependency_is_a_503_with_retry_after_on_every_route(
     settings: Settings, lost_one: str
 ) -> None:
     services.require_redis()
-    lost = attrs.evolve(
+    lost = evolve(
         settings,
         database_url=CLOSED_DATABASE if lost_one == "database" else "",
         redis_url=CLOSED_REDIS if lost_one == "redis" else services.REDIS_URL,
@@ -60,7 +59,7 @@ async def test_a_lost_dependency_is_a_503_with_retry_after_on_every_route(
             async with client.app.state.dishka_container() as request:
                 create = await request.get(CreateAdmin)
                 user_id = (await create("ops@example.com", "correct horse battery", "Ops")).id
-        token = JwtAccessTokens(lost.jwt_secret, lost.access_token_ttl).issue(
+        token = JwtAccessTokens(lost.auth.jwt_secret, lost.auth.access_token_ttl).issue(
             user_id, Role.ADMIN, datetime.now(UTC), new_id()
         )
         headers = {"Authorization": f"Bearer {token}"}

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
 import pytest
 from dishka import AsyncContainer
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.accounts.ports import UserRepository
 from mocheong_core.pages.errors import EditedSinceAgentChange
 from mocheong_core.pages.revert import UndoAgentChange
@@ -172,7 +171,7 @@ async def test_an_agent_change_is_undone_unless_the_couple_edited_it_since(
 
 
 async def test_the_history_keeps_its_limit(settings: Settings) -> None:
-    capped = attrs.evolve(settings, page_history_max=2)
+    capped = evolve(settings, page_history_max=2)
     async with AsyncTestClient(create_app(capped)) as client:
         owner = await user_headers(client)
         page = await create_page(client, owner)

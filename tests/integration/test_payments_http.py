@@ -9,12 +9,11 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import attrs
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
 from entrypoints.bootstrap.admin import reconcile_payments
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.payments.model import EventSource, OrderStatus
 from mocheong_core.payments.usecases import Reconcile
 from tests.fakes.portone import WEBHOOK_SECRET, FakePortOne, signed_webhook, transaction_event
@@ -332,7 +331,7 @@ async def test_admin_refunds_through_the_gateway_and_takes_premium_back(
 
 
 async def test_the_embedded_mode_pays_through_the_sandbox(settings: Settings) -> None:
-    sandbox = attrs.evolve(settings, portone_api_secret="")
+    sandbox = evolve(settings, portone_api_secret="")
     async with AsyncTestClient(create_app(sandbox)) as client:
         headers, checkout, page_id = await order_for_new_page(client)
         assert checkout["sandbox"] is True

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import attrs
 import httpx
 import pytest
 import sqlalchemy.exc as sa_exc
@@ -16,7 +15,7 @@ from litestar.types import Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.http.middleware import PipelineMiddleware
 from mocheong_core.accounts.usecases import Authenticate
 from tests import services
@@ -40,7 +39,7 @@ SECURITY_HEADERS = {
 async def app_client(
     settings: Settings, *overrides: Provider, **changes: Any
 ) -> AsyncIterator[Client]:
-    app = create_app(attrs.evolve(settings, **changes), *overrides)
+    app = create_app(evolve(settings, **changes), *overrides)
     async with AsyncTestClient(app) as client:
         yield client
 

@@ -11,13 +11,12 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
 import pytest
 from dishka import AsyncContainer, Provider, Scope, provide
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import PageCache
 from entrypoints.runtime.tasks import run_task
@@ -112,7 +111,7 @@ class Page(HTMLParser):
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return attrs.evolve(
+    return evolve(
         settings,
         rate_rsvp_per_ip=1000,
         rate_guestbook_per_ip=1000,

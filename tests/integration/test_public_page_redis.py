@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import attrs
 import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient
@@ -19,7 +18,7 @@ from redis.asyncio import Redis
 
 from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.app import create_app
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.kernel.ids import new_id
 from tests import services
@@ -60,7 +59,7 @@ def entry() -> CachedResponse:
 async def test_an_edit_through_one_process_refreshes_the_other(
     settings: Settings, prefix: str
 ) -> None:
-    shared = attrs.evolve(
+    shared = evolve(
         settings,
         redis_url=services.REDIS_URL,
         redis_prefix=prefix,
@@ -184,7 +183,7 @@ async def holds(value: bool) -> bool:
 @asynccontextmanager
 async def two_processes(settings: Settings, prefix: str) -> AsyncIterator[tuple[Client, Client]]:
     """Two app instances on one database and one Redis, as two API processes."""
-    shared = attrs.evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+    shared = evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
     async with (
         AsyncTestClient(create_app(shared)) as a,
         AsyncTestClient(create_app(shared)) as b,
@@ -282,7 +281,7 @@ async def test_a_sign_in_ended_through_one_process_is_refused_by_the_other(
 async def test_a_process_that_subscribes_later_learns_of_earlier_sign_outs(
     settings: Settings, prefix: str
 ) -> None:
-    shared = attrs.evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+    shared = evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
     async with AsyncTestClient(create_app(shared)) as a:
         user = await register(a, f"{new_id()}@example.com")
         await logout(a, user)

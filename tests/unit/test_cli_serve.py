@@ -60,9 +60,9 @@ def granian_servers(monkeypatch: pytest.MonkeyPatch) -> type[FakeGranian]:
 def test_the_server_setting_defaults_to_uvicorn_and_names_itself_when_wrong(
     environment: pytest.MonkeyPatch,
 ) -> None:
-    assert load_settings(env_file=None).server == DEFAULT_SERVER == "uvicorn"
+    assert load_settings(env_file=None).server.name == DEFAULT_SERVER == "uvicorn"
     environment.setenv("MOCHEONG_SERVER", "granian")
-    assert load_settings(env_file=None).server == "granian"
+    assert load_settings(env_file=None).server.name == "granian"
     environment.setenv("MOCHEONG_SERVER", "hypercorn")
     with pytest.raises(SettingsError, match="MOCHEONG_SERVER must be uvicorn or granian"):
         load_settings(env_file=None)

@@ -18,7 +18,7 @@ def _load(**env: str) -> object:
 def test_offline_needs_nothing_and_adds_no_provider() -> None:
     settings = load_settings({}, env_file=None)
 
-    assert settings.llm_provider == "offline"
+    assert settings.llm.provider == "offline"
     assert model_providers(settings) == []
 
 
@@ -81,8 +81,8 @@ def test_keys_come_from_files(tmp_path: Path) -> None:
         env_file=None,
     )
 
-    assert settings.anthropic_api_key == "sk-ant-from-file"
-    assert settings.kakao_rest_key == "kakao-from-file"
+    assert settings.llm.anthropic_api_key == "sk-ant-from-file"
+    assert settings.geocoding.kakao_rest_key == "kakao-from-file"
     assert "sk-ant-from-file" not in repr(settings)
     assert len(model_providers(settings)) == 2
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
 
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.http.fast.public_page import EXPIRES_KEY, PublicPageFastPath
 from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import PageCache
@@ -57,7 +57,7 @@ async def container() -> AsyncIterator[AsyncContainer]:
 
 
 def layer(handler: Handler, container: AsyncContainer) -> PublicPageFastPath:
-    settings = Settings(public_base_url="https://m.example", public_max_age=60)
+    settings = evolve(Settings(), public_base_url="https://m.example", public_max_age=60)
     return PublicPageFastPath(handler, container, settings)
 
 

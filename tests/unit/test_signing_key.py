@@ -24,11 +24,11 @@ def test_an_installation_without_a_key_makes_its_own_and_keeps_it(tmp_path: Path
     again = load_settings(settings_in(tmp_path / "a"), env_file=None)
     other = load_settings(settings_in(tmp_path / "b"), env_file=None)
 
-    assert len(first.jwt_secret) >= 32
-    assert again.jwt_secret == first.jwt_secret
-    assert other.jwt_secret != first.jwt_secret
+    assert len(first.auth.jwt_secret) >= 32
+    assert again.auth.jwt_secret == first.auth.jwt_secret
+    assert other.auth.jwt_secret != first.auth.jwt_secret
     kept = tmp_path / "a" / JWT_SECRET_FILE
-    assert kept.read_text() == first.jwt_secret
+    assert kept.read_text() == first.auth.jwt_secret
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [JWT_SECRET_FILE]
 
@@ -37,17 +37,17 @@ def test_a_token_signed_by_another_installation_is_refused(tmp_path: Path) -> No
     ours = load_settings(settings_in(tmp_path / "ours"), env_file=None)
     theirs = load_settings(settings_in(tmp_path / "theirs"), env_file=None)
     now = datetime.now(UTC)
-    forged = JwtAccessTokens(theirs.jwt_secret, 900).issue("u-1", Role.ADMIN, now, "f-1")
+    forged = JwtAccessTokens(theirs.auth.jwt_secret, 900).issue("u-1", Role.ADMIN, now, "f-1")
 
     with pytest.raises(InvalidToken):
-        JwtAccessTokens(ours.jwt_secret, 900).verify(forged, now)
+        JwtAccessTokens(ours.auth.jwt_secret, 900).verify(forged, now)
 
 
 def test_a_given_key_is_used_and_nothing_is_written(tmp_path: Path) -> None:
     key = "k" * 40
     settings = load_settings(settings_in(tmp_path, MOCHEONG_JWT_SECRET=key), env_file=None)
 
-    assert settings.jwt_secret == key
+    assert settings.auth.jwt_secret == key
     assert not (tmp_path / JWT_SECRET_FILE).exists()
 
 

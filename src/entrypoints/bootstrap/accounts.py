@@ -46,7 +46,7 @@ UserCachePeers = NewType("UserCachePeers", RedisCachePeers)
 
 def revocation_keep_seconds(settings: Settings) -> float:
     """How long a revoked sign-in is remembered: as long as its last access token can live."""
-    return settings.access_token_ttl + CLOCK_SKEW.total_seconds()
+    return settings.auth.access_token_ttl + CLOCK_SKEW.total_seconds()
 
 
 class RedisUserCacheProvider(Provider):
@@ -54,16 +54,18 @@ class RedisUserCacheProvider(Provider):
 
     @provide(scope=Scope.APP)
     def peers(self, settings: Settings, redis: Redis) -> UserCachePeers:
-        return UserCachePeers(RedisCachePeers(redis, f"{settings.redis_prefix}user-cache"))
+        return UserCachePeers(RedisCachePeers(redis, f"{settings.broker.redis_prefix}user-cache"))
 
     @provide(scope=Scope.APP)
     def local(self, settings: Settings, peers: UserCachePeers) -> LocalUserCache:
-        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+        return LocalUserCache(settings.auth.cache_users, settings.auth.cache_seconds, peers)
 
     @provide(scope=Scope.APP)
     def revocations(self, settings: Settings, redis: Redis) -> RedisRevocations:
         return RedisRevocations(
-            redis, f"{settings.redis_prefix}revoked-families", revocation_keep_seconds(settings)
+            redis,
+            f"{settings.broker.redis_prefix}revoked-families",
+            revocation_keep_seconds(settings),
         )
 
     @provide(scope=Scope.APP)
@@ -80,11 +82,11 @@ class AccountsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def access_tokens(self, settings: Settings) -> AccessTokens:
-        return JwtAccessTokens(settings.jwt_secret, settings.access_token_ttl)
+        return JwtAccessTokens(settings.auth.jwt_secret, settings.auth.access_token_ttl)
 
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> AccountsPolicy:
-        return AccountsPolicy(refresh_ttl_seconds=settings.refresh_token_ttl)
+        return AccountsPolicy(refresh_ttl_seconds=settings.auth.refresh_token_ttl)
 
     @provide(scope=Scope.APP)
     def user_cache(self, cache: LocalUserCache) -> UserCache:

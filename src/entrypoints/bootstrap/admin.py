@@ -15,7 +15,7 @@ from mocheong_core.payments.usecases import Reconcile
 def upgrade_database(settings: Settings, revision: str) -> None:
     """``mocheong db upgrade``: the schema migrated to ``revision``."""
     if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.app.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url, revision)
 
 
@@ -26,7 +26,7 @@ def new_revision(settings: Settings, message: str) -> None:
 
 async def create_admin(settings: Settings, email: str, password: str, name: str) -> User:
     if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.app.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade_async(settings.effective_database_url)
     container = make_async_container(*build_providers(settings), context={Settings: settings})
     try:

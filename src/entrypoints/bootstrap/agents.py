@@ -57,10 +57,10 @@ class AgentsProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> AgentPolicy:
         return AgentPolicy(
-            max_model_calls=settings.agent_max_model_calls,
-            max_tool_calls=settings.agent_max_tool_calls,
-            history_chars=settings.agent_history_chars,
-            map_app_name=settings.public_base_url or "mocheong",
+            max_model_calls=settings.agents.max_model_calls,
+            max_tool_calls=settings.agents.max_tool_calls,
+            history_chars=settings.agents.history_chars,
+            map_app_name=settings.web.public_base_url or "mocheong",
         )
 
     @provide(scope=Scope.APP)
@@ -74,7 +74,7 @@ class AgentsProvider(Provider):
     @provide(scope=Scope.APP)
     def agent_model(self, settings: Settings, geocoder: Geocoder) -> AgentModel:
         return OfflineAgentModel(
-            delay_seconds=settings.offline_model_delay_ms / 1000, geocoding=geocoder.searches
+            delay_seconds=settings.llm.offline_model_delay_ms / 1000, geocoding=geocoder.searches
         )
 
     @provide(scope=Scope.APP)

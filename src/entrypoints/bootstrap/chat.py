@@ -86,14 +86,14 @@ class ChatProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> ChatPolicy:
         return ChatPolicy(
-            max_message_chars=settings.chat_message_max_chars,
-            submits_per_minute=settings.rate_chat_per_user,
-            coalesce_seconds=settings.chat_coalesce_ms / 1000,
-            lease_seconds=settings.chat_lease_seconds,
-            pending_timeout_seconds=settings.chat_pending_timeout,
-            max_attempts=settings.chat_max_attempts,
-            model_history=settings.chat_model_history,
-            snapshot_messages=settings.chat_snapshot_messages,
+            max_message_chars=settings.chat.message_max_chars,
+            submits_per_minute=settings.chat.rate_per_user,
+            coalesce_seconds=settings.chat.coalesce_ms / 1000,
+            lease_seconds=settings.chat.lease_seconds,
+            pending_timeout_seconds=settings.chat.pending_timeout,
+            max_attempts=settings.chat.max_attempts,
+            model_history=settings.chat.model_history,
+            snapshot_messages=settings.chat.snapshot_messages,
         )
 
     @provide(scope=Scope.APP)
@@ -106,16 +106,16 @@ class ChatProvider(Provider):
         store = BatchedTurnStore(
             engine,
             sessions,
-            settings.chat_submit_batch,
-            writers=settings.chat_submit_writers,
-            connect_timeout=settings.db_pool_timeout,
+            settings.chat.submit_batch,
+            writers=settings.chat.submit_writers,
+            connect_timeout=settings.database.pool_timeout,
         )
         yield store
         await store.close()
 
     @provide(scope=Scope.APP)
     async def hub(self, settings: Settings, broker: StreamBroker) -> AsyncIterator[RoomHub]:
-        hub = RoomHub(broker, queue_size=settings.chat_send_queue)
+        hub = RoomHub(broker, queue_size=settings.chat.send_queue)
         yield hub
         await hub.close()
 
@@ -123,7 +123,7 @@ class ChatProvider(Provider):
     def sweeper(
         self, settings: Settings, policy: ChatPolicy, container: AsyncContainer
     ) -> ChatSweeper:
-        return ChatSweeper(container, settings.chat_sweep_interval, policy.sweep_batch)
+        return ChatSweeper(container, settings.chat.sweep_interval, policy.sweep_batch)
 
     forget_deleted_pages = provide(
         ForgetSessionsOfDeletedPages, scope=Scope.APP, provides=PageEventListener
@@ -152,7 +152,7 @@ class InMemoryStreamProvider(Provider):
     @provide(scope=Scope.APP)
     def broker(self, settings: Settings) -> StreamBroker:
         return InMemoryStreamBroker(
-            retention=settings.chat_stream_maxlen, ttl_seconds=settings.chat_stream_ttl
+            retention=settings.chat.stream_maxlen, ttl_seconds=settings.chat.stream_ttl
         )
 
 
@@ -163,7 +163,7 @@ class LocalSessionCacheProvider(Provider):
     @provide(scope=Scope.APP, provides=SessionCache)
     def cache(self, settings: Settings) -> LocalSessionCache:
         return LocalSessionCache(
-            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds
+            settings.chat.session_cache_sessions, settings.chat.session_cache_seconds
         )
 
 
@@ -172,13 +172,13 @@ class RedisSessionCacheProvider(Provider):
 
     @provide(scope=Scope.APP)
     def peers(self, settings: Settings, redis: Redis) -> ChatSessionCachePeers:
-        channel = f"{settings.redis_prefix}chat-session-cache"
+        channel = f"{settings.broker.redis_prefix}chat-session-cache"
         return ChatSessionCachePeers(RedisCachePeers(redis, channel))
 
     @provide(scope=Scope.APP)
     def local(self, settings: Settings, peers: ChatSessionCachePeers) -> LocalSessionCache:
         return LocalSessionCache(
-            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds, peers
+            settings.chat.session_cache_sessions, settings.chat.session_cache_seconds, peers
         )
 
     @provide(scope=Scope.APP)
@@ -187,9 +187,9 @@ class RedisSessionCacheProvider(Provider):
 
 
 def chat_providers(settings: Settings) -> list[Provider]:
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         return [ChatProvider(), RedisSessionCacheProvider()]
-    if settings.uses_nats:
+    if settings.broker.uses_nats:
         return [ChatProvider()]  # the broker and session cache come from the NATS wiring
     return [ChatProvider(), LocalSessionCacheProvider(), InMemoryStreamProvider()]
 
@@ -198,11 +198,11 @@ def add_chat_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncCo
     """In the embedded mode the API process runs the chat jobs, so it also sweeps them; with
     Redis the worker does (see ``entrypoints.worker.app``), and the session cache hears the other
     processes."""
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         add_cache_peer_hooks(
             hooks, container, ChatSessionCachePeers, LocalSessionCache, "chat sessions"
         )
-    if settings.distributed:
+    if settings.broker.distributed:
         return
 
     async def start_chat_sweeper() -> None:

@@ -38,14 +38,14 @@ class FilesProvider(Provider):
     @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> FilesPolicy:
         return FilesPolicy(
-            max_upload_bytes=settings.max_upload_bytes,
-            url_ttl_seconds=settings.file_url_ttl,
-            variant_widths=settings.image_variant_widths,
+            max_upload_bytes=settings.http.max_upload_bytes,
+            url_ttl_seconds=settings.files.url_ttl,
+            variant_widths=settings.files.image_variant_widths,
         )
 
     @provide(scope=Scope.APP)
     def inspector(self, settings: Settings) -> ImageInspector:
-        return PillowImageInspector(settings.image_max_pixels)
+        return PillowImageInspector(settings.files.image_max_pixels)
 
     @provide(scope=Scope.APP)
     def resizer(self) -> ImageResizer:
@@ -61,13 +61,17 @@ class FilesProvider(Provider):
 
 def url_signing_key(settings: Settings) -> bytes:
     # A key of its own, derived from the one secret, so a file URL can never pass as a token.
-    return hmac.new(settings.jwt_secret.encode(), b"mocheong:file-urls", hashlib.sha256).digest()
+    return hmac.new(
+        settings.auth.jwt_secret.encode(), b"mocheong:file-urls", hashlib.sha256
+    ).digest()
 
 
 class LocalStorageProvider(Provider):
     @provide(scope=Scope.APP)
     def local_storage(self, settings: Settings, clock: Clock) -> LocalDiskObjectStorage:
-        return LocalDiskObjectStorage(settings.data_dir / "files", url_signing_key(settings), clock)
+        return LocalDiskObjectStorage(
+            settings.app.data_dir / "files", url_signing_key(settings), clock
+        )
 
     storage = alias(source=LocalDiskObjectStorage, provides=ObjectStorage)
 
@@ -76,14 +80,14 @@ class S3StorageProvider(Provider):
     @provide(scope=Scope.APP)
     async def s3_storage(self, settings: Settings) -> AsyncIterator[ObjectStorage]:
         async with open_s3_client(
-            region=settings.s3_region,
-            endpoint_url=settings.s3_endpoint_url or None,
-            access_key_id=settings.s3_access_key_id or None,
-            secret_access_key=settings.s3_secret_access_key or None,
+            region=settings.files.s3_region,
+            endpoint_url=settings.files.s3_endpoint_url or None,
+            access_key_id=settings.files.s3_access_key_id or None,
+            secret_access_key=settings.files.s3_secret_access_key or None,
         ) as client:
-            yield S3ObjectStorage(client, settings.s3_bucket)
+            yield S3ObjectStorage(client, settings.files.s3_bucket)
 
 
 def files_providers(settings: Settings) -> list[Provider]:
-    storage = S3StorageProvider() if settings.storage == "s3" else LocalStorageProvider()
+    storage = S3StorageProvider() if settings.files.storage == "s3" else LocalStorageProvider()
     return [FilesProvider(), storage]

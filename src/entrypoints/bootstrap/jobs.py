@@ -29,7 +29,7 @@ class JobsProvider(Provider):
 class ArqJobsProvider(Provider):
     @provide(scope=Scope.APP)
     def queue(self, settings: Settings, redis: Redis, scripts: RedisScripts) -> JobQueue:
-        return ArqJobQueue(arq_client(redis, settings.redis_prefix), scripts)
+        return ArqJobQueue(arq_client(redis, settings.broker.redis_prefix), scripts)
 
 
 class InProcessJobsProvider(Provider):
@@ -38,7 +38,7 @@ class InProcessJobsProvider(Provider):
         async def runner(name: str, payload: dict[str, Any]) -> None:
             await run_task(container, name, payload)
 
-        return InProcessJobQueue(runner, max_concurrency=settings.jobs_max_concurrency)
+        return InProcessJobQueue(runner, max_concurrency=settings.jobs.max_concurrency)
 
     queue = alias(source=InProcessJobQueue, provides=JobQueue)
 
@@ -46,16 +46,19 @@ class InProcessJobsProvider(Provider):
 def arq_queue(settings: Settings) -> dict[str, Any]:
     """The arq worker options that read the queue ``ArqJobQueue`` writes: its name and codec."""
     return {
-        "queue_name": queue_name(settings.redis_prefix),
+        "queue_name": queue_name(settings.broker.redis_prefix),
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
     }
 
 
 def jobs_providers(settings: Settings) -> list[Provider]:
-    if settings.uses_nats:
+    if settings.broker.uses_nats:
         return [JobsProvider()]  # the queue comes from the NATS wiring
-    return [JobsProvider(), ArqJobsProvider() if settings.uses_redis else InProcessJobsProvider()]
+    return [
+        JobsProvider(),
+        ArqJobsProvider() if settings.broker.uses_redis else InProcessJobsProvider(),
+    ]
 
 
 def add_job_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
@@ -65,7 +68,7 @@ def add_job_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncCon
     The hooks resolve what they need when they run: a ``container.get`` inside the factory,
     resolved from the APP container as the lifespan does, would wait forever on the lock
     that container holds for the factory's own resolution."""
-    if settings.distributed:
+    if settings.broker.distributed:
         return
 
     async def abandon_unfinished_jobs() -> None:
@@ -73,7 +76,7 @@ def add_job_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncCon
             await (await request.get(AbandonUnfinishedJobs))()
 
     async def stop_jobs() -> None:
-        await (await container.get(InProcessJobQueue)).stop(settings.jobs_shutdown_grace)
+        await (await container.get(InProcessJobQueue)).stop(settings.jobs.shutdown_grace)
 
     hooks.on_start(abandon_unfinished_jobs)
     hooks.on_stop(stop_jobs)

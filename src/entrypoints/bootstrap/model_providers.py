@@ -20,24 +20,24 @@ from mocheong_core.agents.ports import AgentModel, Geocoder
 
 def provider_config(settings: Settings) -> ProviderConfig:
     """The chosen provider's ``ProviderConfig`` (``LLM_PROVIDER`` is openai or anthropic)."""
-    name = settings.llm_provider
+    name = settings.llm.provider
     return ProviderConfig(
-        model=getattr(settings, f"{name}_model"),
-        api_key=getattr(settings, f"{name}_api_key"),
-        base_url=getattr(settings, f"{name}_base_url") or None,
-        connect_timeout=settings.llm_connect_timeout,
-        read_timeout=settings.llm_read_timeout,
-        max_tries=settings.llm_max_tries,
-        retry_wait_max=settings.llm_retry_wait_max,
-        max_tokens=settings.llm_max_tokens,
+        model=getattr(settings.llm, f"{name}_model"),
+        api_key=getattr(settings.llm, f"{name}_api_key"),
+        base_url=getattr(settings.llm, f"{name}_base_url") or None,
+        connect_timeout=settings.llm.connect_timeout,
+        read_timeout=settings.llm.read_timeout,
+        max_tries=settings.llm.max_tries,
+        retry_wait_max=settings.llm.retry_wait_max,
+        max_tokens=settings.llm.max_tokens,
     )
 
 
 def hosted_model(settings: Settings) -> tuple[AgentModel, Callable[[], Awaitable[None]]]:
     """The model ``LLM_PROVIDER`` names, and what closes its client's connections."""
     config = provider_config(settings)
-    if settings.llm_provider == "anthropic":
-        client = anthropic_llm.make_client(config, auth_header=settings.anthropic_auth_header)
+    if settings.llm.provider == "anthropic":
+        client = anthropic_llm.make_client(config, auth_header=settings.llm.anthropic_auth_header)
         return anthropic_llm.AnthropicChatModel(client, config), client.close
     openai_client = openai_chat.make_client(config)
     return openai_chat.OpenAIChatModel(openai_client, config), openai_client.close
@@ -55,25 +55,27 @@ class SearchingGeocoderProvider(Provider):
     @provide(scope=Scope.APP, override=True)
     async def geocoder(self, settings: Settings) -> AsyncIterator[Geocoder]:
         inner: KakaoGeocoder | NominatimGeocoder
-        if settings.kakao_rest_key:
+        if settings.geocoding.kakao_rest_key:
             inner = KakaoGeocoder.connect(
-                settings.kakao_base_url, settings.kakao_rest_key, settings.geocoder_timeout
+                settings.geocoding.kakao_base_url,
+                settings.geocoding.kakao_rest_key,
+                settings.geocoding.timeout,
             )
         else:
             inner = NominatimGeocoder.connect(
-                settings.nominatim_url,
-                settings.nominatim_user_agent,
-                settings.geocoder_timeout,
-                settings.nominatim_interval,
+                settings.geocoding.nominatim_url,
+                settings.geocoding.nominatim_user_agent,
+                settings.geocoding.timeout,
+                settings.geocoding.nominatim_interval,
             )
-        yield CachedGeocoder(inner, settings.geocoder_cache_size, settings.geocoder_cache_seconds)
+        yield CachedGeocoder(inner, settings.geocoding.cache_size, settings.geocoding.cache_seconds)
         await inner.aclose()
 
 
 def model_providers(settings: Settings) -> list[Provider]:
     providers: list[Provider] = []
-    if settings.llm_provider != "offline":
+    if settings.llm.provider != "offline":
         providers.append(HostedModelProvider())
-    if settings.kakao_rest_key or settings.nominatim_url:
+    if settings.geocoding.kakao_rest_key or settings.geocoding.nominatim_url:
         providers.append(SearchingGeocoderProvider())
     return providers

@@ -44,10 +44,10 @@ class NatsProvider(Provider):
     @provide(scope=Scope.APP)
     async def client(self, settings: Settings, events: ConnectionEvents) -> AsyncIterator[Client]:
         client = await connect_nats(
-            settings.nats_url,
-            name=f"mocheong-{settings.nats_prefix}",
-            credentials=settings.nats_credentials,
-            tls_ca=settings.nats_tls_ca,
+            settings.broker.nats_url,
+            name=f"mocheong-{settings.broker.nats_prefix}",
+            credentials=settings.broker.nats_credentials,
+            tls_ca=settings.broker.nats_tls_ca,
             events=events,
         )
         yield client
@@ -59,9 +59,9 @@ class NatsProvider(Provider):
     ) -> NatsStreamBroker:
         broker = NatsStreamBroker(
             client,
-            prefix=settings.nats_prefix,
-            ttl_seconds=settings.chat_stream_ttl,
-            heartbeat=settings.chat_pubsub_ping_interval,
+            prefix=settings.broker.nats_prefix,
+            ttl_seconds=settings.chat.stream_ttl,
+            heartbeat=settings.chat.pubsub_ping_interval,
         )
         events.on_reconnect.append(broker.reconnected)
         return broker
@@ -73,7 +73,9 @@ class NatsProvider(Provider):
     @provide(scope=Scope.APP)
     def queue(self, settings: Settings, client: Client) -> JobQueue:
         return NatsJobQueue(
-            client, prefix=settings.nats_prefix, dedup_seconds=settings.nats_job_dedup_seconds
+            client,
+            prefix=settings.broker.nats_prefix,
+            dedup_seconds=settings.broker.nats_job_dedup_seconds,
         )
 
     @provide(scope=Scope.APP)
@@ -86,13 +88,13 @@ class NatsProvider(Provider):
         return NatsJobWorker(
             client,
             runner,
-            prefix=settings.nats_prefix,
-            dedup_seconds=settings.nats_job_dedup_seconds,
-            max_jobs=settings.jobs_max_concurrency,
-            timeout=settings.jobs_timeout,
-            max_tries=settings.jobs_max_tries,
-            backoff=settings.nats_job_backoff,
-            grace=settings.jobs_shutdown_grace,
+            prefix=settings.broker.nats_prefix,
+            dedup_seconds=settings.broker.nats_job_dedup_seconds,
+            max_jobs=settings.jobs.max_concurrency,
+            timeout=settings.jobs.timeout,
+            max_tries=settings.jobs.max_tries,
+            backoff=settings.broker.nats_job_backoff,
+            grace=settings.jobs.shutdown_grace,
         )
 
     @provide(scope=Scope.APP)
@@ -102,7 +104,7 @@ class NatsProvider(Provider):
     def _peers(
         self, settings: Settings, client: Client, events: ConnectionEvents, name: str
     ) -> NatsCachePeers:
-        peers = NatsCachePeers(client, NatsNames(settings.nats_prefix).cache(name))
+        peers = NatsCachePeers(client, NatsNames(settings.broker.nats_prefix).cache(name))
         events.on_disconnect.append(peers.disconnected)
         events.on_reconnect.append(peers.reconnected)
         return peers
@@ -123,7 +125,7 @@ class NatsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings, peers: UserPeers) -> LocalUserCache:
-        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds, peers)
+        return LocalUserCache(settings.auth.cache_users, settings.auth.cache_seconds, peers)
 
     @provide(scope=Scope.APP)
     def revoked(self, settings: Settings) -> LocalRevokedFamilies:
@@ -133,12 +135,12 @@ class NatsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def page_cache(self, settings: Settings, peers: PagePeers) -> PageCache:
-        return PageCache(settings.public_cache_pages, peers=peers)
+        return PageCache(settings.public.cache_pages, peers=peers)
 
     @provide(scope=Scope.APP)
     def local_sessions(self, settings: Settings, peers: SessionPeers) -> LocalSessionCache:
         return LocalSessionCache(
-            settings.chat_session_cache_sessions, settings.chat_session_cache_seconds, peers
+            settings.chat.session_cache_sessions, settings.chat.session_cache_seconds, peers
         )
 
     @provide(scope=Scope.APP)
@@ -152,12 +154,12 @@ async def run_nats_jobs(container: AsyncContainer, stop: asyncio.Event) -> None:
 
 
 def nats_providers(settings: Settings) -> list[Provider]:
-    return [NatsProvider()] if settings.uses_nats else []
+    return [NatsProvider()] if settings.broker.uses_nats else []
 
 
 def add_nats_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
     """Each process hears the other processes' cache invalidations."""
-    if not settings.uses_nats:
+    if not settings.broker.uses_nats:
         return
     add_cache_peer_hooks(hooks, container, UserPeers, LocalUserCache, "users")
     add_cache_peer_hooks(hooks, container, PagePeers, PageCache, "pages")

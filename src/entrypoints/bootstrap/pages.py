@@ -65,19 +65,19 @@ class PagesProvider(Provider):
     @provide(scope=Scope.APP)
     def page_policy(self, settings: Settings) -> PagePolicy:
         return PagePolicy(
-            gallery_max=settings.page_gallery_max,
-            free_gallery_max=settings.page_free_gallery_max,
-            greeting_max=settings.page_greeting_max,
-            gift_accounts_max=settings.page_gift_accounts_max,
-            interview_max=settings.page_interview_max,
-            notices_max=settings.page_notices_max,
-            ending_max=settings.page_ending_max,
+            gallery_max=settings.pages.gallery_max,
+            free_gallery_max=settings.pages.free_gallery_max,
+            greeting_max=settings.pages.greeting_max,
+            gift_accounts_max=settings.pages.gift_accounts_max,
+            interview_max=settings.pages.interview_max,
+            notices_max=settings.pages.notices_max,
+            ending_max=settings.pages.ending_max,
         )
 
     @provide(scope=Scope.APP)
     def guests_policy(self, settings: Settings) -> GuestsPolicy:
         return GuestsPolicy(
-            party_size_max=settings.rsvp_party_size_max, guests_max=settings.page_guests_max
+            party_size_max=settings.pages.rsvp_party_size_max, guests_max=settings.pages.guests_max
         )
 
     listeners = collect(PageEventListener, scope=Scope.REQUEST)
@@ -88,7 +88,7 @@ class PagesProvider(Provider):
 
     @provide(scope=Scope.REQUEST)
     def page_history(self, session: AsyncSession, settings: Settings) -> PageHistory:
-        return SqlaPageHistory(session, keep=settings.page_history_max)
+        return SqlaPageHistory(session, keep=settings.pages.history_max)
 
     pages = provide(SqlaPageRepository, scope=Scope.REQUEST, provides=PageRepository)
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)

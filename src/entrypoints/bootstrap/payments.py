@@ -58,11 +58,13 @@ class PaymentsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def catalog(self, settings: Settings) -> Catalog:
-        return Catalog([Product(PREMIUM, "모청 프리미엄 (청첩장 1개)", settings.premium_price_krw)])
+        return Catalog(
+            [Product(PREMIUM, "모청 프리미엄 (청첩장 1개)", settings.payments.premium_price_krw)]
+        )
 
     @provide(scope=Scope.APP)
     def webhook_verifier(self, settings: Settings) -> WebhookVerifier:
-        secrets = [s.strip() for s in settings.portone_webhook_secret.split(",")]
+        secrets = [s.strip() for s in settings.payments.portone_webhook_secret.split(",")]
         return PortOneWebhookVerifier(secrets)
 
     @provide(scope=Scope.REQUEST)
@@ -73,29 +75,29 @@ class PaymentsProvider(Provider):
             orders,
             settle,
             clock,
-            timedelta(seconds=settings.payments_reconcile_after),
-            settings.payments_reconcile_batch,
+            timedelta(seconds=settings.payments.reconcile_after),
+            settings.payments.reconcile_batch,
         )
 
     @provide(scope=Scope.APP)
     def reconciler(self, settings: Settings, container: AsyncContainer) -> PaymentsReconciler:
-        return PaymentsReconciler(container, settings.payments_reconcile_interval)
+        return PaymentsReconciler(container, settings.payments.reconcile_interval)
 
 
 class PortOneProvider(Provider):
     @provide(scope=Scope.APP)
     async def http_client(self, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        async with httpx.AsyncClient(timeout=settings.portone_timeout) as client:
+        async with httpx.AsyncClient(timeout=settings.payments.portone_timeout) as client:
             yield client
 
     @provide(scope=Scope.APP)
     def gateway(self, settings: Settings, client: httpx.AsyncClient) -> PaymentGateway:
         return PortOneGateway(
             client,
-            api_base=settings.portone_api_base,
-            api_secret=settings.portone_api_secret,
-            store_id=settings.portone_store_id,
-            retries=settings.portone_retries,
+            api_base=settings.payments.portone_api_base,
+            api_secret=settings.payments.portone_api_secret,
+            store_id=settings.payments.portone_store_id,
+            retries=settings.payments.portone_retries,
         )
 
 
@@ -104,7 +106,7 @@ class SandboxPaymentsProvider(Provider):
 
 
 def payments_providers(settings: Settings) -> list[Provider]:
-    gateway = SandboxPaymentsProvider() if settings.uses_sandbox_payments else PortOneProvider()
+    gateway = SandboxPaymentsProvider() if settings.payments.uses_sandbox else PortOneProvider()
     return [PaymentsProvider(), gateway]
 
 
@@ -113,7 +115,7 @@ def add_payments_hooks(
 ) -> None:
     """In the embedded mode the API process reconciles payments; with Redis the worker does
     (``entrypoints.worker.app``)."""
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         return
 
     async def start() -> None:

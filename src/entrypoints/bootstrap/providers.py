@@ -53,10 +53,10 @@ class DatabaseProvider(Provider):
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
         engine = make_engine(
             settings.effective_database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=settings.db_pool_pre_ping,
+            pool_size=settings.database.pool_size,
+            max_overflow=settings.database.max_overflow,
+            pool_timeout=settings.database.pool_timeout,
+            pool_pre_ping=settings.database.pool_pre_ping,
         )
         yield engine
         await engine.dispose()
@@ -85,7 +85,7 @@ class DatabaseProvider(Provider):
 class RedisProvider(Provider):
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.redis_url, health_check_interval=10)
+        client = Redis.from_url(settings.broker.redis_url, health_check_interval=10)
         yield client
         await client.aclose()
 
@@ -100,7 +100,7 @@ class RedisProvider(Provider):
         self, settings: Settings, redis: Redis, clock: Clock, scripts: RedisScripts
     ) -> RateLimiter:
         return RedisRateLimiter(
-            redis, prefix=f"{settings.redis_prefix}rl:", clock=clock, scripts=scripts
+            redis, prefix=f"{settings.broker.redis_prefix}rl:", clock=clock, scripts=scripts
         )
 
 
@@ -111,7 +111,7 @@ class InMemoryProvider(Provider):
 
     @provide(scope=Scope.APP)
     def user_cache(self, settings: Settings) -> LocalUserCache:
-        return LocalUserCache(settings.auth_cache_users, settings.auth_cache_seconds)
+        return LocalUserCache(settings.auth.cache_users, settings.auth.cache_seconds)
 
     @provide(scope=Scope.APP)
     def revoked(self, settings: Settings) -> LocalRevokedFamilies:
@@ -126,9 +126,9 @@ def build_providers(settings: Settings) -> list[Provider]:
         AccountsProvider(),
         ProcessProvider(),
     ]
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         providers += [RedisProvider(), RedisUserCacheProvider()]
-    elif settings.uses_nats:
+    elif settings.broker.uses_nats:
         providers.extend(nats_providers(settings))
     else:
         providers.append(InMemoryProvider())
@@ -164,9 +164,9 @@ class ProcessProvider(Provider):
             await (await container.get(ObjectStorage)).ping()
 
         checks: dict[str, Probe] = {"database": lambda: ping(engine), "storage": storage_ping}
-        if settings.uses_redis:
+        if settings.broker.uses_redis:
             checks["redis"] = redis_ping
-        if settings.uses_nats:
+        if settings.broker.uses_nats:
             checks["nats"] = nats_ping
         return ReadinessProbes(checks)
 
@@ -176,13 +176,13 @@ class ProcessProvider(Provider):
         if settings.uses_sqlite:
             # The embedded mode needs no separate step: the schema is brought up to date here.
             async def migrate() -> None:
-                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                settings.app.data_dir.mkdir(parents=True, exist_ok=True)
                 await upgrade_async(settings.effective_database_url)
 
             hooks.on_start(migrate)
         add_job_hooks(hooks, settings, container)
         add_public_page_hooks(hooks, settings, container)
-        if settings.uses_redis:
+        if settings.broker.uses_redis:
             add_cache_peer_hooks(hooks, container, UserCachePeers, LocalUserCache, "users")
             add_cache_peer_hooks(
                 hooks, container, RedisRevocations, LocalRevokedFamilies, "revocations"

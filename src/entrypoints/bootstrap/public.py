@@ -41,23 +41,23 @@ class PublicPageProvider(Provider):
 class LocalPageCacheProvider(Provider):
     @provide(scope=Scope.APP)
     def page_cache(self, settings: Settings) -> PageCache:
-        return PageCache(settings.public_cache_pages)
+        return PageCache(settings.public.cache_pages)
 
 
 class RedisPageCacheProvider(Provider):
     @provide(scope=Scope.APP)
     def peers(self, settings: Settings, redis: Redis) -> RedisCachePeers:
-        return RedisCachePeers(redis, f"{settings.redis_prefix}page-cache")
+        return RedisCachePeers(redis, f"{settings.broker.redis_prefix}page-cache")
 
     @provide(scope=Scope.APP)
     def page_cache(self, settings: Settings, peers: RedisCachePeers) -> PageCache:
-        return PageCache(settings.public_cache_pages, peers=peers)
+        return PageCache(settings.public.cache_pages, peers=peers)
 
 
 def public_page_providers(settings: Settings) -> list[Provider]:
-    if settings.uses_nats:
+    if settings.broker.uses_nats:
         return [PublicPageProvider()]  # the page cache comes from the NATS wiring
-    cache = RedisPageCacheProvider() if settings.uses_redis else LocalPageCacheProvider()
+    cache = RedisPageCacheProvider() if settings.broker.uses_redis else LocalPageCacheProvider()
     return [PublicPageProvider(), cache]
 
 
@@ -65,5 +65,5 @@ def add_public_page_hooks(
     hooks: LifecycleHooks, settings: Settings, container: AsyncContainer
 ) -> None:
     """With Redis, one subscription per process applies the other processes' invalidations."""
-    if settings.uses_redis:
+    if settings.broker.uses_redis:
         add_cache_peer_hooks(hooks, container, RedisCachePeers, PageCache, "pages")

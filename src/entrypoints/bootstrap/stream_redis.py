@@ -26,10 +26,10 @@ class RedisStreamProvider(Provider):
     ) -> AsyncIterator[RedisRoomDispatcher]:
         dispatcher = RedisRoomDispatcher(
             redis,
-            prefix=settings.redis_prefix,
-            ttl_seconds=settings.chat_stream_ttl,
-            ping_interval=settings.chat_pubsub_ping_interval,
-            queue_size=settings.chat_listener_queue,
+            prefix=settings.broker.redis_prefix,
+            ttl_seconds=settings.chat.stream_ttl,
+            ping_interval=settings.chat.pubsub_ping_interval,
+            queue_size=settings.chat.listener_queue,
         )
         yield dispatcher
         await dispatcher.aclose()
@@ -45,12 +45,12 @@ class RedisStreamProvider(Provider):
         return RedisStreamBroker(
             redis,
             dispatcher,
-            prefix=settings.redis_prefix,
-            ttl_seconds=settings.chat_stream_ttl,
-            maxlen=settings.chat_stream_maxlen,
+            prefix=settings.broker.redis_prefix,
+            ttl_seconds=settings.chat.stream_ttl,
+            maxlen=settings.chat.stream_maxlen,
             scripts=scripts,
         )
 
 
 def stream_redis_providers(settings: Settings) -> list[Provider]:
-    return [RedisStreamProvider()] if settings.uses_redis else []
+    return [RedisStreamProvider()] if settings.broker.uses_redis else []

@@ -126,14 +126,14 @@ class SocketIOGateway:
         self._container = container
         self._clients: dict[str, tuple[SocketIOClient, ChatProtocol]] = {}
         self.server = ChatServer(
-            settings.chat_ws_auth_timeout,
+            settings.chat.ws_auth_timeout,
             async_mode="asgi",
             async_handlers=False,
             # CORS is the app's own layer (MOCHEONG_CORS_ORIGINS), for polling as for the API.
             cors_allowed_origins=[],
-            max_http_buffer_size=settings.chat_sio_max_message_bytes,
-            ping_interval=settings.chat_sio_ping_interval,
-            ping_timeout=settings.chat_sio_ping_timeout,
+            max_http_buffer_size=settings.chat.sio_max_message_bytes,
+            ping_interval=settings.chat.sio_ping_interval,
+            ping_timeout=settings.chat.sio_ping_timeout,
             json=_Json,
         )
         self.server.on("connect", self.connect, namespace=NAMESPACE)

@@ -76,7 +76,7 @@ async def sse_events(
         except DomainError:
             signed_out.set()
 
-    heartbeat = (await container.get(Settings)).chat_sse_heartbeat
+    heartbeat = (await container.get(Settings)).chat.sse_heartbeat
     # One slot: a client that does not read holds the feed back, which then catches up from
     # the stream instead of queueing without bound.
     outbox: asyncio.Queue[StreamEvent] = asyncio.Queue(1)

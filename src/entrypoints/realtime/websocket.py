@@ -56,7 +56,7 @@ class ChatConnection:
         if not await self._protocol.sign_in(token):
             return
         protocol = self._protocol
-        limit = settings.ws_max_frame_bytes
+        limit = settings.server.ws_max_frame_bytes
         try:
             while True:
                 raw = await self._socket.receive_text()
@@ -78,11 +78,11 @@ class ChatConnection:
 
     async def _first_token(self, settings: Settings) -> str | None:
         try:
-            async with asyncio.timeout(settings.chat_ws_auth_timeout):
+            async with asyncio.timeout(settings.chat.ws_auth_timeout):
                 raw = await self._socket.receive_text()
         except TimeoutError:
             return None
-        if over_limit(raw, settings.ws_auth_frame_bytes):
+        if over_limit(raw, settings.server.ws_auth_frame_bytes):
             await self.close(TOO_BIG, "Frame too big before signing in")
             raise FrameTooBig
         return auth_token(raw)

@@ -73,13 +73,13 @@ class PrefilteringWorker(arq.worker.Worker):
 
 def tuning(settings: Settings) -> dict[str, Any]:
     """The arq options that set the worker's speed (quality target P5)."""
-    read_limit = settings.jobs_queue_read_limit or max(settings.jobs_max_concurrency * 5, 100)
+    read_limit = settings.jobs.queue_read_limit or max(settings.jobs.max_concurrency * 5, 100)
     return {
-        "max_jobs": settings.jobs_max_concurrency,
-        "poll_delay": settings.jobs_poll_delay,
+        "max_jobs": settings.jobs.max_concurrency,
+        "poll_delay": settings.jobs.poll_delay,
         "queue_read_limit": read_limit,
-        "keep_result": settings.jobs_keep_result,
-        "health_check_interval": settings.jobs_health_check_interval,
+        "keep_result": settings.jobs.keep_result,
+        "health_check_interval": settings.jobs.health_check_interval,
     }
 
 
@@ -111,7 +111,7 @@ async def serve_nats_worker(
 
 def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True) -> dict[str, Any]:
     """arq ``WorkerSettings`` as a dict (``arq.worker.create_worker`` takes it as is)."""
-    if not settings.uses_redis:
+    if not settings.broker.uses_redis:
         raise SettingsError(f"the arq worker needs {PREFIX}REDIS_URL: arq runs on Redis")
     container = make_async_container(
         *build_providers(settings), *overrides, context={Settings: settings}
@@ -140,14 +140,14 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
     return {
         "functions": functions,
         **queue,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": RedisSettings.from_dsn(settings.broker.redis_url),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
-        "job_timeout": settings.jobs_timeout,
-        "max_tries": settings.jobs_max_tries,
+        "job_timeout": settings.jobs.timeout,
+        "max_tries": settings.jobs.max_tries,
         # On SIGTERM: stop picking jobs, let running ones finish for this long, then cancel
         # them (arq queues a cancelled job again for the next worker).
-        "job_completion_wait": settings.jobs_shutdown_grace,
+        "job_completion_wait": settings.jobs.shutdown_grace,
         **(tuning(settings) if tuned else {}),
     }
 
@@ -166,8 +166,8 @@ LONGEST_PAUSE = 10.0
 
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
-    configure_logging(settings.log_level, settings.log_json)
-    if settings.uses_nats:
+    configure_logging(settings.log.level, settings.log.json)
+    if settings.broker.uses_nats:
         # The NATS client reconnects by itself: a server restart does not end this loop.
         loop = _new_event_loop()
         try:

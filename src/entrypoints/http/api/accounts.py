@@ -81,7 +81,9 @@ class AuthController(Controller):
         settings: FromDishka[Settings],
     ) -> TokensOut:
         await enforce(
-            limiter, f"register:ip:{client_ip(request)}", Limit(settings.rate_register_per_ip, 3600)
+            limiter,
+            f"register:ip:{client_ip(request)}",
+            Limit(settings.rates.register_per_ip, 3600),
         )
         return TokensOut.of(await usecase(data.email, data.password, data.name))
 
@@ -96,12 +98,12 @@ class AuthController(Controller):
         settings: FromDishka[Settings],
     ) -> TokensOut:
         await enforce(
-            limiter, f"login:ip:{client_ip(request)}", Limit(settings.rate_login_per_ip, 60)
+            limiter, f"login:ip:{client_ip(request)}", Limit(settings.rates.login_per_ip, 60)
         )
         await enforce(
             limiter,
             f"login:account:{normalize_email(data.email)}",
-            Limit(settings.rate_login_per_account, 60),
+            Limit(settings.rates.login_per_account, 60),
         )
         return TokensOut.of(await usecase(data.email, data.password))
 

@@ -128,7 +128,7 @@ class FilesController(Controller):
             request.stream(),
             request.headers.get("content-type"),
             request.content_length,
-            max_file_bytes=settings.max_upload_bytes,
+            max_file_bytes=settings.http.max_upload_bytes,
             text_fields=("page_id",),
         ) as upload:
             page_id = upload.fields.get("page_id") or None

@@ -288,7 +288,7 @@ async def limit_rsvp(
     limiter: RateLimiter, settings: Settings, request: Request[Any, Any, Any]
 ) -> None:
     """One budget per IP for RSVP answers, whether sent as JSON or as the page's plain form."""
-    await enforce(limiter, f"rsvp:ip:{client_ip(request)}", Limit(settings.rate_rsvp_per_ip, 60))
+    await enforce(limiter, f"rsvp:ip:{client_ip(request)}", Limit(settings.rates.rsvp_per_ip, 60))
 
 
 async def limit_guestbook(
@@ -296,7 +296,7 @@ async def limit_guestbook(
 ) -> None:
     """One budget per IP for guestbook entries, from JSON or from the page's plain form."""
     key = f"guestbook:ip:{client_ip(request)}"
-    await enforce(limiter, key, Limit(settings.rate_guestbook_per_ip, 60))
+    await enforce(limiter, key, Limit(settings.rates.guestbook_per_ip, 60))
 
 
 class PublicGuestsController(Controller):

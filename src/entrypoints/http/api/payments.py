@@ -131,8 +131,8 @@ class PaymentsController(Controller):
             order_name=order.order_name,
             amount=order.amount,
             currency=order.currency,
-            store_id=settings.portone_store_id,
-            channel_key=settings.portone_channel_key,
+            store_id=settings.payments.portone_store_id,
+            channel_key=settings.payments.portone_channel_key,
             sandbox=order.sandbox,
         )
 

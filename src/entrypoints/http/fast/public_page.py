@@ -59,7 +59,7 @@ def origin_of(scope: Mapping[str, Any]) -> str:
 
 
 def public_origin(settings: Settings, scope: Mapping[str, Any]) -> str:
-    return settings.public_base_url.rstrip("/") or origin_of(scope)
+    return settings.web.public_base_url.rstrip("/") or origin_of(scope)
 
 
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -99,10 +99,10 @@ class PublicPageFastPath:
     def __init__(self, app: ASGIApp, container: AsyncContainer, settings: Settings) -> None:
         self.app = app
         self._container = container
-        self._fixed_origin = settings.public_base_url.rstrip("/")
-        self._cache_control = f"public, max-age={settings.public_max_age}".encode()
+        self._fixed_origin = settings.web.public_base_url.rstrip("/")
+        self._cache_control = f"public, max-age={settings.public.max_age}".encode()
         # Cached HTML carries signed file links: it must be re-rendered well before they expire.
-        self._ttl = min(settings.public_cache_ttl, settings.file_url_ttl // 2)
+        self._ttl = min(settings.public.cache_ttl, settings.files.url_ttl // 2)
         self._cache: PageCache | None = None
         self._opens: GuestOpens | None = None
         self._flights: dict[tuple[str, str, int], asyncio.Future[CachedResponse | None]] = {}

@@ -28,6 +28,7 @@ from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
 from entrypoints.http.public.ics import invitation_ics
 from entrypoints.http.public.render import PublicTemplates, Rendered
 from entrypoints.http.public.view import build_view, share_title
+from entrypoints.http.statuses import status_of
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -69,12 +70,14 @@ class RenderPublicPage:
         ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
         files = await self._files([i for i in [*ids, *content.gallery] if i])
         entries = await self._guestbook(
-            slug, limit=self._settings.public_guestbook_entries, cursor=None
+            slug, limit=self._settings.public.guestbook_entries, cursor=None
         )
         view = build_view(
             page, files, entries.items, entries.next_cursor, origin=origin, now=self._clock.now()
         )
-        rendered = self._templates.page(view, party_size_max=self._settings.rsvp_party_size_max)
+        rendered = self._templates.page(
+            view, party_size_max=self._settings.pages.rsvp_party_size_max
+        )
         return rendered, view.valid_until
 
 
@@ -104,7 +107,8 @@ def not_found(templates: PublicTemplates) -> Response[bytes]:
 
 
 def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response[bytes]:
-    if exc.status == 404:
+    status = status_of(exc)
+    if status == 404:
         return not_found(templates)
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, RateLimited):
@@ -115,7 +119,7 @@ def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response
         page = templates.notice(title, "", errors=errors, back=back)
     else:
         page = templates.notice(title, exc.detail, back=back)
-    return html(page, exc.status, headers)
+    return html(page, status, headers)
 
 
 def form_value(form: Mapping[str, Any], name: str) -> str | None:

@@ -32,6 +32,7 @@ from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.problems import problem
 from entrypoints.http.public.render import PublicTemplates
 from entrypoints.http.public.view import build_view
+from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.errors import DomainError
 from mocheong_core.files.usecases import ResolveFiles
@@ -80,7 +81,7 @@ def load_assets(root: Path) -> dict[str, Asset]:
 def studio_csp(settings: Settings) -> str:
     """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured);
     ``connect-src 'self'`` covers the chat's WebSocket on the same host."""
-    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.kakao_js_key else ""
+    kakao = f" {KAKAO_SDK_ORIGIN}" if settings.web.kakao_js_key else ""
     return "; ".join(
         [
             "default-src 'self'",
@@ -134,7 +135,9 @@ async def studio_index(
 @inject
 async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, str]]:
     """What the studio needs to know of this deployment: only public values."""
-    return Response({"kakao_js_key": settings.kakao_js_key}, headers={"Cache-Control": "no-store"})
+    return Response(
+        {"kakao_js_key": settings.web.kakao_js_key}, headers={"Cache-Control": "no-store"}
+    )
 
 
 @get("/studio/{name:path}", include_in_schema=False)
@@ -166,14 +169,14 @@ async def studio_preview(
         user = await authenticate(token)
         page = await pages(user, page_id)
     except DomainError as exc:
-        return problem(exc.status, exc.code, exc.title, exc.detail)
+        return problem(status_of(exc), exc.code, exc.title, exc.detail)
     content = page.content
     ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
     resolved = await files([i for i in [*ids, *content.gallery] if i])
     view = build_view(
         page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
     )
-    rendered = templates.page(view, party_size_max=settings.rsvp_party_size_max)
+    rendered = templates.page(view, party_size_max=settings.pages.rsvp_party_size_max)
     # The studio (same origin) may frame it; nobody else may.
     csp = rendered.csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
     return Response(

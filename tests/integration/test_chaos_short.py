@@ -111,7 +111,7 @@ class World:
 
     async def add_api(self) -> None:
         broker = await self.broker()
-        hub = RoomHub(broker, queue_size=64)
+        hub = RoomHub(broker, queue_size=64, linger_seconds=5.0)
         self._stack.push_async_callback(hub.close)
         self.apis.append(Api(broker, hub))
 

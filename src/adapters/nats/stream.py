@@ -23,7 +23,11 @@ Listening is an ordered push consumer per listener (flow control and idle heartb
 server holds what a slow listener has not taken, a gap (a lost delivery, a reconnect) makes
 the client recreate the consumer after the last stream sequence it delivered, and no queue
 in this process grows. After a reconnect the epoch is checked: a stream that was lost gives
-a ``stream-reset`` with ``HISTORY_LOST``.
+a ``stream-reset`` with ``HISTORY_LOST``. The consumer is deleted as soon as its listener
+closes.
+
+History (a resume, a snapshot) is read by direct gets of the room's next entry, never by
+trusting a consumer's pending count (see ``_read``).
 """
 
 from __future__ import annotations

@@ -6,11 +6,12 @@
    agents (the runner alone), and the agent loop with an agent model that answers at once
    (main hands over to output, which writes). The agent overhead is the last minus the second.
 2. A scripted 10-turn conversation with the offline agent, in process on SQLite: the size of
-   every model request (system prompt, tools, page, messages, as a provider reads them) and
-   how much of it is a byte-identical prefix of the same agent's previous request, the part a
-   provider's prompt cache can serve.
+   every model request (system prompt, tools, messages, brief, as a provider reads them) and
+   how much of it is a byte-identical prefix of the previous request (of whichever agent:
+   all of them send the same system prompt and tools), the part a provider's prompt cache
+   can serve.
 
-``python bench/agent_overhead_p8.py [--turns 60] [--rooms 3] [--json PATH]``
+``python bench/agent_overhead_p8.py [--turns 60] [--rooms 3] [--conversation-only] [--json PATH]``
 """
 
 from __future__ import annotations
@@ -84,15 +85,14 @@ class Recorder:
 
 
 def prefix_shares(recorded: list[tuple[int, ModelRequest]]) -> list[tuple[int, int, int, int]]:
-    """Per turn: model calls, request characters, characters that repeat the same agent's
-    previous request byte for byte from the start, and those of the first call alone."""
-    previous: dict[str, str] = {}
+    """Per turn: model calls, request characters, and characters that repeat the previous
+    request byte for byte from the start."""
+    before = ""
     by_turn: dict[int, list[tuple[int, int]]] = {}
     for turn, request in recorded:
-        text = rendered(request.system, tools_json(request.agent), request.page, request.messages)
-        before = previous.get(request.agent, "")
+        text = rendered(request.system, tools_json(), request)
         same = len(os.path.commonprefix([before, text]))  # noqa: RUF071 - text, not paths
-        previous[request.agent] = text
+        before = text
         by_turn.setdefault(turn, []).append((len(text), same))
     return [
         (turn, len(calls), sum(c for c, _ in calls), sum(s for _, s in calls))
@@ -145,13 +145,7 @@ async def _ended(client: Any, headers: dict[str, str], accepted: dict[str, Any])
     raise SystemExit("a turn of the scripted conversation did not end")
 
 
-def main() -> None:
-    parser = base_parser(__doc__ or "")
-    parser.add_argument("--turns", type=int, default=60)
-    parser.add_argument("--rooms", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args()
-
+def latencies(args: Any) -> dict[str, list[float]]:
     env = {"MOCHEONG_RATE_CHAT_PER_USER": "100000", "MOCHEONG_LOG_LEVEL": "WARNING"}
     runs: dict[str, list[float]] = {}
     with Stack(apis=1, workers=0, env=env) as stack:
@@ -162,24 +156,43 @@ def main() -> None:
             ("agents", [*worker, "agents"]),
         ):
             runs[name], runs[f"{name}_ping"] = asyncio.run(first_chunks(stack, command, args))
+    return runs
+
+
+def main() -> None:
+    parser = base_parser(__doc__ or "")
+    parser.add_argument("--turns", type=int, default=60)
+    parser.add_argument("--rooms", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--conversation-only",
+        action="store_true",
+        help="only the scripted conversation's request sizes (no stack, no latencies)",
+    )
+    args = parser.parse_args()
+
+    runs: dict[str, list[float]] = {}
+    if not args.conversation_only:
+        runs = latencies(args)
     shares = asyncio.run(conversation())
 
     table = Table(
         f"P8 agent overhead, submit → first chunk at the client ({args.turns} turns each, "
         "one API process, one worker, in one run)"
     )
-    p7, plain, agents = (percentile(runs[n], 50) for n in ("p7", "plain", "agents"))
-    table.add("P7: offline agent, p50", p7, "ms", baseline=percentile(runs["p7_ping"], 50))
-    table.add("instant chat model, no agents, p50", plain, "ms")
-    table.add(
-        "instant agent model through the agent loop, p50",
-        agents,
-        "ms",
-        baseline=plain,
-        target="≤ P7 + 5 ms",
-        ok=agents <= p7 + 5,
-    )
-    table.add("agent loop overhead (p50 difference)", agents - plain, "ms")
+    if runs:
+        p7, plain, agents = (percentile(runs[n], 50) for n in ("p7", "plain", "agents"))
+        table.add("P7: offline agent, p50", p7, "ms", baseline=percentile(runs["p7_ping"], 50))
+        table.add("instant chat model, no agents, p50", plain, "ms")
+        table.add(
+            "instant agent model through the agent loop, p50",
+            agents,
+            "ms",
+            baseline=plain,
+            target="≤ P7 + 5 ms",
+            ok=agents <= p7 + 5,
+        )
+        table.add("agent loop overhead (p50 difference)", agents - plain, "ms")
     for turn, calls, size, same in shares:
         table.add(
             f"turn {turn}: {calls} model calls, request characters (share a cached prefix)",

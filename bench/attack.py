@@ -3,6 +3,7 @@ ASGI server: a table of attack → expected → observed, exit 1 on any miss.
 
 - silent socket / half a request / idle keep-alive: closed by the header deadline or the
   keep-alive timeout (the run sets them to 2 s so it is short);
+- a body dripped slower than its deadline (slowloris on bodies): answered 408, then closed;
 - oversized first frames: 20 unauthenticated sockets each send a 15 MB ``auth`` frame, and a
   5 MB ``ping``: closed with 1009, the server's memory (its processes' RSS) about flat;
 - logout then use, a reused refresh token: the access token of that sign-in refused at once.
@@ -34,9 +35,9 @@ BIG_FRAMES = 20
 BIG_FRAME_BYTES = 15_000_000
 RSS_GROWTH_LIMIT_MB = 50.0
 KNOWN = {
-    ("granian", "silent socket"): "granian 2.8 starts its header deadline at the first byte: "
-    "a socket that sends nothing is held until the client leaves (bounded by "
-    "MOCHEONG_SERVER_MAX_CONNECTIONS); see docs/configuration.md",
+    ("granian", "silent socket"): "granian (2.8.9, the newest here, has no other option) starts "
+    "its header deadline at the first byte: a socket that sends nothing is held until the "
+    "client leaves (bounded by MOCHEONG_SERVER_MAX_CONNECTIONS); see docs/configuration.md",
 }
 
 
@@ -136,6 +137,31 @@ def idle_keep_alive(port: int, wait: float) -> str:
         return _closed(closed_within(sock, wait))
 
 
+def slow_body(port: int, wait: float) -> str:
+    """A login whose body comes a byte at a time, slower than its deadline."""
+    with connect(port) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n{"
+        )
+        started = time.monotonic()
+        sock.settimeout(0.5)
+        answer, closed = b"", None
+        while closed is None and time.monotonic() - started < wait:
+            try:
+                sock.sendall(b" ")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                closed = time.monotonic() - started
+            answer += chunk
+        status = answer[9:12].decode() if answer.startswith(b"HTTP/1.1 ") else "no answer"
+        return f"{status}, {_closed(closed)}"
+
+
 def _closed(after: float | None) -> str:
     return "held" if after is None else f"closed after {after:.1f} s"
 
@@ -193,6 +219,7 @@ def attack(server: str, deadline: float) -> list[tuple[str, str, str, bool]]:
         "MOCHEONG_SERVER": server,
         "MOCHEONG_SERVER_HEADER_TIMEOUT": str(deadline),
         "MOCHEONG_SERVER_KEEP_ALIVE_TIMEOUT": str(deadline),
+        "MOCHEONG_SERVER_BODY_TIMEOUT": str(deadline),
         "MOCHEONG_LOG_LEVEL": "ERROR",
     }
     wait = deadline * 3 + 2
@@ -209,6 +236,15 @@ def attack(server: str, deadline: float) -> list[tuple[str, str, str, bool]]:
             ):
                 observed = run(port, wait)
                 rows.append((name, expected_close, observed, observed.startswith("closed")))
+            body = slow_body(port, wait)
+            rows.append(
+                (
+                    "body dripped past its deadline",
+                    "408, then closed",
+                    body,
+                    body.startswith("408, closed"),
+                )
+            )
             frames, ping = asyncio.run(big_frames(base, port))
             flat = "1009" in frames and "answered" not in frames
             growth = float(frames.rsplit("RSS ", 1)[1].split()[0])

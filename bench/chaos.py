@@ -1,5 +1,7 @@
-"""Chaos runs R1–R5 and R8 of quality.md against real processes, a fresh PostgreSQL database and a
-private Redis (started and owned by the run, so restarting it disturbs nobody).
+"""Chaos runs R1–R6, R8 and R9 of quality.md against real processes, a fresh PostgreSQL database
+and a private Redis (started and owned by the run, so restarting it disturbs nobody). R6 stops
+a PostgreSQL server of the run's own (``chaos_outages.py``; R6R freezes its Redis), R9 restarts
+every process in turn with SIGTERM (``chaos_restarts.py``).
 
 Every client is a WebSocket client (``chat_client.RoomClient``) that rebuilds its room from
 the frames it receives and checks the streaming promise: no gap or duplicate in any message's
@@ -7,9 +9,10 @@ chunks, and a final text equal to the one stored (read back over HTTP). A run pr
 of the faults injected and the outcomes and exits 1 on any gap, duplicate, mismatch or message
 left in flight, or a missed target.
 
-``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5,R8] [--streams 200] [--apis 3] [--workers 2]
-[--delay-ms 500] [--lease 10] [--sweep 2] [--seed N] [--json PATH] [--keep-logs]
-[--log-level WARNING] [--provider-turns 20] [--provider-timeout 60]``
+``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5,R6,R6R,R8,R9] [--streams 200] [--apis 3]
+[--workers 2] [--server uvicorn|granian] [--delay-ms 500] [--lease 10] [--sweep 2] [--seed N]
+[--json PATH] [--keep-logs] [--log-level WARNING] [--provider-turns 20] [--provider-timeout 60]
+[--outage 15] [--env MOCHEONG_NAME=VALUE]``
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from typing import Any
 import attrs
 import httpx
 import redis
+from chaos_outages import r6_postgres, r6_redis
 from chaos_providers import r8
+from chaos_restarts import r9
 from chat_client import (
     RoomClient,
     SocketIORoomClient,
@@ -39,6 +44,8 @@ from chat_client import (
 )
 from chat_report import percentile
 from chat_stack import Process, Stack
+
+from entrypoints.bootstrap.settings import DEFAULT_SERVER
 
 IN_FLIGHT = {"pending", "streaming"}
 WORKER_LOST = "worker_lost"  # reason of the sweeper's stream-reset (mocheong_core.chat.sweeper)
@@ -222,6 +229,12 @@ class Run:
         delays = [c.replay_delays[0] * 1000 for c in on_victim if c.replay_delays]
         p99 = percentile(delays, 99)
         outcome.figures["first replayed event after reconnect p99"] = f"{p99:.0f} ms"
+        for name, kind in (("raw WebSocket", RoomClient), ("Socket.IO", SocketIORoomClient)):
+            mine = [
+                c.replay_delays[0] * 1000 for c in on_victim if type(c) is kind and c.replay_delays
+            ]
+            if mine and self.args.socketio_share:
+                outcome.figures[f"  of which {name}: {len(mine)}, worst"] = f"{max(mine):.0f} ms"
         nothing = sum(c.nothing_missed for c in on_victim)
         outcome.figures["resumed clients"] = (
             f"{len(delays)} replayed, {nothing} had missed nothing, of {len(on_victim)}"
@@ -378,6 +391,18 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
     "R3": Run.r3,
     "R4": Run.r4,
     "R5": Run.r5,
+    "R6": lambda run: r6_postgres(
+        run, Outcome("R6", f"private PostgreSQL stopped for {run.args.outage:g} s under load")
+    ),
+    "R6R": lambda run: r6_redis(
+        run, Outcome("R6R", f"private Redis frozen (SIGSTOP) for {run.args.outage:g} s under load")
+    ),
+    "R9": lambda run: r9(
+        run,
+        Outcome(
+            "R9", f"rolling restart (SIGTERM) of every API and worker, {run.args.streams} streams"
+        ),
+    ),
     "R8": lambda run: r8(
         run, Outcome("R8", f"model provider faults, {run.args.provider_turns} turns at once each")
     ),
@@ -422,13 +447,23 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
         "MOCHEONG_CHAT_LEASE_SECONDS": str(args.lease),
         "MOCHEONG_CHAT_SWEEP_INTERVAL": str(args.sweep),
         "MOCHEONG_RATE_CHAT_PER_USER": "100000",
+        "MOCHEONG_RATE_RSVP_PER_IP": "100000",
         "MOCHEONG_DB_POOL_SIZE": "4",
         "MOCHEONG_DB_MAX_OVERFLOW": "6",
         "MOCHEONG_LOG_LEVEL": args.log_level,
+        **dict(setting.split("=", 1) for setting in args.env),
     }
     outcomes = []
     wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
-    with Stack(apis=args.apis, workers=args.workers, env=env, keep=args.keep_logs) as stack:
+    private_postgres = "R6" in wanted
+    with Stack(
+        apis=args.apis,
+        workers=args.workers,
+        env=env,
+        keep=args.keep_logs,
+        private_postgres=private_postgres,
+        server=args.server,
+    ) as stack:
         print(f"chaos run: {stack.describe()}", file=sys.stderr)
         run = Run(stack, args)
         for name in wanted:
@@ -452,10 +487,11 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5,R8")
+    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5,R6,R6R,R8,R9")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--apis", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="the API processes' server")
     parser.add_argument(
         "--delay-ms", type=int, default=500, help="offline model pause between chunks"
     )
@@ -468,10 +504,20 @@ def main() -> None:
         default=0.0,
         help="share of the clients on Socket.IO instead of the raw WebSocket (0.5: every 2nd)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="MOCHEONG_NAME=VALUE",
+        help="a setting of every process of the run (repeatable)",
+    )
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--log-level", default="WARNING", help="the processes' log level")
     parser.add_argument("--provider-turns", type=int, default=20, help="R8 turns per fault")
+    parser.add_argument(
+        "--outage", type=float, default=15.0, help="R6 seconds PostgreSQL or Redis is away"
+    )
     parser.add_argument(
         "--provider-timeout", type=float, default=60.0, help="R8 LLM_READ_TIMEOUT, seconds"
     )

@@ -92,6 +92,8 @@ class RoomClient:
         self.replies: list[str] = []  # the assistant replies, waited for
         self.replay_delays: list[float] = []
         self.reconnects = 0
+        self.close_codes: list[int | None] = []
+        """The close code of each connection the server ended (1006: no close frame)."""
         self.last_chunk_at: dict[str, float] = {}
         self.retried_at: dict[str, float] = {}  # a run started over (not a snapshot's reset)
         self.final_at: dict[str, float] = {}
@@ -171,6 +173,8 @@ class RoomClient:
         except ConnectionClosed:
             pass
         finally:
+            if self._ws is ws:  # the server ended it, not ``close``
+                self.close_codes.append(ws.close_code)
             self._gone()
 
     def _gone(self) -> None:

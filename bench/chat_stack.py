@@ -1,10 +1,12 @@
 """The processes of one chat benchmark or chaos run, owned by the run and removed after it.
 
 A private ``redis-server`` on a free port (no persistence: restarting it is losing its data),
-a fresh PostgreSQL database, API processes (``mocheong serve``, one process each so one can be
-killed alone) and workers (``mocheong worker``). Each process leads its own process group, so
-SIGKILL takes its children with it. Logs go to files under the run's folder. ``server`` picks
-the ASGI server of the API processes (``MOCHEONG_SERVER``) and of the bare baseline app.
+a fresh PostgreSQL database (on the machine's server, or with ``private_postgres`` on a server
+of the run's own, which it may stop and start), API processes (``mocheong serve``, one
+process each so one can be killed alone) and workers (``mocheong worker``). Each process
+leads its own process group, so SIGKILL takes its children with it. Logs go to files under
+the run's folder. ``server`` picks the ASGI server of the API processes (``MOCHEONG_SERVER``)
+and of the bare baseline app.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ class Stack:
         keep: bool = False,
         api_workers: int = 1,
         server: str = DEFAULT_SERVER,
+        private_postgres: bool = False,
     ) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="mocheong-run-"))
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -142,7 +145,10 @@ class Stack:
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.db_name = f"mocheong_run_{uuid.uuid4().hex[:10]}"
-        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+        self.postgres = PrivatePostgres(self.folder) if private_postgres else None
+        self.pg_admin_dsn = self.postgres.admin_dsn if self.postgres else PG_ADMIN_DSN
+        base = self.pg_admin_dsn.rsplit("/", 1)[0]
+        base = base.replace("postgresql://", "postgresql+psycopg://", 1)
         self.database_url = f"{base}/{self.db_name}"
         self._extra_env = env or {}
         self._redis: Process | None = None
@@ -172,6 +178,8 @@ class Stack:
 
     def start(self) -> None:
         self.start_redis()
+        if self.postgres is not None:
+            self.postgres.start()
         self._create_database()
         for _ in range(self._api_count):
             self.add_api()
@@ -184,10 +192,12 @@ class Stack:
             process.stop()
         if self._redis is not None:
             self._redis.stop(5)
-        if self._db_created:
+        if self.postgres is not None:
+            self.postgres.remove()
+        elif self._db_created:
             with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-            self._db_created = False
+        self._db_created = False
         if not self.keep:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -243,11 +253,17 @@ class Stack:
         self._redis.start()
         _until(lambda: _redis_ping(self.redis_url), 10, "the private redis-server did not restart")
 
+    def signal_redis(self, sig: int) -> None:
+        """SIGSTOP freezes the private Redis (its sockets stay open, nothing answers);
+        SIGCONT wakes it with its data."""
+        assert self._redis is not None
+        self._redis.signal(sig)
+
     def redis_client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
     def _create_database(self) -> None:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(self.pg_admin_dsn, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{self.db_name}"')
         self._db_created = True
         subprocess.run(
@@ -314,7 +330,9 @@ class Stack:
     def live_apis(self) -> list[int]:
         return [i for i, process in enumerate(self.apis) if process.alive]
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
+        """``timeout`` is a hang guard: on the shared machine under load, importing the app
+        alone has taken a minute."""
         for index, process in enumerate(self.apis):
             if not process.alive:
                 continue
@@ -341,6 +359,77 @@ class Stack:
             "workers": len(self.workers),
             "logs": str(self.folder),
         }
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the run's own (``initdb`` in its folder, a free port, run as the
+    ``postgres`` user since the server refuses root), so stopping it disturbs nobody."""
+
+    def __init__(self, logs: Path) -> None:
+        # A folder of its own: the run's folder is not the postgres user's to enter.
+        self.folder = Path(tempfile.mkdtemp(prefix="mocheong-pg-"))
+        self.logs = logs
+        self.port = free_port()
+        self.admin_dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._server: Process | None = None
+
+    def _as_postgres(self, *args: str) -> list[str]:
+        if os.geteuid() != 0:
+            return list(args)
+        return ["runuser", "-u", "postgres", "--", *args]
+
+    def _binary(self, name: str) -> str:
+        found = shutil.which(name) or next(
+            (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None
+        )
+        if found is None:
+            raise SystemExit(f"{name} is not installed: the run needs its own PostgreSQL")
+        return found
+
+    def start(self) -> None:
+        if not (self.folder / "PG_VERSION").exists():
+            if os.geteuid() == 0:
+                shutil.chown(self.folder, "postgres", "postgres")
+            initdb = [self._binary("initdb"), "-D", str(self.folder), "-A", "trust", "-U"]
+            subprocess.run(self._as_postgres(*initdb, "postgres"), check=True, capture_output=True)
+        args = self._as_postgres(
+            self._binary("postgres"),
+            "-D",
+            str(self.folder),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.folder),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        )
+        self._server = Process("postgres", args, os.environ.copy(), self.logs)
+        self._server.start()
+        _until(self.answers, 30, "the private PostgreSQL did not start")
+
+    def stop(self) -> None:
+        """Fast shutdown: every connection is cut, as when the server goes away."""
+        if self._server is not None:
+            self._server.signal(signal.SIGINT)
+            if not self._server.wait(20):
+                self._server.kill()
+            self._server.stop()
+            self._server = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def answers(self) -> bool:
+        try:
+            psycopg.connect(self.admin_dsn, connect_timeout=1).close()
+        except psycopg.Error:
+            return False
+        return True
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

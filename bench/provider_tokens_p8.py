@@ -1,7 +1,8 @@
 """P8, the provider half: a scripted 10-turn conversation through each provider fake (the
 real openai and anthropic SDKs, over HTTP, in process on SQLite), and for every model request
 as the provider received it: its size, and how much of it is a byte-identical prefix of the
-same agent's previous request — what a prompt cache can serve.
+previous request (of whichever agent: all send the same system prompt and tools) — what a
+prompt cache can serve.
 
 The prefix is taken in the order the provider reads a request: Anthropic caches tools, then
 system, then messages; OpenAI's automatic cache reads the tools and the messages in order.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -44,8 +46,8 @@ PATCHES: dict[int, dict[str, Any]] = {
 }
 
 
-def _tool_names(body: dict[str, Any]) -> list[str]:
-    return [t.get("name") or t["function"]["name"] for t in body.get("tools", [])]
+# The request's brief names the agent asked (``role_note``).
+AGENT = re.compile(r"You are the (\w+) agent now")
 
 
 class Conversation:
@@ -59,12 +61,12 @@ class Conversation:
 
     def respond(self, request: Request) -> Answer:
         self.calls += 1
-        tools = _tool_names(request.json())
+        agent = AGENT.findall(json.dumps(request.json(), ensure_ascii=False))[-1]
         patch = PATCHES.get(self.turn)
-        if "transfer_to_context" in tools:  # the main agent
+        if agent == "main":
             target = "transfer_to_context" if patch else "transfer_to_output"
             return self.provider.reply((), [(f"m{self.calls}", target, {})])
-        if "update_page" in tools and patch:
+        if agent == "context" and patch:
             calls = [
                 (f"u{self.calls}", "update_page", {"patch": patch}),
                 (f"o{self.calls}", "transfer_to_output", {}),
@@ -83,15 +85,14 @@ def rendered(provider: str, body: dict[str, Any]) -> str:
 def prefix_shares(
     provider: str, requests: list[tuple[int, dict[str, Any]]]
 ) -> list[tuple[int, int, int, int]]:
-    """Per turn: model calls, request characters, and characters repeating the same agent's
-    previous request from the start."""
-    previous: dict[str, str] = {}
+    """Per turn: model calls, request characters, and characters repeating the previous
+    request from the start."""
+    before = ""
     by_turn: dict[int, list[tuple[int, int]]] = {}
     for turn, body in requests:
-        agent = ",".join(sorted(_tool_names(body)))
         text = rendered(provider, body)
-        same = len(os.path.commonprefix([previous.get(agent, ""), text]))  # noqa: RUF071
-        previous[agent] = text
+        same = len(os.path.commonprefix([before, text]))  # noqa: RUF071
+        before = text
         by_turn.setdefault(turn, []).append((len(text), same))
     return [
         (turn, len(calls), sum(c for c, _ in calls), sum(s for _, s in calls))

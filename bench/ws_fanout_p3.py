@@ -1,20 +1,25 @@
 """P3: WebSocket fan-out on one API process: frames delivered per second to 1,000 clients in
-100 rooms, and whether the process's memory stays bounded while it delivers.
+100 rooms, and whether the process's memory stays bounded while it delivers; for raw
+WebSocket clients and for Socket.IO clients, one after the other in the same run.
 
 The product (``mocheong serve``, one process, on a private Redis) gets its rooms' events the
 way a worker appends them (``RedisStreamBroker.append`` with a fence); the clients (in their
-own processes, ``ws_load.py``) are the rooms' owners joined over ``/ws/chat``. The baseline is
-``chat_bare_app.py`` on the same server and settings: one pub/sub connection fanning plain
-PUBLISHed frames out to the same number of sockets, with no stream, cursor or queue. Both are
-offered the same events per second; the figure is what the clients received in the window.
+own processes, ``ws_load.py``) are the rooms' owners joined over ``/ws/chat``, then the same
+number joined over Socket.IO (``/socket.io``, namespace ``/chat``, WebSocket transport). The
+baseline is ``chat_bare_app.py`` on the same server and settings: one pub/sub connection
+fanning plain PUBLISHed frames out to the same number of sockets, with no stream, cursor or
+queue. All are offered the same events per second; the figure is what the clients received in
+the window.
 
 ``python bench/ws_fanout_p3.py [--clients 1000] [--rooms 100] [--rate 60] [--seconds 10]
-[--loaders 2] [--server granian|uvicorn|both] [--json PATH]``: with ``both`` (the default) the
-table has one group of rows per server, each with its own baseline.
+[--loaders 2] [--transports websocket,socketio] [--server granian|uvicorn|both] [--json PATH]``:
+with ``both`` (the default) the table has one group of rows per server, each with its own
+baseline.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import subprocess
@@ -42,6 +47,36 @@ async def rooms_and_tokens(base: str, rooms: int) -> list[tuple[str, str]]:
             *(create_page(http, tokens[i % len(tokens)]) for i in range(rooms))
         )
     return [(f"page-{page}", tokens[i % len(tokens)]) for i, page in enumerate(pages)]
+
+
+TRANSPORTS = ("websocket", "socketio")
+SOCKETIO_URL = "/socket.io/?EIO=4&transport=websocket"
+
+
+def add_transports_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--transports",
+        type=lambda value: [t for t in value.split(",") if t],
+        default=list(TRANSPORTS),
+        help="the product's clients, comma-separated: websocket (/ws/chat), socketio",
+    )
+
+
+def product_specs(
+    stack: Stack, api: int, pairs: list[tuple[str, str]], transport: str, loaders: int
+) -> list[dict[str, Any]]:
+    """``ws_load.py``'s specs for one socket per (room, owner's token) in ``pairs`` on API
+    process ``api``, over ``transport``, shared among ``loaders`` processes."""
+    specs = []
+    for part in split(pairs, loaders):
+        rooms, tokens = [room for room, _ in part], [token for _, token in part]
+        if transport == "socketio":
+            url = stack.api_url(api).replace("http://", "ws://", 1) + SOCKETIO_URL
+            specs.append({"urls": [url] * len(part), "rooms": rooms, "tokens": tokens})
+        else:
+            urls = [f"{stack.ws_url(api)}?token={token}" for token in tokens]
+            specs.append({"urls": urls, "rooms": rooms})
+    return specs
 
 
 class Loaders:
@@ -191,34 +226,40 @@ def measure(
     }
 
 
-def run_on(server: str, args: Any) -> tuple[dict[str, float], dict[str, float]]:
-    """The product and the bare baseline, both on ``server``: (product, baseline)."""
+def run_on(server: str, args: Any) -> tuple[dict[str, float], ...]:
+    """The product over each of ``args.transports``, then the bare baseline, all on
+    ``server``."""
     per_room = args.clients // args.rooms
     env = {"MOCHEONG_LOG_LEVEL": "WARNING"}
     with Stack(apis=1, workers=0, env=env, server=server) as stack:
         bare = stack.add_bare_app()
         pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), args.rooms))
         rooms = [room for room, _ in pairs]
-        api = stack.apis[0]
-        sockets = [(f"{stack.ws_url(0)}?token={token}", room) for room, token in pairs] * per_room
-        specs = [
-            {"urls": [u for u, _ in part], "rooms": [r for _, r in part]}
-            for part in split(sockets, args.loaders)
-        ]
-        loaders = Loaders(stack.folder, "product", specs)
-        product = measure(
-            loaders, rooms, args, lambda: product_emitter(stack.redis_url, rooms), api
-        )
-        loaders.stop()
+        results = []
+        for transport in args.transports:
+            specs = product_specs(stack, 0, pairs * per_room, transport, args.loaders)
+            loaders = Loaders(stack.folder, f"product-{transport}", specs)
+            results.append(
+                measure(
+                    loaders,
+                    rooms,
+                    args,
+                    lambda: product_emitter(stack.redis_url, rooms),
+                    stack.apis[0],
+                )
+            )
+            loaders.stop()
 
         bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
         bare_sockets = [f"{bare_ws}?room={room}" for room in rooms] * per_room
         specs = [{"urls": part} for part in split(bare_sockets, args.loaders)]
         assert stack.bare is not None
         loaders = Loaders(stack.folder, "bare", specs)
-        baseline = measure(loaders, rooms, args, lambda: bare_emitter(stack.redis_url), stack.bare)
+        results.append(
+            measure(loaders, rooms, args, lambda: bare_emitter(stack.redis_url), stack.bare)
+        )
         loaders.stop()
-    return product, baseline
+    return tuple(results)
 
 
 def main() -> None:
@@ -228,6 +269,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loaders", type=int, default=2, help="client processes")
+    add_transports_option(parser)
     add_server_option(parser)
     args = parser.parse_args()
 
@@ -235,12 +277,19 @@ def main() -> None:
     table = Table(
         f"P3 WebSocket fan-out, one API process: {args.clients} clients in {args.rooms} rooms, "
         f"{args.rate:g} events/s per room offered ({offered:,.0f} frames/s), {args.seconds:g} s"
+        f" per transport"
     )
+
+    def rows(server: str, results: tuple[dict[str, float], ...]) -> None:
+        *products, baseline = results
+        for transport, product in zip(args.transports, products, strict=True):
+            add_rows(table, f"{server}, {transport}", product, baseline)
+
     results = per_server(
         args,
         lambda server: run_on(server, args),
-        lambda server, result: add_rows(table, server, *result),
-        ("product", "baseline"),
+        rows,
+        (*args.transports, "baseline"),
     )
     table.print()
     table.save(args.json, results=results, args=vars(args))

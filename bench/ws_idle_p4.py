@@ -1,9 +1,12 @@
 """P4: idle WebSocket connections on one API process: memory per connection, and whether it
-grows under connect/disconnect churn.
+grows under connect/disconnect churn; for raw WebSocket and for Socket.IO connections in the
+same run.
 
-Holds N sockets on the product (``mocheong serve``, one process; each socket joined to a room
-of its owner, ten per room) and, as the baseline, on ``chat_bare_app.py`` (same server and
-settings). Memory is the server's resident set (its process group): per connection is the
+Holds N sockets on the product (``mocheong serve``, one process per transport, so neither
+inherits what the other's closed sockets left to the allocator; each socket joined to a room
+of its owner, ten per room) over ``/ws/chat`` and over Socket.IO (``/socket.io``, namespace
+``/chat``, WebSocket transport), and, as the baseline, on ``chat_bare_app.py`` (same server
+and settings). Memory is the server's resident set (its process group): per connection is the
 growth from N opened, divided by N; churn closes and reopens ``--churn-rate`` sockets a second
 with N held, and the figure is the growth over ``--churn-seconds`` of it. The first
 ``--churn-warmup`` seconds of churn are not counted: they raise the resident set once (the
@@ -11,7 +14,8 @@ allocator keeps what closed sockets freed for the next ones; the step is in the 
 from there it holds.
 
 ``python bench/ws_idle_p4.py [--connections 1000] [--churn-seconds 60] [--churn-rate 50]
-[--churn-warmup 20] [--server granian|uvicorn|both] [--json PATH]``; the target's run is
+[--churn-warmup 20] [--transports websocket,socketio] [--server granian|uvicorn|both]
+[--json PATH]``; the target's run is
 ``--connections 5000 --churn-seconds 600``. With ``--server both`` (the default) the table has
 one group of rows per server, each with its own baseline.
 """
@@ -24,7 +28,13 @@ from typing import Any
 
 from chat_report import Table, add_server_option, base_parser, per_server
 from chat_stack import Process, Stack
-from ws_fanout_p3 import Loaders, rooms_and_tokens, split
+from ws_fanout_p3 import (
+    Loaders,
+    add_transports_option,
+    product_specs,
+    rooms_and_tokens,
+    split,
+)
 
 KB = 1024
 
@@ -73,24 +83,24 @@ def _first(spec: dict[str, Any], count: int) -> dict[str, Any]:
     return {key: value[:count] for key, value in spec.items()}
 
 
-def run_on(server: str, args: Any) -> tuple[dict[str, float], dict[str, float]]:
-    """The product and the bare baseline, both on ``server``: (product, baseline)."""
+def run_on(server: str, args: Any) -> tuple[dict[str, float], ...]:
+    """The product over each of ``args.transports`` (an API process each), then the bare
+    baseline, all on ``server``."""
     rooms = max(1, args.connections // 10)
-    with Stack(apis=1, workers=0, server=server) as stack:
+    with Stack(apis=len(args.transports), workers=0, server=server) as stack:
         bare = stack.add_bare_app()
         pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), rooms))
-        sockets = [(f"{stack.ws_url(0)}?token={token}", room) for room, token in pairs] * 10
-        specs = [
-            {"urls": [u for u, _ in part], "rooms": [r for _, r in part]}
-            for part in split(sockets[: args.connections], args.loaders)
-        ]
-        product = hold(stack, "product", stack.apis[0], specs, args)
+        held = (pairs * 10)[: args.connections]
+        results = []
+        for api, transport in enumerate(args.transports):
+            specs = product_specs(stack, api, held, transport, args.loaders)
+            results.append(hold(stack, f"product-{transport}", stack.apis[api], specs, args))
         bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
         bare_sockets = [f"{bare_ws}?room={room}" for room, _ in pairs] * 10
         specs = [{"urls": part} for part in split(bare_sockets[: args.connections], args.loaders)]
         assert stack.bare is not None
-        baseline = hold(stack, "bare", stack.bare, specs, args)
-    return product, baseline
+        results.append(hold(stack, "bare", stack.bare, specs, args))
+    return tuple(results)
 
 
 def main() -> None:
@@ -102,6 +112,7 @@ def main() -> None:
         "--churn-warmup", type=int, default=20, help="seconds of churn before the measured churn"
     )
     parser.add_argument("--loaders", type=int, default=2, help="client processes")
+    add_transports_option(parser)
     add_server_option(parser)
     args = parser.parse_args()
 
@@ -110,11 +121,14 @@ def main() -> None:
         f"churn {args.churn_rate}/s for {args.churn_warmup} s of warm-up, then "
         f"{args.churn_seconds} s measured"
     )
+
+    def rows(server: str, results: tuple[dict[str, float], ...]) -> None:
+        *products, baseline = results
+        for transport, product in zip(args.transports, products, strict=True):
+            add_rows(table, f"{server}, {transport}", product, baseline, args)
+
     results = per_server(
-        args,
-        lambda server: run_on(server, args),
-        lambda server, result: add_rows(table, server, *result, args),
-        ("product", "baseline"),
+        args, lambda server: run_on(server, args), rows, (*args.transports, "baseline")
     )
     if args.connections < 5000 or args.churn_seconds < 600:
         table.note("quality.md's P4 is 5,000 held and 10 minutes of churn: see the flags")

@@ -2,8 +2,16 @@
 loop with what it measures: ``python bench/ws_load.py SPEC.json``.
 
 The spec lists the sockets to open (``urls``) and, for the product, the room each joins
-(``rooms``; the bare baseline joins through its URL). Once every socket is open it prints
-``ready`` and follows commands read from stdin, one per line:
+(``rooms``; the bare baseline joins through its URL). With ``tokens`` (one per socket) the
+sockets are Socket.IO clients of the ``/chat`` namespace over Engine.IO's WebSocket transport
+(``urls`` are ``ws://host:port/socket.io/?EIO=4&transport=websocket``): each sends the
+namespace's connect packet with its token, then ``joinRoom``, answers the server's pings, and
+counts the room's events (one ``42/chat,[...]`` message each; the pings are not counted). The
+Socket.IO framing is a few bytes on top of the WebSocket client below, kept as cheap per frame
+as the raw clients so both transports are loaded alike.
+
+Once every socket is open it prints ``ready`` and follows commands read from stdin, one per
+line:
 
 - ``count START END``: counts the frames received between two wall-clock times, prints the
   total as JSON;
@@ -234,12 +242,62 @@ async def join(client: Client, room: str) -> None:
     client.on_message = None
 
 
+SIO_PING, SIO_PONG = b"2", b"3"
+SIO_PREFIX = b"/chat,"
+
+
+async def join_socketio(url: str, token: str, room: str) -> Client:
+    """A Socket.IO client of ``/chat`` in ``room``: Engine.IO's open packet, the namespace's
+    connect packet with the token, ``joinRoom`` and its ``session-info``; from then on it only
+    answers pings (a ping in a counting window is taken off the count)."""
+    joined = asyncio.get_running_loop().create_future()
+    client: Client | None = None
+
+    def answer_ping(payload: bytes) -> bool:
+        if payload != SIO_PING or client is None:
+            return False
+        client.send(TEXT, SIO_PONG)
+        start_at, end_at = client.window
+        if start_at <= time.time() < end_at:
+            client.counted -= 1  # _read_frames counts every message, the ping included
+        return True
+
+    early: list[bytes] = []  # Engine.IO's open packet can come with the upgrade's answer
+
+    def watch(payload: bytes) -> None:
+        if client is None:
+            early.append(payload)
+            return
+        if answer_ping(payload) or joined.done():
+            return
+        if payload[:1] == b"0":  # Engine.IO open: connect to the namespace
+            client.send(TEXT, b"40" + SIO_PREFIX + json.dumps({"token": token}).encode())
+        elif payload.startswith(b"40" + SIO_PREFIX):
+            join_room = json.dumps(["joinRoom", {"room": room}]).encode()
+            client.send(TEXT, b"42" + SIO_PREFIX + join_room)
+        elif payload.startswith(b"44" + SIO_PREFIX):
+            joined.set_exception(HandshakeFailed(f"connect_error: {payload!r}"))
+        elif payload.startswith(b"42" + SIO_PREFIX + b'["session-info"'):
+            joined.set_result(None)
+
+    client = await connect(url, watch)
+    for payload in early:
+        watch(payload)
+    async with asyncio.timeout(30):
+        await joined
+    client.on_message = answer_ping
+    return client
+
+
 class Socket:
-    def __init__(self, url: str, room: str | None) -> None:
-        self.url, self.room = url, room
+    def __init__(self, url: str, room: str | None, token: str | None = None) -> None:
+        self.url, self.room, self.token = url, room, token
         self.client: Client | None = None
 
     async def open(self) -> None:
+        if self.token is not None and self.room is not None:
+            self.client = await join_socketio(self.url, self.token, self.room)
+            return
         self.client = await connect(self.url)
         if self.room is not None:
             await join(self.client, self.room)
@@ -252,7 +310,11 @@ class Socket:
 
 async def run(spec: dict[str, Any]) -> None:
     rooms = spec.get("rooms") or [None] * len(spec["urls"])
-    sockets = [Socket(url, room) for url, room in zip(spec["urls"], rooms, strict=True)]
+    tokens = spec.get("tokens") or [None] * len(spec["urls"])
+    sockets = [
+        Socket(url, room, token)
+        for url, room, token in zip(spec["urls"], rooms, tokens, strict=True)
+    ]
     limit = asyncio.Semaphore(50)  # opening thousands at once only times them out
 
     async def open_one(socket: Socket) -> None:

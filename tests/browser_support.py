@@ -1,17 +1,18 @@
-"""What the browser tests share: Debian's Chromium and its flags, the app on uvicorn in a
-thread, and a collector of console errors."""
+"""What the browser tests share: Debian's Chromium and its flags (the ``browser`` fixture), the
+app on uvicorn in a thread, a collector of console errors, a listener of CSP violations and
+axe-core's audit of serious and critical violations."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import uvicorn
 from litestar import Litestar
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,6 +25,52 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+CSP_PROBE = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+"""An init script: what the page's Content Security Policy refused, in ``window.__csp``."""
+AUDIT = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}"""
+"""axe-core's serious and critical violations on the page (axe loaded first)."""
+
+
+SIZES: dict[str, ViewportSize] = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1280, "height": 800},
+}
+
+
+async def probed_page(browser: Browser, server: str, lang: str, size: str) -> Page:
+    """A page in a new context of ``SIZES[size]`` (a touch phone or a desktop) preferring
+    ``lang`` (``ko`` or ``en``), whose CSP violations ``CSP_PROBE`` collects."""
+    context = await browser.new_context(
+        viewport=SIZES[size],
+        is_mobile=size == "phone",
+        has_touch=size == "phone",
+        locale="ko-KR" if lang == "ko" else "en-US",
+        base_url=server,
+    )
+    await context.add_init_script(CSP_PROBE)
+    return await context.new_page()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = require_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        yield launched
+        await launched.close()
 
 
 def require_chromium() -> Path:

@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0
+"""A hang guard, not a timed assertion: on a loaded shared machine importing the app alone
+has taken a minute."""
+CLI = [sys.executable, "-m", "entrypoints.cli"]
 
 
 def free_port() -> int:
@@ -30,15 +33,18 @@ def live_server(
 ) -> Iterator[str]:
     """Serves the product on SQLite in ``data_dir``, writing stdout and stderr to ``output``;
     yields the base URL once ``/health`` answers."""
+    with served(data_dir, output, env) as (_process, base_url):
+        yield base_url
+
+
+@contextmanager
+def served(
+    data_dir: Path, output: Path, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``live_server``, yielding the server's process too (to signal it)."""
     port = free_port()
-    environ = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "MOCHEONG_ENV": "test",
-        "MOCHEONG_DATA_DIR": str(data_dir),
-        **(env or {}),
-    }
-    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--host", "127.0.0.1"]
+    environ = cli_environ(data_dir, env)
+    command = [*CLI, "serve", "--host", "127.0.0.1"]
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [*command, "--port", str(port)], env=environ, stdout=sink, stderr=subprocess.STDOUT
@@ -46,7 +52,7 @@ def live_server(
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(process, base_url, output)
-            yield base_url
+            yield process, base_url
         finally:
             process.terminate()
             try:
@@ -54,6 +60,17 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def cli_environ(data_dir: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a ``mocheong`` command on ``data_dir`` (``CLI``)."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "MOCHEONG_ENV": "test",
+        "MOCHEONG_DATA_DIR": str(data_dir),
+        **(env or {}),
+    }
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, output: Path) -> None:

@@ -20,6 +20,7 @@ from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, load_settings
+from entrypoints.bootstrap.tracing import install_exporter, traced_asgi, tracing_on
 from entrypoints.http.admin.console import AdminConsoleController
 from entrypoints.http.admin.pages import AdminPagesController
 from entrypoints.http.admin.payments import AdminPaymentsController
@@ -49,6 +50,7 @@ from entrypoints.realtime.contract import asyncapi_json
 from entrypoints.realtime.socketio import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
 from entrypoints.realtime.websocket import chat_socket
+from entrypoints.runtime.drain import Drain, drain_on_sigterm
 from entrypoints.worker.tasks import load_tasks
 
 ROUTES: Sequence[ControllerRouterHandler] = (
@@ -103,6 +105,9 @@ def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
 def create_app(settings: Settings | None = None, *overrides: Provider) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log.level, settings.log.json)
+    traced = tracing_on(settings)
+    if traced:
+        install_exporter("mocheong-api")
     container = make_container(settings, *overrides)
 
     @asynccontextmanager
@@ -142,7 +147,14 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)
     install_submit_fast_path(app, container, settings.http.max_body_bytes)
-    install_pipeline(app, _cors(settings), trusted_proxy_hops=settings.http.trusted_proxy_hops)
+    if traced:
+        app.asgi_handler = traced_asgi(app.asgi_handler)
+    install_pipeline(
+        app,
+        _cors(settings),
+        trusted_proxy_hops=settings.http.trusted_proxy_hops,
+        body_timeout=settings.server.body_timeout,
+    )
     return app
 
 
@@ -159,8 +171,14 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 def app_from_env() -> Litestar:
     """The factory ``mocheong serve`` hands to the ASGI server in each worker process."""
-    app = create_app(load_settings())
-    app.on_startup.append(_freeze_startup_objects)
+    settings = load_settings()
+    app = create_app(settings)
+
+    async def drain_on_stop(app: Litestar) -> None:
+        drain = await app.state.dishka_container.get(Drain)
+        drain_on_sigterm(drain, settings.server.name)
+
+    app.on_startup += [_freeze_startup_objects, drain_on_stop]
     return app
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import attrs
 
 from entrypoints.bootstrap.settings import Settings, SettingsError, load_settings
 
 APP = "entrypoints.app:app_from_env"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @attrs.frozen
@@ -24,6 +28,10 @@ class ServerLimits:
     keep_alive_timeout: float
     max_connections: int
     ws_max_frame_bytes: int
+    shutdown_grace: float
+    """Seconds requests in flight get on SIGTERM, once sockets and streams are closed."""
+    stop_hooks_grace: float
+    """Seconds the stop hooks may take after that (background jobs of the embedded mode)."""
 
     @classmethod
     def of(cls, settings: Settings) -> ServerLimits:
@@ -32,6 +40,8 @@ class ServerLimits:
             keep_alive_timeout=settings.server.keep_alive_timeout,
             max_connections=settings.server.max_connections,
             ws_max_frame_bytes=settings.server.ws_max_frame_bytes,
+            shutdown_grace=settings.server.shutdown_grace,
+            stop_hooks_grace=settings.jobs.shutdown_grace,
         )
 
 
@@ -60,30 +70,38 @@ def serve_asgi(
 
         # Each worker process builds the protocol anew and reads its deadline from here.
         os.environ[HEADER_TIMEOUT_ENV] = str(limits.header_timeout)
-        uvicorn.run(
-            target,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",
-            # httptools, with a deadline for a request's headers (slow or silent clients).
-            http=HeaderTimeoutHttpToolsProtocol,
-            # Of uvicorn's three WebSocket implementations, the fastest to send and as light
-            # per idle socket as any (docs/configuration.md has the measurements).
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,  # a zlib context per socket, for frames of ~100 B
-            # A bigger frame is refused (1009) as it arrives, before it is read whole.
-            ws_max_size=limits.ws_max_frame_bytes,
-            timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
-            limit_concurrency=limits.max_connections,
-            lifespan="on",
-            access_log=False,
-            log_config=None,  # its warnings go through the app's JSON logging
-            log_level="warning",  # no line per WebSocket opened or closed
-            proxy_headers=False,  # the app reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS)
-            server_header=False,
-        )
+        # uvicorn stops gracefully on SIGINT or SIGTERM, then raises the signal again with
+        # the handlers it found: these let the process exit 0 (runtime/drain.py drains it).
+        previous = {number: signal.signal(number, _stopped) for number in STOP_SIGNALS}
+        try:
+            uvicorn.run(
+                target,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                loop="uvloop",
+                # httptools, with a deadline for a request's headers (slow or silent clients).
+                http=HeaderTimeoutHttpToolsProtocol,
+                # Of uvicorn's three WebSocket implementations, the fastest to send and as light
+                # per idle socket as any (docs/configuration.md has the measurements).
+                ws="websockets-sansio",
+                ws_per_message_deflate=False,  # a zlib context per socket, for frames of ~100 B
+                # A bigger frame is refused (1009) as it arrives, before it is read whole.
+                ws_max_size=limits.ws_max_frame_bytes,
+                timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
+                timeout_graceful_shutdown=math.ceil(limits.shutdown_grace),
+                limit_concurrency=limits.max_connections,
+                lifespan="on",
+                access_log=False,
+                log_config=None,  # its warnings go through the app's JSON logging
+                log_level="warning",  # no line per WebSocket opened or closed
+                proxy_headers=False,  # the app reads X-Forwarded-For itself (TRUSTED_PROXY_HOPS)
+                server_header=False,
+            )
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         return
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
@@ -103,7 +121,13 @@ def serve_asgi(
         # app (``ws_max_frame_bytes``) only once read.
         http1_settings=HTTP1Settings(header_read_timeout=int(limits.header_timeout * 1000)),
         backpressure=limits.max_connections,
+        # A worker that has not stopped by then (requests in flight, stop hooks) is killed.
+        workers_kill_timeout=math.ceil(limits.shutdown_grace + limits.stop_hooks_grace),
     ).serve()
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    """What a signal uvicorn raised again after stopping gracefully does: nothing more."""
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

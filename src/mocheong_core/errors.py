@@ -21,7 +21,6 @@ class FieldError:
 
 class DomainError(Exception):
     code: str = "domain_error"
-    status: int = 400
     title: str = "Request refused"
 
     def __init__(self, detail: str | None = None) -> None:
@@ -31,7 +30,6 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     code = "validation_error"
-    status = 422
     title = "Some fields are not valid"
 
     def __init__(self, errors: Sequence[FieldError], detail: str | None = None) -> None:
@@ -41,31 +39,26 @@ class ValidationFailed(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
-    status = 404
     title = "Not found"
 
 
 class Unauthorized(DomainError):
     code = "unauthorized"
-    status = 401
     title = "Authentication required"
 
 
 class Forbidden(DomainError):
     code = "forbidden"
-    status = 403
     title = "Not allowed"
 
 
 class Conflict(DomainError):
     code = "conflict"
-    status = 409
     title = "Conflict"
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
-    status = 429
     title = "Too many requests"
 
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
@@ -75,7 +68,6 @@ class RateLimited(DomainError):
 
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
-    status = 503
     title = "A dependency is unavailable"
 
 

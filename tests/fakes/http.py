@@ -1,4 +1,6 @@
-"""A small HTTP/1.1 server on 127.0.0.1 (asyncio streams + h11), one request per connection.
+"""A small HTTP/1.1 server on 127.0.0.1 (asyncio streams + h11), one request per connection,
+served on the caller's event loop (``async with``) or on its own loop in a thread
+(``in_thread``).
 
 Hand-written on h11 rather than on a web framework because the tests need what frameworks
 hide: answering with a stream that stops without its terminal bytes, holding a response open
@@ -10,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Self
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any, Self, TypeVar
 
 import attrs
 import h11
@@ -154,6 +157,28 @@ class FakeServer:
         finally:
             self._tasks.discard(task)
             writer.close()
+
+
+Server = TypeVar("Server", bound=FakeServer)
+
+
+@contextlib.contextmanager
+def in_thread(server: Server) -> Iterator[Server]:
+    """Serves ``server`` on its own event loop in a thread, for tests whose app runs in another
+    thread's loop (Litestar's test clients): a fake on the test's loop would not answer while
+    the test waits for the app. ``wait_for`` is not for this mode."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-http", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(WAIT_BOUND)
+    try:
+        yield server
+    finally:
+        # Ends what still waits (a slow answer), then the loop.
+        asyncio.run_coroutine_threadsafe(server.__aexit__(), loop).result(WAIT_BOUND)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(WAIT_BOUND)
+        loop.close()
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:

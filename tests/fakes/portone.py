@@ -18,42 +18,28 @@ import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tests.fakes.http_server import FakeHttpServer
+from tests.fakes.http import FakeServer, Reply, Request
 
 SECRET = "fake-portone-api-secret"
 STORE_ID = "store-fake-0001"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"fake-portone-webhook-key-32bytes").decode()
 
 
-@dataclass
-class Sent:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
+class FakePortOne(FakeServer):
+    """Served with ``tests.fakes.http.in_thread``; ``requests`` are what the server sent."""
 
-
-@dataclass
-class FakePortOne:
-    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    registered: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requests: list[Sent] = field(default_factory=list)
-    failures: list[int] = field(default_factory=list)
-    """Statuses answered (and consumed) before any real answer: injected 5xx."""
-    delay: float = 0.0
-    """Seconds every answer waits: a slow PortOne."""
-    _cancels: dict[str, tuple[int, Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.server = FakeHttpServer(self._handle)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
+    def __init__(self) -> None:
+        super().__init__(self._answer)
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.registered: dict[str, dict[str, Any]] = {}
+        self.failures: list[int] = []
+        """Statuses answered (and consumed) before any real answer: injected 5xx."""
+        self.delay = 0.0
+        """Seconds every answer waits: a slow PortOne."""
+        self._cancels: dict[str, tuple[int, Any]] = {}
 
     def pay(
         self,
@@ -89,15 +75,20 @@ class FakePortOne:
             "statusChangedAt": "2027-05-15T04:00:01Z",
         }
 
-    def sent(self, method: str, suffix: str = "") -> list[Sent]:
-        return [r for r in self.requests if r.method == method and r.path.endswith(suffix)]
+    def sent(self, method: str, suffix: str = "") -> list[Request]:
+        return [
+            r
+            for r in self.requests
+            if r.method == method and urlsplit(r.path).path.endswith(suffix)
+        ]
 
-    async def _handle(
-        self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any]:
+    async def _answer(self, request: Request, reply: Reply) -> None:
+        await reply.json(*await self._handle(request))
+
+    async def _handle(self, request: Request) -> tuple[int, Any]:
+        method, target, headers = request.method, request.path, request.headers
         parts = urlsplit(target)
-        payload: Any = json.loads(body) if body else {}
-        self.requests.append(Sent(method, parts.path, headers, payload))
+        payload: Any = request.json() if request.body else {}
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failures:

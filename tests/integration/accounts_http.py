@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from dishka import AsyncContainer
 from litestar.testing import AsyncTestClient
 
@@ -28,10 +29,20 @@ async def login(client: Client, email: str, password: str = PASSWORD) -> dict[st
 
 
 async def admin_tokens(client: Client, email: str = "ops@example.com") -> dict[str, Any]:
-    """An administrator made the way `mocheong create-admin` makes one, then logged in."""
+    """An administrator made the way `mocheong create-admin` makes one, then logged in.
+
+    The use case runs on the app's own event loop (the client's portal thread): the app's
+    container guards its APP-scoped objects with asyncio locks bound to that loop, and a
+    resolution from the test's loop while the app resolves the same object fails with "bound
+    to a different event loop".
+    """
     container: AsyncContainer = client.app.state.dishka_container
-    async with container() as request:
-        await (await request.get(CreateAdmin))(email, PASSWORD, "Ops")
+
+    async def create() -> None:
+        async with container() as request:
+            await (await request.get(CreateAdmin))(email, PASSWORD, "Ops")
+
+    await anyio.to_thread.run_sync(client.blocking_portal.call, create)
     return await login(client, email)
 
 

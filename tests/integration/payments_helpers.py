@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
 from mocheong_core.payments.model import OrderEvent
 from mocheong_core.payments.ports import OrderRepository
+from tests.fakes.http import in_thread
 from tests.fakes.portone import SECRET, STORE_ID, WEBHOOK_SECRET, FakePortOne
 from tests.integration.accounts_http import Client
 from tests.integration.pages_helpers import container_of, create_page, user_headers
@@ -31,11 +32,9 @@ def portone_settings(settings: Settings, fake: FakePortOne, **extra: Any) -> Set
 
 
 @pytest.fixture
-async def portone() -> AsyncIterator[FakePortOne]:
-    fake = FakePortOne()
-    fake.server.start()
-    yield fake
-    fake.server.stop()
+def portone() -> Iterator[FakePortOne]:
+    with in_thread(FakePortOne()) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-"""Short versions of chaos runs R1 and R3 on the real Redis, driven in-process.
+"""Short versions of chaos runs R1 and R3 on the real Redis and NATS, driven in-process.
 
-Each simulated process has its own Redis client and ``RedisStreamBroker`` (API processes also
-their ``RoomHub``); the database is the in-memory chat repository they share. Clients follow
+Each simulated process has its own connection and stream broker (API processes also their
+``RoomHub``); the database is the in-memory chat repository they share. Clients follow
 the WebSocket protocol's rules through the hubs: subscribe, then drop and resume from their
 last cursor at random moments, half the time on the other API process. Every assertion is an
 invariant (no gap, no duplicate, the stored text), never a duration.
@@ -24,6 +24,8 @@ from adapters.memory.chat import InMemoryChatRepository, InMemoryPageAccess
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.uow import InMemoryUnitOfWork
+from adapters.nats.connection import ConnectionEvents, connect_nats
+from adapters.nats.stream import NatsStreamBroker
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
 from entrypoints.runtime.rooms import RoomHub
@@ -32,7 +34,7 @@ from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
-from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
+from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, StreamBroker, TextDelta
 from mocheong_core.chat.replay import Replay, ReplayRoom
 from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import EventDraft, EventKind, Fence, StreamEvent
@@ -42,8 +44,6 @@ from mocheong_core.chat.usecases import OpenSession, Submit
 from mocheong_core.kernel.clock import SystemClock
 from tests import services
 from tests.chat_ledger import Ledger
-
-pytestmark = pytest.mark.redis
 
 OWNER = "owner"
 GUARD = 60.0  # hang guard only
@@ -68,15 +68,16 @@ class PacedModel:
 
 @attrs.define
 class Api:
-    broker: RedisStreamBroker
+    broker: StreamBroker
     hub: RoomHub
 
 
 class World:
     """The shared database, API processes, workers, and an inline job queue."""
 
-    def __init__(self, stack: AsyncExitStack, prefix: str, policy: ChatPolicy) -> None:
+    def __init__(self, stack: AsyncExitStack, kind: str, prefix: str, policy: ChatPolicy) -> None:
         self._stack = stack
+        self.kind = kind
         self.prefix = prefix
         self.policy = policy
         self.pages = InMemoryPageAccess({})
@@ -85,13 +86,21 @@ class World:
         self.clock = SystemClock()
         self.limiter = InMemoryRateLimiter()
         self.apis: list[Api] = []
-        self.workers: list[tuple[RedisStreamBroker, ChatModel]] = []
+        self.workers: list[tuple[StreamBroker, ChatModel]] = []
         self.runs: dict[tuple[str, int], asyncio.Task[Any]] = {}
         self.replies: dict[str, str] = {}  # page id → its assistant message id
         self.route: Callable[[int], int] = lambda attempt: 0  # which worker runs an attempt
         self._job_ids: set[str] = set()
 
-    async def broker(self) -> RedisStreamBroker:
+    async def broker(self) -> StreamBroker:
+        """A new process's broker, on its own connection."""
+        if self.kind == "nats":
+            events = ConnectionEvents()
+            nc = await connect_nats(services.NATS_URL, name=self.prefix, events=events)
+            self._stack.push_async_callback(nc.close)
+            broker = NatsStreamBroker(nc, prefix=self.prefix, ttl_seconds=120)
+            events.on_reconnect.append(broker.reconnected)
+            return broker
         client = Redis.from_url(services.REDIS_URL)
         self._stack.push_async_callback(client.aclose)
         dispatcher = RedisRoomDispatcher(client, prefix=self.prefix, ttl_seconds=120)
@@ -102,7 +111,7 @@ class World:
 
     async def add_api(self) -> None:
         broker = await self.broker()
-        hub = RoomHub(broker, queue_size=64)
+        hub = RoomHub(broker, queue_size=64, linger_seconds=5.0)
         self._stack.push_async_callback(hub.close)
         self.apis.append(Api(broker, hub))
 
@@ -112,7 +121,7 @@ class World:
     def uow(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.chats)
 
-    def ender(self, broker: RedisStreamBroker, uow: InMemoryUnitOfWork) -> MessageEnder:
+    def ender(self, broker: StreamBroker, uow: InMemoryUnitOfWork) -> MessageEnder:
         return MessageEnder(self.chats, broker, uow, self.clock)
 
     async def enqueue(
@@ -217,18 +226,34 @@ async def stored_of(world: World, *message_ids: str) -> dict[str, dict[str, Any]
     return stored
 
 
-@pytest.fixture
-async def world() -> AsyncIterator[World]:
-    services.require_redis()
-    prefix = services.unique_redis_prefix()
+@pytest.fixture(
+    params=[
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("nats", marks=pytest.mark.nats),
+    ]
+)
+async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    kind: str = request.param
+    if kind == "nats":
+        await services.require_nats()
+        prefix = services.unique_nats_prefix()
+    else:
+        services.require_redis()
+        prefix = services.unique_redis_prefix()
+    policy = ChatPolicy(
+        coalesce_seconds=0.005,
+        lease_seconds=0.6,
+        pending_timeout_seconds=5,
+        submits_per_minute=1000,
+    )
     async with AsyncExitStack() as stack:
-        policy = ChatPolicy(
-            coalesce_seconds=0.005,
-            lease_seconds=0.6,
-            pending_timeout_seconds=5,
-            submits_per_minute=1000,
-        )
-        yield World(stack, prefix, policy)
+        world = World(stack, kind, prefix, policy)
+        if kind == "nats":
+            cleaner = await world.broker()
+            assert isinstance(cleaner, NatsStreamBroker)
+            stack.push_async_callback(cleaner.delete)  # before the connections close
+        yield world
+    if kind == "redis":
         cleaner = Redis.from_url(services.REDIS_URL)
         keys = [key async for key in cleaner.scan_iter(f"{prefix}*")]
         if keys:

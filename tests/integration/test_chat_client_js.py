@@ -61,6 +61,23 @@ async def test_a_turn_is_assembled_in_order_also_across_a_reconnect(
     assert result["streamed"] == result["text"] == result["content"] != ""
     assert result["stats"] == {"duplicates": 0, "gaps": 0, "reconnects": int(name == "resume")}
     assert result["tokens"] == 1 + int(name == "resume")  # a fresh token for the new connection
+    assert result["refused"] == []
+
+
+async def test_a_refused_token_is_replaced_by_a_fresh_one_and_the_turn_goes_on(
+    node: str, streaming_url: str, transport: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A login that expired: the server refuses the first token (a close 4401 after the
+    socket opened, or Socket.IO's ``connect_error``), the client asks ``getToken`` again
+    saying so, joins with the fresh one and runs the turn."""
+    module = await served_module(streaming_url, tmp_path_factory)
+    result = await scenario(node, streaming_url, module, "expired", transport)
+    assert result["refused"] == [2]
+    assert result["tokens"] == 2
+    assert result["session"]["room"].startswith("page-")
+    assert result["status"] == "completed"
+    assert result["streamed"] == result["text"] == result["content"] != ""
+    assert (result["stats"]["duplicates"], result["stats"]["gaps"]) == (0, 0)
 
 
 async def test_a_refused_message_rejects_the_promise(

@@ -61,7 +61,7 @@ async def test_anything_else_is_an_unsupported_media_type(
 ) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         await inspector.inspect(io.BytesIO(data))
-    assert caught.value.status == 415
+    assert caught.value.code == "unsupported_media_type"
 
 
 # The adapter module makes this warning an error for the process; pytest resets warning

@@ -13,6 +13,7 @@ from entrypoints.bootstrap.settings import Settings, evolve
 from tests.fakes import kakao_local
 from tests.integration.accounts_http import Client
 from tests.integration.chat_helpers import owner, stored, submit
+from tests.integration.pages_helpers import create_complete_page, user_headers
 
 
 @pytest.fixture
@@ -58,3 +59,26 @@ async def test_the_map_agent_finds_the_venue_through_kakao(
     maps = [c for c in reply["components"] if c["type"] == "map"]
     assert maps
     assert (maps[0]["lat"], maps[0]["lng"]) == (37.5243234, 127.0423451)
+    assert maps[0]["attribution"] == {"text": "© Kakao", "url": "https://map.kakao.com"}
+    # The studio's preview of the page, as guests will see it, credits the map source.
+    token = who.headers["Authorization"].removeprefix("Bearer ")
+    preview = await client.get(f"/studio/preview/{who.page_id}", params={"token": token})
+    assert preview.status_code == 200, preview.text
+    assert '<a href="https://map.kakao.com" rel="noopener noreferrer">© Kakao</a>' in preview.text
+
+
+async def test_the_public_page_credits_the_geocoder_of_a_placed_venue(client: Client) -> None:
+    headers = await user_headers(client)
+    page = await create_complete_page(
+        client, headers, venue={"name": "더채플앳청담", "address": "서울 강남구 선릉로 757"}
+    )
+    unplaced = (await client.get(f"/i/{page['slug']}")).text
+    assert "data-map-credit" not in unplaced
+    placed = await client.patch(
+        f"/api/pages/{page['id']}",
+        json={"venue": {"lat": 37.5243234, "lng": 127.0423451}},
+        headers={**headers, "If-Match": f'"{page["version"]}"'},
+    )
+    assert placed.status_code == 200, placed.text
+    shown = (await client.get(f"/i/{page['slug']}")).text
+    assert '<a href="https://map.kakao.com" rel="noopener noreferrer">© Kakao</a>' in shown

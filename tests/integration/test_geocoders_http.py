@@ -13,9 +13,11 @@ from adapters.geocoding.kakao import KakaoGeocoder
 from adapters.geocoding.nominatim import NominatimGeocoder
 from mocheong_core.agents.ports import Place
 from mocheong_core.errors import ServiceUnavailable
+from mocheong_core.pages.maplinks import Attribution
 from tests.fakes import kakao_local, nominatim
 
 AGENT = "mocheong-test/1 (ops@example.com)"
+KAKAO_CREDIT = Attribution("© Kakao", "https://map.kakao.com")
 
 
 @pytest.fixture
@@ -51,6 +53,7 @@ async def test_kakao_keyword_search_gives_candidates_with_x_as_longitude(
         road_address="서울 강남구 선릉로158길 11",
         lat=37.5243234,
         lng=127.0423451,
+        attribution=KAKAO_CREDIT,
     )
     assert len(places) == 2
     assert kakao.requests[0].headers["authorization"] == f"KakaoAK {kakao_local.KEY}"
@@ -61,7 +64,12 @@ async def test_kakao_falls_back_to_an_address_search(kakao: kakao_local.FakeKaka
 
     assert places == [
         Place(
-            "서울시청", "서울 중구 세종대로 110", "서울 중구 세종대로 110", 37.5662952, 126.9779692
+            "서울시청",
+            "서울 중구 세종대로 110",
+            "서울 중구 세종대로 110",
+            37.5662952,
+            126.9779692,
+            KAKAO_CREDIT,
         )
     ]
     assert [r.path.split("?")[0] for r in kakao.requests] == [
@@ -127,7 +135,10 @@ async def test_nominatim_sends_its_user_agent_and_paces_its_requests(
 
     assert places[0].name == "Westminster Abbey"
     assert (places[0].lat, places[0].lng) == (51.5007292, -0.1246254)
-    assert geocoder.attribution == "© OpenStreetMap contributors"
+    assert places[0].attribution == geocoder.attribution
+    assert geocoder.attribution is not None
+    assert geocoder.attribution.text == "© OpenStreetMap contributors"
+    assert geocoder.attribution.url == "https://www.openstreetmap.org/copyright"
     assert [r.headers["user-agent"] for r in osm.requests] == [AGENT, AGENT]
     assert slept == [pytest.approx(0.75)]
 

@@ -76,15 +76,31 @@ def _assert_the_bad_call_went_back_as_an_error(body: dict[str, Any]) -> None:
 
 
 def _assert_the_stable_prefix_is_byte_identical(bodies: list[dict[str, Any]]) -> None:
-    # Calls 2 and 3 are the same agent's: its prompt, tools and page repeat byte for byte.
-    second, third = bodies[1], bodies[2]
+    # Every call, whichever agent makes it, repeats the prompt and the tools byte for byte;
+    # calls 2 and 3 are the same agent's.
+    first, second, third = bodies[0], bodies[1], bodies[2]
     if "system" in second:
-        assert json.dumps(second["system"]) == json.dumps(third["system"])
-        assert json.dumps(second["tools"]) == json.dumps(third["tools"])
+        for body in (first, third):
+            assert json.dumps(body["system"]) == json.dumps(second["system"])
+            assert json.dumps(body["tools"]) == json.dumps(second["tools"])
         assert second["system"][0]["cache_control"] == {"type": "ephemeral"}
         assert second["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+        # The couple's message is the third breakpoint; the brief (page, agent) follows it.
+        question, brief = second["messages"][0]["content"]
+        assert question["cache_control"] == {"type": "ephemeral"}
+        assert brief["text"].startswith("<page>")
+        assert brief["text"].endswith(
+            "Your tools: update_page, undo_last_change, transfer_to_map, transfer_to_output."
+        )
     else:
-        assert json.dumps(second["messages"][:2]) == json.dumps(third["messages"][:2])
-        assert json.dumps(second["tools"]) == json.dumps(third["tools"])
+        for body in (first, third):
+            assert json.dumps(body["messages"][:1]) == json.dumps(second["messages"][:1])
+            assert json.dumps(body["tools"]) == json.dumps(second["tools"])
+        asked = second["messages"][1]["content"]
+        assert asked.startswith("신랑은 김도윤, 신부는 박하은이에요.\n\n<page>")
+        assert asked.endswith(
+            "You are the context agent now. Your tools: update_page, "
+            "undo_last_change, transfer_to_map, transfer_to_output."
+        )
     # The conversation only grows at its end.
     assert third["messages"][: len(second["messages"])] == second["messages"]

@@ -308,3 +308,44 @@ async def test_a_sign_out_through_one_process_closes_that_sign_ins_socket_on_the
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json(timeout=GUARD)
         assert closed.value.code == 4401
+
+
+async def test_a_plan_bought_or_refunded_through_one_process_shows_at_once_on_the_other(
+    settings: Settings, prefix: str
+) -> None:
+    """Premium drops the branding footer: the page cached by both processes is dropped by both
+    when the order is paid (the sandbox gateway) and again when an admin refunds it."""
+    footer = "모청으로 만든 모바일 청첩장"
+    public = evolve(settings, public_base_url="https://mocheong.example")
+    async with two_processes(public, prefix) as (a, b):
+        owner = await user_headers(a)
+        page = await create_complete_page(a, owner)
+        slug = page["slug"]
+        cache_a, cache_b = cached(a), cached(b)
+        for client in (a, b):
+            assert footer in (await client.get(f"/i/{slug}")).text
+        assert await on_loop(b, lambda: cache_b.get(slug, "html") is not None)
+
+        order = (await a.post("/api/payments/orders", headers=owner, json={
+            "product_code": "premium", "page_id": page["id"]})).json()  # fmt: skip
+        paid = await a.post(f"/api/payments/orders/{order['order_id']}/complete",
+                            json={"payment_id": order["payment_id"]}, headers=owner)  # fmt: skip
+        assert paid.json()["status"] == "paid", paid.text
+        assert await on_loop(a, lambda: cache_a.get(slug, "html") is None)
+        await eventually(
+            lambda: on_loop(b, lambda: cache_b.get(slug, "html") is None),
+            "process B dropped the page that became premium",
+        )
+        for client in (a, b):
+            assert footer not in (await client.get(f"/i/{slug}")).text
+
+        admin = await admin_headers(a)
+        refund = await a.post(f"/api/admin/payments/{order['order_id']}/cancel",
+                              json={"reason": "환불 요청"}, headers=admin)  # fmt: skip
+        assert refund.json()["status"] == "cancelled", refund.text
+        await eventually(
+            lambda: on_loop(b, lambda: cache_b.get(slug, "html") is None),
+            "process B dropped the page that lost premium",
+        )
+        for client in (a, b):
+            assert footer in (await client.get(f"/i/{slug}")).text

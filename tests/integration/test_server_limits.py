@@ -1,5 +1,6 @@
 """The real `mocheong serve` (uvicorn, the default) drops sockets that send nothing, drip half
-a request or sit idle after an answer, and closes an oversized first WebSocket frame with 1009.
+a request or sit idle after an answer, answers a body that does not arrive in time with 408,
+and closes an oversized first WebSocket frame with 1009.
 `nox -s attack` runs the same on both servers with a table."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "MOCHEONG_SERVER_HEADER_TIMEOUT": DEADLINE,
         "MOCHEONG_SERVER_KEEP_ALIVE_TIMEOUT": "1",
         "MOCHEONG_WS_AUTH_FRAME_BYTES": "1024",
+        "MOCHEONG_SERVER_BODY_TIMEOUT": DEADLINE,
     }
     with live_server(folder, folder / "server.log", env) as base_url:
         yield int(base_url.rsplit(":", 1)[1])
@@ -65,6 +67,18 @@ def test_an_idle_keep_alive_connection_is_dropped_after_its_answer(port: int) ->
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         sock.settimeout(GUARD)
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        assert dropped(sock)
+
+
+def test_a_body_dripped_past_its_deadline_is_answered_408_and_dropped(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n{"
+        )
+        sock.settimeout(GUARD)
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408")
         assert dropped(sock)
 
 

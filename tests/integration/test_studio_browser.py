@@ -5,7 +5,8 @@ SQLite and the offline agent:
 - sign up, create an invitation, chat it into being in Korean, see the preview fill, upload two
   photos, publish, open the public page (every screen audited by axe-core: no serious or
   critical violation; no console error; the CSP holds with no inline script);
-- a connection dropped in the middle of a reply resumes with no text lost or repeated;
+- a connection dropped in the middle of a reply (or whose token the server refused: the page
+  refreshes its login first) resumes with no text lost or repeated;
 - the form's save after an agent's edit is refused with a clear message and nothing is lost.
 
 ``MOCHEONG_STUDIO_SCREENSHOTS=1`` also writes the screenshots of docs/studio.md to
@@ -32,16 +33,21 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Page,
-    ViewportSize,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
 from entrypoints.app import create_app
-from tests.browser_support import CHROMIUM_ARGS, collect_problems, require_chromium, serve_in_thread
+from tests.browser_support import (
+    AUDIT,
+    browser,
+    collect_problems,
+    probed_page,
+    serve_in_thread,
+)
 from tests.conftest import make_settings
 
+__all__ = ["browser"]
 pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=30_000)
@@ -49,10 +55,6 @@ expect.set_options(timeout=30_000)
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
-SIZES: dict[str, ViewportSize] = {
-    "phone": {"width": 390, "height": 844},
-    "desktop": {"width": 1280, "height": 800},
-}
 # The accessible names the studio promises (issue: "Accessible names").
 NAMES = {
     "en": {
@@ -80,17 +82,6 @@ CONVERSATION = [
     "결혼식은 2027년 5월 15일 토요일 오후 1시예요.",
     "예식장은 더채플앳청담 3층 채플홀이고 주소는 서울 강남구 선릉로 757이에요.",
 ]
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-AUDIT = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations'], iframes: false});
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -100,17 +91,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     settings = make_settings(folder, rate_chat_per_user=1000, offline_model_delay_ms=40)
     with serve_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -157,16 +137,8 @@ class Studio:
 
 
 async def open_studio(browser: Browser, server: str, lang: str, size: str) -> Studio:
-    context = await browser.new_context(
-        viewport=SIZES[size],
-        is_mobile=size == "phone",
-        has_touch=size == "phone",
-        locale="ko-KR" if lang == "ko" else "en-US",
-        base_url=server,
-    )
-    await context.add_init_script(CSP_PROBE)
-    page = await context.new_page()
-    studio = Studio(context, page, lang, size)
+    page = await probed_page(browser, server, lang, size)
+    studio = Studio(page.context, page, lang, size)
     # Korean is the default: the Korean run opens the bare address.
     response = await page.goto("/studio?lang=en" if lang == "en" else "/studio")
     assert response is not None
@@ -331,13 +303,21 @@ async def test_a_couple_chats_an_invitation_into_being_and_publishes_it(
     await studio.context.close()
 
 
+@pytest.mark.parametrize("code", [1001, 4401], ids=["dropped", "token-refused"])
 async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_text(
-    browser: Browser, server: str, api: httpx.AsyncClient
+    browser: Browser, server: str, api: httpx.AsyncClient, code: int
 ) -> None:
+    """1001: the line drops. 4401: the server refuses the connection's token (an expired
+    login): the page refreshes its login before it connects again."""
     studio = await open_studio(browser, server, "en", "phone")
     page = studio.page
     connections: list[dict[str, Any]] = []
     released = asyncio.Event()
+    refreshes: list[str] = []
+    page.on(
+        "request",
+        lambda request: request.url.endswith("/api/auth/refresh") and refreshes.append(request.url),
+    )
 
     async def route(socket: WebSocketRoute) -> None:
         server_side = socket.connect_to_server()
@@ -359,7 +339,7 @@ async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_t
             socket.send(message)
             if first and frame["event"] == "message-chunk" and data["seq"] == 2:
                 # The line drops right after the second chunk reached the page.
-                asyncio.get_running_loop().create_task(socket.close(code=1001))
+                asyncio.get_running_loop().create_task(socket.close(code=code))
 
         socket.on_message(from_page)
         server_side.on_message(from_server)
@@ -377,6 +357,7 @@ async def test_a_connection_dropped_mid_reply_resumes_without_lost_or_repeated_t
     )
     resume = next(f for f in connections[1]["sent"] if f["event"] == "resume")
     assert resume["data"]["cursor"]
+    assert len(refreshes) == int(code == 4401)
 
     login = await api.post("/api/auth/login", json={"email": studio.email, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}

@@ -3,6 +3,7 @@ frame can load with the access token, and the QR code of the public link."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
 from entrypoints.http.studio.site import STUDIO_FILES
+from entrypoints.http.viewers import STATIC_DIR
 from tests.conftest import make_settings
 from tests.integration.accounts_http import Client, assert_problem, register
 from tests.integration.pages_helpers import create_complete_page, create_page, user_headers
@@ -45,7 +47,19 @@ async def test_the_studio_is_served_with_types_etags_and_a_strict_policy(client:
     assert (await client.get("/studio/app.css")).headers["content-type"].startswith("text/css")
     assert_problem(await client.get("/studio/js/missing.js"), 404, "not_found")
     assert_problem(await client.get("/studio/../pyproject.toml"), 404, "not_found")
-    assert (await client.get("/studio/config.json")).json() == {"kakao_js_key": ""}
+    assert (await client.get("/studio/config.json")).json() == {
+        "kakao_js_key": "",
+        "payments": "sandbox",
+        "gallery_free_max": 12,
+        "gallery_max": 30,
+    }
+    admin = await client.get("/studio/admin")
+    assert admin.text == index.text
+    assert admin.headers["content-security-policy"] == index.headers["content-security-policy"]
+    assert "frame-src 'self';" in index.headers["content-security-policy"]
+    sdk = await client.get("/studio/vendor/portone/v2.js")
+    assert sdk.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert b"export {" in sdk.content
 
 
 def test_every_module_the_studio_imports_is_one_of_its_files() -> None:
@@ -54,9 +68,12 @@ def test_every_module_the_studio_imports_is_one_of_its_files() -> None:
     modules = {p.relative_to(STUDIO_FILES).as_posix() for p in STUDIO_FILES.rglob("*.js")}
     for module in modules:
         source = (STUDIO_FILES / module).read_text()
-        for target in re.findall(r"""(?:from|import)\s*\(?\s*'(\./[^']+)'""", source):
-            resolved = (Path(module).parent / target).as_posix().removeprefix("./")
+        for target in re.findall(r"""(?:from|import)\s*\(?\s*'(\.\.?/[^']+)'""", source):
+            resolved = posixpath.normpath((Path(module).parent / target).as_posix())
             assert resolved in modules, f"{module} imports {target}"
+        # The app's own static files (the chat client): one of the files /static serves.
+        for target in re.findall(r"""(?:from|import)\s*\(?\s*'/static/([^']+)'""", source):
+            assert (STATIC_DIR / target).is_file(), f"{module} imports /static/{target}"
         assert "eval(" not in source, module
         assert "innerHTML" not in source, module
 
@@ -70,9 +87,24 @@ async def test_kakao_sharing_opens_the_policy_to_the_sdk_only_when_configured(
         index = await client.get("/studio")
         policy = directives(index.headers["content-security-policy"])
         assert policy["script-src"] == "script-src 'self' https://t1.kakaocdn.net"
-        assert (await client.get("/studio/config.json")).json() == {
-            "kakao_js_key": "js-key-for-test"
-        }
+        assert (await client.get("/studio/config.json")).json()["kakao_js_key"] == (
+            "js-key-for-test"
+        )
+
+
+async def test_payments_through_portone_open_the_policy_to_its_payment_window(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path, portone_api_secret="secret-for-test", portone_store_id="store-for-test"
+    )
+    async with AsyncTestClient(create_app(settings)) as client:
+        await client.get("/health")
+        policy = directives((await client.get("/studio")).headers["content-security-policy"])
+        assert policy["script-src"] == "script-src 'self' https://cdn.portone.io"
+        assert policy["connect-src"] == "connect-src 'self' https://*.portone.io"
+        assert policy["frame-src"] == "frame-src 'self' https:"
+        assert (await client.get("/studio/config.json")).json()["payments"] == "portone"
 
 
 @SQLITE

@@ -1,6 +1,6 @@
 // The served chat client (mocheong-client.js) under node against a live server, over either
 // transport: join, a streamed turn, a connection dropped after the first chunk and resumed,
-// and cancel.
+// a first token the server refuses (the client asks for a fresh one), and cancel.
 // Usage: node client_scenarios.mjs <module path> <scenario> <base url> <token> <room> <transport>
 // Prints one JSON line with what the client assembled.
 import { io } from "socket.io-client";
@@ -15,14 +15,17 @@ const print = (result) => {
 setTimeout(() => print({ error: "timed out" }), 30_000);
 
 let tokens = 0;
+const refused = []; // which calls of getToken said the last token was refused
 const chat = connectChat({
   url,
   transport,
   io,
   WebSocket,
-  getToken: async () => {
+  reconnectDelay: 50,
+  getToken: async (asked) => {
     tokens += 1;
-    return token;
+    if (asked.refused) refused.push(tokens);
+    return scenario === "expired" && tokens === 1 ? "an-expired-token" : token;
   },
 });
 const final = (id) =>
@@ -63,4 +66,5 @@ print({
   status: message.status,
   stats: chat.stats,
   tokens,
+  refused,
 });

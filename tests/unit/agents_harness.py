@@ -27,6 +27,7 @@ from mocheong_core.agents.ports import (
 )
 from mocheong_core.chat.model import Message
 from mocheong_core.pages.content import PageContent
+from mocheong_core.pages.maplinks import Attribution
 from mocheong_core.pages.model import Page, PageStatus, Plan
 from mocheong_core.pages.usecases import version_of
 from tests.unit.chat_harness import OWNER, PAGE, Chat
@@ -103,6 +104,7 @@ class Recording:
 
 class ListGeocoder:
     searches = True
+    attribution: Attribution | None = Attribution("© Test Maps", "https://maps.example/credit")
 
     def __init__(self, places: Sequence[Place] = ()) -> None:
         self.places = list(places)

@@ -6,6 +6,7 @@ import argon2
 import pytest
 
 from adapters.security.passwords import Argon2PasswordHasher
+from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.errors import (
     AccountDisabled,
     AdminOnly,
@@ -75,7 +76,7 @@ async def test_login_answers_alike_for_a_wrong_password_and_an_unknown_email(
         await accounts.run(accounts.login("nul\x00@example.com", PASSWORD))
 
     answers = {
-        (e.value.code, e.value.status, e.value.detail)
+        (e.value.code, status_of(e.value), e.value.detail)
         for e in (wrong_password, unknown_email, not_an_email)
     }
     assert answers == {("invalid_credentials", 401, "Wrong email or password")}

@@ -63,7 +63,7 @@ async def test_main_hands_over_to_context_then_output_and_only_output_is_shown()
     assert "".join(chunks) == "두 분 이름을 넣었어요."
 
 
-async def test_each_agent_is_given_its_own_tools_and_the_same_prefix_every_time() -> None:
+async def test_every_agent_gets_the_same_prefix_and_is_named_with_its_tools_last() -> None:
     model = ScriptedModel(
         [[call("transfer_to_output")], say("안녕하세요"), [call("transfer_to_output")], say("네")]
     )
@@ -71,15 +71,46 @@ async def test_each_agent_is_given_its_own_tools_and_the_same_prefix_every_time(
     await agents.turn_of("안녕")
     await agents.turn_of("고마워요")
 
-    first, second = model.requests[0], model.requests[2]
+    first, output, second = model.requests[0], model.requests[1], model.requests[2]
+    # One system prompt and all the tools, in one order, for every agent and every turn.
     assert [t.name for t in first.tools] == [
+        "update_page",
+        "find_venue",
+        "show_component",
+        "undo_last_change",
         "transfer_to_context",
         "transfer_to_map",
         "transfer_to_output",
     ]
-    assert [t.name for t in model.requests[1].tools] == ["show_component"]
+    assert (first.system, first.tools) == (output.system, output.tools)
     assert (first.system, first.tools, first.page) == (second.system, second.tools, second.page)
+    # Which agent answers, with which tools, comes after the page, at the very end.
+    assert first.brief.startswith(f"<page>{first.page}</page>\n")
+    assert first.brief.endswith(
+        "You are the main agent now. Your tools: "
+        "transfer_to_context, transfer_to_map, transfer_to_output."
+    )
+    assert output.brief.endswith("You are the output agent now. Your tools: show_component.")
     assert [m.content for m in second.messages] == ["안녕", "안녕하세요", "고마워요"]
+    # The page's version and status, which change most, close its JSON.
+    assert first.page.endswith(',"status":"draft","version":1}')
+
+
+async def test_an_agent_calling_another_agents_tool_is_refused_and_may_correct_it() -> None:
+    model = ScriptedModel(
+        [
+            [call("show_component", {"component": {"type": "checklist", "missing": []}})],
+            [call("transfer_to_output")],
+            say("네"),
+        ]
+    )
+    agents = await Agents(model).start()
+    reply = await agents.turn_of("안녕")
+
+    assert results(model, 1)[0]["is_error"]
+    assert results(model, 1)[0]["error"] == "unknown_tool"
+    assert reply.components == []
+    assert reply.content == "네"
 
 
 async def test_an_agent_that_answers_without_handing_over_is_shown() -> None:
@@ -215,5 +246,10 @@ async def test_section_changes_and_components_are_checked_like_user_input() -> N
     links = reply.components[1]["links"]
     assert links["kakao"].startswith("https://map.kakao.com/link/map/")
     assert links["tmap"].startswith("tmap://route?")
+    # The credit is the geocoder's, set by the tool like the links: a model cannot write it.
+    assert reply.components[1]["attribution"] == {
+        "text": "© Test Maps",
+        "url": "https://maps.example/credit",
+    }
     page = await agents.page()
     assert [s.kind for s in page.content.sections if not s.visible] == [SectionKind.GUESTBOOK]

@@ -125,7 +125,8 @@ async def test_a_field_the_couple_changed_since_the_model_read_the_page_is_kept(
 
 
 async def test_find_venue_returns_at_most_five_candidates() -> None:
-    places = [Place(f"홀{n}", f"주소{n}", None, 37.5, 127.0) for n in range(8)]
+    credit = ListGeocoder.attribution
+    places = [Place(f"홀{n}", f"주소{n}", None, 37.5, 127.0, credit) for n in range(8)]
     agents = await Agents(ScriptedModel([]), geocoder=ListGeocoder(places)).start()
     tools = await toolbox(agents, "map")
 
@@ -138,6 +139,7 @@ async def test_find_venue_returns_at_most_five_candidates() -> None:
         "road_address": None,
         "lat": 37.5,
         "lng": 127.0,
+        "attribution": {"text": "© Test Maps", "url": "https://maps.example/credit"},
     }
     empty = await tools.call("map", "find_venue", json.dumps({"query": " "}))
     assert empty.is_error

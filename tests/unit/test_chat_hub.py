@@ -10,10 +10,12 @@ import contextlib
 import json
 import random
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 
+from adapters.memory.stream import InMemoryStreamBroker
 from entrypoints.runtime.rooms import FRESH, RoomHub
 from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
@@ -252,3 +254,36 @@ async def test_r3_a_run_out_of_attempts_ends_failed_never_streaming() -> None:
 
     for message_id in replies:
         assert (await chat.message(message_id)).status is MessageStatus.FAILED
+
+
+class CountingBroker(InMemoryStreamBroker):
+    """Counts the listeners opened on it."""
+
+    listens = 0
+
+    def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
+        self.listens += 1
+        return super().listen(room)
+
+
+@pytest.mark.parametrize(("linger", "listens"), [(0.0, 2), (60.0, 1)])
+async def test_a_room_keeps_its_listener_for_a_client_that_comes_back(
+    linger: float, listens: int
+) -> None:
+    broker = CountingBroker()
+    hub = RoomHub(broker, queue_size=8, linger_seconds=linger)
+    delivered: list[str] = []
+
+    async def deliver(event: StreamEvent, frame: str) -> None:
+        delivered.append(frame)
+
+    async def replay(after: str | None) -> Replay:
+        return Replay([], after or await broker.head("page-x"))
+
+    for _ in range(2):
+        async with hub.subscribe("page-x", deliver, replay, FRESH):
+            pass
+    await hub.close()
+
+    assert broker.listens == listens
+    assert hub.rooms == 0

@@ -160,14 +160,14 @@ async def test_the_size_cap_is_checked_before_anything_is_stored() -> None:
     files = Files(FilesPolicy(max_upload_bytes=100))
     with pytest.raises(FileTooLarge) as caught:
         await files.put(image_bytes("PNG", (200, 200)))
-    assert caught.value.status == 413
+    assert caught.value.code == "file_too_large"
     assert files.storage.objects == {}
 
 
 async def test_the_type_comes_from_the_bytes_not_the_name(files: Files) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         await files.put(b"just some text, called photo.jpg", original_name="photo.jpg")
-    assert caught.value.status == 415
+    assert caught.value.code == "unsupported_media_type"
     assert files.storage.objects == {}
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.memory.pages import InMemoryPageRepository
+from adapters.memory.pages import InMemoryPageEvents, InMemoryPageRepository, PageEvent
 from adapters.memory.payments import (
     InMemoryAuditLog,
     InMemoryOrderRepository,
@@ -98,15 +98,16 @@ class Payments:
     receipts: InMemoryWebhookReceipts = attrs.field(factory=InMemoryWebhookReceipts)
     audit: InMemoryAuditLog = attrs.field(factory=InMemoryAuditLog)
     gateway: Gateway = attrs.field(factory=Gateway)
+    events: InMemoryPageEvents = attrs.field(factory=InMemoryPageEvents)
 
     def __attrs_post_init__(self) -> None:
         uow = InMemoryUnitOfWork(self.pages, self.orders, self.receipts, self.audit)
-        plans = PagesPlans(self.pages)
+        plans = PagesPlans(self.pages, self.events)
         catalog = Catalog([Product("premium", "프리미엄", 9900)])
         self.create = CreateOrder(catalog, self.orders, plans, self.gateway, uow, Clock())
         settle = SettleOrder(self.orders, self.gateway, plans, uow, Clock())
         self.complete = CompleteOrder(self.orders, settle)
-        self.sync = SyncPayment(self.orders, settle, uow)
+        self.sync = SyncPayment(self.orders, settle, uow, Clock())
         self.webhook = ReceiveWebhook(Verifier(), self.receipts, self.sync, uow, Clock())
         self.reconcile = Reconcile(self.orders, settle, Clock(), timedelta(0), 100)
         self.refund = RefundOrder(self.orders, self.gateway, plans, self.audit, uow, Clock())
@@ -141,6 +142,8 @@ async def test_an_order_takes_the_catalog_price_and_pays_once() -> None:
         )
     assert len(await payments.orders.events(order.id)) == 1
     assert (await payments.pages.get(page.id)).plan is Plan.PREMIUM  # type: ignore[union-attr]
+    # Announced once, after the commit, so every process's public-page cache drops the page.
+    assert payments.events.events == [PageEvent(page.id, 1, ("plan",), "user")]
 
 
 async def test_orders_only_for_known_products_and_own_pages() -> None:
@@ -166,10 +169,23 @@ async def test_tampered_payments_pay_nothing(tampering: dict[str, Any], error: t
     payments.pay(order.payment_id, **tampering)
     with pytest.raises(error):
         await payments.complete(buyer, order.id, order.payment_id)
-    with pytest.raises(error):
-        await payments.reconcile()
+    # The reconciliation passes over it and settles the rest of its batch.
+    other = user("other")
+    honest = await payments.create(other, "premium", (await payments.page(other)).id)
+    payments.pay(honest.payment_id)
+    assert await payments.reconcile() == 1
+    assert (await payments.orders.get(honest.id)).status is OrderStatus.PAID  # type: ignore[union-attr]
     assert (await payments.orders.get(order.id)).status is OrderStatus.PENDING  # type: ignore[union-attr]
     assert await payments.orders.events(order.id) == []
+    # A webhook is taken (a retry cannot mend it) and leaves the refusal in the order's log.
+    outcome = await payments.webhook(
+        order.payment_id.encode(), {"webhook-id": "w", "type": "Transaction.Paid"}
+    )
+    assert isinstance(outcome.refused, error)
+    (event,) = await payments.orders.events(order.id)
+    assert (event.from_status, event.to_status) == (OrderStatus.PENDING, OrderStatus.PENDING)
+    assert (event.source, event.detail["refused"]) == (EventSource.WEBHOOK, error.code)
+    assert (await payments.orders.get(order.id)).status is OrderStatus.PENDING  # type: ignore[union-attr]
 
 
 @settings(max_examples=40, deadline=None)
@@ -197,9 +213,9 @@ async def test_any_sequence_of_syncs_makes_one_paid_transition(calls: list[str])
 
 async def test_unknown_webhooks_are_accepted_and_ignored() -> None:
     payments = Payments()
-    assert await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})
-    assert not await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})
-    assert await payments.webhook(b"unknown", {"webhook-id": "y", "type": "Transaction.Paid"})
+    assert (await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})).new
+    assert not (await payments.webhook(b"", {"webhook-id": "x", "type": "BillingKey.Issued"})).new
+    assert (await payments.webhook(b"unknown", {"webhook-id": "y", "type": "Transaction.Paid"})).new
 
 
 async def test_refunds_are_for_admins_audited_and_a_full_one_takes_premium_back() -> None:
@@ -215,9 +231,11 @@ async def test_refunds_are_for_admins_audited_and_a_full_one_takes_premium_back(
     partial = await payments.refund(admin, order.id, reason="half", amount=4900)
     assert (partial.status, partial.cancelled_amount) == (OrderStatus.PARTIALLY_CANCELLED, 4900)
     assert (await payments.pages.get(page.id)).plan is Plan.PREMIUM  # type: ignore[union-attr]
+    assert [e.by for e in payments.events.events] == ["user"]  # a partial refund keeps the plan
     full = await payments.refund(admin, order.id, reason="rest", amount=None)
     assert (full.status, full.cancelled_amount) == (OrderStatus.CANCELLED, 9900)
     assert (await payments.pages.get(page.id)).plan is Plan.FREE  # type: ignore[union-attr]
+    assert payments.events.events[-1] == PageEvent(page.id, 1, ("plan",), "admin")
     assert [c[1] for c in payments.gateway.cancels] == [4900, None]
     audit = await payments.audit.newest(limit=10, before=None)
     assert [(e.actor_id, e.action) for e in audit] == [("ops", "payments.refund")] * 2

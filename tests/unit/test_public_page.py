@@ -15,14 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrypoints.http.public.ics import escape_text, fold, invitation_ics
-from entrypoints.http.public.render import STYLES
+from entrypoints.http.public.render import STYLES, PublicTemplates
 from entrypoints.http.public.share_image import share_image_name
 from entrypoints.http.public.view import build_view
 from entrypoints.runtime.page_cache import CachedResponse, PageCache
 from mocheong_core.files.model import FileRecord, FileView
 from mocheong_core.pages.content import Venue
 from mocheong_core.pages.document import merge_patch, stored_content
-from mocheong_core.pages.maplinks import map_links
+from mocheong_core.pages.maplinks import Attribution, map_links
 from mocheong_core.pages.model import Page, PageStatus, Plan
 from tests.unit.pages_harness import COMPLETE, Pages, person
 
@@ -86,6 +86,26 @@ def test_without_coordinates_the_links_search_the_address() -> None:
     )
     assert (links.kakao_route, links.tmap) == (None, None)
     assert map_links(Venue(), app_name="x") is None
+
+
+def test_the_geocoders_credit_is_rendered_with_a_venue_that_has_coordinates() -> None:
+    osm = Attribution("© OpenStreetMap contributors", "https://www.openstreetmap.org/copyright")
+    now = datetime(2027, 5, 1, tzinfo=UTC)
+    placed = page_of(venue={"lat": 37.5233, "lng": 127.0406})
+    view = build_view(placed, {}, [], None, origin="https://m.example", now=now, map_credit=osm)
+    body = PublicTemplates().page(view, party_size_max=10).body.decode()
+    credit = re.search(r"<p [^>]*data-map-credit>(.*?)</p>", body)
+    assert credit is not None
+    assert (
+        '<a href="https://www.openstreetmap.org/copyright" rel="noopener noreferrer">'
+        "© OpenStreetMap contributors</a>" in credit.group(1)
+    )
+    # No coordinates, nothing of the geocoder's is shown: no credit.
+    unplaced = build_view(page_of(), {}, [], None, origin="x", now=now, map_credit=osm)
+    assert unplaced.map_credit is None
+    assert (
+        "data-map-credit" not in PublicTemplates().page(unplaced, party_size_max=10).body.decode()
+    )
 
 
 # -- D-day, calendar and freshness ---------------------------------------------------------

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.http.studio.site import STUDIO_FILES
 from entrypoints.http.viewers import STATIC_DIR
 
 MANIFESTS = [
     STATIC_DIR / "vendor" / "vendor.json",
+    STUDIO_FILES / "vendor" / "vendor.json",
     Path(__file__).parent.parent / "vendor" / "vendor.json",
 ]
 

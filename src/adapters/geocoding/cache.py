@@ -12,7 +12,7 @@ class CachedGeocoder:
     def __init__(self, inner: Geocoder, max_entries: int, ttl_seconds: float) -> None:
         self._inner = inner
         self._answers: TicketedCache[list[Place]] = TicketedCache(max_entries, ttl_seconds)
-        self.searches = inner.searches
+        self.searches, self.attribution = inner.searches, inner.attribution
 
     async def search(self, query: str, limit: int) -> list[Place]:
         key = f"{limit}:{' '.join(query.split()).casefold()}"

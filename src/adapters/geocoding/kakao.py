@@ -16,14 +16,17 @@ import httpx
 
 from mocheong_core.agents.ports import Place
 from mocheong_core.errors import ServiceUnavailable
+from mocheong_core.pages.maplinks import Attribution
 
 KEYWORD = "/v2/local/search/keyword.json"
 ADDRESS = "/v2/local/search/address.json"
 MAX_SIZE = 15  # Kakao's largest page for both searches
+ATTRIBUTION = Attribution("© Kakao", "https://map.kakao.com")
 
 
 class KakaoGeocoder:
     searches = True
+    attribution: Attribution | None = ATTRIBUTION
 
     def __init__(self, client: httpx.AsyncClient, key: str) -> None:
         self._client = client
@@ -97,6 +100,7 @@ def _keyword_place(document: dict[str, Any]) -> Place:
         road_address=document.get("road_address_name") or None,
         lat=lat,
         lng=lng,
+        attribution=ATTRIBUTION,
     )
 
 
@@ -112,4 +116,5 @@ def _address_place(document: dict[str, Any]) -> Place:
         road_address=road_name or None,
         lat=lat,
         lng=lng,
+        attribution=ATTRIBUTION,
     )

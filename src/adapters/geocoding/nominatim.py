@@ -18,14 +18,15 @@ import httpx
 
 from mocheong_core.agents.ports import Place
 from mocheong_core.errors import ServiceUnavailable
+from mocheong_core.pages.maplinks import Attribution
 
-ATTRIBUTION = "© OpenStreetMap contributors"
+ATTRIBUTION = Attribution("© OpenStreetMap contributors", "https://www.openstreetmap.org/copyright")
 MAX_LIMIT = 40  # Nominatim's largest ``limit``
 
 
 class NominatimGeocoder:
     searches = True
-    attribution = ATTRIBUTION
+    attribution: Attribution | None = ATTRIBUTION
 
     def __init__(
         self,
@@ -91,4 +92,5 @@ def _place(result: dict[str, Any]) -> Place:
         road_address=None,
         lat=float(result["lat"]),
         lng=float(result["lon"]),
+        attribution=ATTRIBUTION,
     )

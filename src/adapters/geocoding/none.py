@@ -4,10 +4,12 @@ the couple wrote, and its map links are made from the name and address alone."""
 from __future__ import annotations
 
 from mocheong_core.agents.ports import Place
+from mocheong_core.pages.maplinks import Attribution
 
 
 class NoGeocoder:
     searches = False
+    attribution: Attribution | None = None
 
     async def search(self, query: str, limit: int) -> list[Place]:
         return []

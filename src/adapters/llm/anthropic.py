@@ -28,6 +28,7 @@ from adapters.llm.provider_call import (
     stream_call,
 )
 from adapters.llm.streamed import ProviderFailure, StreamedPart
+from mocheong_core.agents.conversation import last_user
 from mocheong_core.agents.ports import AgentMessage, ModelEvent, ModelRequest, ToolCall
 
 
@@ -101,33 +102,39 @@ class AnthropicChatModel:
 
 
 def message_request(request: ModelRequest, config: ProviderConfig) -> dict[str, Any]:
-    """The Messages body: tools, then the system prompt, then the page — the stable prefix,
-    each marked as a cache breakpoint (3 of the 4 allowed) — then the conversation."""
+    """The Messages body: tools, then the system prompt — the same for every agent and turn,
+    each a cache breakpoint — then the conversation, the couple's newest message a third
+    breakpoint (so the next agent and the next turn read the conversation so far from the
+    cache), followed by the brief (the page, the agent) in a block of its own. The markers
+    never move within a turn: each call's body is the previous one's with blocks added at
+    its end."""
     tools: list[dict[str, Any]] = [
         {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)}
         for t in request.tools
     ]
     if tools:
         tools[-1]["cache_control"] = _CACHED
-    system = [
-        {"type": "text", "text": request.system, "cache_control": _CACHED},
-        {"type": "text", "text": request.page, "cache_control": _CACHED},
-    ]
+    system = [{"type": "text", "text": request.system, "cache_control": _CACHED}]
     body: dict[str, Any] = {
         "model": config.model,
         "max_tokens": config.max_tokens,
         "system": system,
-        "messages": _messages(request.messages),
+        "messages": _messages(request.messages, request.brief),
     }
     if tools:
         body["tools"] = tools
     return body
 
 
-def _messages(messages: Sequence[AgentMessage]) -> list[dict[str, Any]]:
+def _messages(messages: Sequence[AgentMessage], brief: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for message in messages:
+    at = last_user(messages)
+    for i, message in enumerate(messages):
         role, blocks = _blocks(message)
+        if i == at:
+            blocks[-1]["cache_control"] = _CACHED
+            if brief:
+                blocks.append({"type": "text", "text": brief})
         if out and out[-1]["role"] == role:
             # Tool results of one assistant turn go back together, in one user message.
             out[-1]["content"].extend(blocks)

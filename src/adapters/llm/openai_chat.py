@@ -28,6 +28,7 @@ from adapters.llm.provider_call import (
     stream_call,
 )
 from adapters.llm.streamed import ProviderFailure, StreamedPart
+from mocheong_core.agents.conversation import last_user
 from mocheong_core.agents.ports import AgentMessage, ModelEvent, ModelRequest
 
 KEYLESS = "unused"  # what a local server that checks no key is sent
@@ -97,13 +98,15 @@ class OpenAIChatModel:
 
 def completion_request(request: ModelRequest, config: ProviderConfig) -> dict[str, Any]:
     """The Chat Completions body in caching order: the system prompt and the tools (the same
-    bytes every turn), then the page, then the conversation; OpenAI caches the longest
-    prefix it saw on its own."""
-    messages: list[dict[str, Any]] = [
-        {"role": "system", "content": request.system},
-        {"role": "system", "content": request.page},
-    ]
+    bytes for every agent and turn), the conversation, and the brief (the page, the agent)
+    appended to the couple's newest message; OpenAI caches the longest prefix it saw on its
+    own."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}]
     messages += [_message(message) for message in request.messages]
+    at = last_user(request.messages)
+    if at is not None and request.brief:
+        asked = messages[at + 1]
+        asked["content"] = f"{asked['content']}\n\n{request.brief}"
     # OpenAI's newer models refuse ``max_tokens``; the compatible servers (Ollama, older
     # vLLM and llama.cpp) know only ``max_tokens``.
     limit = "max_tokens" if config.base_url else "max_completion_tokens"

@@ -43,8 +43,8 @@ from mocheong_core.agents.ports import (
 )
 
 log = logging.getLogger(__name__)
-# Served by /metrics of the process that runs the turns (the API in the embedded mode, the
-# worker's own registry otherwise).
+# Served by /metrics of the process that runs the turns: the API's in the embedded mode, the
+# worker's listener (MOCHEONG_WORKER_METRICS_PORT) otherwise.
 TOKENS = Counter(
     "mocheong_model_tokens_total",
     "Tokens of model calls, by kind (input uncached, output, cache_read, cache_write)",

@@ -3,14 +3,25 @@
 One connection per process carries chat streams, jobs and cache notices; the adapters share
 it. ``connect_nats`` refuses a server without JetStream at start-up with a message that says
 what to do, instead of failing on the first append.
+
+Cancellation: nats-py waits for every reply (each JetStream call, each acknowledged publish)
+with ``asyncio.wait_for``, which on Python 3.11 returns the reply and drops the cancellation
+when the reply arrives in the same loop turn as the cancel. A task that was asked to stop then
+goes on as if nothing happened, and whoever awaits its end (a room hub closing a connection's
+feed, say) waits forever. ``honour_cancellation`` wraps the adapters' coroutine methods: a
+cancellation that arrived while one ran raises ``CancelledError`` when it returns;
+``CancelWatch`` does the same inside a long-running loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 import nats
@@ -25,6 +36,38 @@ from mocheong_core.errors import ServiceUnavailable
 log = structlog.get_logger("mocheong.nats")
 
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class CancelWatch:
+    """Notices a cancellation of the current task made since the watch began, even one a
+    library awaited on the way swallowed (Python 3.11's ``wait_for``, see the module)."""
+
+    def __init__(self) -> None:
+        self._task = asyncio.current_task()
+        self._asked = self._task.cancelling() if self._task is not None else 0
+
+    def check(self) -> None:
+        """Raises ``CancelledError`` when the task was asked to stop since the watch began."""
+        if self._task is not None and self._task.cancelling() > self._asked:
+            raise asyncio.CancelledError
+
+
+def honour_cancellation(
+    method: Callable[_P, Coroutine[Any, Any, _T]],
+) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """``method``, raising ``CancelledError`` when its task was cancelled while it ran."""
+
+    @functools.wraps(method)
+    async def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        watch = CancelWatch()
+        try:
+            return await method(*args, **kwargs)
+        finally:
+            watch.check()
+
+    return call
 
 
 class NatsSetupError(RuntimeError):

@@ -148,15 +148,27 @@ class BatchedTurnStore:
     async def _insert_recordset(self, rows: str) -> None:
         # One statement is atomic on its own: in autocommit it is one round trip, without a
         # BEGIN and a COMMIT of their own.
-        connection = self._idle.pop() if self._idle else await self._connect()
+        kept = bool(self._idle)
+        connection = self._idle.pop() if kept else await self._connect()
         try:
             await connection.execute(self._statement, {"rows": rows})
         except psycopg.IntegrityError:
             self._idle.append(connection)  # refused as a whole, nothing half-done
             raise
+        except psycopg.OperationalError:
+            await _close(connection)
+            if not kept:
+                raise
+            # A kept connection found dead: the server went away since it was last used, and
+            # the other kept ones with it. They are dropped and the batch goes on a new one,
+            # so no submit fails once the database is back.
+            idle, self._idle = self._idle, []
+            for stale in idle:
+                await _close(stale)
+            await self._insert_recordset(rows)
+            return
         except BaseException:
-            with suppress(Exception):  # in a state nobody knows: not used again
-                await connection.close()
+            await _close(connection)  # in a state nobody knows: not used again
             raise
         self._idle.append(connection)
 
@@ -171,3 +183,8 @@ class BatchedTurnStore:
                 return False
             await session.commit()
         return True
+
+
+async def _close(connection: psycopg.AsyncConnection[Any]) -> None:
+    with suppress(Exception):
+        await connection.close()

@@ -115,7 +115,11 @@ class ChatProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def hub(self, settings: Settings, broker: StreamBroker) -> AsyncIterator[RoomHub]:
-        hub = RoomHub(broker, queue_size=settings.chat.send_queue)
+        hub = RoomHub(
+            broker,
+            queue_size=settings.chat.send_queue,
+            linger_seconds=settings.chat.room_linger,
+        )
         yield hub
         await hub.close()
 

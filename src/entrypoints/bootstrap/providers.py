@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from dishka import AsyncContainer, Provider, Scope, from_context, provide
 from nats.aio.client import Client
@@ -37,6 +38,8 @@ from entrypoints.bootstrap.payments import add_payments_hooks, payments_provider
 from entrypoints.bootstrap.public import add_public_page_hooks, public_page_providers
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.bootstrap.stream_redis import stream_redis_providers
+from entrypoints.bootstrap.tracing import TracingProvider, tracing_on
+from entrypoints.runtime.drain import Drain
 from entrypoints.runtime.probes import Probe, ReadinessProbes
 from mocheong_core.files.ports import ObjectStorage
 from mocheong_core.kernel.clock import Clock
@@ -82,10 +85,21 @@ class DatabaseProvider(Provider):
     uow = provide(SqlaUnitOfWork, scope=Scope.REQUEST, provides=UnitOfWork)
 
 
+def redis_options(settings: Settings) -> dict[str, Any]:
+    """Every Redis client's timeouts and health check: a Redis that stops answering fails a
+    command within ``REDIS_SOCKET_TIMEOUT`` instead of holding it (quality target R6)."""
+    return {
+        "socket_timeout": settings.broker.redis_socket_timeout,
+        "socket_connect_timeout": settings.broker.redis_connect_timeout,
+        "socket_keepalive": True,
+        "health_check_interval": settings.broker.redis_health_check_interval,
+    }
+
+
 class RedisProvider(Provider):
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.broker.redis_url, health_check_interval=10)
+        client = Redis.from_url(settings.broker.redis_url, **redis_options(settings))
         yield client
         await client.aclose()
 
@@ -142,11 +156,16 @@ def build_providers(settings: Settings) -> list[Provider]:
     providers.extend(model_providers(settings))
     providers.extend(payments_providers(settings))
     providers.append(AdminConsoleProvider())
+    if tracing_on(settings):
+        providers.append(TracingProvider())
     return providers
 
 
 class ProcessProvider(Provider):
-    """Readiness probes and start/stop hooks, chosen by the settings."""
+    """Readiness probes, the drain of an API process and start/stop hooks, chosen by the
+    settings."""
+
+    drain = provide(Drain, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def probes(

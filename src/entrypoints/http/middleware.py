@@ -8,6 +8,7 @@ and an exception that escapes everything still becomes a problem response.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -17,14 +18,17 @@ import structlog
 from litestar import Litestar, Response
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import Headers
+from litestar.enums import ScopeType
 from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 from litestar.types import (
     ASGIApp,
+    HTTPDisconnectEvent,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     Message,
     Receive,
+    ReceiveMessage,
     Scope,
     Send,
 )
@@ -86,13 +90,92 @@ UNAVAILABLE_BODY = json.dumps(
 ).encode()
 
 
-def install_pipeline(app: Litestar, cors: CORSConfig | None, trusted_proxy_hops: int = 0) -> None:
-    """Makes CORS and then the pipeline the outermost layers; call it after every other
-    wrapper (dishka's) is set up."""
+def install_pipeline(
+    app: Litestar,
+    cors: CORSConfig | None,
+    trusted_proxy_hops: int = 0,
+    body_timeout: float | None = None,
+) -> None:
+    """Makes the body deadline, CORS and then the pipeline the outermost layers; call it
+    after every other wrapper (dishka's) is set up."""
     handler = app.asgi_handler
+    if body_timeout is not None:
+        handler = BodyDeadlineMiddleware(handler, body_timeout)
     if cors is not None:
         handler = ProblemCORSMiddleware(handler, cors)
     app.asgi_handler = PipelineMiddleware(handler, trusted_proxy_hops)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DISCONNECT: HTTPDisconnectEvent = {"type": "http.disconnect"}
+REQUEST_TIMEOUT_BODY = json.dumps(
+    {
+        "type": "https://mocheong.app/problems/request-timeout",
+        "title": "Request Timeout",
+        "status": 408,
+        "detail": "The request's body did not arrive in time.",
+        "code": "request_timeout",
+    }
+).encode()
+
+
+class BodyDeadlineMiddleware:
+    """A request has ``timeout`` seconds, from when its headers came, to send its whole body
+    (slow bodies: a client dripping a body holds a connection as long as it likes, on either
+    ASGI server). Past it the app is told the client left, and the client gets a 408 problem
+    and a closed connection. Requests without a body pay one method test."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.timeout
+        state = {"done": False, "late": False, "started": False}
+
+        async def timed_receive() -> ReceiveMessage:
+            if state["late"]:
+                return _DISCONNECT
+            if state["done"]:
+                return await receive()
+            try:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    message = await receive()
+            except TimeoutError:
+                state["late"] = True
+                return _DISCONNECT
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                state["done"] = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["late"]:
+                return  # the app's answer to a client that "left": the 408 replaces it
+            state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, guarded_send)
+        except Exception:
+            if not state["late"]:
+                raise
+        if state["late"] and not state["started"]:
+            log.warning("request_body_late", path=scope.get("path", ""))
+            headers = [
+                (b"content-type", b"application/problem+json"),
+                (b"connection", b"close"),
+            ]
+            await send(
+                HTTPResponseStartEvent(type="http.response.start", status=408, headers=headers)
+            )
+            await send(
+                HTTPResponseBodyEvent(
+                    type="http.response.body", body=REQUEST_TIMEOUT_BODY, more_body=False
+                )
+            )
 
 
 def use_forwarded_client(scope: Scope, hops: int) -> None:

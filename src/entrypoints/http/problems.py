@@ -18,6 +18,7 @@ from litestar.utils.scope.state import ScopeState
 from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 
+from entrypoints.http.statuses import status_of
 from mocheong_core.errors import DomainError, RateLimited, ServiceUnavailable, ValidationFailed
 
 PROBLEM = "application/problem+json"
@@ -119,9 +120,10 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dic
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    if exc.status == 401:
+    status = status_of(exc)
+    if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return problem(exc.status, exc.code, exc.title, exc.detail, headers=headers, **extra)
+    return problem(status, exc.code, exc.title, exc.detail, headers=headers, **extra)
 
 
 def _field_of(key: str | None, message: str) -> str:

@@ -8,6 +8,7 @@ from litestar import Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
+from entrypoints.runtime.drain import Drain
 from entrypoints.runtime.probes import ReadinessProbes
 
 # Litestar appends the charset to text types itself; prometheus_client's constant has one too.
@@ -21,14 +22,24 @@ async def health() -> dict[str, str]:
 
 @get("/ready", tags=["system"])
 @inject
-async def ready(probes: FromDishka[ReadinessProbes]) -> Response[dict[str, Any]]:
-    failing = await probes.failing()
+async def ready(
+    probes: FromDishka[ReadinessProbes], drain: FromDishka[Drain]
+) -> Response[dict[str, Any]]:
+    """503 while a dependency does not answer, or once the process is stopping (SIGTERM)."""
+    if drain.draining:
+        failing, title, detail = ["draining"], "The process is stopping", "Not ready: stopping"
+    else:
+        failing = await probes.failing()
+        title, detail = (
+            "A dependency is unavailable",
+            f"Not ready: {', '.join(failing)} did not answer",
+        )
     if failing:
         return problem(
             503,
             "not_ready",
-            "A dependency is unavailable",
-            f"Not ready: {', '.join(failing)} did not answer",
+            title,
+            detail,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             failing=failing,
         )

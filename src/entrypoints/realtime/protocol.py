@@ -70,7 +70,6 @@ class CancelIn(msgspec.Struct):
 
 class NotJoined(DomainError):
     code = "not_joined"
-    status = 409
     title = "Join a room (joinRoom or resume) before sending messages"
 
 

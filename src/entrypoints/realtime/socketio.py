@@ -21,23 +21,35 @@ So WebSocket-only clients need no sticky sessions; long polling does (each reque
 Engine.IO session must reach the process that holds it — see ``docs/realtime.md``).
 
 Events of one client are answered one at a time, in the order they came (``async_handlers``
-off), as on the raw WebSocket.
+off), as on the raw WebSocket. A draining process (``runtime/drain.py``) ends each client's
+Engine.IO connection with its close packet: the client reconnects on its own, elsewhere, and
+resumes.
+
+The room's events skip python-socketio's ``emit`` (a task and a packet encoding per client
+and event): each is written to the client's Engine.IO queue as it is, its Socket.IO packet
+cut from the WebSocket frame the room encoded once for all its connections. That queue has
+no bound of its own, so a client whose queue holds ``MOCHEONG_CHAT_SEND_QUEUE`` packets is
+waited for, like a raw WebSocket whose send is slow: its room queue fills meanwhile and it
+catches up from the stream, and a slow client never makes the process's memory grow.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, cast
 
 import msgspec
 import socketio
 import structlog
 from dishka import AsyncContainer
+from engineio import packet as eio_packet
 from litestar import Litestar
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.realtime.protocol import ChatProtocol, SignedOut
+from entrypoints.runtime.drain import Drain
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.errors import DomainError
 
@@ -46,6 +58,7 @@ PATH: Final = "/socket.io"
 _PREFIX = PATH + "/"
 _MAX_TOKEN = 4096
 _decode = msgspec.json.decode
+_encode = msgspec.json.encode
 log = structlog.get_logger("mocheong.chat.socketio")
 
 
@@ -84,6 +97,20 @@ class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
             await self.eio.disconnect(eio_sid)
 
 
+def event_packet(event: StreamEvent, frame: str) -> eio_packet.Packet:
+    """The room's ``event`` as the Engine.IO message carrying its Socket.IO packet
+    (``42/chat,["name",{...}]`` on the wire), made from ``frame``, its WebSocket frame
+    ``{"event":"name","data":{...}}``, without decoding or encoding the data again."""
+    name = event.kind.value
+    head = f'{{"event":"{name}","data":'
+    if frame.startswith(head) and frame.endswith("}"):
+        data = frame[len(head) : -1]
+    else:  # a frame encoded another way: encode the data anew
+        data = _encode(event.wire()["data"]).decode()
+    body = f'{socketio.packet.EVENT}{NAMESPACE},["{name}",{data}]'
+    return eio_packet.Packet(eio_packet.MESSAGE, body)
+
+
 class SocketIOClient:
     """The protocol's ``Transport`` for one Socket.IO client (``sid`` in ``/chat``).
 
@@ -92,9 +119,11 @@ class SocketIOClient:
     for the acknowledgement.
     """
 
-    def __init__(self, server: socketio.AsyncServer, sid: str) -> None:
+    def __init__(self, server: socketio.AsyncServer, sid: str, queue_limit: int) -> None:
         self._server = server
         self.sid = sid
+        self._eio_sid: str = server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        self._queue_limit = queue_limit
         self.connected = False
         self.refusal = ""
         self.answers: list[dict[str, Any]] | None = None
@@ -105,10 +134,13 @@ class SocketIOClient:
             self.answers.append(frame)
         await self._server.emit(frame["event"], frame["data"], to=self.sid, namespace=NAMESPACE)
 
-    async def deliver(self, event: StreamEvent, _frame: str) -> None:
-        await self._server.emit(
-            event.kind.value, event.wire()["data"], to=self.sid, namespace=NAMESPACE
-        )
+    async def deliver(self, event: StreamEvent, frame: str) -> None:
+        socket = self._server.eio.sockets.get(self._eio_sid)
+        if socket is None:  # gone; the disconnect handler leaves the room
+            return
+        await socket.send(event_packet(event, frame))
+        if socket.queue.qsize() >= self._queue_limit:
+            await socket.queue.join()  # the writer has sent what is queued
 
     async def close(self, _code: int, reason: str) -> None:
         if not self.connected:  # refused while connecting: the connect handler says why
@@ -124,7 +156,9 @@ class SocketIOGateway:
 
     def __init__(self, container: AsyncContainer, settings: Settings) -> None:
         self._container = container
+        self._queue_limit = settings.chat.send_queue
         self._clients: dict[str, tuple[SocketIOClient, ChatProtocol]] = {}
+        self._restarts: dict[str, Callable[[], Awaitable[None]]] = {}
         self.server = ChatServer(
             settings.chat.ws_auth_timeout,
             async_mode="asgi",
@@ -146,7 +180,7 @@ class SocketIOGateway:
         return len(self._clients)
 
     async def connect(self, sid: str, _environ: dict[str, Any], auth: object) -> None:
-        client = SocketIOClient(self.server, sid)
+        client = SocketIOClient(self.server, sid, self._queue_limit)
         protocol = ChatProtocol(self._container, client)
         if not await protocol.sign_in(_token(auth)):
             raise socketio.exceptions.ConnectionRefusedError(
@@ -154,8 +188,20 @@ class SocketIOGateway:
             )
         client.connected = True
         self._clients[sid] = (client, protocol)
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+
+        async def restart() -> None:
+            # Engine.IO's close packet, not a Socket.IO disconnect: after the latter a client
+            # stays away until told to connect again.
+            await self.server.eio.disconnect(eio_sid)
+
+        self._restarts[sid] = restart
+        (await self._container.get(Drain)).add(restart)
 
     async def disconnect(self, sid: str, *_reason: object) -> None:
+        restart = self._restarts.pop(sid, None)
+        if restart is not None:
+            (await self._container.get(Drain)).discard(restart)
         entry = self._clients.pop(sid, None)
         if entry is not None:
             await entry[1].close()

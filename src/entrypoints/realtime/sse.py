@@ -2,7 +2,9 @@
 
 The SSE stream carries the same events as the WebSocket (``event:`` the name, ``data:`` the
 JSON data, ``id:`` the cursor) and resumes from ``Last-Event-ID``. It holds no database
-connection while it is open: each read it needs runs in a scope of its own.
+connection while it is open: each read it needs runs in a scope of its own. A draining process
+(``runtime/drain.py``) ends it after a ``restart`` comment; ``EventSource`` reconnects on its
+own, with ``Last-Event-ID``, to whichever process the balancer picks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from litestar.response.sse import ServerSentEventMessage
 
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.realtime.protocol import replay_in_scope, session_info
+from entrypoints.runtime.drain import Drain
 from entrypoints.runtime.rooms import FRESH, RoomHub
 from entrypoints.runtime.signin import BEARER, authenticate, bearer_token
 from entrypoints.runtime.user_sockets import UserSockets
@@ -31,6 +34,8 @@ from mocheong_core.errors import DomainError
 
 CursorParam = Annotated[str | None, Parameter(max_length=200)]
 _encode = msgspec.json.Encoder().encode
+RESTART_COMMENT = "restart"
+"""The comment that ends a stream of a draining process: reconnect (with Last-Event-ID)."""
 
 
 class ChatStreamController(Controller):
@@ -64,8 +69,10 @@ async def sse_events(
     container: AsyncContainer, session: ChatSession, start: str, user_id: str, token: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The stream ends (at its next event or heartbeat) once the user can no longer sign in
-    with ``token``, e.g. after being disabled in any process."""
+    with ``token``, e.g. after being disabled in any process, and at once when the process
+    drains."""
     hub = await container.get(RoomHub)
+    drain = await container.get(Drain)
     sockets = await container.get(UserSockets)
     signed_out = asyncio.Event()
 
@@ -92,7 +99,7 @@ async def sse_events(
         async with hub.subscribe(session.room, deliver, replay, start) as feeding:
             info = _encode(session_info(session)).decode()
             yield ServerSentEventMessage(event="session-info", data=info)
-            async for message in _feed(outbox, feeding, heartbeat, signed_out):
+            async for message in _feed(outbox, feeding, heartbeat, signed_out, drain):
                 yield message
     finally:
         sockets.discard(user_id, recheck)
@@ -103,13 +110,24 @@ async def _feed(
     feeding: asyncio.Future[None],
     heartbeat: float,
     signed_out: asyncio.Event,
+    drain: Drain,
 ) -> AsyncIterator[ServerSentEventMessage]:
-    while not (feeding.done() or signed_out.is_set()):
-        try:
-            async with asyncio.timeout(heartbeat):
-                event = await outbox.get()
-        except TimeoutError:
+    draining = asyncio.ensure_future(drain.wait())
+    try:
+        while not (feeding.done() or signed_out.is_set()):
+            getting = asyncio.ensure_future(outbox.get())
+            done, _ = await asyncio.wait(
+                (getting, draining), timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getting in done:
+                event = getting.result()
+                data = _encode(event.wire()["data"]).decode()
+                yield ServerSentEventMessage(data=data, event=event.kind.value, id=event.cursor)
+                continue
+            getting.cancel()
+            if draining in done:
+                yield ServerSentEventMessage(data=None, comment=RESTART_COMMENT)
+                return
             yield ServerSentEventMessage(data=None, comment="heartbeat")
-            continue
-        data = _encode(event.wire()["data"]).decode()
-        yield ServerSentEventMessage(data=data, event=event.kind.value, id=event.cursor)
+    finally:
+        draining.cancel()

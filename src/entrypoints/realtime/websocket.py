@@ -3,8 +3,8 @@
 The token comes as ``?token=`` or in a first ``auth`` frame; a missing or bad one closes the
 socket with 4401. A frame over ``MOCHEONG_WS_AUTH_FRAME_BYTES`` before signing in, or over
 ``MOCHEONG_WS_MAX_FRAME_BYTES`` after, closes it with 1009 (uvicorn refuses the latter itself,
-before reading it whole). dishka gives the socket a SESSION scope; every chat frame is one text
-event.
+before reading it whole). A draining process (``runtime/drain.py``) closes it with 1012. dishka
+gives the socket a SESSION scope; every chat frame is one text event.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from entrypoints.realtime.protocol import (
     auth_token,
     over_limit,
 )
+from entrypoints.runtime.drain import RESTART, Drain
 from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.errors import DomainError
 
@@ -46,6 +47,17 @@ class ChatConnection:
 
     async def serve(self) -> None:
         await self._socket.accept()
+        drain = await self._container.get(Drain)
+        drain.add(self._restart)
+        try:
+            await self._serve()
+        finally:
+            drain.discard(self._restart)
+
+    async def _restart(self) -> None:
+        await self.close(RESTART, "Server restarting: connect again")
+
+    async def _serve(self) -> None:
         settings = await self._container.get(Settings)
         token = self._socket.query_params.get("token")
         try:

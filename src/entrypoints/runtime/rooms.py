@@ -8,6 +8,10 @@ its queue; what the read already covered is dropped by comparing cursors. A conn
 queue fills up (a slow client) stops being fed and catches up from the stream after its last
 delivered cursor, so memory stays bounded. A listener that fails or reports lost history is
 restarted and every connection of the room catches up the same way.
+
+A room whose last connection left keeps its listener ``linger_seconds`` longer: a client that
+drops and comes back (the usual resume) finds it ready instead of waiting for a new one, which
+on NATS is a consumer the server creates.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Final
 import msgspec
 import structlog
 
+from entrypoints.runtime.tracing import traced_delivery
 from mocheong_core.chat.ports import StreamBroker
 from mocheong_core.chat.replay import LiveFilter, Replay
 from mocheong_core.chat.stream import HISTORY_LOST, EventKind, Position, StreamEvent
@@ -70,7 +75,7 @@ class Subscriber:
 
     def __init__(self, room: _Room, deliver: Deliver, replay: ReplayFrom, queue_size: int) -> None:
         self._room = room
-        self._deliver = deliver
+        self._deliver = traced_delivery(deliver)
         self._replay = replay
         self._items: deque[_Item | object] = deque()
         self._limit = queue_size
@@ -167,6 +172,7 @@ class _Room:
         self.subscribers: set[Subscriber] = set()
         self.ready = asyncio.Event()
         self.task = asyncio.create_task(self._listen(), name=f"room:{name}")
+        self.closing: asyncio.Task[None] | None = None
 
     async def _listen(self) -> None:
         restarted = False
@@ -203,9 +209,12 @@ def _history_lost(event: StreamEvent) -> bool:
 
 
 class RoomHub:
-    def __init__(self, broker: StreamBroker, *, queue_size: int) -> None:
+    def __init__(
+        self, broker: StreamBroker, *, queue_size: int, linger_seconds: float = 0.0
+    ) -> None:
         self._broker = broker
         self._queue_size = queue_size
+        self._linger = linger_seconds
         self._rooms: dict[str, _Room] = {}
 
     @property
@@ -225,6 +234,9 @@ class RoomHub:
         hub_room = self._rooms.get(room)
         if hub_room is None:
             hub_room = self._rooms[room] = _Room(room, self._broker)
+        elif hub_room.closing is not None:
+            hub_room.closing.cancel()
+            hub_room.closing = None
         subscriber = Subscriber(hub_room, deliver, replay, self._queue_size)
         hub_room.subscribers.add(subscriber)
         task = asyncio.create_task(subscriber.run(start), name=f"subscriber:{room}")
@@ -236,12 +248,23 @@ class RoomHub:
                 await task
             hub_room.subscribers.discard(subscriber)
             if not hub_room.subscribers and self._rooms.get(room) is hub_room:
-                del self._rooms[room]
-                await _stop(hub_room.task)
+                if self._linger > 0:
+                    hub_room.closing = asyncio.create_task(self._close_later(hub_room))
+                else:
+                    del self._rooms[room]
+                    await _stop(hub_room.task)
+
+    async def _close_later(self, hub_room: _Room) -> None:
+        await asyncio.sleep(self._linger)
+        if not hub_room.subscribers and self._rooms.get(hub_room.name) is hub_room:
+            del self._rooms[hub_room.name]
+            await _stop(hub_room.task)
 
     async def close(self) -> None:
         rooms, self._rooms = list(self._rooms.values()), {}
         for hub_room in rooms:
+            if hub_room.closing is not None:
+                await _stop(hub_room.closing)
             await _stop(hub_room.task)
 
 

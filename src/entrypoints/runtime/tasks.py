@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from dishka import AsyncContainer
 
+from entrypoints.runtime.tracing import job_span
 from mocheong_core.errors import DomainError
 from mocheong_core.jobs.usecases import JOB_ID_KEY, JobProgress
 
@@ -69,5 +70,6 @@ async def run_task(container: AsyncContainer, name: str, payload: dict[str, Any]
     func = TASKS.get(name)
     if func is None:
         raise LookupError(f"no task named {name!r} is registered")
-    async with container() as request:
-        await func(request, payload)
+    with job_span(name, payload) as job_payload:
+        async with container() as request:
+            await func(request, job_payload)

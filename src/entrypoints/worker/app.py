@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import arq.worker
 import structlog
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.typing import WorkerCoroutine
 from dishka import AsyncContainer, Provider, make_async_container
@@ -32,11 +32,13 @@ from entrypoints.bootstrap.jobs import arq_queue
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
-from entrypoints.bootstrap.providers import build_providers
+from entrypoints.bootstrap.providers import build_providers, redis_options
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
+from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.reconciler import PaymentsReconciler
 from entrypoints.runtime.sweeper import ChatSweeper
 from entrypoints.runtime.tasks import run_task
+from entrypoints.worker.metrics import metrics_listener
 from entrypoints.worker.tasks import load_tasks
 
 log = structlog.get_logger("mocheong.worker")
@@ -141,6 +143,9 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         "functions": functions,
         **queue,
         "redis_settings": RedisSettings.from_dsn(settings.broker.redis_url),
+        # arq's own pool has no read timeout: a Redis that stops answering would hold the
+        # worker's poll for good. This one fails it, and ``keep_running`` starts over.
+        "redis_pool": ArqRedis.from_url(settings.broker.redis_url, **redis_options(settings)),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "job_timeout": settings.jobs.timeout,
@@ -167,15 +172,18 @@ LONGEST_PAUSE = 10.0
 def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     """Runs the worker until SIGINT or SIGTERM (blocking), again after each lost Redis."""
     configure_logging(settings.log.level, settings.log.json)
-    if settings.broker.uses_nats:
-        # The NATS client reconnects by itself: a server restart does not end this loop.
-        loop = _new_event_loop()
-        try:
-            loop.run_until_complete(serve_nats_worker(settings))
-        finally:
-            loop.close()
-        return
-    keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
+    if tracing_on(settings):
+        install_exporter("mocheong-worker")
+    with metrics_listener(settings.observability.worker_metrics_port):
+        if settings.broker.uses_nats:
+            # The NATS client reconnects by itself: a server restart does not end this loop.
+            loop = _new_event_loop()
+            try:
+                loop.run_until_complete(serve_nats_worker(settings))
+            finally:
+                loop.close()
+            return
+        keep_running(lambda connected: _run_once(settings, connected, tuned=tuned))
 
 
 def keep_running(

@@ -13,7 +13,6 @@ class InvalidToken(Unauthorized):
 
 class AccountDisabled(Forbidden):
     code = "account_disabled"
-    status = 401
     title = "This account is disabled"
 
 

@@ -1,7 +1,8 @@
 """The UI components an agent may show (``agents.md``), checked like user input.
 
 A ``map`` component's links are made here from the name, address and coordinates
-(``pages/maplinks.py``), never taken from a model.
+(``pages/maplinks.py``), never taken from a model; so is its ``attribution``, the credit of
+the geocoder whose places give a map its coordinates.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from mocheong_core.errors import FieldError, ValidationFailed, Validator
 from mocheong_core.pages.content import SectionKind, Venue
-from mocheong_core.pages.maplinks import map_links
+from mocheong_core.pages.maplinks import Attribution, map_links
 
 TEXT_MAX = 500
 ITEMS_MAX = 10
@@ -59,7 +60,9 @@ def _choices(v: Validator, c: Mapping[str, Any]) -> dict[str, Any]:
     return {"question": _text(v, c.get("question"), "component.question"), "options": read}
 
 
-def _map(v: Validator, c: Mapping[str, Any], app_name: str) -> dict[str, Any]:
+def _map(
+    v: Validator, c: Mapping[str, Any], app_name: str, attribution: Attribution | None
+) -> dict[str, Any]:
     name = _text(v, c.get("name"), "component.name")
     address = _text(v, c.get("address"), "component.address", optional=True)
     lat = _number(v, c.get("lat"), "component.lat", -90, 90)
@@ -75,6 +78,7 @@ def _map(v: Validator, c: Mapping[str, Any], app_name: str) -> dict[str, Any]:
             "naver": links.naver if links else None,
             "tmap": links.tmap if links else None,
         },
+        "attribution": attribution.dump() if attribution and lat is not None else None,
     }
 
 
@@ -87,8 +91,11 @@ def _section_preview(v: Validator, c: Mapping[str, Any]) -> dict[str, Any]:
     return {"section": section, "page_version": version}
 
 
-def read_component(value: Any, *, app_name: str) -> dict[str, Any]:
-    """The component as it is shown; ``ValidationFailed`` naming each bad field."""
+def read_component(
+    value: Any, *, app_name: str, attribution: Attribution | None = None
+) -> dict[str, Any]:
+    """The component as it is shown; ``ValidationFailed`` naming each bad field.
+    ``attribution`` is the map source's credit a map with coordinates carries."""
     if not isinstance(value, Mapping):
         raise ValidationFailed([FieldError("component", "must be an object")])
     v = Validator()
@@ -101,7 +108,7 @@ def read_component(value: Any, *, app_name: str) -> dict[str, Any]:
     elif kind == "choices":
         body = _choices(v, value)
     elif kind == "map":
-        body = _map(v, value, app_name)
+        body = _map(v, value, app_name, attribution)
     elif kind == "section-preview":
         body = _section_preview(v, value)
     else:

@@ -7,7 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from mocheong_core.agents.ports import AgentMessage
+from mocheong_core.agents.ports import AgentMessage, ModelRequest
+from mocheong_core.agents.prompts import role_note
+from mocheong_core.agents.tools import AGENT_TOOLS
 from mocheong_core.chat.model import Message, Role
 from mocheong_core.pages.model import Page
 
@@ -41,18 +43,32 @@ def _filled(value: Any) -> Any:
 
 
 def page_json(page: Page) -> str:
-    """The page an agent works on: its version and status, then its filled content fields
-    (a new page's empty fields were two thirds of its text)."""
-    document: dict[str, Any] = {"version": page.version, "status": page.status.value}
-    document.update(_filled(page.content.dump()) or {})
+    """The page an agent works on: its filled content fields (a new page's empty fields were
+    two thirds of its text), then its status and version, which change most often, last."""
+    document: dict[str, Any] = _filled(page.content.dump()) or {}
+    document.update(status=page.status.value, version=page.version)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def rendered(system: str, tools: str, page: str, messages: Sequence[AgentMessage]) -> str:
+def brief(page: str, agent: str) -> str:
+    """What a request says after the couple's newest message: the page, then the agent."""
+    return f"<page>{page}</page>\n{role_note(agent, AGENT_TOOLS[agent])}"
+
+
+def last_user(messages: Sequence[AgentMessage]) -> int | None:
+    """The index of the couple's newest message, which the request's brief follows."""
+    found = [i for i, m in enumerate(messages) if m.role == "user"]
+    return found[-1] if found else None
+
+
+def rendered(system: str, tools: str, request: ModelRequest) -> str:
     """A request as one text in the order a provider reads it, to measure how much of it a
     prompt cache can hold (the benchmark compares consecutive requests)."""
-    lines = [system, tools, page]
-    for m in messages:
+    lines = [system, tools]
+    at = last_user(request.messages)
+    for i, m in enumerate(request.messages):
         calls = [[c.id, c.name, c.arguments] for c in m.tool_calls]
         lines.append(json.dumps([m.role, m.content, calls, m.tool_call_id], ensure_ascii=False))
+        if i == at:
+            lines.append(request.brief)
     return "\n".join(lines)

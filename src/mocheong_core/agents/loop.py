@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from mocheong_core.agents.conversation import page_json, recent_messages
+from mocheong_core.agents.conversation import brief, page_json, recent_messages
 from mocheong_core.agents.policy import MAIN, OUTPUT, AgentPolicy
 from mocheong_core.agents.ports import (
     AgentMessage,
@@ -34,8 +34,8 @@ from mocheong_core.agents.ports import (
     ToolCallEvent,
     UsageEvent,
 )
-from mocheong_core.agents.prompts import SYSTEM_PROMPTS
-from mocheong_core.agents.tools import Toolbox, ToolResult, Workspace, specs_for
+from mocheong_core.agents.prompts import SYSTEM_PROMPT
+from mocheong_core.agents.tools import ALL_SPECS, Toolbox, ToolResult, Workspace
 from mocheong_core.chat.ports import ComponentPart, MetadataPart, ModelPart, ModelTurn, TextDelta
 from mocheong_core.errors import NotFound
 from mocheong_core.pages.model import Page
@@ -153,10 +153,11 @@ class _Run:
         agent = self._agent
         return ModelRequest(
             agent=agent,
-            system=SYSTEM_PROMPTS[agent],
-            tools=specs_for(agent),
+            system=SYSTEM_PROMPT,
+            tools=ALL_SPECS,
             page=self._page,
             messages=self._history + tuple(self._transcript),
+            brief=brief(self._page, agent),
         )
 
     def _record(self, call: ToolCall, result: ToolResult) -> None:
@@ -188,10 +189,10 @@ class _Run:
         return TextDelta(("\n\n" if spoke else "") + notice)
 
 
-def tools_json(agent: str) -> str:
-    """The agent's tool definitions as one text (what a request repeats byte for byte)."""
+def tools_json() -> str:
+    """The tool definitions as one text (what every request repeats byte for byte)."""
     return json.dumps(
-        [[s.name, s.description, s.parameters] for s in specs_for(agent)],
+        [[s.name, s.description, s.parameters] for s in ALL_SPECS],
         ensure_ascii=False,
         separators=(",", ":"),
     )

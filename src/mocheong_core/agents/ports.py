@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from mocheong_core.pages.content import PageContent
+from mocheong_core.pages.maplinks import Attribution
 from mocheong_core.pages.model import Page
 
 MessageRole = Literal["user", "assistant", "tool"]
@@ -77,6 +78,10 @@ class ModelRequest:
     """The page the agent works on, as compact JSON."""
     messages: tuple[AgentMessage, ...]
     """Oldest first; ends with a user message or a tool result."""
+    brief: str = ""
+    """Sent after the couple's newest message (the last ``user`` one): the page and which
+    agent answers. Everything before it is the same for every agent, so a prompt cache
+    serves it across agents and turns."""
 
 
 @attrs.frozen
@@ -169,6 +174,8 @@ class Place:
     road_address: str | None
     lat: float
     lng: float
+    attribution: Attribution | None = None
+    """The credit of the map source the place comes from, shown wherever it is shown."""
 
     def dump(self) -> dict[str, Any]:
         return {
@@ -177,12 +184,16 @@ class Place:
             "road_address": self.road_address,
             "lat": self.lat,
             "lng": self.lng,
+            "attribution": self.attribution.dump() if self.attribution else None,
         }
 
 
 class Geocoder(Protocol):
     searches: bool
     """False for the ``none`` geocoder: nothing to search, the map agent is not asked."""
+    attribution: Attribution | None
+    """The credit its places need where they are shown (the map component, the venue on the
+    public page); None when it finds nothing."""
 
     async def search(self, query: str, limit: int) -> list[Place]:
         """Up to ``limit`` places matching ``query``; raises ``ServiceUnavailable``."""

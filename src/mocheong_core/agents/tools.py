@@ -263,8 +263,10 @@ AGENT_TOOLS: dict[str, tuple[str, ...]] = {
 """Each agent's tools, in the order its requests list them (always the same)."""
 
 
-def specs_for(agent: str) -> tuple[ToolSpec, ...]:
-    return tuple(SPECS[name] for name in AGENT_TOOLS[agent])
+ALL_SPECS: tuple[ToolSpec, ...] = tuple(SPECS.values())
+"""Every agent's requests list all the tools, in this order: the same bytes for all of them
+(a prompt cache then serves one agent's prefix to the next). Each may call only its own
+(``AGENT_TOOLS``, named at the end of its request); the others are refused."""
 
 
 @attrs.frozen
@@ -448,13 +450,15 @@ class FindVenueTool:
 
 
 class ShowComponentTool:
-    def __init__(self, policy: AgentPolicy) -> None:
-        self._policy = policy
+    def __init__(self, policy: AgentPolicy, geocoder: Geocoder) -> None:
+        self._policy, self._geocoder = policy, geocoder
 
     async def __call__(self, arguments: Mapping[str, Any]) -> ToolResult:
         try:
             component = read_component(
-                arguments.get("component"), app_name=self._policy.map_app_name
+                arguments.get("component"),
+                app_name=self._policy.map_app_name,
+                attribution=self._geocoder.attribution,
             )
         except ValidationFailed as exc:
             return refused_by(exc)
@@ -492,7 +496,7 @@ class Toolbox:
         self._tools: dict[str, Tool] = {
             UPDATE_PAGE: UpdatePageTool(desk, space, policy),
             FIND_VENUE: FindVenueTool(geocoder, policy),
-            SHOW_COMPONENT: ShowComponentTool(policy),
+            SHOW_COMPONENT: ShowComponentTool(policy, geocoder),
             UNDO: UndoTool(desk, space),
         }
         for agent in (CONTEXT, MAP, OUTPUT):

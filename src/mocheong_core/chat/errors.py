@@ -11,11 +11,9 @@ class MessageNotFound(NotFound):
 
 class StaleAttempt(DomainError):
     code = "stale_attempt"
-    status = 409
     title = "This run attempt was superseded"
 
 
 class RunCancelled(DomainError):
     code = "cancelled"
-    status = 409
     title = "The run was cancelled"

@@ -76,6 +76,11 @@ class Fence:
     attempt: int
 
 
+TRACE_FIELD = "trace"
+"""The key under which an event's ``data`` may carry the trace context (W3C ``traceparent``)
+of the work that produced it, for the servers' traces; never sent to clients."""
+
+
 @attrs.frozen
 class EventDraft:
     """An event before the broker gives it a cursor (and, for chunks and components, a seq)."""
@@ -97,6 +102,7 @@ class StreamEvent:
     def wire(self) -> dict[str, Any]:
         """The frame clients receive: ``{"event": name, "data": {..., "cursor": ...}}``."""
         data = dict(self.data)
+        data.pop(TRACE_FIELD, None)
         data["cursor"] = self.cursor
         if self.message_id is not None:
             data.setdefault("message_id", self.message_id)

@@ -3,13 +3,11 @@ from mocheong_core.errors import DomainError, NotFound
 
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
-    status = 415
     title = "This kind of file is not accepted"
 
 
 class FileTooLarge(DomainError):
     code = "file_too_large"
-    status = 413
     title = "The file is larger than the upload limit"
 
 
@@ -17,7 +15,6 @@ class ImageTooLarge(DomainError):
     """The image is small on disk but would decode to too many pixels (a decompression bomb)."""
 
     code = "image_too_large"
-    status = 422
     title = "The image has too many pixels"
 
 

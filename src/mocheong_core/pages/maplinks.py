@@ -16,6 +16,18 @@ from mocheong_core.pages.content import Venue
 
 
 @attrs.frozen
+class Attribution:
+    """The credit a map source asks for wherever its places are shown (OpenStreetMap's
+    licence requires "© OpenStreetMap contributors" linked to its copyright page)."""
+
+    text: str
+    url: str
+
+    def dump(self) -> dict[str, str]:
+        return {"text": self.text, "url": self.url}
+
+
+@attrs.frozen
 class MapLinks:
     kakao: str
     """The place on Kakao Map (web link, opens the app when installed)."""

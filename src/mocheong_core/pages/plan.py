@@ -19,7 +19,6 @@ from mocheong_core.pages.model import Plan
 
 class PremiumRequired(DomainError):
     code = "premium_required"
-    status = 402
     title = "This needs the premium plan"
 
 

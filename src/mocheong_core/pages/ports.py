@@ -88,8 +88,9 @@ class PageEvents(Protocol):
     async def page_changed(
         self, page: Page, changed: list[str], by: ChangedBy, *, previous_slug: str | None
     ) -> None:
-        """``changed`` names the top-level document fields that changed, plus ``slug`` and
-        ``status``; ``previous_slug`` is the old address when the slug changed, else None."""
+        """``changed`` names the top-level document fields that changed, plus ``slug``,
+        ``status`` and ``plan`` (switched by a payment or a refund, the version unchanged);
+        ``previous_slug`` is the old address when the slug changed, else None."""
 
     async def page_deleted(self, page: Page, by: ChangedBy) -> None: ...
 

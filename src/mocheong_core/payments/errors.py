@@ -19,7 +19,6 @@ class PaymentMismatch(DomainError):
     """The gateway's payment does not match the order: possible tampering, nothing is paid."""
 
     code = "payment_mismatch"
-    status = 409
     title = "The payment does not match the order"
 
 
@@ -45,7 +44,6 @@ class PaymentIdMismatch(PaymentMismatch):
 
 class PaymentNotFound(DomainError):
     code = "payment_not_found"
-    status = 409
     title = "The gateway knows no such payment yet"
 
 
@@ -66,11 +64,9 @@ class GatewayUnavailable(ServiceUnavailable):
 
 class GatewayRefused(DomainError):
     code = "gateway_refused"
-    status = 502
     title = "The payment gateway refused the request"
 
 
 class InvalidWebhook(DomainError):
     code = "invalid_webhook_signature"
-    status = 401
     title = "The webhook signature is not valid"

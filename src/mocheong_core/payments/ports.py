@@ -8,6 +8,7 @@ from typing import Protocol
 
 import attrs
 
+from mocheong_core.pages.ports import ChangedBy
 from mocheong_core.payments.model import (
     GatewayPayment,
     Order,
@@ -105,7 +106,12 @@ class PagePlans(Protocol):
 
     async def owner_of(self, page_id: str) -> str | None: ...
 
-    async def set_premium(self, page_id: str, premium: bool) -> None: ...
+    async def set_premium(self, page_id: str, premium: bool) -> None:
+        """Switches the plan in the open transaction."""
+
+    async def announce(self, by: ChangedBy) -> None:
+        """After the commit: tells the pages' listeners (the public-page cache of every
+        process, the studio's room) of the switches made since the last call."""
 
 
 @attrs.frozen

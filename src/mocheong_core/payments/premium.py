@@ -5,8 +5,8 @@ rule (``mocheong_core.pages.plan``)."""
 from __future__ import annotations
 
 from mocheong_core.pages.errors import VersionConflict
-from mocheong_core.pages.model import Plan
-from mocheong_core.pages.ports import PageRepository
+from mocheong_core.pages.model import Page, Plan
+from mocheong_core.pages.ports import ChangedBy, PageEvents, PageRepository
 
 # A plan switch races only with the couple's or an agent's edits; each retry rereads the page.
 _PLAN_SWITCH_TRIES = 5
@@ -14,10 +14,13 @@ _PLAN_SWITCH_TRIES = 5
 
 class PagesPlans:
     """``PagePlans`` over the pages context's repository. The plan is not part of the page's
-    document, so switching it keeps the version (no history entry, no ETag change)."""
+    document, so switching it keeps the version (no history entry, no ETag change); it is
+    announced as a change of ``plan`` all the same, since the public page shows it (music, the
+    branding footer)."""
 
-    def __init__(self, pages: PageRepository) -> None:
-        self._pages = pages
+    def __init__(self, pages: PageRepository, events: PageEvents) -> None:
+        self._pages, self._events = pages, events
+        self._switched: list[Page] = []
 
     async def owner_of(self, page_id: str) -> str | None:
         page = await self._pages.get(page_id)
@@ -33,5 +36,11 @@ class PagesPlans:
                 await self._pages.save(page, expected_version=page.version)
             except VersionConflict:
                 continue
+            self._switched.append(page)
             return
         raise VersionConflict
+
+    async def announce(self, by: ChangedBy) -> None:
+        switched, self._switched = self._switched, []
+        for page in switched:
+            await self._events.page_changed(page, ["plan"], by, previous_slug=None)

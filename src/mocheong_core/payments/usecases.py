@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+import attrs
+
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import require_admin
 from mocheong_core.errors import NotFound
@@ -25,6 +27,7 @@ from mocheong_core.payments.errors import (
     NotRefundable,
     OrderNotFound,
     PaymentIdMismatch,
+    PaymentMismatch,
     PaymentNotFound,
     RefundTooLarge,
 )
@@ -169,6 +172,7 @@ async def move(
     elif status is OrderStatus.CANCELLED:
         await pages.set_premium(order.page_id, False)
     await uow.commit()
+    await pages.announce("admin" if source is EventSource.ADMIN else "user")
     return order
 
 
@@ -189,17 +193,34 @@ class CompleteOrder:
 
 class SyncPayment:
     """A gateway's word (a webhook) that a payment changed: the order is synced from a fresh
-    fetch, never from the webhook's body. Unknown payments are ignored."""
+    fetch, never from the webhook's body. Unknown payments are ignored.
 
-    def __init__(self, orders: OrderRepository, settle: SettleOrder, uow: UnitOfWork) -> None:
-        self._orders, self._settle, self._uow = orders, settle, uow
+    A fetched payment that does not match its order (possible tampering) moves nothing, as for
+    the complete call, but is not an error here: the gateway would retry the delivery for days
+    and no retry can mend the payment. The refusal is appended to the order's log (an event
+    from its status to the same status) with the webhook's receipt, and raised again for the
+    caller to report."""
+
+    def __init__(
+        self, orders: OrderRepository, settle: SettleOrder, uow: UnitOfWork, clock: Clock
+    ) -> None:
+        self._orders, self._settle, self._uow, self._clock = orders, settle, uow, clock
 
     async def __call__(self, payment_id: str) -> Order | None:
         order = await self._orders.by_payment_id(payment_id)
         if order is None:
             await self._uow.commit()
             return None
-        return await self._settle(order, EventSource.WEBHOOK)
+        try:
+            return await self._settle(order, EventSource.WEBHOOK)
+        except PaymentMismatch as exc:
+            detail = {"refused": exc.code, "detail": exc.detail}
+            await self._orders.append_event(
+                OrderEvent(new_id(), order.id, order.status, order.status, EventSource.WEBHOOK,
+                           self._clock.now(), detail)
+            )  # fmt: skip
+            await self._uow.commit()
+            raise
 
 
 class Reconcile:
@@ -222,7 +243,9 @@ class Reconcile:
             before = order.status
             try:
                 after = await self._settle(order, EventSource.RECONCILIATION)
-            except PaymentNotFound:
+            except (PaymentNotFound, PaymentMismatch):
+                # Nothing to settle yet, or a payment that will never match (refused where the
+                # buyer or the webhook brought it): the next orders of the batch still settle.
                 continue
             changed += after.status is not before
         return changed
@@ -338,13 +361,24 @@ class ReceiveWebhook:
         self._verifier, self._receipts, self._sync = verifier, receipts, sync
         self._uow, self._clock = uow, clock
 
-    async def __call__(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """True when the webhook was new (and acted on, if it concerns a transaction)."""
+    async def __call__(self, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
         event = self._verifier.verify(body, headers)
         if not await self._receipts.first_time(event.id, self._clock.now()):
-            return False
+            return WebhookOutcome(new=False)
         if event.type.startswith("Transaction.") and event.payment_id:
-            await self._sync(event.payment_id)
+            try:
+                await self._sync(event.payment_id)
+            except PaymentMismatch as exc:
+                return WebhookOutcome(new=True, refused=exc)
         else:
             await self._uow.commit()
-        return True
+        return WebhookOutcome(new=True)
+
+
+@attrs.frozen
+class WebhookOutcome:
+    new: bool
+    """False for a webhook id seen before (nothing done)."""
+    refused: PaymentMismatch | None = None
+    """The mismatch of a payment that did not match its order (nothing paid, noted in the
+    order's log): possible tampering, to report."""

@@ -1,8 +1,8 @@
 """Typed settings read from ``MOCHEONG_*`` environment variables (and an optional ``.env``).
 
 Every limit of the product is a setting here, in a small attrs group per concern (modules
-``platform``, ``web``, ``product``, ``chat``, ``models``), composed into one ``Settings``
-(``composed``) and read by one cattrs converter (``loading``).
+``platform``, ``web``, ``product``, ``chat``, ``models``, ``observability``), composed into
+one ``Settings`` (``composed``) and read by one cattrs converter (``loading``).
 """
 
 from entrypoints.bootstrap.settings.composed import Settings

@@ -139,6 +139,15 @@ class ChatSettings:
         doc="Events queued per chat connection; a slower client catches up from the stream",
         check=positive,
     )
+    room_linger: float = setting(
+        "CHAT_ROOM_LINGER",
+        default=5.0,
+        doc=(
+            "Seconds an API process keeps listening to a chat room after its last connection "
+            "left, so a client that reconnects finds the room's listener ready"
+        ),
+        check=not_negative,
+    )
     ws_auth_timeout: float = setting(
         "CHAT_WS_AUTH_TIMEOUT",
         default=5.0,

@@ -7,6 +7,7 @@ import attrs
 from entrypoints.bootstrap.settings.chat import ChatSettings
 from entrypoints.bootstrap.settings.fields import PREFIX, SettingsError
 from entrypoints.bootstrap.settings.models import AgentsSettings, GeocodingSettings, LlmSettings
+from entrypoints.bootstrap.settings.observability import ObservabilitySettings
 from entrypoints.bootstrap.settings.platform import (
     AppSettings,
     BrokerSettings,
@@ -52,11 +53,13 @@ class Settings:
     geocoding: GeocodingSettings = attrs.field(factory=GeocodingSettings)
     agents: AgentsSettings = attrs.field(factory=AgentsSettings)
     payments: PaymentsSettings = attrs.field(factory=PaymentsSettings)
+    observability: ObservabilitySettings = attrs.field(factory=ObservabilitySettings)
 
     def __attrs_post_init__(self) -> None:
         if self.app.production and not self.auth.jwt_secret:
             raise SettingsError(
-                f"{PREFIX}JWT_SECRET must be set in production (a random key of at least "
+                f"{PREFIX}JWT_SECRET or {PREFIX}JWT_SECRET_FILE must be set in production "
+                f"(a random key of at least "
                 f"{MIN_JWT_SECRET_CHARS} characters, the same in every process)"
             )
 

@@ -29,14 +29,14 @@ def setting(
     check: Check | None = None,
     converter: Callable[[Any], Any] | None = None,
     secret: bool = False,
-    secret_file: bool = False,
     shown: str | None = None,
 ) -> Any:
-    """A field read from ``MOCHEONG_<var>`` (or the file ``MOCHEONG_<var>_FILE`` names).
+    """A field read from ``MOCHEONG_<var>`` or from the file ``MOCHEONG_<var>_FILE`` names
+    (never both: ``loading.load_settings``).
 
-    ``secret`` keeps the value out of ``repr``; ``secret_file`` refuses the variable and its
-    ``_FILE`` together and an empty file; ``shown`` is the default as the README tells it."""
-    metadata = {"var": PREFIX + var, "doc": doc, "secret_file": secret_file, "shown": shown}
+    ``secret`` keeps the value out of ``repr``; ``shown`` is the default as the README tells
+    it."""
+    metadata = {"var": PREFIX + var, "doc": doc, "shown": shown}
     return attrs.field(
         default=default, validator=check, converter=converter, repr=not secret, metadata=metadata
     )

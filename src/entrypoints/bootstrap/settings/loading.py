@@ -117,26 +117,31 @@ def evolve(settings: Settings, **changes: Any) -> Settings:
     )
 
 
-def _read_secret_file(var: str, values: dict[str, str]) -> None:
-    """Puts the content of the file ``<var>_FILE`` names (a mounted secret) into ``var``."""
+def _from_file(var: str, values: Mapping[str, str]) -> str | None:
+    """The content of the file ``<var>_FILE`` names (a mounted secret), without its trailing
+    newline; None when the variable is not set. The messages never quote the content."""
     path = values.get(f"{var}_FILE")
     if not path:
-        return
+        return None
     if values.get(var):
         raise SettingsError(f"set {var} or {var}_FILE, not both")
     try:
-        values[var] = Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise SettingsError(f"{var}_FILE cannot be read: {exc.strerror}") from None
-    if not values[var]:
+        content = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"{var}_FILE cannot be read: {reason}") from None
+    if not content:
         raise SettingsError(f"{var}_FILE names an empty file")
+    return content
 
 
-def _read_secret(var: str, path: str) -> str:
-    try:
-        return Path(path).read_text().strip()
-    except OSError as exc:
-        raise SettingsError(f"{var}_FILE cannot be read: {exc.strerror}") from None
+def _without(error: SettingsError, contents: list[str]) -> SettingsError:
+    """``error`` with any file's content a conversion quoted taken out of its message."""
+    message = str(error)
+    for content in contents:
+        message = message.replace(repr(content), "(the file's content)")
+        message = message.replace(content, "(the file's content)")
+    return SettingsError(message)
 
 
 def load_settings(
@@ -148,15 +153,19 @@ def load_settings(
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
     chosen: dict[str, str] = {}
-    for var, (_, field) in VARIABLES.items():
-        if field.metadata["secret_file"]:
-            _read_secret_file(var, values)
-        if var in values:
+    from_files: list[str] = []
+    for var in VARIABLES:
+        # Any setting may come from a file (Docker and Kubernetes secrets): ``<VAR>_FILE``.
+        content = _from_file(var, values)
+        if content is not None:
+            chosen[var] = content
+            from_files.append(content)
+        elif var in values:
             chosen[var] = values[var]
-        elif var + "_FILE" in values:
-            # A secret mounted as a file (Docker and Kubernetes secrets): ``<VAR>_FILE``.
-            chosen[var] = _read_secret(var, values[var + "_FILE"])
-    settings = settings_from(chosen)
+    try:
+        settings = settings_from(chosen)
+    except SettingsError as exc:
+        raise _without(exc, from_files) from None
     if not settings.auth.jwt_secret:
         settings = evolve(settings, jwt_secret=own_jwt_secret(settings.app.data_dir))
     return settings

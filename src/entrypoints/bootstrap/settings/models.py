@@ -46,7 +46,6 @@ class LlmSettings:
         default="",
         doc="Key for `openai` (or `OPENAI_API_KEY_FILE`); optional with a `OPENAI_BASE_URL`",
         secret=True,
-        secret_file=True,
     )
     openai_model: str = setting("OPENAI_MODEL", default="", doc="Model name for `openai`")
     anthropic_base_url: str = setting(
@@ -59,7 +58,6 @@ class LlmSettings:
         default="",
         doc="Key for `anthropic` (or `ANTHROPIC_API_KEY_FILE`)",
         secret=True,
-        secret_file=True,
     )
     anthropic_model: str = setting("ANTHROPIC_MODEL", default="", doc="Model name for `anthropic`")
     anthropic_auth_header: str = setting(
@@ -134,7 +132,6 @@ class GeocodingSettings:
             "Kakao Local REST key (or `KAKAO_REST_KEY_FILE`); set, venues are found through Kakao"
         ),
         secret=True,
-        secret_file=True,
     )
     kakao_base_url: str = setting(
         "KAKAO_BASE_URL", default="https://dapi.kakao.com", doc="Kakao Local API's URL"

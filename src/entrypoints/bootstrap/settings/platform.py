@@ -47,6 +47,7 @@ class DatabaseSettings:
             "`postgresql+psycopg://…` switches to Postgres"
         ),
         check=starts_with("sqlite+aiosqlite://", "postgresql+psycopg://"),
+        secret=True,  # it carries the password
     )
     pool_size: int = setting(
         "DB_POOL_SIZE", default=10, doc="Connections kept per process", check=positive
@@ -78,9 +79,31 @@ class BrokerSettings:
         default="",
         doc="Empty: in-memory broker, queue, cache and limits. `redis://…`: Redis + arq",
         check=starts_with("redis://", "rediss://", "unix://"),
+        secret=True,  # it may carry a password
     )
     redis_prefix: str = setting(
         "REDIS_PREFIX", default="mc:", doc="Prefix of every Redis key and queue name"
+    )
+    redis_socket_timeout: float = setting(
+        "REDIS_SOCKET_TIMEOUT",
+        default=5.0,
+        doc=(
+            "Seconds a Redis command may wait for its answer (API and worker); then it fails "
+            "and the request answers 503, so a Redis that stops answering hangs nothing"
+        ),
+        check=positive,
+    )
+    redis_connect_timeout: float = setting(
+        "REDIS_CONNECT_TIMEOUT",
+        default=2.0,
+        doc="Seconds to open a connection to Redis",
+        check=positive,
+    )
+    redis_health_check_interval: int = setting(
+        "REDIS_HEALTH_CHECK_INTERVAL",
+        default=10,
+        doc="Seconds a pooled Redis connection may sit unused before a PING proves it",
+        check=positive,
     )
     kind: str = setting(
         "BROKER",
@@ -95,6 +118,7 @@ class BrokerSettings:
         "NATS_URL",
         default="nats://127.0.0.1:4222",
         doc="NATS servers (comma-separated `nats://` or `tls://` URLs) for `nats`",
+        secret=True,  # they may carry a user and password
     )
     nats_credentials: str = setting(
         "NATS_CREDENTIALS", default="", doc="NATS `.creds` file (JWT and NKey seed); empty: none"
@@ -181,6 +205,26 @@ class ServerSettings:
         "SERVER_KEEP_ALIVE_TIMEOUT",
         default=5.0,
         doc="Seconds an idle keep-alive connection is kept open between requests",
+        check=positive,
+    )
+    shutdown_grace: float = setting(
+        "SERVER_SHUTDOWN_GRACE",
+        default=15.0,
+        doc=(
+            "Seconds a stopping API process (SIGTERM) gives requests in flight after closing "
+            "its sockets and streams with a restart signal; then it cancels them. With "
+            "`MOCHEONG_JOBS_SHUTDOWN_GRACE` it stays under Kubernetes' 30 s"
+        ),
+        check=positive,
+    )
+    body_timeout: float = setting(
+        "SERVER_BODY_TIMEOUT",
+        default=60.0,
+        doc=(
+            "Seconds a request has to send its whole body once its headers came; then it is "
+            "answered 408 and the connection closed (slow bodies). Raise it for big uploads "
+            "over slow links"
+        ),
         check=positive,
     )
     max_connections: int = setting(

@@ -101,9 +101,11 @@ class OrderList(msgspec.Struct):
     next_cursor: str | None
 
 
-class WebhookOut(msgspec.Struct):
+class WebhookOut(msgspec.Struct, omit_defaults=True):
     received: bool
     duplicate: bool
+    refused: str | None = None
+    """The mismatch code when the payment did not match its order (nothing was paid)."""
 
 
 class PaymentsController(Controller):
@@ -171,13 +173,14 @@ class PaymentsController(Controller):
     async def webhook(
         self, request: Request[Any, Any, Any], usecase: FromDishka[ReceiveWebhook]
     ) -> WebhookOut:
-        """PortOne's webhook: verified over the raw body before anything is read from it."""
+        """PortOne's webhook: verified over the raw body before anything is read from it. A
+        payment that does not match its order is taken (200, ``refused``: PortOne retries
+        anything else, and no retry can mend it), logged, and pays nothing."""
         body = await request.body()
         headers = {name.lower(): value for name, value in request.headers.items()}
-        try:
-            new = await usecase(body, headers)
-        except PaymentMismatch as exc:
-            log.warning("payment_tampering_suspected", code=exc.code, detail=exc.detail,
-                        source="webhook")  # fmt: skip
-            raise
-        return WebhookOut(received=True, duplicate=not new)
+        outcome = await usecase(body, headers)
+        if outcome.refused is not None:
+            log.warning("payment_tampering_suspected", code=outcome.refused.code,
+                        detail=outcome.refused.detail, source="webhook")  # fmt: skip
+        refused = outcome.refused.code if outcome.refused is not None else None
+        return WebhookOut(received=True, duplicate=not outcome.new, refused=refused)

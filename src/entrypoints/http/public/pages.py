@@ -35,6 +35,8 @@ from entrypoints.http.public.share_image import (
     share_source,
 )
 from entrypoints.http.public.view import build_view, share_title
+from entrypoints.http.statuses import status_of
+from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import MakeShareImage, ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -75,9 +77,11 @@ class RenderPublicPage:
         clock: Clock,
         templates: PublicTemplates,
         settings: Settings,
+        geocoder: Geocoder,
     ) -> None:
         self._published, self._files, self._guestbook = published, files, guestbook
         self._clock, self._templates, self._settings = clock, templates, settings
+        self._map_credit = geocoder.attribution
 
     async def __call__(self, slug: str, origin: str) -> tuple[Rendered, datetime]:
         """The page and the moment it stops being right (raises ``NotFound``)."""
@@ -96,6 +100,7 @@ class RenderPublicPage:
             entries.next_cursor,
             origin=origin,
             now=self._clock.now(),
+            map_credit=self._map_credit,
             kakao_js_key=self._settings.web.kakao_js_key,
         )
         if view.after is AfterMode.LOCK:
@@ -132,7 +137,8 @@ def not_found(templates: PublicTemplates) -> Response[bytes]:
 
 
 def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response[bytes]:
-    if exc.status == 404:
+    status = status_of(exc)
+    if status == 404:
         return not_found(templates)
     headers = {"Cache-Control": "no-store"}
     if isinstance(exc, RateLimited):
@@ -143,7 +149,7 @@ def refused(templates: PublicTemplates, exc: DomainError, back: str) -> Response
         page = templates.notice(title, "", errors=errors, back=back)
     else:
         page = templates.notice(title, exc.detail, back=back)
-    return html(page, exc.status, headers)
+    return html(page, status, headers)
 
 
 def form_value(form: Mapping[str, Any], name: str) -> str | None:

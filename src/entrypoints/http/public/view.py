@@ -30,7 +30,7 @@ from mocheong_core.pages.content import (
     SectionKind,
 )
 from mocheong_core.pages.dates import rsvp_closes_at, rsvp_open
-from mocheong_core.pages.maplinks import MapLinks, map_links
+from mocheong_core.pages.maplinks import Attribution, MapLinks, map_links
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.occasion import AfterMode, Falling
 from mocheong_core.pages.plan import shows_branding, shows_music
@@ -183,6 +183,8 @@ class PublicPageView:
     contacts: list[Contact]
     venue_line: str | None
     links: MapLinks | None
+    map_credit: Attribution | None
+    """The geocoder's credit, shown with the map links when the venue has coordinates."""
     cover: Image | None
     gallery: list[Image]
     music: str | None
@@ -325,10 +327,12 @@ def build_view(
     *,
     origin: str,
     now: datetime,
+    map_credit: Attribution | None = None,
     kakao_js_key: str = "",
 ) -> PublicPageView:
-    """Everything the template shows; ``origin`` is the page's scheme and host, no slash.
-    ``kakao_js_key``: the service's Kakao JavaScript key, empty without one."""
+    """Everything the template shows; ``origin`` is the page's scheme and host, no slash;
+    ``map_credit`` the attribution of the geocoder that gives venues their coordinates;
+    ``kakao_js_key`` the service's Kakao JavaScript key, empty without one."""
     content = page.content
     zone = ZoneInfo(content.ceremony.time_zone)
     groom, bride = content.couple.groom, content.couple.bride
@@ -390,6 +394,7 @@ def build_view(
         contacts=_contacts("신랑", groom) + _contacts("신부", bride),
         venue_line=venue_line,
         links=map_links(venue, app_name=url),
+        map_credit=map_credit if venue.lat is not None and venue.lng is not None else None,
         cover=image_of(cover) if cover else None,
         gallery=gallery,
         music=music,

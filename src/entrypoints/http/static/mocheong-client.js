@@ -4,17 +4,31 @@
 // the raw WebSocket /ws/chat (built in; pass `WebSocket` where there is no global one) or
 // Socket.IO (pass the `io` function of socket.io-client). It assembles each reply from its
 // chunks in `seq` order, drops what it has already seen, and after a dropped connection
-// reconnects, signs in with a fresh token from `getToken` and resumes after the last cursor
-// it received, so the reply continues with no gap and no duplicate.
+// reconnects (with a growing pause between failed attempts), signs in with a fresh token from
+// `getToken` and resumes after the last cursor it received, so the reply continues with no gap
+// and no duplicate. `getToken({refused})` is asked for a token at every connection; `refused`
+// is true when the server refused the last one (expired, signed out): refresh the login then.
 //
 //   import { connectChat } from "/static/mocheong-client.js";
 //   const chat = connectChat({ url: location.origin, getToken: async () => myAccessToken });
 //   chat.on("text", ({ message_id, text }) => render(message_id, text));
+//   chat.on("state", (state) => show(state)); // "connected" | "reconnecting"
 //   await chat.join(`page-${pageId}`);
-//   const { message_id } = await chat.send("Hello");
+//   const { message_id } = await chat.send("Hello", crypto.randomUUID());
 //   chat.cancel(message_id);
 
 const ANSWERS = new Set(["session-info", "message-accepted", "pong", "error"]);
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A request whose connection dropped before its answer came.
+export class ConnectionLost extends Error {
+  constructor() {
+    super("connection lost");
+    this.code = "connection_lost";
+  }
+}
+
+const refusal = (data) => Object.assign(new Error(data.message), data);
 
 export function connectChat(options) {
   return new ChatClient(options);
@@ -28,7 +42,8 @@ export class ChatClient {
     io,
     socketioTransports = ["websocket"], // ["polling", "websocket"] needs sticky sessions
     WebSocket,
-    reconnectDelay = 500,
+    reconnectDelay = 250, // doubled after each failed attempt, up to maxReconnectDelay
+    maxReconnectDelay = 4000,
   }) {
     this.url = url.replace(/\/$/, "");
     this.getToken = getToken;
@@ -37,17 +52,20 @@ export class ChatClient {
     this.socketioTransports = socketioTransports;
     this.WebSocket = WebSocket ?? globalThis.WebSocket;
     this.reconnectDelay = reconnectDelay;
+    this.maxReconnectDelay = maxReconnectDelay;
     // message_id -> {text, streamed, seq, components, final}: `streamed` is what the chunks
     // made, `text` the same until the stored message (`final`) replaces it.
     this.messages = new Map();
     this.stats = { duplicates: 0, gaps: 0, reconnects: 0 };
     this.session = null;
-    this.room = null;
     this.cursor = null;
     this.closed = false;
+    this.refused = false; // the server refused the last token
+    this.connecting = false;
+    this.socket = null; // null while there is no open connection
     this.listeners = new Map();
-    this.pending = []; // raw WebSocket: requests waiting for their answer, in order
-    this.ready = this.#open();
+    this.pending = []; // requests waiting for their answer, in the order they were sent
+    this.ready = this.#connect();
   }
 
   on(event, listener) {
@@ -56,18 +74,19 @@ export class ChatClient {
     return () => this.listeners.get(event).delete(listener);
   }
 
+  // Joins the room (again after a connection lost before the answer); the session-info.
   async join(room) {
-    await this.ready;
-    this.room = room;
-    this.session = await this.#request("joinRoom", { room });
+    this.session = null;
+    this.session = await this.#ask("joinRoom", { room }, true);
     return this.session;
   }
 
+  // With a `clientMessageId` the server answers a repeat with the first message, so the
+  // message is sent again when the connection drops before the answer; without one it is not.
   async send(text, clientMessageId) {
-    await this.ready;
     const data = { text };
     if (clientMessageId) data.client_message_id = clientMessageId;
-    return this.#request("chat-message", data);
+    return this.#ask("chat-message", data, Boolean(clientMessageId));
   }
 
   async cancel(messageId) {
@@ -78,12 +97,14 @@ export class ChatClient {
   // A fresh access token on the open connection (after a login refresh).
   async refresh() {
     await this.ready;
-    this.#emit("auth", { token: await this.getToken() });
+    this.#emit("auth", { token: await this.getToken({ refused: false }) });
   }
 
   // Drops the connection and opens a new one that resumes where this one stopped.
   async reconnect() {
+    const socket = this.socket;
     this.#drop();
+    this.#lost(socket);
     await this.ready;
   }
 
@@ -100,13 +121,45 @@ export class ChatClient {
     for (const listener of this.listeners.get(event) ?? []) listener(data);
   }
 
-  async #open() {
-    const token = await this.getToken();
-    if (this.transport === "socketio") await this.#openSocketIO(token);
-    else await this.#openWebSocket(token);
-    if (this.session) {
-      await this.#request("resume", { session_id: this.session.session_id, cursor: this.cursor });
+  // Opens a connection, trying again after a growing pause until one holds or the client is
+  // closed; resolves then (never rejects).
+  async #connect() {
+    this.connecting = true;
+    try {
+      for (let attempt = 0; !this.closed; attempt += 1) {
+        if (attempt) {
+          await pause(Math.min(this.reconnectDelay * 2 ** (attempt - 1), this.maxReconnectDelay));
+        }
+        try {
+          await this.#open();
+          this.#fire("state", "connected");
+          return;
+        } catch {
+          this.#drop(); // the next attempt opens a new one
+        }
+      }
+    } finally {
+      this.connecting = false;
     }
+  }
+
+  async #open() {
+    const refused = this.refused;
+    this.refused = false;
+    const token = await this.getToken({ refused });
+    if (this.closed) throw new ConnectionLost();
+    const socket =
+      this.transport === "socketio" ? await this.#openSocketIO(token) : await this.#openWebSocket(token);
+    if (this.session) {
+      try {
+        await this.#request("resume", { session_id: this.session.session_id, cursor: this.cursor });
+      } catch (error) {
+        if (error instanceof ConnectionLost) throw error;
+        this.session = null; // the session is gone: join again
+        this.#fire("error", error);
+      }
+    }
+    if (socket !== this.socket) throw new ConnectionLost();
   }
 
   #openSocketIO(token) {
@@ -119,11 +172,15 @@ export class ChatClient {
       });
       this.socket = socket;
       socket.onAny((event, data) => {
+        if (socket !== this.socket) return; // a dropped connection's last events
         if (!ANSWERS.has(event)) this.#receive(event, data);
-        else if (event === "error" && data.code === "unauthorized") this.#fire("error", data);
+        else if (event === "error" && data.code === "unauthorized") this.#unauthorized(data);
       });
-      socket.on("connect", resolve);
-      socket.on("connect_error", (error) => reject(error));
+      socket.on("connect", () => resolve(socket));
+      socket.on("connect_error", (error) => {
+        if (error.data?.code === "unauthorized") this.refused = true;
+        reject(error);
+      });
       socket.on("disconnect", () => this.#lost(socket));
     });
   }
@@ -134,44 +191,71 @@ export class ChatClient {
       this.socket = ws;
       ws.onopen = () => {
         ws.send(JSON.stringify({ event: "auth", data: { token } }));
-        resolve();
+        resolve(ws);
       };
       ws.onerror = (error) => reject(error);
       ws.onmessage = (message) => {
+        if (ws !== this.socket) return; // a dropped connection's last frames
         const { event, data } = JSON.parse(message.data);
-        if (ANSWERS.has(event) && this.pending.length) this.#answer(event, data);
+        if (ANSWERS.has(event) && this.pending.length) this.#settle(this.pending[0], event, data);
         else if (event === "error") this.#fire("error", data);
         else this.#receive(event, data);
       };
       ws.onclose = (closing) => {
-        if (closing.code === 4401) this.#fire("error", { code: "unauthorized" });
+        if (closing.code === 4401) this.#unauthorized({ code: "unauthorized", message: closing.reason });
         this.#lost(ws);
       };
     });
   }
 
-  #request(event, data) {
-    if (this.transport === "socketio") {
-      return this.socket.emitWithAck(event, data).then(({ event: answer, data: reply }) => {
-        if (answer === "error") throw Object.assign(new Error(reply.message), reply);
-        return reply;
-      });
+  #unauthorized(data) {
+    this.refused = true;
+    this.#fire("error", data);
+  }
+
+  // Sends a request once the connection is up; with `again`, sends it anew after a
+  // connection lost before its answer.
+  async #ask(event, data, again) {
+    for (;;) {
+      await this.ready;
+      try {
+        return await this.#request(event, data);
+      } catch (error) {
+        if (!again || !(error instanceof ConnectionLost) || this.closed) throw error;
+      }
     }
+  }
+
+  #request(event, data) {
+    const socket = this.socket;
+    if (!socket || this.closed) return Promise.reject(new ConnectionLost());
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.#emit(event, data);
+      const request = { resolve, reject };
+      this.pending.push(request);
+      if (this.transport !== "socketio") {
+        this.#emit(event, data);
+        return;
+      }
+      socket.emitWithAck(event, data).then(
+        (answer) => answer && this.#settle(request, answer.event, answer.data),
+        () => null, // the connection dropped: #lost has rejected the request
+      );
     });
   }
 
-  #answer(event, data) {
-    const { resolve, reject } = this.pending.shift();
-    if (event === "error") reject(Object.assign(new Error(data.message), data));
-    else resolve(data);
+  #settle(request, event, data) {
+    const at = this.pending.indexOf(request);
+    if (at >= 0) this.pending.splice(at, 1);
+    if (event === "error") request.reject(refusal(data));
+    else request.resolve(data);
   }
 
   #emit(event, data) {
-    if (this.transport === "socketio") this.socket.emit(event, data);
-    else this.socket.send(JSON.stringify({ event, data }));
+    if (this.transport !== "socketio") this.socket?.send(JSON.stringify({ event, data }));
+    else if (event === "cancel") {
+      // Socket.IO answers a refused cancel through the acknowledgement only.
+      this.socket?.emit(event, data, (answer) => answer?.event === "error" && this.#fire("error", answer.data));
+    } else this.socket?.emit(event, data);
   }
 
   #drop() {
@@ -182,13 +266,13 @@ export class ChatClient {
   }
 
   #lost(socket) {
-    if (socket !== this.socket) return;
-    for (const { reject } of this.pending.splice(0)) reject(new Error("connection lost"));
-    if (this.closed) return;
+    if (!socket || socket !== this.socket) return;
+    this.socket = null;
+    for (const { reject } of this.pending.splice(0)) reject(new ConnectionLost());
+    if (this.closed || this.connecting) return;
     this.stats.reconnects += 1;
-    const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-    const again = () => this.#open().catch(() => pause(this.reconnectDelay).then(again));
-    this.ready = pause(0).then(again);
+    this.#fire("state", "reconnecting");
+    this.ready = this.#connect();
   }
 
   #message(id) {

@@ -32,7 +32,9 @@ from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.problems import problem
 from entrypoints.http.public.render import PublicTemplates
 from entrypoints.http.public.view import build_view
+from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.usecases import Authenticate
+from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError
 from mocheong_core.files.usecases import ResolveFiles
 from mocheong_core.kernel.clock import Clock
@@ -51,6 +53,8 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 KAKAO_SDK_ORIGIN = "https://t1.kakaocdn.net"
+PORTONE_SDK_ORIGIN = "https://cdn.portone.io"
+"""Where the vendored ``@portone/browser-sdk`` loads PortOne's payment window script from."""
 Token = Annotated[str | None, QueryParameter(name="token", max_length=4096)]
 
 
@@ -78,18 +82,26 @@ def load_assets(root: Path) -> dict[str, Asset]:
 
 
 def studio_csp(settings: Settings) -> str:
-    """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured);
-    ``connect-src 'self'`` covers the chat's WebSocket on the same host."""
+    """Scripts from the studio's own files only (plus Kakao's SDK when sharing is configured,
+    and PortOne's payment window when payments go through PortOne); ``connect-src 'self'``
+    covers the chat's WebSocket on the same host."""
     kakao = f" {KAKAO_SDK_ORIGIN}" if settings.web.kakao_js_key else ""
+    portone = not settings.payments.uses_sandbox
+    # The payment window is PortOne's frame, then the card company's or the PG's own pages,
+    # whose origins depend on the channel: frames from any https origin, scripts only from
+    # PortOne's CDN.
+    scripts = kakao + (f" {PORTONE_SDK_ORIGIN}" if portone else "")
+    connect = " https://*.kakao.com" if kakao else ""
+    connect += " https://*.portone.io" if portone else ""
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self'{kakao}",
+            f"script-src 'self'{scripts}",
             "style-src 'self'",
             "img-src 'self' data: blob: https:",
             "media-src 'self' blob: https:",
-            f"connect-src 'self'{' https://*.kakao.com' if kakao else ''}",
-            "frame-src 'self'",
+            f"connect-src 'self'{connect}",
+            f"frame-src 'self'{' https:' if portone else ''}",
             "form-action 'self'",
             "base-uri 'none'",
             "object-src 'none'",
@@ -122,21 +134,27 @@ def studio_files() -> StudioFiles:
     return StudioFiles()
 
 
-@get("/studio", include_in_schema=False)
+@get(["/studio", "/studio/admin"], include_in_schema=False)
 @inject
 async def studio_index(
     request: Request[Any, Any, Any], settings: FromDishka[Settings]
 ) -> Response[Any]:
+    """The app; at ``/studio/admin`` it opens the admin console instead of the couple's
+    screens."""
     return studio_files().response("index.html", request, studio_csp(settings))
 
 
 @get("/studio/config.json", include_in_schema=False)
 @inject
-async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, str]]:
+async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, Any]]:
     """What the studio needs to know of this deployment: only public values."""
-    return Response(
-        {"kakao_js_key": settings.web.kakao_js_key}, headers={"Cache-Control": "no-store"}
-    )
+    config = {
+        "kakao_js_key": settings.web.kakao_js_key,
+        "payments": "sandbox" if settings.payments.uses_sandbox else "portone",
+        "gallery_free_max": settings.pages.free_gallery_max,
+        "gallery_max": settings.pages.gallery_max,
+    }
+    return Response(config, headers={"Cache-Control": "no-store"})
 
 
 @get("/studio/{name:path}", include_in_schema=False)
@@ -158,6 +176,7 @@ async def studio_preview(
     templates: FromDishka[PublicTemplates],
     clock: FromDishka[Clock],
     settings: FromDishka[Settings],
+    geocoder: FromDishka[Geocoder],
     token: Token = None,
 ) -> Response[Any]:
     """The page as its guests will see it, drafts included, for the studio's frame only."""
@@ -168,12 +187,18 @@ async def studio_preview(
         user = await authenticate(token)
         page = await pages(user, page_id)
     except DomainError as exc:
-        return problem(exc.status, exc.code, exc.title, exc.detail)
+        return problem(status_of(exc), exc.code, exc.title, exc.detail)
     content = page.content
     ids = [content.cover_file_id, content.share.image_file_id, content.music.file_id]
     resolved = await files([i for i in [*ids, *content.gallery] if i])
     view = build_view(
-        page, resolved, [], None, origin=public_origin(settings, request.scope), now=clock.now()
+        page,
+        resolved,
+        [],
+        None,
+        origin=public_origin(settings, request.scope),
+        now=clock.now(),
+        map_credit=geocoder.attribution,
     )
     rendered = templates.page(view, party_size_max=settings.pages.rsvp_party_size_max)
     # The studio (same origin) may frame it; nobody else may.

@@ -17,8 +17,10 @@ export class ApiError extends Error {
   }
 }
 
+// Calls `listener(signedIn)` whenever the tokens change; returns what stops it.
 export function onSessionChange(listener) {
   listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 function keep(pair) {

@@ -7,6 +7,7 @@ import {has, lang, otherLanguageHref, t} from './i18n.js';
 const main = document.getElementById('main');
 const account = document.getElementById('account');
 let leaving = null; // the open view's clean-up (closes the chat socket)
+const ADMIN = location.pathname.replace(/\/$/, '') === '/studio/admin'; // the admin console
 
 export function errorText(error) {
   if (!(error instanceof ApiError)) return String(error.message || error);
@@ -137,6 +138,7 @@ async function route() {
     let view;
     if (path.startsWith('/signup')) view = authView('signup');
     else if (path.startsWith('/login')) view = authView('login');
+    else if (ADMIN) view = await (await import('./admin.js')).adminView(path);
     else if (path.startsWith('/p/')) {
       const [, , id, tab] = path.split('/');
       const {workspace} = await import('./workspace.js');
@@ -169,6 +171,9 @@ async function start() {
     }
   });
   await refresh().catch(() => false);
+  // Back from PortOne's payment window (it replaced the page): the plan tab finishes the order.
+  const back = new URLSearchParams(location.search);
+  if (back.has('checkout') && back.has('page')) history.replaceState(null, '', `${location.pathname}${location.search}#/p/${back.get('page')}/plan`);
   window.addEventListener('hashchange', route);
   await route();
 }

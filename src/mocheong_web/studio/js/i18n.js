@@ -37,6 +37,7 @@ const STRINGS = {
   tab_photos: ['사진', 'Photos'],
   tab_publish: ['공개·공유', 'Publish'],
   tab_guests: ['하객', 'Guests'],
+  tab_plan: ['요금제', 'Plan'],
   chatLog: ['대화 내용', 'Conversation'],
   message: ['메시지', 'Message'],
   messagePlaceholder: ['예: 신랑 김민준, 신부 이서연이에요', 'e.g. We are Minjun and Seoyeon'],
@@ -194,6 +195,11 @@ export function t(key, vars = {}) {
 
 export function has(key) {
   return key in STRINGS;
+}
+
+// A screen's own strings (the plan, the admin console), in the same [Korean, English] form.
+export function addStrings(more) {
+  Object.assign(STRINGS, more);
 }
 
 export function otherLanguageHref() {

@@ -1,11 +1,11 @@
 // One invitation: the chat (or another tool) beside a live preview of the guests' page.
-import {accessToken, api, getPage, patchPage} from './api.js';
+import {connectChat} from '/static/mocheong-client.js';
+import {accessToken, api, getPage, onSessionChange, patchPage, refresh} from './api.js';
 import {errorBox, showError} from './app.js';
-import {ChatConnection} from './chat.js';
 import {h} from './dom.js';
 import {has, t} from './i18n.js';
 
-const TABS = ['chat', 'preview', 'edit', 'photos', 'publish', 'guests'];
+const TABS = ['chat', 'preview', 'edit', 'photos', 'publish', 'guests', 'plan'];
 // Which section of the guests' page shows a changed field.
 const SECTION_OF = {
   couple: ['cover', 'couple'], ceremony: ['calendar', 'cover'], venue: ['venue'],
@@ -47,6 +47,7 @@ export async function workspace(id, initialTab) {
     photos: async () => (await import('./photos.js')).photosPanel(ctx),
     publish: async () => (await import('./publish.js')).publishPanel(ctx),
     guests: async () => (await import('./guests.js')).guestsPanel(ctx),
+    plan: async () => (await import('./plan.js')).planPanel(ctx),
   };
 
   const wide = matchMedia('(min-width: 960px)');
@@ -153,7 +154,6 @@ function chatPanel(ctx, preview, closers) {
   const stopButton = h('button', {type: 'button', class: 'ghost', hidden: true}, t('cancel'));
   const error = errorBox();
   let streaming = null;
-  let connection = null;
 
   function entry(id, role) {
     let m = messages.get(id);
@@ -162,7 +162,7 @@ function chatPanel(ctx, preview, closers) {
       const comps = h('div', {class: 'components'});
       const meta = h('p', {class: 'meta'});
       const el = h('div', {class: `msg ${role}`, 'data-message-id': id}, h('span', {class: 'visually-hidden'}, `${t(role === 'user' ? 'you' : 'assistant')}: `), text, comps, meta);
-      m = {id, role, el, text, comps, meta, seq: 0, body: '', seen: new Set(), status: 'pending'};
+      m = {id, role, el, text, comps, meta, status: 'pending'};
       messages.set(id, m);
       log.append(el);
       log.scrollTop = log.scrollHeight;
@@ -171,7 +171,6 @@ function chatPanel(ctx, preview, closers) {
   }
 
   function setText(m, body) {
-    m.body = body;
     m.text.textContent = body;
     m.el.classList.toggle('typing', !body && m.role === 'assistant' && m.status !== 'completed');
   }
@@ -197,7 +196,8 @@ function chatPanel(ctx, preview, closers) {
         return h('div', {class: 'comp map-card'},
           h('strong', {}, c.name || ''), h('p', {}, c.address || ''),
           h('p', {class: 'row wrap', 'aria-label': t('mapLinks')},
-            Object.entries(c.links || {}).map(([name, href]) => h('a', {class: 'button small', href, target: '_blank', rel: 'noopener'}, {kakao: '카카오맵', naver: '네이버 지도', tmap: 'TMAP'}[name] || name))));
+            Object.entries(c.links || {}).filter(([, href]) => href).map(([name, href]) => h('a', {class: 'button small', href, target: '_blank', rel: 'noopener'}, {kakao: '카카오맵', naver: '네이버 지도', tmap: 'TMAP'}[name] || name))),
+          c.attribution ? h('p', {class: 'muted'}, h('a', {href: c.attribution.url, target: '_blank', rel: 'noopener'}, c.attribution.text)) : null);
       case 'choices':
       case 'choice_list':
         return h('div', {class: 'comp choices', role: 'group', 'aria-label': c.question || c.prompt || ''},
@@ -229,55 +229,76 @@ function chatPanel(ctx, preview, closers) {
     }
   }
 
-  function onEvent(event, data) {
-    if (event === 'newMessage') {
-      let m = messages.get(data.message_id);
-      if (!m && data.role === 'user' && data.client_message_id && messages.has(data.client_message_id)) {
-        m = messages.get(data.client_message_id);
-        messages.delete(data.client_message_id);
-        m.id = data.message_id;
-        m.el.dataset.messageId = data.message_id;
-        messages.set(m.id, m);
-      }
-      m ||= entry(data.message_id, data.role);
-      setText(m, data.content || '');
-      renderComponents(m, data.components || []);
-      finish(m, data.status);
-    } else if (event === 'message-accepted') {
-      const m = entry(data.message_id, 'assistant');
-      if (m.status === 'pending') {
-        streaming = data.message_id;
-        stopButton.hidden = false;
-        m.el.classList.add('typing');
-      }
-    } else if (event === 'message-chunk') {
-      const m = entry(data.message_id, 'assistant');
-      if (data.seq <= m.seq || m.status === 'completed') return; // already shown
-      m.seq = data.seq;
-      m.status = 'streaming';
-      setText(m, m.body + data.delta);
-      if (!streaming) {
-        streaming = m.id;
-        stopButton.hidden = false;
-      }
-    } else if (event === 'component') {
-      const m = entry(data.message_id, 'assistant');
-      if (m.seen.has(data.seq)) return;
-      m.seen.add(data.seq);
-      m.seq = Math.max(m.seq, data.seq);
-      m.comps.append(component(data.component));
-    } else if (event === 'stream-reset' && data.message_id && messages.has(data.message_id)) {
-      const m = messages.get(data.message_id);
-      m.seq = 0;
-      m.seen.clear();
-      m.comps.replaceChildren();
-      setText(m, '');
-    } else if (event === 'page-updated') {
-      ctx.reload().then(() => preview.refresh(data.changed || [], data.by), () => null);
-    } else if (event === 'error') {
-      showError(error, {message: data.message});
+  // The chat's connection (/static/mocheong-client.js, docs/realtime.md): it signs in with
+  // the access token (refreshed first when the server refused the last one), joins the page's
+  // room, assembles each reply from its chunks in order and, after a dropped connection,
+  // resumes from the last event it had.
+  const chat = connectChat({
+    url: location.origin,
+    getToken: async ({refused}) => {
+      if (refused || !accessToken()) await refresh().catch(() => false);
+      return accessToken() || '';
+    },
+  });
+  closers.push(() => chat.close());
+  // A login refresh hands the new token to the open connection too.
+  closers.push(onSessionChange((on) => on && chat.refresh()));
+  chat.on('state', (s) => {
+    state.textContent = s === 'reconnecting' ? t('reconnecting') : '';
+    state.dataset.state = s;
+  });
+
+  function accepted(data) {
+    const m = entry(data.message_id, 'assistant');
+    if (m.status === 'pending') {
+      streaming = data.message_id;
+      stopButton.hidden = false;
+      m.el.classList.add('typing');
     }
-    log.scrollTop = log.scrollHeight;
+  }
+
+  chat.on('newMessage', (data) => {
+    let m = messages.get(data.message_id);
+    if (!m && data.role === 'user' && data.client_message_id && messages.has(data.client_message_id)) {
+      m = messages.get(data.client_message_id);
+      messages.delete(data.client_message_id);
+      m.id = data.message_id;
+      m.el.dataset.messageId = data.message_id;
+      messages.set(m.id, m);
+    }
+    m ||= entry(data.message_id, data.role);
+    setText(m, data.content || '');
+    renderComponents(m, data.components || []);
+    finish(m, data.status);
+  });
+  // Chunks and components come here once each, in order (the client drops repeats).
+  chat.on('message-chunk', (data) => {
+    const m = entry(data.message_id, 'assistant');
+    if (m.status === 'completed') return;
+    m.status = 'streaming';
+    setText(m, chat.text(data.message_id));
+    if (!streaming) {
+      streaming = m.id;
+      stopButton.hidden = false;
+    }
+  });
+  chat.on('component', (data) => entry(data.message_id, 'assistant').comps.append(component(data.component)));
+  chat.on('stream-reset', (data) => {
+    const m = data.message_id && messages.get(data.message_id);
+    if (!m) return;
+    m.comps.replaceChildren();
+    setText(m, '');
+  });
+  chat.on('page-updated', (data) => {
+    ctx.reload().then(() => preview.refresh(data.changed || [], data.by), () => null);
+  });
+  // A refused token is the client's to handle (it asks for a refreshed one); a refused
+  // refresh signs the couple out.
+  chat.on('error', (data) => data.code !== 'unauthorized' && showError(error, {message: data.message}));
+  for (const event of ['newMessage', 'message-chunk', 'component']) {
+    chat.on(event, () => {
+      log.scrollTop = log.scrollHeight;
+    });
   }
 
   function sendText(text) {
@@ -286,8 +307,11 @@ function chatPanel(ctx, preview, closers) {
     const clientId = `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const m = entry(clientId, 'user');
     setText(m, trimmed);
-    // Typed before the socket was up: it goes as soon as the room is joined.
-    connecting.then((c) => c && c.send('chat-message', {text: trimmed, client_message_id: clientId}));
+    // Typed before the room was joined: it goes as soon as it is; the id makes a message sent
+    // again after a dropped connection count once.
+    joined
+      .then((ok) => ok && chat.send(trimmed, clientId))
+      .then((answer) => answer && accepted(answer), (caught) => showError(error, caught));
   }
 
   const form = h('form', {class: 'chat-form', onsubmit: (event) => {
@@ -305,17 +329,12 @@ function chatPanel(ctx, preview, closers) {
     form.requestSubmit();
   });
   stopButton.addEventListener('click', () => {
-    if (streaming && connection) connection.send('cancel', {message_id: streaming});
+    if (streaming) chat.cancel(streaming);
   });
 
-  const connecting = (async () => {
+  const joined = (async () => {
     try {
-      const session = await api('/api/chat/sessions', {method: 'POST', body: {page_id: ctx.page.id}});
-      connection = new ChatConnection(ctx.page.id, session.session_id, onEvent, (s) => {
-        state.textContent = s === 'reconnecting' ? t('reconnecting') : '';
-        state.dataset.state = s;
-      });
-      closers.push(() => connection.close());
+      const session = await chat.join(`page-${ctx.page.id}`);
       const history = await api(`/api/chat/sessions/${session.session_id}/messages?limit=50`);
       const older = history.items.slice().reverse();
       const first = log.children[1] || null;
@@ -332,10 +351,11 @@ function chatPanel(ctx, preview, closers) {
         }
       }
       log.scrollTop = log.scrollHeight;
+      return true;
     } catch (caught) {
       showError(error, caught);
+      return false;
     }
-    return connection;
   })();
   return h('div', {class: 'chat'}, log, state, error, form);
 }

@@ -27,7 +27,8 @@ from tests.integration.pages_helpers import (
 DOCUMENT_KEYS = {
     "id", "slug", "status", "plan", "version", "owner_id", "couple", "ceremony", "venue",
     "greeting", "cover_file_id", "gallery", "gift_accounts", "theme", "music", "sections",
-    "rsvp", "share", "interview", "notices", "video", "ending", "created_at", "updated_at",
+    "rsvp", "share", "interview", "notices", "video", "ending", "gallery_view", "map_view",
+    "calendar_view", "text", "effects", "after_wedding", "created_at", "updated_at",
 }  # fmt: skip
 
 

@@ -91,6 +91,10 @@ class RoomClient:
         self.submitted: list[str] = []  # the user's messages and the replies, checked at the end
         self.replies: list[str] = []  # the assistant replies, waited for
         self.replay_delays: list[float] = []
+        self.info_delays: list[float] = []
+        """Seconds from each ``resume`` sent to its ``session-info``."""
+        self.connect_times: list[float] = []
+        """Seconds each reconnection took before ``resume`` could be sent (handshakes)."""
         self.reconnects = 0
         self.close_codes: list[int | None] = []
         """The close code of each connection the server ended (1006: no close frame)."""
@@ -107,6 +111,7 @@ class RoomClient:
     async def open(self, api: int) -> None:
         """Connects to API ``api``: joins the room the first time, resumes afterwards."""
         await self.close()
+        began = time.perf_counter()
         ws = await websockets.connect(
             f"{self.ws_urls[api]}?token={self.token}", open_timeout=5, max_queue=None
         )
@@ -114,18 +119,23 @@ class RoomClient:
         self.lost.clear()
         self._control = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(ws))
-        await self._join_or_resume()
+        await self._join_or_resume(began)
 
-    async def _join_or_resume(self) -> None:
-        if self.session_id is None:
+    async def _join_or_resume(self, began: float) -> None:
+        resumed = self.session_id is not None
+        sent = time.perf_counter()
+        if not resumed:
             await self._send("joinRoom", {"room": self.room})
         else:
             self.reconnects += 1
-            self._resumed_at = time.perf_counter()
+            self._resumed_at = sent
             self._resumed_wall = time.time()
+            self.connect_times.append(sent - began)
             resume = {"session_id": self.session_id, "cursor": self.ledger.cursor}
             await self._send("resume", resume)
         info = await self._expect("session-info")
+        if resumed:
+            self.info_delays.append(time.perf_counter() - sent)
         self.session_id = info["session_id"]
 
     async def close(self) -> None:
@@ -213,6 +223,7 @@ class SocketIORoomClient(RoomClient):
 
     async def open(self, api: int) -> None:
         await self.close()
+        began = time.perf_counter()
         sio = socketio.AsyncClient(reconnection=False)
         sio.on("*", lambda event, data=None: self._receive({"event": event, "data": data}),
                namespace="/chat")  # fmt: skip
@@ -228,7 +239,7 @@ class SocketIORoomClient(RoomClient):
             raise OSError(f"Socket.IO connect failed: {exc}") from exc
         self._ws, self.api = sio, api
         self.lost.clear()
-        await self._join_or_resume()
+        await self._join_or_resume(began)
 
     async def close(self) -> None:
         sio, self._ws = self._ws, None

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -358,7 +359,16 @@ async def run(spec: dict[str, Any]) -> None:
     await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
 
 
+def raise_open_files() -> None:
+    """Thousands of sockets need as many descriptors: the soft limit goes up to the hard one
+    (processes started from here inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard != resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
+    raise_open_files()
     spec = json.loads(Path(sys.argv[1]).read_text())
     try:
         import uvloop

@@ -205,6 +205,7 @@ class Run:
         await self.verify(outcome, clients)
         reconnects = sum(client.reconnects for client in clients)
         outcome.faults += f"; {reconnects} drops and resumes"
+        by_transport(outcome, clients, first=False)
         return outcome
 
     async def r2(self) -> Outcome:
@@ -231,10 +232,7 @@ class Run:
         delays = [c.replay_delays[0] * 1000 for c in on_victim if c.replay_delays]
         p99 = percentile(delays, 99)
         outcome.figures["first replayed event after reconnect p99"] = f"{p99:.0f} ms"
-        for name, kind in (("raw WebSocket", RoomClient), ("Socket.IO", SocketIORoomClient)):
-            theirs = [c for c in on_victim if type(c) is kind]
-            if theirs and self.args.socketio_share:
-                outcome.figures[f"  {name}: {len(theirs)} clients"] = resume_stages(theirs)
+        by_transport(outcome, on_victim, first=True)
         nothing = sum(c.nothing_missed for c in on_victim)
         outcome.figures["resumed clients"] = (
             f"{len(delays)} replayed, {nothing} had missed nothing, of {len(on_victim)}"
@@ -385,21 +383,29 @@ class Run:
         return stale
 
 
-def resume_stages(clients: list[RoomClient]) -> str:
-    """p50/p99 in ms of each stage of the clients' first reconnection: the connection's
-    handshakes, ``resume`` → ``session-info``, ``resume`` → the first replayed event."""
+def resume_stages(clients: list[RoomClient], *, first: bool) -> str:
+    """p50/p99 in ms of each stage of the clients' reconnections (with ``first``, only the
+    first of each): the connection's handshakes, ``resume`` → ``session-info``, ``resume`` →
+    the first replayed event."""
 
-    def stage(values: list[float]) -> str:
-        ms = [value * 1000 for value in values]
+    def stage(per_client: list[list[float]]) -> str:
+        ms = [value * 1000 for values in per_client for value in values[: 1 if first else None]]
         return f"{percentile(ms, 50):.0f}/{percentile(ms, 99):.0f}" if ms else "–"
 
-    first = [c.replay_delays[:1] for c in clients]
+    replayed = sum(len(c.replay_delays[: 1 if first else None]) for c in clients)
     return (
-        f"p50/p99 ms: connect {stage([c.connect_times[0] for c in clients if c.connect_times])}"
-        f", session-info {stage([c.info_delays[0] for c in clients if c.info_delays])}"
-        f", first replayed {stage([d for delays in first for d in delays])}"
-        f" ({sum(map(len, first))} replayed)"
+        f"p50/p99 ms: connect {stage([c.connect_times for c in clients])}, session-info "
+        f"{stage([c.info_delays for c in clients])}, first replayed "
+        f"{stage([c.replay_delays for c in clients])} ({replayed} replayed)"
     )
+
+
+def by_transport(outcome: Outcome, clients: list[RoomClient], *, first: bool) -> None:
+    for name, kind in (("raw WebSocket", RoomClient), ("Socket.IO", SocketIORoomClient)):
+        theirs = [c for c in clients if type(c) is kind]
+        if theirs:
+            key = f"  {name}: {len(theirs)} clients"
+            outcome.figures[key] = resume_stages(theirs, first=first)
 
 
 SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {

@@ -37,6 +37,7 @@ from chaos_restarts import r9
 from chat_client import (
     RoomClient,
     SocketIORoomClient,
+    close_socketio_http,
     create_page,
     open_anywhere,
     register,
@@ -505,6 +506,7 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
                 )
                 run.restarted = []
             outcomes.append(outcome)
+        await close_socketio_http()
     return outcomes
 
 

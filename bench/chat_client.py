@@ -14,8 +14,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import aiohttp
 import httpx
 import socketio
 import websockets
@@ -219,12 +220,26 @@ class RoomClient:
 
 class SocketIORoomClient(RoomClient):
     """The same view of the room over Socket.IO (``/socket.io``, namespace ``/chat``,
-    WebSocket transport), with python-socketio's client."""
+    WebSocket transport), with python-socketio's client.
+
+    Every client of the process shares one aiohttp session (``close_socketio_http`` at the
+    end), as a browser's connections share its HTTP stack: a session per connection costs the
+    process's event loop more than the server takes to answer, and every other client in the
+    process waits for it while many reconnect at once (R2)."""
+
+    _http: ClassVar[dict[str, aiohttp.ClientSession]] = {}
+
+    @classmethod
+    def http(cls) -> aiohttp.ClientSession:
+        session = cls._http.get("shared")
+        if session is None or session.closed:
+            session = cls._http["shared"] = aiohttp.ClientSession()
+        return session
 
     async def open(self, api: int) -> None:
         await self.close()
         began = time.perf_counter()
-        sio = socketio.AsyncClient(reconnection=False)
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.http())
         sio.on("*", lambda event, data=None: self._receive({"event": event, "data": data}),
                namespace="/chat")  # fmt: skip
         sio.on("disconnect", lambda *_: self._gone(), namespace="/chat")
@@ -248,6 +263,13 @@ class SocketIORoomClient(RoomClient):
 
     async def _send(self, event: str, data: dict[str, Any]) -> None:
         await self._ws.emit(event, data, namespace="/chat")
+
+
+async def close_socketio_http() -> None:
+    """Closes the Socket.IO clients' shared aiohttp session, if one was opened."""
+    session = SocketIORoomClient._http.pop("shared", None)
+    if session is not None:
+        await session.close()
 
 
 def _appended_before(cursor: str | None, wall: float) -> bool:

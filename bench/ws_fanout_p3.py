@@ -44,11 +44,15 @@ DELTA = "청첩장 문구를 정리하는 중이에요. "
 
 async def rooms_and_tokens(base: str, rooms: int) -> list[tuple[str, str]]:
     """``rooms`` pages, ten per owner: (room, owner's token)."""
+    limit = asyncio.Semaphore(16)  # a thousand requests at once only time out in the pool
+
+    async def page(http: httpx.AsyncClient, token: str) -> str:
+        async with limit:
+            return await create_page(http, token)
+
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         tokens = [await register(http, "p3") for _ in range(max(1, rooms // 10))]
-        pages = await asyncio.gather(
-            *(create_page(http, tokens[i % len(tokens)]) for i in range(rooms))
-        )
+        pages = await asyncio.gather(*(page(http, tokens[i % len(tokens)]) for i in range(rooms)))
     return [(f"page-{page}", tokens[i % len(tokens)]) for i, page in enumerate(pages)]
 
 

@@ -21,7 +21,7 @@ from mocheong_core.chat.model import ChatSession, MessageStatus
 from mocheong_core.chat.policy import ChatPolicy
 from mocheong_core.chat.ports import ModelPart, ModelTurn, TextDelta
 from mocheong_core.chat.replay import Replay
-from mocheong_core.chat.stream import EventKind, StreamEvent
+from mocheong_core.chat.stream import EventDraft, EventKind, StreamEvent
 from tests.unit.chat_harness import OWNER, Chat
 from tests.unit.test_chat_replay import Client
 
@@ -287,3 +287,57 @@ async def test_a_room_keeps_its_listener_for_a_client_that_comes_back(
 
     assert broker.listens == listens
     assert hub.rooms == 0
+
+
+class GatedBroker(InMemoryStreamBroker):
+    """Its listeners start only once ``gate`` is open, as a new room's listener waits for its
+    SUBSCRIBE to be answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def _listen(self, room: str) -> AsyncIterator[AsyncIterator[StreamEvent]]:
+        await self.gate.wait()
+        async with super()._listen(room) as events:
+            yield events
+
+
+async def test_a_resuming_client_gets_what_it_missed_before_the_rooms_listener_starts() -> None:
+    broker = GatedBroker()
+    room = "page-x"
+    start = await broker.head(room)
+
+    async def page_updated() -> str:
+        return (await broker.append(room, EventDraft(EventKind.PAGE_UPDATED, {}))).cursor
+
+    missed = [await page_updated(), await page_updated()]
+    hub = RoomHub(broker, queue_size=8)
+    delivered: list[str] = []
+    arrived = asyncio.Event()
+
+    async def deliver(event: StreamEvent, _frame: str) -> None:
+        delivered.append(event.cursor)
+        arrived.set()
+
+    async def replay(after: str | None) -> Replay:
+        history = await broker.history(room, after, 100)
+        return Replay(history.events, history.events[-1].cursor if history.events else after)
+
+    async def delivered_count(count: int) -> None:
+        async with asyncio.timeout(RUN_LIMIT):
+            while len(delivered) < count:
+                arrived.clear()
+                await arrived.wait()
+
+    async with hub.subscribe(room, deliver, replay, start):
+        await delivered_count(2)
+        assert delivered == missed  # while the room's listener has not started
+        between = await page_updated()  # after the first read, before the listener starts
+        broker.gate.set()
+        live = await page_updated()
+        await delivered_count(4)
+    await hub.close()
+
+    assert delivered == [*missed, between, live]

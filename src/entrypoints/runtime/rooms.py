@@ -4,9 +4,12 @@ connection in it, each with a bounded send queue.
 A connection (WebSocket or SSE) subscribes from a position: fresh (live from the stream's
 head), after a cursor (the missed events, then live), or ``None`` (a snapshot, then live). It
 is placed in the room before it reads anything, so every event appended after its read reaches
-its queue; what the read already covered is dropped by comparing cursors. A connection whose
-queue fills up (a slow client) stops being fed and catches up from the stream after its last
-delivered cursor, so memory stays bounded. A listener that fails or reports lost history is
+its queue; what the read already covered is dropped by comparing cursors. In a room whose
+listener is still starting (the first connection of the room in this process, such as a client
+resuming after its process died), what the connection missed is read and sent at once, and read
+again from there once the listener is live. A connection whose queue fills up (a slow client)
+stops being fed and catches up from the stream after its last delivered cursor, so memory
+stays bounded. A listener that fails or reports lost history is
 restarted and every connection of the room catches up the same way.
 
 A room whose last connection left keeps its listener ``linger_seconds`` longer: a client that
@@ -102,8 +105,13 @@ class Subscriber:
         self.offer(_RESYNC)
 
     async def run(self, start: str | None) -> None:
-        await self._room.ready.wait()
         self._cursor = start
+        if not self._room.ready.is_set():
+            # What the client missed goes out at once, while the room's listener starts (a
+            # SUBSCRIBE and a read of the stream's position, behind every other room's); the
+            # read once it is ready covers whatever was appended in between.
+            await self._recover()
+            await self._room.ready.wait()
         await self._recover()
         items = self._items
         loop = asyncio.get_running_loop()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any, cast
 
 import arq.worker
@@ -338,6 +339,18 @@ def _run_once(settings: Settings, connected: Callable[[], None], *, tuned: bool)
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        # arq's signal handlers belonged to the closed loop: a SIGTERM during the pause before
+        # the next run would go nowhere, and the process would wait for its SIGKILL.
+        for signal_number in STOP_SIGNALS:
+            signal.signal(signal_number, _stop_while_waiting)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop_while_waiting(signum: int, _frame: FrameType | None) -> None:
+    log.info("worker_stopped", signal=signal.Signals(signum).name, reason="waiting for Redis")
+    raise SystemExit(0)
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:

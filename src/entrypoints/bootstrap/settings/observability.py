@@ -38,7 +38,7 @@ class ObservabilitySettings:
     worker_health_file: str = setting(
         "WORKER_HEALTH_FILE",
         default=str(Path(tempfile.gettempdir()) / "mocheong-worker.health"),
-        shown="`<temp dir>/mocheong-worker.health`",
+        shown="<temp dir>/mocheong-worker.health",
         doc=(
             "File where `mocheong worker` writes its health beat and `mocheong worker check` "
             "reads it (one file per worker process)"

@@ -93,7 +93,7 @@ def test_the_worker_is_probed_by_its_health_check_command(
     assert container["livenessProbe"]["exec"]["command"] == [*check, "--live"]
     # The beat lives under /tmp, which is writable in a read-only container.
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}
+    assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}  # noqa: S108
 
 
 def test_every_pod_has_requests_limits_and_no_root(

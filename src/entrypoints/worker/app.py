@@ -145,14 +145,21 @@ class PrefilteringWorker(arq.worker.Worker):
             self._finishing.discard(task)
 
     async def close(self) -> None:
-        """arq's close, after waiting for every job and its bookkeeping without letting a
-        cancelled one abort it (the health key, the stop hooks and the pool close still run)."""
+        """arq's close, after waiting (``hand_back_wait`` at most) for every job and its
+        bookkeeping without letting a cancelled one abort it (the health key, the stop hooks
+        and the pool close still run)."""
         if not self._handle_signals:
             self.handle_sig(signal.SIGUSR1)
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
-        await asyncio.gather(*self._finishing, return_exceptions=True)
-        if self._beating is not None:
-            await asyncio.gather(self._beating, return_exceptions=True)
+        beating = [self._beating] if self._beating is not None else []
+        pending = {*self.tasks.values(), *self._finishing, *beating}
+        if pending:
+            # Bounded: a job that swallows its cancellation must not hold the stop past the
+            # grace period (the chat sweeper retries what it leaves behind).
+            _, late = await asyncio.wait(pending, timeout=self.hand_back_wait)
+            if late:
+                log.warning("worker_jobs_abandoned", tasks=len(late))
+                for task in late:
+                    task.cancel()
         self.tasks.clear()
         await super().close()
 

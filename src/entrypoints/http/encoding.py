@@ -56,6 +56,14 @@ def coded_etag(etag: bytes, coding: str) -> bytes:
     return etag[:-1] + _TAG_SUFFIX[coding].encode() + b'"'
 
 
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    """If-None-Match compares weakly (``W/"x"`` matches ``"x"``); ``*`` matches anything."""
+    if if_none_match == etag:
+        return True
+    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return etag in tags or b"*" in tags
+
+
 def merged_vary(values: list[bytes]) -> bytes:
     """One ``Vary`` value naming ``Accept-Encoding`` beside whatever the handler named."""
     names = [n.strip() for value in values for n in value.split(b",") if n.strip()]

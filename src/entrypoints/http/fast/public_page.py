@@ -29,7 +29,15 @@ from dishka import AsyncContainer
 from litestar import Litestar
 
 from entrypoints.bootstrap.settings import Settings
-from entrypoints.http.encoding import IDENTITY, Levels, Negotiator, coded_etag, encode, merged_vary
+from entrypoints.http.encoding import (
+    IDENTITY,
+    Levels,
+    Negotiator,
+    coded_etag,
+    encode,
+    etag_matches,
+    merged_vary,
+)
 from entrypoints.http.fast.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import CachedResponse, Headers, PageCache, Representation
@@ -73,13 +81,6 @@ def origin_of(scope: Mapping[str, Any]) -> str:
 
 def public_origin(settings: Settings, scope: Mapping[str, Any]) -> str:
     return settings.web.public_base_url.rstrip("/") or origin_of(scope)
-
-
-def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
-    if if_none_match == etag:
-        return True
-    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
-    return etag in tags or b"*" in tags
 
 
 class _Capture:

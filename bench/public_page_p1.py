@@ -90,7 +90,8 @@ def ensure_wrk() -> str:
     return found
 
 
-def wait_until_up(url: str, process: Process, seconds: float = 60) -> None:
+# A hang guard: on a loaded shared machine the first start took over a minute.
+def wait_until_up(url: str, process: Process, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not process.alive:

@@ -141,8 +141,8 @@ class NatsProvider(Provider):
         return LocalRevokedFamilies(revocation_keep_seconds(settings))
 
     @provide(scope=Scope.APP)
-    def page_cache(self, settings: Settings, peers: PagePeers) -> PageCache:
-        return PageCache(settings.public.cache_pages, peers=peers)
+    def page_cache(self, settings: Settings, peers: PagePeers, clock: Clock) -> PageCache:
+        return PageCache(settings.public.cache_pages, clock, peers=peers)
 
     @provide(scope=Scope.APP)
     def local_sessions(self, settings: Settings, peers: SessionPeers) -> LocalSessionCache:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import uvicorn
 from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from tests.conftest import make_settings
 
 AXE = Path(__file__).parent.parent / "vendor" / "axe-core" / "axe.min.js"
@@ -34,12 +36,9 @@ CHROMIUM_ARGS = [
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    """The app on uvicorn in a thread, on a free port, with a fresh SQLite database."""
-    folder = tmp_path_factory.mktemp("browser")
-    shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
+@contextmanager
+def running(settings: Settings) -> Iterator[str]:
+    """The app on uvicorn in a thread, on a free port; its base URL."""
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
     )
@@ -56,6 +55,23 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+def browser_settings(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, **overrides: Any
+) -> Settings:
+    """Settings on a fresh SQLite database, with the guests' rate limits out of the way."""
+    folder = tmp_path_factory.mktemp("browser")
+    shutil.copy(sqlite_template, folder / "mocheong.db")
+    limits = {"rate_rsvp_per_ip": 1000, "rate_guestbook_per_ip": 1000}
+    return make_settings(folder, **{**limits, **overrides})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    """The app on uvicorn in a thread, on a free port, with a fresh SQLite database."""
+    with running(browser_settings(tmp_path_factory, sqlite_template)) as base_url:
+        yield base_url
 
 
 @pytest.fixture

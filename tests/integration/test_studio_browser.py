@@ -22,7 +22,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +38,23 @@ from playwright.async_api import (
 )
 
 from entrypoints.app import create_app
-from tests.browser_support import (
-    AUDIT,
+from tests.conftest import make_settings
+from tests.integration.browser_support import (
+    api,
     browser,
+    chromium,
     collect_problems,
     probed_page,
+    serious_findings,
     serve_in_thread,
 )
-from tests.conftest import make_settings
 
-__all__ = ["browser"]
+__all__ = ["api", "browser", "chromium"]  # fixtures, used by name
 pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
 # The accessible names the studio promises (issue: "Accessible names").
 NAMES = {
@@ -93,12 +94,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         yield url
 
 
-@pytest.fixture
-async def api(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
-        yield client
-
-
 class Studio:
     """One browser context on the studio, with what it saw go wrong."""
 
@@ -122,9 +117,7 @@ class Studio:
         """axe-core on the screen as it is now; the findings are checked at the end so one
         run reports every screen."""
         target = page or self.page
-        if not await target.evaluate("typeof axe !== 'undefined'"):
-            await target.evaluate(AXE)
-        self.audits[screen] = await target.evaluate(AUDIT)
+        self.audits[screen] = await serious_findings(target)
         if os.environ.get("MOCHEONG_STUDIO_SCREENSHOTS") == "1" and self.documented:
             SHOTS.mkdir(exist_ok=True)
             await target.screenshot(path=SHOTS / f"{self.size}-{self.lang}-{screen}.png")

@@ -17,7 +17,13 @@
 //   const { message_id } = await chat.send("Hello", crypto.randomUUID());
 //   chat.cancel(message_id);
 
-const ANSWERS = new Set(["session-info", "message-accepted", "pong", "error"]);
+// The requests each answer answers; a refusal (`error`) names its request in `event`.
+const ANSWERS = new Map([
+  ["session-info", ["joinRoom", "resume"]],
+  ["message-accepted", ["chat-message"]],
+  ["pong", ["ping"]],
+  ["error", []],
+]);
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A request whose connection dropped before its answer came.
@@ -197,8 +203,9 @@ export class ChatClient {
       ws.onmessage = (message) => {
         if (ws !== this.socket) return; // a dropped connection's last frames
         const { event, data } = JSON.parse(message.data);
-        if (ANSWERS.has(event) && this.pending.length) this.#settle(this.pending[0], event, data);
-        else if (event === "error") this.#fire("error", data);
+        const request = ANSWERS.has(event) ? this.#askedBy(event, data) : undefined;
+        if (request) this.#settle(request, event, data);
+        else if (event === "error") this.#fire("error", data); // a refused cancel or auth
         else this.#receive(event, data);
       };
       ws.onclose = (closing) => {
@@ -226,11 +233,19 @@ export class ChatClient {
     }
   }
 
+  // The oldest request waiting for this answer: the server answers in order, and the
+  // requests that wait (join, resume, send) are not the only ones it may refuse (cancel).
+  #askedBy(event, data) {
+    if (event === "error" && !data.event) return this.pending[0]; // a frame it could not read
+    const asked = event === "error" ? [data.event] : ANSWERS.get(event);
+    return this.pending.find((request) => asked.includes(request.event));
+  }
+
   #request(event, data) {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new ConnectionLost());
     return new Promise((resolve, reject) => {
-      const request = { resolve, reject };
+      const request = { event, resolve, reject };
       this.pending.push(request);
       if (this.transport !== "socketio") {
         this.#emit(event, data);

@@ -104,13 +104,21 @@ def serve_in_thread(app: Litestar) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    """The app on uvicorn in a thread, with a fresh SQLite database."""
+@contextmanager
+def serve_fresh(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, **changes: Any
+) -> Iterator[str]:
+    """The app with ``changes`` to the test settings on a fresh SQLite database, in a thread."""
     folder = tmp_path_factory.mktemp("browser")
     shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_rsvp_per_ip=1000, rate_guestbook_per_ip=1000)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_in_thread(create_app(make_settings(folder, **changes))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    limits = {"rate_rsvp_per_ip": 1000, "rate_guestbook_per_ip": 1000}
+    with serve_fresh(tmp_path_factory, sqlite_template, **limits) as url:
         yield url
 
 

@@ -21,7 +21,6 @@ import io
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,6 @@ from playwright.async_api import (
     expect,
 )
 
-from entrypoints.app import create_app
-from tests.conftest import make_settings
 from tests.integration.browser_support import (
     api,
     browser,
@@ -46,7 +43,7 @@ from tests.integration.browser_support import (
     collect_problems,
     probed_page,
     serious_findings,
-    serve_in_thread,
+    serve_fresh,
 )
 
 __all__ = ["api", "browser", "chromium"]  # fixtures, used by name
@@ -87,10 +84,8 @@ CONVERSATION = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("studio")
-    shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_chat_per_user=1000, offline_model_delay_ms=40)
-    with serve_in_thread(create_app(settings)) as url:
+    changes = {"rate_chat_per_user": 1000, "offline_model_delay_ms": 40}
+    with serve_fresh(tmp_path_factory, sqlite_template, **changes) as url:
         yield url
 
 

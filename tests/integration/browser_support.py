@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from dishka import Provider
 from litestar import Litestar
 from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
@@ -106,12 +107,16 @@ def serve_in_thread(app: Litestar) -> Iterator[str]:
 
 @contextmanager
 def serve_fresh(
-    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, **changes: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    *overrides: Provider,
+    **changes: Any,
 ) -> Iterator[str]:
-    """The app with ``changes`` to the test settings on a fresh SQLite database, in a thread."""
+    """The app with ``changes`` to the test settings (and the ``overrides`` providers) on a
+    fresh SQLite database, in a thread."""
     folder = tmp_path_factory.mktemp("browser")
     shutil.copy(sqlite_template, folder / "mocheong.db")
-    with serve_in_thread(create_app(make_settings(folder, **changes))) as url:
+    with serve_in_thread(create_app(make_settings(folder, **changes), *overrides)) as url:
         yield url
 
 

@@ -65,6 +65,8 @@ export class ChatClient {
     this.stats = { duplicates: 0, gaps: 0, reconnects: 0 };
     this.session = null;
     this.cursor = null;
+    this.replaying = false; // a snapshot asked for replies joined mid-way is on its way
+    this.replayed = new Set(); // the replies a snapshot was asked for
     this.closed = false;
     this.refused = false; // the server refused the last token
     this.connecting = false;
@@ -84,6 +86,7 @@ export class ChatClient {
   async join(room) {
     this.session = null;
     this.session = await this.#ask("joinRoom", { room }, true);
+    this.#replayStarts(); // a reply already under way when the client joined
     return this.session;
   }
 
@@ -139,6 +142,7 @@ export class ChatClient {
         try {
           await this.#open();
           this.#fire("state", "connected");
+          this.#replayStarts(); // asked on a connection that dropped before the answer
           return;
         } catch {
           this.#drop(); // the next attempt opens a new one
@@ -292,15 +296,53 @@ export class ChatClient {
 
   #message(id) {
     if (!this.messages.has(id)) {
-      this.messages.set(id, { text: "", streamed: "", seq: 0, components: [], final: null });
+      this.messages.set(id, {
+        text: "",
+        streamed: "",
+        seq: 0,
+        components: [],
+        final: null,
+        headless: false, // joined after the reply began: waiting for its start
+      });
     }
     return this.messages.get(id);
+  }
+
+  // Asks the server for a snapshot (`resume` without a cursor) when a reply began before this
+  // client joined: its stream-reset and the reply's parts from seq 1 replace what the
+  // client skipped, and the live parts continue after them, none twice.
+  #replayStarts() {
+    const missing = [...this.messages]
+      .filter(([id, message]) => message.headless && !this.replayed.has(id))
+      .map(([id]) => id);
+    if (!missing.length || !this.session || !this.socket || this.replaying) return;
+    for (const id of missing) this.replayed.add(id);
+    this.replaying = true;
+    this.#request("resume", { session_id: this.session.session_id, cursor: null }).then(
+      () => {
+        this.replaying = false;
+        this.#replayStarts();
+      },
+      (error) => {
+        this.replaying = false;
+        if (!(error instanceof ConnectionLost)) this.#fire("error", error);
+        for (const id of missing) this.replayed.delete(id); // asked again once connected
+      },
+    );
   }
 
   #receive(event, data) {
     if (data?.cursor && data.cursor !== "resync") this.cursor = data.cursor;
     if (event === "message-chunk" || event === "component") {
       const message = this.#message(data.message_id);
+      if (message.headless || (message.seq === 0 && data.seq > 1)) {
+        // Joined after this reply began: its parts wait for the snapshot, which starts with
+        // the reply's stream-reset (and a reply the stream no longer holds from seq 1 is
+        // completed by its stored final message).
+        message.headless = true;
+        this.#replayStarts();
+        return;
+      }
       if (data.seq <= message.seq) {
         this.stats.duplicates += 1;
         return;
@@ -320,6 +362,7 @@ export class ChatClient {
       const message = this.#message(data.message_id);
       message.text = data.content;
       message.final = data;
+      message.headless = false; // the stored message is whole
     }
     this.#fire(event, data);
   }

@@ -5,7 +5,10 @@ and in the same run a bare Litestar app returning the same bytes on the same ser
 settings (``public_page_bare.py``). ``wrk -t1 -c64`` then loads, in turn and for several
 rounds, ``GET /i/{slug}``, ``GET /api/public/pages/{slug}`` and the bare handlers; the table
 gives the medians over the rounds, the ratio to the bare handler (target >= 0.7) and p99
-(target <= 25 ms), and checks a 304 on a matching ``If-None-Match``.
+(target <= 25 ms), and checks a 304 on a matching ``If-None-Match``. The page is loaded twice:
+as sent plain (no ``Accept-Encoding``) and as a browser gets it (``Accept-Encoding: gzip,
+deflate, br``: the brotli bytes the cache made once), each against a bare handler returning
+the same bytes.
 
 ``python bench/public_page_p1.py [--rounds 3] [--duration 10] [--server granian|uvicorn|both]
 [--json PATH]`` (installs Debian's ``wrk`` with apt-get when it is missing); with ``both``
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +90,8 @@ def ensure_wrk() -> str:
     return found
 
 
-def wait_until_up(url: str, process: Process, seconds: float = 60) -> None:
+# A hang guard: on a loaded shared machine the first start took over a minute.
+def wait_until_up(url: str, process: Process, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not process.alive:
@@ -117,10 +122,14 @@ def publish_page(base: str) -> str:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(binary: str, url: str, duration: int) -> dict[str, float]:
+BROWSER_ACCEPT = "gzip, deflate, br"
+
+
+def wrk(binary: str, url: str, duration: int, accept: str = "") -> dict[str, float]:
     """req/s and the 99th percentile latency (ms) of one ``wrk -t1 -c64`` run."""
+    asked = ["-H", f"Accept-Encoding: {accept}"] if accept else []
     out = subprocess.run(
-        [binary, "-t1", "-c64", f"-d{duration}s", "--latency", url],
+        [binary, "-t1", "-c64", f"-d{duration}s", "--latency", *asked, url],
         check=True,
         capture_output=True,
         text=True,
@@ -133,6 +142,13 @@ def wrk(binary: str, url: str, duration: int) -> dict[str, float]:
     if errors:
         sys.exit(f"{url} answered {errors.group(1)} errors under load:\n{out}")
     return {"rps": float(rate.group(1)), "p99": float(p99.group(1)) * UNITS[p99.group(2)]}
+
+
+def as_sent(url: str, accept: str) -> tuple[bytes, str]:
+    """The body as the server sends it for ``accept`` (not decoded) and its coding."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": accept})  # noqa: S310
+    with urllib.request.urlopen(request) as response:  # noqa: S310 (the local server)
+        return response.read(), response.headers.get("Content-Encoding", "")
 
 
 def not_modified(url: str) -> tuple[bool, str]:
@@ -170,8 +186,17 @@ def run_on(server: str, args: Any, binary: str) -> tuple[Runs, dict[str, Any]]:
         html_url, json_url = f"{app_base}/i/{slug}", f"{app_base}/api/public/pages/{slug}"
         (folder / "page.html").write_bytes(httpx.get(html_url).content)
         (folder / "page.json").write_bytes(httpx.get(json_url).content)
+        coded, coding = as_sent(html_url, BROWSER_ACCEPT)
+        if coding != "br":
+            sys.exit(f"{html_url} answered {BROWSER_ACCEPT!r} with {coding or 'no coding'}")
+        (folder / "page.html.br").write_bytes(coded)
 
-        bare_args = [str(bare_port), str(folder / "page.html"), str(folder / "page.json")]
+        bare_args = [
+            str(bare_port),
+            str(folder / "page.html"),
+            str(folder / "page.json"),
+            str(folder / "page.html.br"),
+        ]
         bare = Process(
             "bare", [sys.executable, str(BENCH / "public_page_bare.py"), *bare_args], env, folder
         )
@@ -179,19 +204,22 @@ def run_on(server: str, args: Any, binary: str) -> tuple[Runs, dict[str, Any]]:
         bare.start()
         wait_until_up(f"{bare_base}/bare.html", bare)
         assert httpx.get(f"{bare_base}/bare.html").content == httpx.get(html_url).content
+        assert as_sent(f"{bare_base}/bare.html.br", BROWSER_ACCEPT) == (coded, "br")
 
         targets = {
-            "page": html_url,
-            "bare page": f"{bare_base}/bare.html",
-            "json": json_url,
-            "bare json": f"{bare_base}/bare.json",
+            "page": (html_url, ""),
+            "bare page": (f"{bare_base}/bare.html", ""),
+            "page br": (html_url, BROWSER_ACCEPT),
+            "bare page br": (f"{bare_base}/bare.html.br", BROWSER_ACCEPT),
+            "json": (json_url, ""),
+            "bare json": (f"{bare_base}/bare.json", ""),
         }
-        for url in targets.values():  # warm both servers (and the page cache)
-            wrk(binary, url, 1)
+        for url, accept in targets.values():  # warm both servers (and the page cache)
+            wrk(binary, url, 1, accept)
         runs: Runs = {name: [] for name in targets}
         for _ in range(args.rounds):
-            for name, url in targets.items():
-                runs[name].append(wrk(binary, url, args.duration))
+            for name, (url, accept) in targets.items():
+                runs[name].append(wrk(binary, url, args.duration, accept))
         html_304, html_tag = not_modified(html_url)
         json_304, json_tag = not_modified(json_url)
         checks = {
@@ -200,6 +228,7 @@ def run_on(server: str, args: Any, binary: str) -> tuple[Runs, dict[str, Any]]:
             "html_tag": html_tag,
             "json_tag": json_tag,
             "html_bytes": len((folder / "page.html").read_bytes()),
+            "html_br_bytes": len(coded),
             "json_bytes": len((folder / "page.json").read_bytes()),
         }
     finally:
@@ -242,7 +271,11 @@ def add_rows(table: Table, server: str, runs: Runs, checks: dict[str, Any]) -> N
     def p99(name: str) -> float:
         return median([run["p99"] for run in runs[name]])
 
-    for name, path in (("page", "/i/{slug}"), ("json", "/api/public/pages/{slug}")):
+    for name, path in (
+        ("page", "/i/{slug}"),
+        ("page br", "/i/{slug} (br)"),
+        ("json", "/api/public/pages/{slug}"),
+    ):
         ratio = rps(name) / rps(f"bare {name}")
         table.add(
             f"[{server}] GET {path} req/s",
@@ -264,7 +297,8 @@ def add_rows(table: Table, server: str, runs: Runs, checks: dict[str, Any]) -> N
         ok = bool(checks[f"{kind}_304"])
         table.add(f"[{server}] 304 on If-None-Match, {kind}", float(ok), "", target="304", ok=ok)
     table.note(
-        f"[{server}] page {checks['html_bytes']:,} bytes (ETag {checks['html_tag']}), "
+        f"[{server}] page {checks['html_bytes']:,} bytes, {checks['html_br_bytes']:,} as brotli "
+        f"(ETag {checks['html_tag']}), "
         f"json {checks['json_bytes']:,} bytes (ETag {checks['json_tag']})"
     )
 

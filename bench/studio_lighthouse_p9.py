@@ -67,30 +67,43 @@ def compressed_kb(base_url: str, path: str) -> float:
     return total / 1024
 
 
+ATTEMPTS = 3
+"""Lighthouse runs per measurement: on a loaded machine a run sometimes fails to record its
+trace (``NO_NAVSTART``); such a run measures nothing and is run again."""
+
+
 def lighthouse(binary: Path, url: str) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "report.json"
-        subprocess.run(
-            [
-                str(binary),
-                url,
-                "--quiet",
-                "--output=json",
-                f"--output-path={report}",
-                "--only-categories=performance",
-                "--form-factor=mobile",
-                f"--chrome-path={CHROMIUM}",
-                "--chrome-flags=--headless --no-sandbox --disable-gpu --no-first-run",
-            ],
-            check=True,
-            env={"CHROME_PATH": CHROMIUM, "PATH": "/usr/bin:/bin"},
-        )
-        data: dict[str, Any] = json.loads(report.read_text())
+    for attempt in range(1, ATTEMPTS + 1):
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / "report.json"
+            done = subprocess.run(
+                [
+                    str(binary),
+                    url,
+                    "--quiet",
+                    "--output=json",
+                    f"--output-path={report}",
+                    "--only-categories=performance",
+                    "--form-factor=mobile",
+                    f"--chrome-path={CHROMIUM}",
+                    "--chrome-flags=--headless --no-sandbox --disable-gpu --no-first-run",
+                ],
+                check=False,
+                env={"CHROME_PATH": CHROMIUM, "PATH": "/usr/bin:/bin"},
+            )
+            if done.returncode == 0:
+                data: dict[str, Any] = json.loads(report.read_text())
+                break
+        print(f"lighthouse failed on {url} (attempt {attempt} of {ATTEMPTS})", file=sys.stderr)
+    else:
+        sys.exit(f"lighthouse failed {ATTEMPTS} times on {url}")
     audits = data["audits"]
-    return {
+    result = {
         "score": round(data["categories"]["performance"]["score"] * 100, 1),
         "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"], 1),
     }
+    print(f"{url}: {result}", file=sys.stderr)
+    return result
 
 
 def main() -> None:

@@ -44,9 +44,10 @@ from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
 from entrypoints.http.public.pages import PublicPageController
 from entrypoints.http.public.provider import PublicSiteProvider
+from entrypoints.http.static_files import static_file
 from entrypoints.http.studio.site import studio_config, studio_file, studio_index, studio_preview
 from entrypoints.http.system import health, metrics, ready
-from entrypoints.http.viewers import LocalScalar, LocalSwagger, static_files
+from entrypoints.http.viewers import LocalScalar, LocalSwagger
 from entrypoints.realtime.contract import asyncapi_json
 from entrypoints.realtime.socketio import install_socketio
 from entrypoints.realtime.sse import ChatStreamController
@@ -76,7 +77,7 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     ChatController,
     ChatStreamController,
     chat_socket,
-    static_files(),
+    static_file,
     asyncapi_json,
     page_qr,
     studio_index,

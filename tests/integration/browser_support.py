@@ -21,6 +21,7 @@ from litestar import Litestar
 from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 from entrypoints.app import create_app
+from entrypoints.bootstrap.settings import Settings
 from tests.conftest import make_settings
 
 AXE = Path(__file__).parent.parent / "vendor" / "axe-core" / "axe.min.js"
@@ -105,25 +106,26 @@ def serve_in_thread(app: Litestar) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@contextmanager
-def serve_fresh(
-    tmp_path_factory: pytest.TempPathFactory,
-    sqlite_template: Path,
-    *overrides: Provider,
-    **changes: Any,
-) -> Iterator[str]:
-    """The app with ``changes`` to the test settings (and the ``overrides`` providers) on a
-    fresh SQLite database, in a thread."""
+def browser_settings(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, **overrides: Any
+) -> Settings:
+    """Settings on a fresh SQLite database, with the guests' rate limits out of the way."""
     folder = tmp_path_factory.mktemp("browser")
     shutil.copy(sqlite_template, folder / "mocheong.db")
-    with serve_in_thread(create_app(make_settings(folder, **changes), *overrides)) as url:
+    limits = {"rate_rsvp_per_ip": 1000, "rate_guestbook_per_ip": 1000}
+    return make_settings(folder, **{**limits, **overrides})
+
+
+@contextmanager
+def running(settings: Settings, *overrides: Provider) -> Iterator[str]:
+    """The app on ``settings`` (and the ``overrides`` providers) in a thread; its base URL."""
+    with serve_in_thread(create_app(settings, *overrides)) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    limits = {"rate_rsvp_per_ip": 1000, "rate_guestbook_per_ip": 1000}
-    with serve_fresh(tmp_path_factory, sqlite_template, **limits) as url:
+    with running(browser_settings(tmp_path_factory, sqlite_template)) as url:
         yield url
 
 

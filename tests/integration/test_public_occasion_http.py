@@ -23,7 +23,7 @@ __all__ = ["settings"]  # a fixture, used by name
 
 
 class MovableClock:
-    """The real time moved by ``offset``: the page cache counts expiry on the real clock."""
+    """The real time moved by ``offset`` (the page cache's expiry reads it too)."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
@@ -119,8 +119,7 @@ async def test_after_the_wedding_the_page_thanks_or_closes_and_rsvps_close(
     assert entry is not None
     assert entry.expires_at == starts.timestamp()
 
-    moved.offset = timedelta(minutes=3)
-    cache_of(client).clear()  # what the entry's expiry does at the switch, without waiting
+    moved.offset = timedelta(minutes=3)  # the cached copy expires on the app's clock
     after = await client.get(f"/i/{slug}")
     ids = set(Page(after.text).ids)
     assert {"cover", "thanks", "guestbook"} <= ids
@@ -143,3 +142,57 @@ async def test_after_the_wedding_the_page_thanks_or_closes_and_rsvps_close(
     page_again = Page((await client.get(f"/i/{slug}")).text).ids
     assert "calendar" in page_again
     assert "thanks" not in page_again
+
+
+SECRETS = ("김민준", "이서연", "김철수", "선릉로 757", "123-45-6789", "청담역", "하나 되는 날")
+"""What a page shows that its lock must hide."""
+
+
+async def test_a_locked_page_shows_nothing_of_itself_in_html_json_calendar_or_image(
+    client: Client, moved: MovableClock
+) -> None:
+    starts = (datetime.now(UTC) + timedelta(minutes=2)).replace(microsecond=0)
+    page, owner = await published(
+        client,
+        ceremony={"starts_at": starts.isoformat(), "time_zone": "Asia/Seoul"},
+        after_wedding={"mode": "lock", "hours": 0},
+    )
+    slug = page["slug"]
+    html, document = f"/i/{slug}", f"/api/public/pages/{slug}"
+    before = await client.get(html)
+    share_image = Page(before.text).meta["og:image"].removeprefix("https://mocheong.example")
+    assert (await client.get(share_image)).status_code == 200
+    assert (await client.get(f"{html}/calendar.ics")).status_code == 200
+    opened = await client.get(document)
+    assert opened.json()["venue"]["address"] == "서울 강남구 선릉로 757"
+    assert all(secret in before.text for secret in SECRETS)
+    for variant in ("html", "json"):  # both cached copies end when the page locks
+        entry = cache_of(client).get(slug, variant)
+        assert entry is not None
+        assert entry.expires_at == starts.timestamp()
+
+    moved.offset = timedelta(minutes=3)
+    for accept in ("identity", "gzip", "br"):
+        notice = await client.get(html, headers={"Accept-Encoding": accept})
+        assert notice.status_code == 200
+        assert "예식이 끝나 청첩장을 닫았습니다" in notice.text
+        assert not [secret for secret in SECRETS if secret in notice.text]
+        assert "og:image" not in notice.text
+        locked = await client.get(document, headers={"Accept-Encoding": accept})
+        assert locked.status_code == 200
+        assert locked.json() == {
+            "slug": slug,
+            "status": "published",
+            "version": page["version"],
+            "locked": True,
+        }
+        assert locked.headers["etag"] != opened.headers["etag"]
+        again = await client.get(
+            document, headers={"Accept-Encoding": accept, "If-None-Match": locked.headers["etag"]}
+        )
+        assert again.status_code == 304
+    assert (await client.get(f"{html}/calendar.ics")).status_code == 404
+    assert (await client.get(share_image)).status_code == 404
+    # The couple can still read their page.
+    own = await client.get(f"/api/pages/{page['id']}", headers=owner)
+    assert own.json()["venue"]["address"] == "서울 강남구 선릉로 757"

@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from adapters.redis.cache_peers import RedisCachePeers
 from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
-from entrypoints.runtime.page_cache import CachedResponse, PageCache
+from entrypoints.runtime.page_cache import CachedResponse, PageCache, Representation
+from mocheong_core.kernel.clock import SystemClock
 from mocheong_core.kernel.ids import new_id
 from tests import services
 from tests.integration.accounts_http import Client, bearer, login, register
@@ -53,7 +54,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 def entry() -> CachedResponse:
-    return CachedResponse(b"page", b'"1"', (), (), 1e12)
+    return CachedResponse(Representation(b"page", b'"1"', (), ()), 1e12)
 
 
 async def test_an_edit_through_one_process_refreshes_the_other(
@@ -120,7 +121,7 @@ async def listener(prefix: str) -> AsyncIterator[Callable[..., Awaitable[Listene
     async def make(url: str = services.REDIS_URL, **options: Any) -> Listener:
         client = Redis.from_url(url)
         peer = RedisCachePeers(client, f"{prefix}page-cache", **options)
-        cache = PageCache(10, peers=peer)
+        cache = PageCache(10, SystemClock(), peers=peer)
         task = asyncio.create_task(peer.listen(cache))
         made.append((task, peer, client))
         await asyncio.wait_for(peer.subscribed.wait(), GUARD)

@@ -44,11 +44,12 @@ from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
 from tests.integration.browser_support import (
     api,
     browser,
+    browser_settings,
     chromium,
     collect_problems,
     probed_page,
+    running,
     serious_findings,
-    serve_fresh,
 )
 
 __all__ = ["api", "browser", "chromium"]  # fixtures, used by name
@@ -90,7 +91,7 @@ CONVERSATION = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
     changes = {"rate_chat_per_user": 1000, "offline_model_delay_ms": 40}
-    with serve_fresh(tmp_path_factory, sqlite_template, **changes) as url:
+    with running(browser_settings(tmp_path_factory, sqlite_template, **changes)) as url:
         yield url
 
 
@@ -488,8 +489,9 @@ async def test_a_studio_opened_mid_reply_shows_the_reply_from_its_start(
     message is let through to replace it."""
     model = GatedModel()
     with (
-        serve_fresh(
-            tmp_path_factory, sqlite_template, GatedModelProvider(model), chat_coalesce_ms=0
+        running(
+            browser_settings(tmp_path_factory, sqlite_template, chat_coalesce_ms=0),
+            GatedModelProvider(model),
         ) as server,
         model.opened_at_the_end(),
     ):

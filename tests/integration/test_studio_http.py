@@ -11,8 +11,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.app import create_app
+from entrypoints.http.static_files import STATIC_DIR
 from entrypoints.http.studio.site import STUDIO_FILES
-from entrypoints.http.viewers import STATIC_DIR
 from tests.conftest import make_settings
 from tests.integration.accounts_http import Client, assert_problem, register
 from tests.integration.pages_helpers import create_complete_page, create_page, user_headers

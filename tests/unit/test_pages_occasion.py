@@ -14,7 +14,7 @@ import pytest
 
 from entrypoints.http.public.render import TEMPLATES, PublicTemplates
 from entrypoints.http.public.view import build_view
-from entrypoints.http.viewers import STATIC_DIR
+from entrypoints.http.static_files import STATIC_DIR
 from mocheong_core.errors import ValidationFailed
 from mocheong_core.pages.content import PageContent
 from mocheong_core.pages.document import PagePolicy, merge_patch, read_content, stored_content

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import gzip
 from collections.abc import AsyncIterator
 from typing import Any
 
+import brotli
 import pytest
 from dishka import AsyncContainer, Provider, Scope, make_async_container, provide
 
 from entrypoints.bootstrap.settings import Settings, evolve
+from entrypoints.http import encoding
 from entrypoints.http.fast.public_page import EXPIRES_KEY, PublicPageFastPath
 from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import PageCache
+from tests.unit.accounts_harness import ManualClock
+
+PADDING = "가나다라마바사 " * 200
+"""Enough text that the answer is worth compressing."""
 
 
 class Handler:
     """Answers like the page handler; holds each answer until ``release`` is set."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, padding: str = "") -> None:
         self.status = status
+        self.padding = padding
         self.calls: list[dict[str, Any]] = []
         self.called = asyncio.Event()
         self.release = asyncio.Event()
@@ -36,13 +43,18 @@ class Handler:
         headers = [(b"content-type", b"text/html; charset=utf-8"), (b"x-request-id", b"r1")]
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"<p>", "more_body": True})
-        await send({"type": "http.response.body", "body": f"{len(self.calls)}</p>".encode()})
+        tail = f"{len(self.calls)}</p>{self.padding}".encode()
+        await send({"type": "http.response.body", "body": tail})
 
 
 class Wiring(Provider):
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
+        self.clock = clock
+
     @provide(scope=Scope.APP)
     def cache(self) -> PageCache:
-        return PageCache(10)
+        return PageCache(10, self.clock)
 
     @provide(scope=Scope.APP)
     def opens(self, container: AsyncContainer) -> GuestOpens:
@@ -50,14 +62,21 @@ class Wiring(Provider):
 
 
 @pytest.fixture
-async def container() -> AsyncIterator[AsyncContainer]:
-    made = make_async_container(Wiring())
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def container(clock: ManualClock) -> AsyncIterator[AsyncContainer]:
+    made = make_async_container(Wiring(clock))
     yield made
     await made.close()
 
 
 def layer(handler: Handler, container: AsyncContainer) -> PublicPageFastPath:
-    settings = evolve(Settings(), public_base_url="https://m.example", public_max_age=60)
+    settings = evolve(
+        Settings(), public_base_url="https://m.example", public_max_age=60, public_cache_ttl=300
+    )
     return PublicPageFastPath(handler, container, settings)
 
 
@@ -136,11 +155,11 @@ async def test_only_a_complete_200_is_stored(container: AsyncContainer) -> None:
 
 
 async def test_the_handlers_expiry_and_invalidations_are_followed(
-    container: AsyncContainer,
+    container: AsyncContainer, clock: ManualClock
 ) -> None:
     handler = Handler()
     app = layer(handler, container)
-    handler.expires = time.time() - 1  # already past: rendered again next time
+    handler.expires = clock.now().timestamp() - 1  # already past: rendered again next time
     await call(app, "/api/public/pages/a-page")
     handler.expires = None
     await call(app, "/api/public/pages/a-page")
@@ -148,3 +167,115 @@ async def test_the_handlers_expiry_and_invalidations_are_followed(
     assert len(handler.calls) == 2
     (await container.get(PageCache)).drop(["a-page"])
     assert (await call(app, "/api/public/pages/a-page"))[2] == b"<p>3</p>"
+
+
+async def test_entries_expire_on_the_injected_clock(
+    container: AsyncContainer, clock: ManualClock
+) -> None:
+    handler = Handler()
+    app = layer(handler, container)
+    await call(app, "/i/a-page")
+    clock.advance(299)
+    assert (await call(app, "/i/a-page"))[2] == b"<p>1</p>"
+    clock.advance(1)  # the cache's 300 s are up on the clock the app is given
+    assert (await call(app, "/i/a-page"))[2] == b"<p>2</p>"
+    clock.advance(300)
+    handler.expires = clock.now().timestamp() + 10  # the page itself changes sooner
+    assert (await call(app, "/i/a-page"))[2] == b"<p>3</p>"
+    clock.advance(9)
+    assert (await call(app, "/i/a-page"))[2] == b"<p>3</p>"
+    clock.advance(1)
+    assert (await call(app, "/i/a-page"))[2] == b"<p>4</p>"
+
+
+def decoded(headers: dict[bytes, bytes], body: bytes) -> bytes:
+    coding = headers.get(b"content-encoding")
+    if coding == b"br":
+        return bytes(brotli.decompress(body))
+    if coding == b"gzip":
+        return gzip.decompress(body)
+    assert coding is None
+    return body
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip, deflate, br, zstd", b"br"),
+        ("gzip, deflate", b"gzip"),
+        ("br;q=0.5, gzip", b"gzip"),
+        ("*", b"br"),
+        ("br;q=0, gzip;q=0", None),
+        ("identity", None),
+        (None, None),
+    ],
+)
+async def test_the_coding_follows_accept_encoding_with_its_own_etag(
+    container: AsyncContainer, accept: str | None, coding: bytes | None
+) -> None:
+    app = layer(Handler(padding=PADDING), container)
+    plain_headers = (await call(app, "/i/a-page"))[1]
+    asked = {"accept_encoding": accept} if accept is not None else {}
+    status, headers, body = await call(app, "/i/a-page", **asked)
+    assert status == 200
+    assert headers.get(b"content-encoding") == coding
+    assert headers[b"vary"] == b"Accept-Encoding"
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert decoded(headers, body) == f"<p>1</p>{PADDING}".encode()
+    suffix = {b"br": b'-br"', b"gzip": b'-gz"', None: b'"'}[coding]
+    assert headers[b"etag"] == plain_headers[b"etag"][:-1] + suffix
+    if coding is not None:
+        assert len(body) < len(PADDING.encode()) // 4
+
+
+async def test_a_304_and_a_head_answer_per_coding(container: AsyncContainer) -> None:
+    app = layer(Handler(padding=PADDING), container)
+    tags = {}
+    for accept in ("br", "gzip", "identity"):
+        status, headers, body = await call(app, "/i/a-page", "HEAD", accept_encoding=accept)
+        assert (status, body) == (200, b"")
+        full = (await call(app, "/i/a-page", accept_encoding=accept))[2]
+        assert headers[b"content-length"] == str(len(full)).encode()
+        tags[accept] = headers[b"etag"].decode()
+    assert len(set(tags.values())) == 3
+    for accept, tag in tags.items():
+        status, headers, body = await call(
+            app, "/i/a-page", accept_encoding=accept, if_none_match=tag
+        )
+        assert (status, body) == (304, b"")
+        assert headers[b"etag"] == tag.encode()
+        assert headers[b"vary"] == b"Accept-Encoding"
+        assert b"content-encoding" not in headers
+    # Another coding's tag names other bytes: the whole answer, in the coding asked for.
+    status, headers, _ = await call(
+        app, "/i/a-page", accept_encoding="br", if_none_match=tags["gzip"]
+    )
+    assert (status, headers[b"content-encoding"]) == (200, b"br")
+
+
+async def test_each_version_is_compressed_once_not_per_request(
+    container: AsyncContainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = encoding.compress
+
+    def counted(body: bytes, coding: str, levels: encoding.Levels) -> bytes:
+        made.append(len(body))
+        return real(body, coding, levels)
+
+    monkeypatch.setattr(encoding, "compress", counted)
+    app = layer(Handler(padding=PADDING), container)
+    for accept in ("br", "gzip", "br", "gzip, br", "identity") * 4:
+        await call(app, "/i/a-page", accept_encoding=accept)
+    assert len(made) == len(encoding.OFFERED)
+    (await container.get(PageCache)).drop(["a-page"])
+    await call(app, "/i/a-page", accept_encoding="br")
+    assert len(made) == 2 * len(encoding.OFFERED)
+
+
+async def test_a_small_answer_is_sent_as_it_is(container: AsyncContainer) -> None:
+    app = layer(Handler(), container)
+    status, headers, body = await call(app, "/i/a-page", accept_encoding="br, gzip")
+    assert (status, body) == (200, b"<p>1</p>")
+    assert b"content-encoding" not in headers
+    assert b"vary" not in headers

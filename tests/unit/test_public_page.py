@@ -18,12 +18,13 @@ from entrypoints.http.public.ics import escape_text, fold, invitation_ics
 from entrypoints.http.public.render import STYLES, PublicTemplates
 from entrypoints.http.public.share_image import share_image_name
 from entrypoints.http.public.view import build_view
-from entrypoints.runtime.page_cache import CachedResponse, PageCache
+from entrypoints.runtime.page_cache import CachedResponse, PageCache, Representation
 from mocheong_core.files.model import FileRecord, FileView
 from mocheong_core.pages.content import Venue
 from mocheong_core.pages.document import merge_patch, stored_content
 from mocheong_core.pages.maplinks import Attribution, map_links
 from mocheong_core.pages.model import Page, PageStatus, Plan
+from tests.unit.accounts_harness import ManualClock
 from tests.unit.pages_harness import COMPLETE, Pages, person
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -252,7 +253,7 @@ def test_folded_lines_fit_75_octets_and_unfold_to_the_original(line: str) -> Non
 
 
 def entry(body: bytes = b"x", expires_at: float = 1e12) -> CachedResponse:
-    return CachedResponse(body, b'"t"', (), (), expires_at)
+    return CachedResponse(Representation(body, b'"t"', (), ()), expires_at)
 
 
 class Peers:
@@ -264,7 +265,7 @@ class Peers:
 
 
 def test_the_cache_keeps_the_most_recently_used_pages() -> None:
-    cache = PageCache(2)
+    cache = PageCache(2, ManualClock())
     for slug in ("a", "b"):
         assert cache.put(slug, "html", entry(), cache.ticket())
     assert cache.get("a", "html") is not None  # a is now the most recent
@@ -275,7 +276,7 @@ def test_the_cache_keeps_the_most_recently_used_pages() -> None:
 
 
 def test_a_rendering_started_before_an_invalidation_is_not_stored() -> None:
-    cache = PageCache(10)
+    cache = PageCache(10, ManualClock())
     ticket = cache.ticket()
     cache.drop(["other"])
     assert not cache.put("a", "html", entry(), ticket)
@@ -283,11 +284,11 @@ def test_a_rendering_started_before_an_invalidation_is_not_stored() -> None:
 
 
 def test_entries_expire_and_variants_are_bounded() -> None:
-    now = [100.0]
-    cache = PageCache(10, clock=lambda: now[0])
-    cache.put("a", "html", entry(expires_at=150.0), cache.ticket())
+    clock = ManualClock()
+    cache = PageCache(10, clock)
+    cache.put("a", "html", entry(expires_at=clock.now().timestamp() + 50), cache.ticket())
     assert cache.get("a", "html") is not None
-    now[0] = 150.0
+    clock.advance(50)
     assert cache.get("a", "html") is None
     for n in range(8):
         assert cache.put("a", f"v{n}", entry(), cache.ticket())
@@ -296,7 +297,7 @@ def test_entries_expire_and_variants_are_bounded() -> None:
 
 async def test_a_changed_page_is_dropped_here_and_announced_with_its_old_slug() -> None:
     peers = Peers()
-    cache = PageCache(10, peers=peers)
+    cache = PageCache(10, ManualClock(), peers=peers)
     assert not cache.put("a", "html", entry(), cache.ticket())  # nothing before peers are heard
     cache.resume()
     cache.put("old-slug", "html", entry(), cache.ticket())

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.http.static_files import STATIC_DIR
 from entrypoints.http.studio.site import STUDIO_FILES
-from entrypoints.http.viewers import STATIC_DIR
 
 MANIFESTS = [
     STATIC_DIR / "vendor" / "vendor.json",

@@ -18,6 +18,7 @@ from entrypoints.runtime.page_cache import PageCache
 from entrypoints.runtime.share_images import ShareImageJobs
 from mocheong_core.guests.links import GuestOfLink
 from mocheong_core.guests.ports import GuestbookEvents
+from mocheong_core.kernel.clock import Clock
 from mocheong_core.pages.ports import PageEventListener
 
 
@@ -43,8 +44,8 @@ class PublicPageProvider(Provider):
 
 class LocalPageCacheProvider(Provider):
     @provide(scope=Scope.APP)
-    def page_cache(self, settings: Settings) -> PageCache:
-        return PageCache(settings.public.cache_pages)
+    def page_cache(self, settings: Settings, clock: Clock) -> PageCache:
+        return PageCache(settings.public.cache_pages, clock)
 
 
 class RedisPageCacheProvider(Provider):
@@ -53,8 +54,8 @@ class RedisPageCacheProvider(Provider):
         return RedisCachePeers(redis, f"{settings.broker.redis_prefix}page-cache")
 
     @provide(scope=Scope.APP)
-    def page_cache(self, settings: Settings, peers: RedisCachePeers) -> PageCache:
-        return PageCache(settings.public.cache_pages, peers=peers)
+    def page_cache(self, settings: Settings, peers: RedisCachePeers, clock: Clock) -> PageCache:
+        return PageCache(settings.public.cache_pages, clock, peers=peers)
 
 
 def public_page_providers(settings: Settings) -> list[Provider]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from entrypoints.http.viewers import STATIC_PATH
+from entrypoints.http.static_files import static_url
 
 STUDIO = "/studio"
 # Its own policy: the page loads one stylesheet and one icon of this origin, nothing else.
@@ -51,8 +51,8 @@ def landing_html(paths: set[str]) -> str:
         "<!DOCTYPE html><html lang='ko'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<title>모청 Mocheong</title>"
-        f"<link rel='icon' href='{STATIC_PATH}/favicon.svg' type='image/svg+xml'>"
-        f"<link rel='stylesheet' href='{STATIC_PATH}/landing.css'></head><body><main>"
+        f"<link rel='icon' href='{static_url('favicon.svg')}' type='image/svg+xml'>"
+        f"<link rel='stylesheet' href='{static_url('landing.css')}'></head><body><main>"
         "<h1>모청 <span lang='en'>Mocheong</span></h1>"
         "<p>대화로 만드는 모바일 청첩장 서비스의 서버입니다.</p>"
         "<p lang='en'>The server of a mobile wedding invitation service whose pages are made "

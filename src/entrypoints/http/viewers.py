@@ -10,27 +10,12 @@ file's sha256, written by ``tools/vendor_npm.py``) and start them from a script 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from litestar import Request
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.router import Router
-from litestar.static_files import create_static_files_router
 
-STATIC_DIR = Path(__file__).parent / "static"
-STATIC_PATH = "/static"
-
-
-def static_files() -> Router:
-    return create_static_files_router(
-        path=STATIC_PATH,
-        directories=[STATIC_DIR],
-        include_in_schema=False,
-        # Vendored files change only with a new pinned version, which a deploy brings.
-        cache_control=None,
-        name="static",
-    )
+from entrypoints.http.static_files import static_url
 
 
 def _page(title: str, head: str, body: str) -> bytes:
@@ -38,7 +23,7 @@ def _page(title: str, head: str, body: str) -> bytes:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)}</title>"
-        f"<link rel='icon' href='{STATIC_PATH}/favicon.svg' type='image/svg+xml'>"
+        f"<link rel='icon' href='{static_url('favicon.svg')}' type='image/svg+xml'>"
         f"{head}</head><body>{body}</body></html>"
     ).encode()
 
@@ -51,20 +36,20 @@ class LocalScalar(ScalarRenderPlugin):
             "",
             f"<noscript>The API reference needs JavaScript.</noscript>"
             f"<div id='scalar-reference' data-url='{url}'></div>"
-            f"<script src='{STATIC_PATH}/vendor/scalar/standalone.js'></script>"
-            f"<script src='{STATIC_PATH}/viewers/scalar-init.js'></script>",
+            f"<script src='{static_url('vendor/scalar/standalone.js')}'></script>"
+            f"<script src='{static_url('viewers/scalar-init.js')}'></script>",
         )
 
 
 class LocalSwagger(SwaggerRenderPlugin):
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         url = escape(self.get_openapi_json_route(request))
-        vendor = f"{STATIC_PATH}/vendor/swagger-ui"
+        vendor = "vendor/swagger-ui"
         return _page(
             openapi_schema["info"]["title"],
-            f"<link rel='stylesheet' href='{vendor}/swagger-ui.css'>",
+            f"<link rel='stylesheet' href='{static_url(vendor + '/swagger-ui.css')}'>",
             f"<div id='swagger-ui' data-url='{url}'></div>"
-            f"<script src='{vendor}/swagger-ui-bundle.js'></script>"
-            f"<script src='{vendor}/swagger-ui-standalone-preset.js'></script>"
-            f"<script src='{STATIC_PATH}/viewers/swagger-init.js'></script>",
+            f"<script src='{static_url(vendor + '/swagger-ui-bundle.js')}'></script>"
+            f"<script src='{static_url(vendor + '/swagger-ui-standalone-preset.js')}'></script>"
+            f"<script src='{static_url('viewers/swagger-init.js')}'></script>",
         )

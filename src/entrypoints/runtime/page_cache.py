@@ -8,17 +8,20 @@ comes back through ``drop``/``clear``.
 A response rendered from data read before an invalidation must not be stored after it, or
 the stale page would outlive the change: ``ticket()`` taken before rendering and handed to
 ``put`` makes such a late store a no-op.
+
+An entry holds the response in each content coding it is sent in (plain, brotli, gzip), made
+once when it is stored; its expiry is read against the injected ``Clock``.
 """
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
 
+from mocheong_core.kernel.clock import Clock
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import ChangedBy
 
@@ -28,16 +31,25 @@ VARIANTS_PER_PAGE = 8
 
 
 @attrs.frozen(slots=True)
-class CachedResponse:
+class Representation:
+    """The response in one content coding."""
+
     body: bytes
     etag: bytes
-    """The strong entity tag, quoted, as sent in ``ETag``."""
+    """The entity tag, quoted, as sent in ``ETag`` (one per coding)."""
     headers: Headers
     """Every header of the 200 answer except the per-request ones."""
     not_modified: Headers
     """The headers of a 304 answer."""
+
+
+@attrs.frozen(slots=True)
+class CachedResponse:
+    plain: Representation
     expires_at: float
-    """Wall-clock seconds after which the entry is rendered again."""
+    """Seconds since the epoch, on the injected clock, after which it is rendered again."""
+    coded: Mapping[str, Representation] = attrs.field(factory=dict)
+    """The same response compressed, by content coding (``br``, ``gzip``)."""
 
 
 class CachePeers(Protocol):
@@ -50,8 +62,8 @@ class PageCache:
     def __init__(
         self,
         max_pages: int,
+        clock: Clock,
         peers: CachePeers | None = None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self._pages: OrderedDict[str, dict[str, CachedResponse]] = OrderedDict()
         self._max_pages = max_pages
@@ -71,11 +83,14 @@ class PageCache:
         entry = variants.get(variant)
         if entry is None:
             return None
-        if entry.expires_at <= self._clock():
+        if entry.expires_at <= self.now():
             del variants[variant]
             return None
         self._pages.move_to_end(slug)
         return entry
+
+    def now(self) -> float:
+        return self._clock.now().timestamp()
 
     def ticket(self) -> int:
         return self._epoch

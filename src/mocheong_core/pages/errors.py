@@ -1,6 +1,12 @@
-from collections.abc import Sequence
+from __future__ import annotations
 
-from mocheong_core.errors import Conflict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from mocheong_core.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from mocheong_core.pages.model import Page
 
 
 class VersionConflict(Conflict):
@@ -40,3 +46,15 @@ class EditedSinceAgentChange(NothingToUndo):
             f"{', '.join(self.fields)} changed again after the assistant's change; "
             "nothing was undone"
         )
+
+
+class PageLocked(NotFound):
+    """The couple closed the page after the wedding (``after_wedding.mode`` ``lock``): guests
+    see a short notice, and nothing of the page."""
+
+    code = "page_locked"
+    title = "The invitation was closed after the wedding"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        super().__init__("The couple closed this invitation after the wedding")

@@ -72,6 +72,10 @@ class AfterWedding:
             return None
         return starts_at + timedelta(hours=self.hours)
 
+    def locks_at(self, starts_at: datetime | None) -> datetime | None:
+        """When the page closes to its guests, or None when it never does."""
+        return self.switches_at(starts_at) if self.mode is AfterMode.LOCK else None
+
     def mode_at(self, starts_at: datetime | None, now: datetime) -> AfterMode:
         switch = self.switches_at(starts_at)
         return self.mode if switch is not None and now >= switch else AfterMode.STAY

@@ -19,7 +19,7 @@ from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.pages.content import CONTENT_FIELDS, PageContent
 from mocheong_core.pages.document import PagePolicy
 from mocheong_core.pages.edit import read_edit
-from mocheong_core.pages.errors import SlugTaken, VersionConflict
+from mocheong_core.pages.errors import PageLocked, SlugTaken, VersionConflict
 from mocheong_core.pages.model import Page, PageStatus, Plan, ensure_publishable
 from mocheong_core.pages.plan import ensure_plan_allows
 from mocheong_core.pages.ports import (
@@ -356,4 +356,20 @@ class GetPublishedPage:
         page = await self._pages.by_slug(slug)
         if page is None or not page.is_public:
             raise NotFound("No such page")
+        return page
+
+
+class GetOpenPage:
+    """A published page its guests may still open: from the moment a page the couple chose
+    to lock after the wedding locks, ``PageLocked`` (a ``NotFound``, carrying the page)."""
+
+    def __init__(self, pages: PageRepository, clock: Clock) -> None:
+        self._published = GetPublishedPage(pages)
+        self._clock = clock
+
+    async def __call__(self, slug: str) -> Page:
+        page = await self._published(slug)
+        locks_at = page.content.after_wedding.locks_at(page.content.ceremony.starts_at)
+        if locks_at is not None and self._clock.now() >= locks_at:
+            raise PageLocked(page)
         return page

@@ -62,6 +62,16 @@ def not_negative(_: Any, field: attrs.Attribute[Any], value: float) -> None:
         raise SettingsError(f"{variable(field)} must not be negative")
 
 
+def between(low: int, high: int) -> Check:
+    """A whole number from ``low`` to ``high``."""
+
+    def check(_: Any, field: attrs.Attribute[Any], value: int) -> None:
+        if not low <= value <= high:
+            raise SettingsError(f"{variable(field)} must be {low} to {high}")
+
+    return check
+
+
 def choice(*options: str, show: bool = False, blank: bool = False) -> Check:
     """One of ``options`` (or empty, with ``blank``); ``show`` quotes a refused value."""
 

@@ -7,6 +7,7 @@ import attrs
 from entrypoints.bootstrap.settings.fields import (
     PREFIX,
     SettingsError,
+    between,
     not_negative,
     positive,
     setting,
@@ -106,6 +107,29 @@ class PublicSettings:
         doc="`Cache-Control: max-age` of the public page and its JSON, s",
         check=not_negative,
     )
+    compress_min: int = setting(
+        "PUBLIC_COMPRESS_MIN",
+        default=512,
+        doc=(
+            "Smallest body, in bytes, sent compressed (brotli or gzip, as the client accepts): "
+            "the public page, its JSON, the static and studio files"
+        ),
+        check=not_negative,
+    )
+    gzip_level: int = setting(
+        "PUBLIC_GZIP_LEVEL",
+        default=9,
+        doc="gzip level (1 to 9) of the public page and its JSON, compressed once per version",
+        check=between(1, 9),
+    )
+    brotli_quality: int = setting(
+        "PUBLIC_BROTLI_QUALITY",
+        default=11,
+        doc=(
+            "Brotli quality (0 to 11) of the public page and its JSON, compressed once per version"
+        ),
+        check=between(0, 11),
+    )
     guestbook_entries: int = setting(
         "PUBLIC_GUESTBOOK_ENTRIES",
         default=20,
@@ -156,6 +180,15 @@ class JobsSettings:
         "JOBS_SHUTDOWN_GRACE",
         default=10,
         doc="Seconds a stopping process lets running jobs finish before cancelling",
+    )
+    hand_back_wait: float = setting(
+        "JOBS_HAND_BACK_WAIT",
+        default=3.0,
+        doc=(
+            "Seconds a stopping worker gives the jobs it cancelled after the shutdown grace to "
+            "hand themselves back to the queue"
+        ),
+        check=positive,
     )
 
 

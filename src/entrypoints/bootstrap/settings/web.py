@@ -9,6 +9,7 @@ import attrs
 from entrypoints.bootstrap.settings.fields import (
     PREFIX,
     SettingsError,
+    between,
     choice,
     not_negative,
     positive,
@@ -61,6 +62,24 @@ class WebSettings:
             "Kakao JavaScript key for KakaoTalk sharing (studio and guests' pages) and Kakao "
             "Map on guests' pages; empty hides them (Kakao's SDKs are then never loaded)"
         ),
+    )
+    static_max_age: int = setting(
+        "STATIC_MAX_AGE",
+        default=300,
+        doc=(
+            "`Cache-Control: max-age` of a file under `/static` asked without its version "
+            "(`?v=` and its content hash, which is cached for a year), s"
+        ),
+        check=not_negative,
+    )
+    static_brotli_quality: int = setting(
+        "STATIC_BROTLI_QUALITY",
+        default=5,
+        doc=(
+            "Brotli quality (0 to 11) of the static and studio files, compressed once on "
+            "their first request (11 takes seconds on the vendored API viewers' 5 MB)"
+        ),
+        check=between(0, 11),
     )
 
 
@@ -167,6 +186,10 @@ class FilesSettings:
     def __attrs_post_init__(self) -> None:
         if self.storage == "s3" and not self.s3_bucket:
             raise SettingsError(f"{PREFIX}S3_BUCKET must be set when {PREFIX}STORAGE is s3")
+
+
+REGISTER_WINDOW = 3600
+"""Registrations are counted per hour: the longest window of any rate limit."""
 
 
 @attrs.frozen(kw_only=True)

@@ -12,22 +12,24 @@ from typing import Annotated, Any
 
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, HeaderParameter, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from entrypoints.http.auth import BEARER, CurrentUser
 from entrypoints.http.closed_sets import PAGE_DOCUMENT_PROPERTIES
+from entrypoints.http.fast.public_page import EXPIRES_KEY
 from mocheong_core.errors import FieldError, ValidationFailed
 from mocheong_core.kernel.paging import CursorPage
+from mocheong_core.pages.errors import PageLocked
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.usecases import (
     ArchivePage,
     CreatePage,
     DeletePage,
+    GetOpenPage,
     GetPage,
-    GetPublishedPage,
     ListMyPages,
     PublishPage,
     SuggestPageSlug,
@@ -211,14 +213,32 @@ class PublicPagesController(Controller):
     async def published_page(
         self,
         slug: FromPath[str],
-        usecase: FromDishka[GetPublishedPage],
+        request: Request[Any, Any, Any],
+        usecase: FromDishka[GetOpenPage],
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1024)
         ] = None,
     ) -> Response[Any]:
-        """The published page's document (no owner id); 304 on a matching If-None-Match."""
-        page = await usecase(slug)
-        tag = etag(page)
+        """The published page's document (no owner id); 304 on a matching If-None-Match. Once
+        the page has locked after the wedding (`after_wedding.mode` `lock`), nothing of it but
+        `slug`, `status`, `version` and `locked: true`, as the HTML page shows only a notice."""
+        try:
+            page = await usecase(slug)
+        except PageLocked as locked:
+            page = locked.page
+            tag = f'"{page.version}-locked"'
+            document: dict[str, Any] = {
+                "slug": page.slug,
+                "status": page.status.value,
+                "version": page.version,
+                "locked": True,
+            }
+        else:
+            tag = etag(page)
+            document = page_document(page, public=True)
+            locks_at = page.content.after_wedding.locks_at(page.content.ceremony.starts_at)
+            if locks_at is not None:  # the cache in front keeps it no later than that
+                request.scope["state"][EXPIRES_KEY] = locks_at.timestamp()
         if etag_matches(if_none_match, tag):
             return Response(None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return Response(page_document(page, public=True), headers={"ETag": tag})
+        return Response(document, headers={"ETag": tag})

@@ -8,6 +8,10 @@ whole body comes back); a ``200`` is then stored, with a strong ``ETag`` (a hash
 and ``Cache-Control``, and answered exactly as a hit would be. Concurrent misses of one page
 wait for a single render instead of each querying the database. Other statuses pass through.
 
+The stored entry holds the body brotli- and gzip-compressed too, made once (in a thread) when
+it is stored; a request gets the coding its ``Accept-Encoding`` weighs highest, with that
+coding's own ``ETag`` (``"…-br"``) and ``Vary: Accept-Encoding``. A hit never compresses.
+
 A personal link's ``?g=<token>`` is served the same cached bytes; the opening is recorded by
 ``GuestOpens`` in the background.
 """
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -26,9 +29,18 @@ from dishka import AsyncContainer
 from litestar import Litestar
 
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.encoding import (
+    IDENTITY,
+    Levels,
+    Negotiator,
+    coded_etag,
+    encode,
+    etag_matches,
+    merged_vary,
+)
 from entrypoints.http.fast.raw_asgi import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.runtime.guest_opens import GuestOpens
-from entrypoints.runtime.page_cache import CachedResponse, PageCache
+from entrypoints.runtime.page_cache import CachedResponse, Headers, PageCache, Representation
 
 log = structlog.get_logger("mocheong.public")
 
@@ -38,7 +50,16 @@ ROUTE_TEMPLATES = {"html": HTML_PREFIX + "{slug}", "json": JSON_PREFIX + "{slug}
 EXPIRES_KEY = "public_page_expires"
 """Where a handler leaves, in the ASGI scope's state, when its rendering stops being right."""
 _DROPPED = frozenset(
-    {b"content-length", b"etag", b"cache-control", b"x-request-id", b"set-cookie", b"date"}
+    {
+        b"content-length",
+        b"etag",
+        b"cache-control",
+        b"x-request-id",
+        b"set-cookie",
+        b"date",
+        b"vary",
+        b"content-encoding",
+    }
 )
 _CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since"})
 # Link-preview fetchers open shared links too; they are not the guest opening the invitation.
@@ -60,13 +81,6 @@ def origin_of(scope: Mapping[str, Any]) -> str:
 
 def public_origin(settings: Settings, scope: Mapping[str, Any]) -> str:
     return settings.web.public_base_url.rstrip("/") or origin_of(scope)
-
-
-def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
-    if if_none_match == etag:
-        return True
-    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
-    return etag in tags or b"*" in tags
 
 
 class _Capture:
@@ -103,6 +117,9 @@ class PublicPageFastPath:
         self._cache_control = f"public, max-age={settings.public.max_age}".encode()
         # Cached HTML carries signed file links: it must be re-rendered well before they expire.
         self._ttl = min(settings.public.cache_ttl, settings.files.url_ttl // 2)
+        public = settings.public
+        self._levels = Levels(public.gzip_level, public.brotli_quality, public.compress_min)
+        self._negotiator = Negotiator()
         self._cache: PageCache | None = None
         self._opens: GuestOpens | None = None
         self._flights: dict[tuple[str, str, int], asyncio.Future[CachedResponse | None]] = {}
@@ -150,21 +167,23 @@ class PublicPageFastPath:
         self._opens.record(slug, tokens[0])
 
     async def _answer(self, scope: Scope, send: Send, entry: CachedResponse) -> None:
+        if_none_match = accept_encoding = None
         for name, value in scope["headers"]:
             if name == b"if-none-match":
-                if etag_matches(value, entry.etag):
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": 304,
-                            "headers": entry.not_modified,
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": b""})
-                    return
-                break
-        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
-        body = b"" if scope["method"] == "HEAD" else entry.body
+                if_none_match = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+        answer = entry.plain
+        if entry.coded and accept_encoding is not None:
+            answer = entry.coded.get(self._negotiator.choose(accept_encoding), answer)
+        if if_none_match is not None and etag_matches(if_none_match, answer.etag):
+            await send(
+                {"type": "http.response.start", "status": 304, "headers": answer.not_modified}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+        body = b"" if scope["method"] == "HEAD" else answer.body
         await send({"type": "http.response.body", "body": body})
 
     async def _fill(
@@ -183,7 +202,7 @@ class PublicPageFastPath:
         self._flights[key] = future
         entry = None
         try:
-            entry = await self._render(scope, receive, send)
+            entry = await self._render(scope, receive, send, cache)
             if entry is not None:
                 cache.put(slug, variant, entry, ticket)
             return entry
@@ -192,7 +211,9 @@ class PublicPageFastPath:
                 del self._flights[key]
             future.set_result(entry)
 
-    async def _render(self, scope: Scope, receive: Receive, send: Send) -> CachedResponse | None:
+    async def _render(
+        self, scope: Scope, receive: Receive, send: Send, cache: PageCache
+    ) -> CachedResponse | None:
         state: dict[str, Any] = scope.setdefault("state", {})
         headers = [(k, v) for k, v in scope["headers"] if k not in _CONDITIONAL]
         capture = _Capture(send, head=scope["method"] == "HEAD")
@@ -208,20 +229,46 @@ class PublicPageFastPath:
         if etag is None:
             etag = b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
         kept = tuple((k, v) for k, v in capture.headers if k.lower() not in _DROPPED)
-        validators = ((b"etag", etag), (b"cache-control", self._cache_control))
-        # A browser updates its stored copy's headers from a 304: it must repeat the page's
-        # CSP, or the revalidated page would get the pipeline's API policy and lose its style.
-        refreshed = tuple((k, v) for k, v in kept if k.lower() != b"content-type")
-        expires = time.time() + self._ttl
+        varies = [v for k, v in capture.headers if k.lower() == b"vary"]
+        # Made once per stored version, off the event loop: brotli's best quality takes tens of
+        # milliseconds on a page.
+        coded = {}
+        if len(body) >= self._levels.min_size:
+            coded = await asyncio.to_thread(encode, body, self._levels)
+        vary = merged_vary(varies) if coded else b", ".join(varies)
+        common = (*kept, *(((b"vary", vary),) if vary else ()))
+        expires = cache.now() + self._ttl
         rendered_until = state.pop(EXPIRES_KEY, None)
         if rendered_until is not None:
             expires = min(expires, float(rendered_until))
         return CachedResponse(
-            body=body,
-            etag=etag,
-            headers=(*kept, *validators, (b"content-length", str(len(body)).encode())),
-            not_modified=(*refreshed, *validators),
+            plain=self._representation(body, etag, common, IDENTITY),
+            coded={
+                coding: self._representation(data, etag, common, coding)
+                for coding, data in coded.items()
+            },
             expires_at=expires,
+        )
+
+    def _representation(
+        self, body: bytes, etag: bytes, common: Headers, coding: str
+    ) -> Representation:
+        tag = coded_etag(etag, coding)
+        validators = ((b"etag", tag), (b"cache-control", self._cache_control))
+        encoding = () if coding == IDENTITY else ((b"content-encoding", coding.encode()),)
+        # A browser updates its stored copy's headers from a 304: it must repeat the page's
+        # CSP, or the revalidated page would get the pipeline's API policy and lose its style.
+        refreshed = tuple((k, v) for k, v in common if k.lower() != b"content-type")
+        return Representation(
+            body=body,
+            etag=tag,
+            headers=(
+                *common,
+                *encoding,
+                *validators,
+                (b"content-length", str(len(body)).encode()),
+            ),
+            not_modified=(*refreshed, *validators),
         )
 
 

@@ -45,7 +45,7 @@ from mocheong_core.guests.rsvp import SubmitRsvp
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ratelimit import RateLimiter
 from mocheong_core.pages.occasion import AfterMode
-from mocheong_core.pages.usecases import GetPublishedPage
+from mocheong_core.pages.usecases import GetOpenPage, GetPublishedPage
 
 HTML = "text/html"
 JPEG = "image/jpeg"
@@ -204,11 +204,12 @@ class PublicPageController(Controller):
         self,
         slug: FromPath[str],
         request: Request[Any, Any, Any],
-        usecase: FromDishka[GetPublishedPage],
+        usecase: FromDishka[GetOpenPage],
         templates: FromDishka[PublicTemplates],
         settings: FromDishka[Settings],
     ) -> Response[bytes]:
-        """The ceremony as an iCalendar event (RFC 5545)."""
+        """The ceremony as an iCalendar event (RFC 5545); a 404 page once the page has locked
+        after the wedding."""
         try:
             page = await usecase(slug)
         except NotFound:
@@ -229,14 +230,14 @@ class PublicPageController(Controller):
         self,
         slug: FromPath[str],
         name: FromPath[str],
-        published: FromDishka[GetPublishedPage],
+        published: FromDishka[GetOpenPage],
         files: FromDishka[ResolveFiles],
         make: FromDishka[MakeShareImage],
         templates: FromDishka[PublicTemplates],
     ) -> Response[Any]:
         """The link-preview JPEG (`og:image`), public and cached for a year: its name holds the
         version of the photo it is made from. An older version's name redirects to the
-        current one."""
+        current one. Not found once the page has locked after the wedding."""
         if not SHARE_NAME.fullmatch(name):
             return not_found(templates)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,12 +19,20 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from entrypoints.http.public.view import PublicPageView
+from entrypoints.http.static_files import STATIC_PATH, static_url
 from mocheong_core.pages.guest_tools import toss_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's one style and one script, each put together from these files in this order.
 STYLES = ("public.css", "public_guests.css")
 SCRIPTS = ("public.js", "public_copy.js", "public_gallery.js", "public_occasion.js")
+STATIC_LINK = re.compile(re.escape(STATIC_PATH) + r"/([\w./-]+)")
+
+
+def versioned(text: str) -> str:
+    """Every ``/static/…`` address in ``text`` with its file's content hash, so the browser
+    keeps the file for a year and a new version is a new address."""
+    return STATIC_LINK.sub(lambda found: static_url(found.group(1)), text)
 
 
 def source_hash(text: str) -> str:
@@ -48,7 +57,8 @@ class PublicTemplates:
         # JSON-LD stays readable Korean; ``tojson`` still escapes <, >, & and ' for HTML.
         self._env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
         self._env.globals["toss_link"] = toss_link
-        css = "".join((TEMPLATES / name).read_text() for name in STYLES)
+        self._env.globals["static"] = static_url
+        css = versioned("".join((TEMPLATES / name).read_text() for name in STYLES))
         js = "".join((TEMPLATES / name).read_text() for name in SCRIPTS)
         # Markup only for these fixed files: escaping would change the bytes the hashes
         # name (and turn ``>`` in a selector into ``&gt;``).

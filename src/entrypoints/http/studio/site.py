@@ -7,20 +7,18 @@ preview frame. A frame cannot send an ``Authorization`` header, so the access to
 ``?token=`` (as for the chat's SSE stream); the answer is never stored or sent as a referrer.
 (The QR code of the public link is an API route: ``http/api/page_qr.py``.)
 
-There is no build step: what is in the folder is what the browser runs. Each file is read once
-and served with a strong ETag of its bytes and ``Cache-Control: no-cache``, so a deploy is seen
-at the next load and an unchanged file costs a ``304``.
+There is no build step: what is in the folder is what the browser runs. Each file is read once,
+compressed once per coding (``http/assets.py``) and served with a strong ETag of its bytes and
+``Cache-Control: no-cache``, so a deploy is seen at the next load and an unchanged file costs a
+``304``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
-import attrs
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Request, Response, get
@@ -28,10 +26,12 @@ from litestar.params import FromPath, QueryParameter
 
 import entrypoints
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.assets import AssetSet
 from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.problems import problem
 from entrypoints.http.public.render import PublicTemplates
 from entrypoints.http.public.view import build_view
+from entrypoints.http.static_files import file_levels
 from entrypoints.http.statuses import status_of
 from mocheong_core.accounts.usecases import Authenticate
 from mocheong_core.agents.ports import Geocoder
@@ -41,44 +41,10 @@ from mocheong_core.kernel.clock import Clock
 from mocheong_core.pages.usecases import GetPage
 
 STUDIO_FILES = Path(entrypoints.__file__).resolve().parent.parent / "mocheong_web" / "studio"
-TYPES = {
-    # Litestar appends "; charset=utf-8" to text types itself.
-    ".html": "text/html",
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".webmanifest": "application/manifest+json",
-}
 KAKAO_SDK_ORIGIN = "https://t1.kakaocdn.net"
 PORTONE_SDK_ORIGIN = "https://cdn.portone.io"
 """Where the vendored ``@portone/browser-sdk`` loads PortOne's payment window script from."""
 Token = Annotated[str | None, QueryParameter(name="token", max_length=4096)]
-
-
-@attrs.frozen
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-def load_assets(root: Path) -> dict[str, Asset]:
-    """Every file under ``root`` by its path relative to it (``index.html``, ``js/app.js``)."""
-    assets = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        body = path.read_bytes()
-        media_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-        assets[path.relative_to(root).as_posix()] = Asset(
-            body,
-            media_type or "application/octet-stream",
-            f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-        )
-    return assets
 
 
 def studio_csp(settings: Settings) -> str:
@@ -112,25 +78,26 @@ def studio_csp(settings: Settings) -> str:
 
 class StudioFiles:
     def __init__(self, root: Path = STUDIO_FILES) -> None:
-        self.assets = load_assets(root)
+        self.assets = AssetSet(root)
 
-    def response(self, name: str, request: Request[Any, Any, Any], csp: str) -> Response[Any]:
+    async def response(
+        self, name: str, request: Request[Any, Any, Any], settings: Settings
+    ) -> Response[Any]:
         asset = self.assets.get(name)
         if asset is None:
             return problem(404, "not_found", "Not Found", f"The studio has no file {name!r}")
-        headers = {
-            "ETag": asset.etag,
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": csp,
-        }
-        if request.headers.get("if-none-match") == asset.etag:
-            return Response(b"", status_code=304, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
+        return await self.assets.respond(
+            asset,
+            request,
+            file_levels(settings),
+            cache_control="no-cache",
+            headers={"Content-Security-Policy": studio_csp(settings)},
+        )
 
 
 @functools.cache
 def studio_files() -> StudioFiles:
-    """Read once per process, on the first request."""
+    """Listed once per process; each file is read on its first request."""
     return StudioFiles()
 
 
@@ -141,7 +108,7 @@ async def studio_index(
 ) -> Response[Any]:
     """The app; at ``/studio/admin`` it opens the admin console instead of the couple's
     screens."""
-    return studio_files().response("index.html", request, studio_csp(settings))
+    return await studio_files().response("index.html", request, settings)
 
 
 @get("/studio/config.json", include_in_schema=False)
@@ -162,7 +129,7 @@ async def studio_config(settings: FromDishka[Settings]) -> Response[dict[str, An
 async def studio_file(
     name: FromPath[str], request: Request[Any, Any, Any], settings: FromDishka[Settings]
 ) -> Response[Any]:
-    return studio_files().response(name.lstrip("/") or "index.html", request, studio_csp(settings))
+    return await studio_files().response(name.lstrip("/") or "index.html", request, settings)
 
 
 @get("/studio/preview/{page_id:str}", include_in_schema=False)

@@ -38,6 +38,7 @@ from entrypoints.http.api.payments import PaymentsController
 from entrypoints.http.auth import HttpAuthProvider
 from entrypoints.http.fast.public_page import install_public_fast_path
 from entrypoints.http.fast.submit import install_submit_fast_path
+from entrypoints.http.head import install_head_as_get
 from entrypoints.http.landing import landing
 from entrypoints.http.middleware import install_pipeline
 from entrypoints.http.problems import EXCEPTION_HANDLERS, ProblemDocsPlugin
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         debug=False,
     )
     setup_dishka(container, app)
+    install_head_as_get(app)
     # Inside the fast paths: the published page and the chat submit never reach its test.
     install_socketio(app, container, settings)
     install_public_fast_path(app, container, settings)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Route, async_playwright
+from playwright.async_api import Browser, Route
 
-from tests.integration.browser_support import CHROMIUM_ARGS, chromium
+from tests.integration.browser_support import chromium, launched
 from tests.integration.chat_helpers import owner
 from tests.integration.socketio_helpers import JS, http, node, streaming_url
 
@@ -26,11 +26,8 @@ SOCKET_IO = JS / "node_modules/socket.io-client/dist/socket.io.esm.min.js"
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
     """The test serves the page itself (an address Chromium does not know): its calls to the
     app on 127.0.0.1 must not be held back as a public page reaching a local network."""
-    args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"]
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=args)
-        yield launched
-        await launched.close()
+    async with launched(chromium, "--disable-features=LocalNetworkAccessChecks") as running:
+        yield running
 
 
 SCENARIO = """async ([token, room, transport]) => {

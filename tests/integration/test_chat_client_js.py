@@ -88,6 +88,17 @@ async def test_a_refused_message_rejects_the_promise(
     assert result["code"] == "validation_error"
 
 
+async def test_a_refused_cancel_is_not_taken_for_the_answer_to_a_message_in_flight(
+    node: str, streaming_url: str, transport: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    module = await served_module(streaming_url, tmp_path_factory)
+    result = await scenario(node, streaming_url, module, "crossed", transport)
+    assert result["answer"] == {"client_message_id": "crossed-1"}
+    assert [(e["event"], e["code"], e["message_id"]) for e in result["errors"]] == [
+        ("cancel", "not_found", "no-such-message")
+    ]
+
+
 async def test_cancel(
     node: str, settings: Settings, transport: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

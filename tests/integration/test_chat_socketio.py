@@ -23,6 +23,7 @@ from tests.integration.chat_helpers import (
     TalkingModelProvider,
     final_of,
     owner,
+    submit,
     text_of,
 )
 from tests.integration.socketio_helpers import SioClient, http, serving
@@ -123,7 +124,12 @@ async def test_refused_events_get_an_error_and_the_client_stays_connected(
         refused = await client.call("joinRoom", room=stranger.room)
         assert refused == {
             "event": "error",
-            "data": {"code": "not_found", "message": "No such page"},
+            "data": {
+                "code": "not_found",
+                "message": "No such page",
+                "event": "joinRoom",
+                "room": stranger.room,
+            },
         }
         assert await client.receive() == refused
         assert (await client.call("chat-message", text="먼저"))["data"]["code"] == "not_joined"
@@ -216,6 +222,27 @@ async def test_cancel_stops_the_run_and_tells_the_room(settings: Settings) -> No
     final = frames[-1]["data"]
     assert final["status"] == "cancelled"
     assert final["content"] == text_of(frames, reply) != ""
+
+
+async def test_refused_cancels_name_the_message_they_were_for(base_url: str) -> None:
+    """Emitted without acknowledgements, as a client with several requests in flight may:
+    each refusal says which request it refuses."""
+    async with http(base_url) as api:
+        who = await owner(api)
+        stranger = await owner(api, "타인")
+        theirs = (await submit(api, stranger))["message_id"]
+    client = SioClient()
+    await client.connect(base_url, who.token, ["websocket"])
+    try:
+        await client.emit("cancel", message_id=theirs)
+        await client.emit("cancel", message_id="no-such-message")
+        errors = [(await client.receive())["data"] for _ in range(2)]
+    finally:
+        await client.close()
+    assert [(e["event"], e["code"], e["message_id"]) for e in errors] == [
+        ("cancel", "not_found", theirs),
+        ("cancel", "not_found", "no-such-message"),
+    ]
 
 
 async def test_a_fresh_token_that_does_not_sign_in_disconnects(base_url: str) -> None:

@@ -63,7 +63,8 @@ async def test_someone_elses_room_is_refused(node: str, streaming_url: str) -> N
     [result] = await run(
         node, "chat_scenarios.mjs", "stranger", streaming_url, who.token, stranger.room
     )
-    error = {"event": "error", "data": {"code": "not_found", "message": "No such page"}}
+    refused = {"code": "not_found", "message": "No such page", "event": "joinRoom"}
+    error = {"event": "error", "data": {**refused, "room": stranger.room}}
     assert result["ack"] == error
     assert result["events"] == [error]
 

@@ -174,16 +174,25 @@ async def test_refused_frames_get_an_error_and_the_socket_stays_open(chat_client
         send(ws, "joinRoom", room=stranger.room)
         assert receive(ws) == {
             "event": "error",
-            "data": {"code": "not_found", "message": "No such page"},
+            "data": {
+                "code": "not_found",
+                "message": "No such page",
+                "event": "joinRoom",
+                "room": stranger.room,
+            },
         }
         send(ws, "joinRoom", room="lobby")
         assert receive(ws)["data"]["code"] == "not_found"
         send(ws, "chat-message", text="before joining")
         assert receive(ws)["data"]["code"] == "not_joined"
         send(ws, "dance")
-        assert receive(ws)["data"]["code"] == "unknown_event"
+        assert receive(ws)["data"] | {"message": ""} == {
+            "code": "unknown_event",
+            "message": "",
+            "event": "dance",
+        }
         ws.send_text("{not json")
-        assert receive(ws)["data"]["code"] == "bad_frame"
+        assert "event" not in receive(ws)["data"]  # a frame that could not be read
         send(ws, "joinRoom", room=42)
         error = receive(ws)["data"]
         assert (error["code"], error["errors"][0]["field"]) == ("validation_error", "room")
@@ -296,6 +305,32 @@ async def test_cancel_stops_the_run_and_tells_the_room(talking_client: Client) -
     final = frames[-1]["data"]
     assert final["status"] == "cancelled"
     assert final["content"] == text_of(frames, reply) != ""
+
+
+async def test_refused_cancels_name_the_message_they_were_for(chat_client: Client) -> None:
+    """Several requests in flight: each refusal says which one it refuses, so a client does
+    not take a refused cancel for the answer to its join or its message."""
+    who = await owner(chat_client)
+    stranger = await owner(chat_client, "타인")
+    theirs = (await submit(chat_client, stranger))["message_id"]
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        send(ws, "cancel", message_id=theirs)
+        send(ws, "joinRoom", room=who.room)
+        send(ws, "cancel", message_id="no-such-message")
+        send(ws, "chat-message", text="   ", client_message_id="mine-1")
+        answers = [receive(ws) for _ in range(4)]
+    named = [(a["event"], a["data"].get("event"), a["data"].get("code")) for a in answers]
+    assert named == [
+        ("error", "cancel", "not_found"),
+        ("session-info", None, None),
+        ("error", "cancel", "not_found"),
+        ("error", "chat-message", "validation_error"),
+    ]
+    assert [answers[0]["data"]["message_id"], answers[2]["data"]["message_id"]] == [
+        theirs,
+        "no-such-message",
+    ]
+    assert answers[3]["data"]["client_message_id"] == "mine-1"
 
 
 async def test_leaving_never_cancels_the_run(chat_client: Client) -> None:

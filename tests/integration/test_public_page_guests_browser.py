@@ -20,9 +20,17 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.integration.browser_support import PHONE, api, axe_violations, browser, chromium, server
+from tests.integration.browser_support import (
+    PHONE,
+    api,
+    axe_violations,
+    browser,
+    chromium,
+    collect_problems,
+    server,
+)
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 
 pytestmark = pytest.mark.browser
@@ -104,15 +112,7 @@ async def phone_without_clipboard(browser: Browser, server: str) -> tuple[Page, 
                 "browserContextId": target["targetInfo"]["browserContextId"],
             },
         )
-    problems: list[str] = []
-
-    def note(message: ConsoleMessage) -> None:
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            problems.append(message.text)
-
-    page.on("console", note)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page, problems
+    return page, collect_problems(page)
 
 
 async def shot(page: Page, name: str) -> None:

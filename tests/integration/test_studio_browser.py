@@ -7,7 +7,8 @@ SQLite and the offline agent:
   critical violation; no console error; the CSP holds with no inline script);
 - a connection dropped in the middle of a reply (or whose token the server refused: the page
   refreshes its login first) resumes with no text lost or repeated;
-- the form's save after an agent's edit is refused with a clear message and nothing is lost.
+- the form's save after an agent's edit is refused with a clear message and nothing is lost;
+- a studio opened while a reply is already streaming shows the whole reply, its start too.
 
 ``MOCHEONG_STUDIO_SCREENSHOTS=1`` also writes the screenshots of docs/studio.md to
 ``docs/studio/`` (off by default so a test run leaves the tree clean): each screen audited, on
@@ -21,13 +22,15 @@ import io
 import json
 import os
 import re
-import shutil
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from dishka import Provider, Scope, provide
 from PIL import Image
 from playwright.async_api import (
     Browser,
@@ -37,23 +40,24 @@ from playwright.async_api import (
     expect,
 )
 
-from entrypoints.app import create_app
-from tests.browser_support import (
-    AUDIT,
+from mocheong_core.chat.ports import ChatModel, ModelPart, ModelTurn, TextDelta
+from tests.integration.browser_support import (
+    api,
     browser,
+    browser_settings,
+    chromium,
     collect_problems,
     probed_page,
-    serve_in_thread,
+    running,
+    serious_findings,
 )
-from tests.conftest import make_settings
 
-__all__ = ["browser"]
+__all__ = ["api", "browser", "chromium"]  # fixtures, used by name
 pytestmark = pytest.mark.browser
 # A hang guard for a loaded machine (the default is 5 s), not a timed assertion.
 expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
 # The accessible names the studio promises (issue: "Accessible names").
 NAMES = {
@@ -86,17 +90,9 @@ CONVERSATION = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("studio")
-    shutil.copy(sqlite_template, folder / "mocheong.db")
-    settings = make_settings(folder, rate_chat_per_user=1000, offline_model_delay_ms=40)
-    with serve_in_thread(create_app(settings)) as url:
+    changes = {"rate_chat_per_user": 1000, "offline_model_delay_ms": 40}
+    with running(browser_settings(tmp_path_factory, sqlite_template, **changes)) as url:
         yield url
-
-
-@pytest.fixture
-async def api(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
-        yield client
 
 
 class Studio:
@@ -122,9 +118,7 @@ class Studio:
         """axe-core on the screen as it is now; the findings are checked at the end so one
         run reports every screen."""
         target = page or self.page
-        if not await target.evaluate("typeof axe !== 'undefined'"):
-            await target.evaluate(AXE)
-        self.audits[screen] = await target.evaluate(AUDIT)
+        self.audits[screen] = await serious_findings(target)
         if os.environ.get("MOCHEONG_STUDIO_SCREENSHOTS") == "1" and self.documented:
             SHOTS.mkdir(exist_ok=True)
             await target.screenshot(path=SHOTS / f"{self.size}-{self.lang}-{screen}.png")
@@ -449,3 +443,118 @@ async def test_a_form_saved_after_an_agent_edit_is_refused_clearly_and_loses_not
     assert (reverted["greeting"], reverted["couple"]["groom"]["name"]) == (None, None)
     assert studio.problems == []
     await studio.context.close()
+
+
+class GatedModel:
+    """Says its reply in three parts, each after the test opens its gate: a reply surely
+    streaming while the studio opens, and still streaming while the studio catches up."""
+
+    label: dict[str, Any] = {"model": "gated"}  # noqa: RUF012
+    PARTS = ("먼저 도착한 말씀이고요 ", "나중에 도착한 ", "말씀입니다.")
+
+    def __init__(self) -> None:
+        self.gates = [threading.Event() for _ in self.PARTS[1:]]
+
+    @contextmanager
+    def opened_at_the_end(self) -> Iterator[None]:
+        """A failed test still lets the reply end, so the server stops at once."""
+        try:
+            yield
+        finally:
+            for gate in self.gates:
+                gate.set()
+
+    async def stream(self, turn: ModelTurn) -> AsyncIterator[ModelPart]:
+        yield TextDelta(self.PARTS[0])
+        for gate, part in zip(self.gates, self.PARTS[1:], strict=True):
+            await asyncio.to_thread(gate.wait, 60)  # set by the test's thread
+            yield TextDelta(part)
+
+
+class GatedModelProvider(Provider):
+    def __init__(self, model: GatedModel) -> None:
+        super().__init__()
+        self._model = model
+
+    @provide(scope=Scope.APP, override=True)
+    def model(self) -> ChatModel:
+        return self._model
+
+
+async def test_a_studio_opened_mid_reply_shows_the_reply_from_its_start(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> None:
+    """The couple opens the studio while a reply is streaming (sent from another device): the
+    bubble shows the words said before it opened too, each once, before the final stored
+    message is let through to replace it."""
+    model = GatedModel()
+    with (
+        running(
+            browser_settings(tmp_path_factory, sqlite_template, chat_coalesce_ms=0),
+            GatedModelProvider(model),
+        ) as server,
+        model.opened_at_the_end(),
+    ):
+        studio = await open_studio(browser, server, "en", "phone")
+        page = studio.page
+        reopened = asyncio.Event()
+        held: list[tuple[WebSocketRoute, str | bytes]] = []
+        sent: list[dict[str, Any]] = []
+
+        async def route(socket: WebSocketRoute) -> None:
+            server_side = socket.connect_to_server()
+            late = reopened.is_set()
+
+            def from_page(message: str | bytes) -> None:
+                if late:
+                    sent.append(json.loads(message))
+                server_side.send(message)
+
+            def from_server(message: str | bytes) -> None:
+                frame = json.loads(message)
+                final = frame["event"] == "newMessage" and frame["data"]["role"] == "assistant"
+                if late and final:
+                    held.append((socket, message))
+                else:
+                    socket.send(message)
+
+            socket.on_message(from_page)
+            server_side.on_message(from_server)
+
+        await page.route_web_socket(re.compile(r"/ws/chat$"), route)
+        await sign_up(studio)
+        page_id = await new_invitation(studio)
+        async with httpx.AsyncClient(base_url=server, timeout=10) as api:
+            login = await api.post(
+                "/api/auth/login", json={"email": studio.email, "password": PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            accepted = await api.post(
+                "/api/chat", json={"page_id": page_id, "message": "안녕하세요"}, headers=headers
+            )
+            assert accepted.status_code == 202, accepted.text
+            reply = accepted.json()["message_id"]
+            answer = page.locator(f".msg.assistant[data-message-id='{reply}']")
+            first, second, last = GatedModel.PARTS
+            await expect(answer.locator(".text")).to_have_text(first)
+
+            reopened.set()
+            await page.reload()
+            await expect(answer).to_be_visible()
+            model.gates[0].set()
+            # The reopened page joined after the reply began: it asks for the reply from its
+            # start and shows it whole, each part once.
+            await expect(answer.locator(".text")).to_have_text(first + second)
+            assert any(f["event"] == "resume" and f["data"]["cursor"] is None for f in sent)
+            model.gates[1].set()
+            stored = await final_reply(api, accepted.json()["session_id"], headers)
+
+        # The final message is held back: what the bubble shows is what the chunks made.
+        assert stored["content"] == first + second + last
+        await expect(answer.locator(".text")).to_have_text(stored["content"])
+        for socket, message in held:
+            socket.send(message)
+        await expect(answer).to_have_attribute("data-status", "completed")
+        await expect(answer.locator(".text")).to_have_text(stored["content"])
+        assert studio.problems == []
+        await studio.context.close()

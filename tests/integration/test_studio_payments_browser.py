@@ -37,19 +37,25 @@ from entrypoints.app import create_app
 from entrypoints.bootstrap.admin import create_admin
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.kernel.ids import new_id
-from tests.browser_support import AUDIT, browser, collect_problems, probed_page, serve_in_thread
 from tests.conftest import make_settings
 from tests.fakes.http import in_thread
 from tests.fakes.portone import FakePortOne
+from tests.integration.browser_support import (
+    browser,
+    chromium,
+    collect_problems,
+    probed_page,
+    serious_findings,
+    serve_in_thread,
+)
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 from tests.integration.payments_helpers import portone_settings
 
-__all__ = ["browser"]
+__all__ = ["browser", "chromium"]  # fixtures, used by name
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)  # a hang guard for a loaded machine, not a timed assertion
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-AXE = (ROOT / "tests/vendor/axe-core/axe.min.js").read_text()
 SHOTS = ROOT / "docs/studio"
 PASSWORD = "correct horse battery"
 NAMES = {
@@ -121,9 +127,7 @@ class Screen:
         return NAMES[self.lang]
 
     async def audit(self, screen: str) -> None:
-        if not await self.page.evaluate("typeof axe !== 'undefined'"):
-            await self.page.evaluate(AXE)
-        self.audits[screen] = await self.page.evaluate(AUDIT)
+        self.audits[screen] = await serious_findings(self.page)
         documented = (self.size, self.lang) in {("phone", "ko"), ("desktop", "en")}
         if os.environ.get("MOCHEONG_STUDIO_SCREENSHOTS") == "1" and documented:
             SHOTS.mkdir(exist_ok=True)

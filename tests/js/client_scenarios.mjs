@@ -1,6 +1,7 @@
 // The served chat client (mocheong-client.js) under node against a live server, over either
 // transport: join, a streamed turn, a connection dropped after the first chunk and resumed,
-// a first token the server refuses (the client asks for a fresh one), and cancel.
+// a first token the server refuses (the client asks for a fresh one), cancel, and a refused
+// cancel crossing a message in flight.
 // Usage: node client_scenarios.mjs <module path> <scenario> <base url> <token> <room> <transport>
 // Prints one JSON line with what the client assembled.
 import { io } from "socket.io-client";
@@ -48,6 +49,21 @@ if (scenario === "refused") {
   } catch (error) {
     print({ code: error.code });
   }
+}
+if (scenario === "crossed") {
+  // A cancel the server refuses while a message waits for its answer: the refusal must not
+  // be taken for the message's.
+  const errors = [];
+  chat.on("error", (data) => errors.push(data));
+  const cancelled = chat.cancel("no-such-message");
+  const sent = chat.send("안녕하세요", "crossed-1").then(
+    (accepted) => ({ client_message_id: accepted.client_message_id }),
+    (error) => ({ code: error.code }),
+  );
+  await cancelled;
+  const answer = await sent;
+  while (!errors.length) await new Promise((resolve) => setTimeout(resolve, 10));
+  print({ answer, errors });
 }
 const chunk = firstChunk();
 const { message_id: reply } = await chat.send(scenario === "cancel" ? "길게 말해줘" : "2027년 5월 15일 오후 1시");

@@ -58,6 +58,13 @@ class ErrorOut(_Out):
     message: str
     retry_after: float | None = None
     errors: list[FieldProblem] | None = None
+    # The refused request: its event (absent for a frame that could not be read) and its own
+    # key (`protocol.REQUEST_KEYS`) when it carried one.
+    event: str | None = None
+    message_id: str | None = None
+    client_message_id: str | None = None
+    room: str | None = None
+    session_id: str | None = None
 
 
 class MessageChunk(_Out):

@@ -6,7 +6,8 @@ answers its frames through the core; a transport shell (``websocket.py``, ``sock
 only moves events, reports a dropped client and closes connections (``Transport``).
 
 Each frame that needs the database runs in a REQUEST scope of its own, so an idle client holds
-no connection. A refused frame is answered with ``error {code, message}`` and the client stays
+no connection. A refused frame is answered with ``error {code, message}`` naming the request it
+refuses (``event``, and the request's own key: ``REQUEST_KEYS``), and the client stays
 connected. Leaving (or dropping) never cancels a run.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Final, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -37,8 +38,17 @@ TOO_BIG = 1009
 """The close code of a frame over the limit: ``MOCHEONG_WS_AUTH_FRAME_BYTES`` before signing
 in, ``MOCHEONG_WS_MAX_FRAME_BYTES`` after (RFC 6455, "message too big")."""
 log = structlog.get_logger("mocheong.chat.ws")
+SHORT = 200
 Text = Annotated[str, msgspec.Meta(max_length=100_000)]
-Short = Annotated[str, msgspec.Meta(max_length=200)]
+Short = Annotated[str, msgspec.Meta(max_length=SHORT)]
+REQUEST_KEYS: Final = {
+    "cancel": "message_id",
+    "chat-message": "client_message_id",
+    "joinRoom": "room",
+    "resume": "session_id",
+}
+"""The field of each request that tells it from another of its kind in flight: a refusal
+repeats it beside ``event``, so a client that sent two cancels knows which one failed."""
 
 
 class Frame(msgspec.Struct):
@@ -143,6 +153,9 @@ class ChatProtocol:
         self._transport = transport
         self._user_id = ""
         self._session: ChatSession | None = None
+        self._request: dict[str, str] = {}
+        """What names the frame being answered, for its refusal (frames are answered one at
+        a time)."""
         self._room = AsyncExitStack()
 
     async def sign_in(self, token: str | None) -> bool:
@@ -169,6 +182,7 @@ class ChatProtocol:
 
     async def handle(self, raw: str) -> None:
         """Answers one frame; raises the ``DomainError`` that refuses it, or ``SignedOut``."""
+        self._request = {}
         try:
             frame = _decode_frame(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
@@ -177,6 +191,7 @@ class ChatProtocol:
 
     async def dispatch(self, event: str, data: object) -> None:
         """Answers one event already decoded by its transport (Socket.IO decodes its own)."""
+        self._request = _request(event, data)
         handler = _HANDLERS.get(event)
         if handler is None:
             raise UnknownEvent(f"Unknown event {event[:200]!r}")
@@ -185,12 +200,13 @@ class ChatProtocol:
         await handler(self, data)
 
     async def refuse(self, exc: DomainError) -> None:
-        await self.send("error", _error(exc))
+        await self.send("error", {**_error(exc), **self._request})
 
     async def fail(self, exc: Exception) -> None:
         """One bad frame must not end the connection: logged, answered, and on we go."""
         log.error("chat_frame_failed", error=repr(exc), exc_info=exc)
-        await self.send("error", {"code": "internal_error", "message": "Something went wrong"})
+        failed = {"code": "internal_error", "message": "Something went wrong"}
+        await self.send("error", {**failed, **self._request})
 
     async def _recheck(self) -> None:
         """The user changed somewhere: a client whose token no longer signs in is closed."""
@@ -287,6 +303,16 @@ def _convert(data: dict[str, Any], kind: type[T]) -> T:
         # msgspec says where it refused a value as "... - at `$.field`".
         field = message.split("`$.", 1)[1].split("`", 1)[0] if "`$." in message else "data"
         raise ValidationFailed([FieldError(field, message.split(" - at ", 1)[0])]) from None
+
+
+def _request(event: str, data: object) -> dict[str, str]:
+    """``event`` and the request's key (``REQUEST_KEYS``) when the frame carries a usable one."""
+    named = {"event": event[:SHORT]}
+    key = REQUEST_KEYS.get(event)
+    value = data.get(key) if key is not None and isinstance(data, dict) else None
+    if key is not None and isinstance(value, str) and len(value) <= SHORT:
+        named[key] = value
+    return named
 
 
 def _error(exc: DomainError) -> dict[str, Any]:

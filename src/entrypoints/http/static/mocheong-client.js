@@ -17,7 +17,13 @@
 //   const { message_id } = await chat.send("Hello", crypto.randomUUID());
 //   chat.cancel(message_id);
 
-const ANSWERS = new Set(["session-info", "message-accepted", "pong", "error"]);
+// The requests each answer answers; a refusal (`error`) names its request in `event`.
+const ANSWERS = new Map([
+  ["session-info", ["joinRoom", "resume"]],
+  ["message-accepted", ["chat-message"]],
+  ["pong", ["ping"]],
+  ["error", []],
+]);
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A request whose connection dropped before its answer came.
@@ -59,6 +65,8 @@ export class ChatClient {
     this.stats = { duplicates: 0, gaps: 0, reconnects: 0 };
     this.session = null;
     this.cursor = null;
+    this.replaying = false; // a snapshot asked for replies joined mid-way is on its way
+    this.replayed = new Set(); // the replies a snapshot was asked for
     this.closed = false;
     this.refused = false; // the server refused the last token
     this.connecting = false;
@@ -78,6 +86,7 @@ export class ChatClient {
   async join(room) {
     this.session = null;
     this.session = await this.#ask("joinRoom", { room }, true);
+    this.#replayStarts(); // a reply already under way when the client joined
     return this.session;
   }
 
@@ -133,6 +142,7 @@ export class ChatClient {
         try {
           await this.#open();
           this.#fire("state", "connected");
+          this.#replayStarts(); // asked on a connection that dropped before the answer
           return;
         } catch {
           this.#drop(); // the next attempt opens a new one
@@ -197,8 +207,9 @@ export class ChatClient {
       ws.onmessage = (message) => {
         if (ws !== this.socket) return; // a dropped connection's last frames
         const { event, data } = JSON.parse(message.data);
-        if (ANSWERS.has(event) && this.pending.length) this.#settle(this.pending[0], event, data);
-        else if (event === "error") this.#fire("error", data);
+        const request = ANSWERS.has(event) ? this.#askedBy(event, data) : undefined;
+        if (request) this.#settle(request, event, data);
+        else if (event === "error") this.#fire("error", data); // a refused cancel or auth
         else this.#receive(event, data);
       };
       ws.onclose = (closing) => {
@@ -226,11 +237,19 @@ export class ChatClient {
     }
   }
 
+  // The oldest request waiting for this answer: the server answers in order, and the
+  // requests that wait (join, resume, send) are not the only ones it may refuse (cancel).
+  #askedBy(event, data) {
+    if (event === "error" && !data.event) return this.pending[0]; // a frame it could not read
+    const asked = event === "error" ? [data.event] : ANSWERS.get(event);
+    return this.pending.find((request) => asked.includes(request.event));
+  }
+
   #request(event, data) {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new ConnectionLost());
     return new Promise((resolve, reject) => {
-      const request = { resolve, reject };
+      const request = { event, resolve, reject };
       this.pending.push(request);
       if (this.transport !== "socketio") {
         this.#emit(event, data);
@@ -277,15 +296,53 @@ export class ChatClient {
 
   #message(id) {
     if (!this.messages.has(id)) {
-      this.messages.set(id, { text: "", streamed: "", seq: 0, components: [], final: null });
+      this.messages.set(id, {
+        text: "",
+        streamed: "",
+        seq: 0,
+        components: [],
+        final: null,
+        headless: false, // joined after the reply began: waiting for its start
+      });
     }
     return this.messages.get(id);
+  }
+
+  // Asks the server for a snapshot (`resume` without a cursor) when a reply began before this
+  // client joined: its stream-reset and the reply's parts from seq 1 replace what the
+  // client skipped, and the live parts continue after them, none twice.
+  #replayStarts() {
+    const missing = [...this.messages]
+      .filter(([id, message]) => message.headless && !this.replayed.has(id))
+      .map(([id]) => id);
+    if (!missing.length || !this.session || !this.socket || this.replaying) return;
+    for (const id of missing) this.replayed.add(id);
+    this.replaying = true;
+    this.#request("resume", { session_id: this.session.session_id, cursor: null }).then(
+      () => {
+        this.replaying = false;
+        this.#replayStarts();
+      },
+      (error) => {
+        this.replaying = false;
+        if (!(error instanceof ConnectionLost)) this.#fire("error", error);
+        for (const id of missing) this.replayed.delete(id); // asked again once connected
+      },
+    );
   }
 
   #receive(event, data) {
     if (data?.cursor && data.cursor !== "resync") this.cursor = data.cursor;
     if (event === "message-chunk" || event === "component") {
       const message = this.#message(data.message_id);
+      if (message.headless || (message.seq === 0 && data.seq > 1)) {
+        // Joined after this reply began: its parts wait for the snapshot, which starts with
+        // the reply's stream-reset (and a reply the stream no longer holds from seq 1 is
+        // completed by its stored final message).
+        message.headless = true;
+        this.#replayStarts();
+        return;
+      }
       if (data.seq <= message.seq) {
         this.stats.duplicates += 1;
         return;
@@ -305,6 +362,7 @@ export class ChatClient {
       const message = this.#message(data.message_id);
       message.text = data.content;
       message.final = data;
+      message.headless = false; // the stored message is whole
     }
     this.#fire(event, data);
   }

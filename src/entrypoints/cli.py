@@ -186,7 +186,7 @@ def _worker_check(settings: Settings, args: argparse.Namespace) -> int:
 
     from entrypoints.worker.health import HealthFile, verdict
 
-    health = HealthFile(Path(settings.observability.worker_health_file))
+    health = HealthFile(Path(settings.observability.worker_health_path))
     problem = verdict(
         health.read(),
         max_age=settings.observability.worker_health_max_age,

@@ -38,7 +38,7 @@ def environment(settings: Settings, redis_url: str, health: Path) -> dict[str, s
             f"{PREFIX}DATA_DIR": str(settings.app.data_dir),
             f"{PREFIX}REDIS_URL": redis_url,
             f"{PREFIX}REDIS_PREFIX": services.unique_redis_prefix(),
-            f"{PREFIX}WORKER_HEALTH_FILE": str(health),
+            f"{PREFIX}WORKER_HEALTH_PATH": str(health),
             f"{PREFIX}WORKER_HEALTH_MAX_AGE": str(MAX_AGE),
             f"{PREFIX}JOBS_HEALTH_CHECK_INTERVAL": "1",
         }
@@ -93,7 +93,7 @@ def test_a_running_worker_passes_a_frozen_one_fails_and_a_stopped_one_fails(
     assert worker.wait(GUARD) == 0
     assert check(worker_env, "--live") == 1
     assert check(worker_env) == 1
-    assert not Path(worker_env[f"{PREFIX}WORKER_HEALTH_FILE"]).exists()
+    assert not Path(worker_env[f"{PREFIX}WORKER_HEALTH_PATH"]).exists()
 
 
 def test_a_worker_without_redis_is_alive_but_not_ready(settings: Settings, tmp_path: Path) -> None:
@@ -103,13 +103,13 @@ def test_a_worker_without_redis_is_alive_but_not_ready(settings: Settings, tmp_p
     env = environment(settings, f"redis://127.0.0.1:{port}/0", tmp_path / "worker.health")
     process = subprocess.Popen([*CLI, "worker"], env=env)
     try:
-        until(lambda: Path(env[f"{PREFIX}WORKER_HEALTH_FILE"]).exists(), "a beat naming Redis")
+        until(lambda: Path(env[f"{PREFIX}WORKER_HEALTH_PATH"]).exists(), "a beat naming Redis")
         assert check(env, "--live") == 0
         assert check(env) == 1
         # Stopped while it waits to connect again, it still exits at once, and cleanly.
         process.send_signal(signal.SIGTERM)
         assert process.wait(GUARD) == 0
-        assert not Path(env[f"{PREFIX}WORKER_HEALTH_FILE"]).exists()
+        assert not Path(env[f"{PREFIX}WORKER_HEALTH_PATH"]).exists()
     finally:
         if process.poll() is None:
             process.kill()

@@ -102,7 +102,7 @@ def health_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name)
     monkeypatch.setenv("MOCHEONG_ENV", "test")
     path = tmp_path / "worker.health"
-    monkeypatch.setenv("MOCHEONG_WORKER_HEALTH_FILE", str(path))
+    monkeypatch.setenv("MOCHEONG_WORKER_HEALTH_PATH", str(path))
     monkeypatch.setenv("MOCHEONG_WORKER_HEALTH_MAX_AGE", "30")
     return path
 

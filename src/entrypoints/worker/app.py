@@ -207,7 +207,7 @@ async def serve_nats_worker(
 
 async def _beat_every(container: AsyncContainer, settings: Settings) -> None:
     """The NATS worker's health beats, from its event loop."""
-    health = HealthFile(Path(settings.observability.worker_health_file))
+    health = HealthFile(Path(settings.observability.worker_health_path))
     while True:
         await beat(container, health)
         await asyncio.sleep(settings.jobs.health_check_interval)
@@ -269,7 +269,7 @@ def build_worker(
         return arq.worker.Worker(**arq_options)
     return PrefilteringWorker(
         hand_back_wait=settings.jobs.hand_back_wait,
-        health=HealthFile(Path(settings.observability.worker_health_file)),
+        health=HealthFile(Path(settings.observability.worker_health_path)),
         **arq_options,
     )
 
@@ -283,7 +283,7 @@ def run_worker(settings: Settings, *, tuned: bool = True) -> None:
     configure_logging(settings.log.level, settings.log.json)
     if tracing_on(settings):
         install_exporter("mocheong-worker")
-    health = HealthFile(Path(settings.observability.worker_health_file))
+    health = HealthFile(Path(settings.observability.worker_health_path))
     health.remove()  # a beat of an earlier run in this container is not this one's
     with metrics_listener(settings.observability.worker_metrics_port):
         try:

@@ -1,6 +1,6 @@
 """The worker's health, for a container's probes (``mocheong worker check``).
 
-The worker process writes a beat to a file of its own (``MOCHEONG_WORKER_HEALTH_FILE``) from
+The worker process writes a beat to a file of its own (``MOCHEONG_WORKER_HEALTH_PATH``) from
 its poll loop, every ``MOCHEONG_JOBS_HEALTH_CHECK_INTERVAL`` seconds: the time, and which of
 its dependencies (the database, Redis, the file store: the checks of the API's ``/ready``)
 did not answer. While Redis is lost and the worker waits to connect again, it writes a beat

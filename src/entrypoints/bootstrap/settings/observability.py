@@ -35,8 +35,8 @@ class ObservabilitySettings:
         ),
         check=port_or_zero,
     )
-    worker_health_file: str = setting(
-        "WORKER_HEALTH_FILE",
+    worker_health_path: str = setting(
+        "WORKER_HEALTH_PATH",
         default=str(Path(tempfile.gettempdir()) / "mocheong-worker.health"),
         shown="<temp dir>/mocheong-worker.health",
         doc=(

@@ -313,6 +313,9 @@ OWNER_ROUTES = [
     ("GET", "/api/pages/{page}/history", None),
     ("GET", "/api/pages/{page}/history/1", None),
     ("POST", "/api/pages/{page}/revert", {"version": 1}),
+    ("GET", "/api/pages/{page}/photos", None),
+    ("POST", "/api/pages/{page}/photos/{photo}/approve", None),
+    ("POST", "/api/pages/{page}/photos/{photo}/remove", None),
 ]
 USER_ROUTES: list[tuple[str, str, Any]] = [("POST", "/api/pages", {}), ("GET", "/api/pages", None)]
 ADMIN_ROUTES = [
@@ -330,7 +333,10 @@ async def victim(client: Client) -> dict[str, Any]:
     guest = await client.post(
         f"/api/pages/{page['id']}/guests", json={"name": "홍길동", "side": "groom"}, headers=owner
     )
-    return {"page": page["id"], "guest": guest.json()["id"], "owner": owner}
+    # No photo can reach a free page's album: an id of the right shape stands in, since the
+    # page is refused before any photo is looked up.
+    photo = "01900000-0000-7000-8000-000000000000"
+    return {"page": page["id"], "guest": guest.json()["id"], "photo": photo, "owner": owner}
 
 
 async def call(client: Client, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

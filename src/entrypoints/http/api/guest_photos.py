@@ -21,7 +21,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from entrypoints.bootstrap.settings import Settings
@@ -45,7 +45,10 @@ from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
 
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=64)]
-StateFilter = Annotated[PhotoState | None, Parameter(description=describe(PhotoState))]
+# ``state`` is a name Litestar keeps for the app's state: the parameter is renamed on the wire.
+StateFilter = Annotated[
+    PhotoState | None, QueryParameter(name="state", description=describe(PhotoState))
+]
 RATE_WINDOW = 600
 """The guests' upload budget is per 10 minutes: a guest sends a few photos at once, then
 nothing for a while."""
@@ -165,11 +168,29 @@ class PhotoUploadOperation(Operation):
         )
 
 
-async def limit_guest_photos(
-    limiter: RateLimiter, settings: Settings, request: Request[Any, Any, Any]
-) -> None:
+def guest_photo_cap(settings: Settings) -> int:
+    """The album's size cap: its own setting, never above the couple's."""
+    return min(settings.pages.guest_photo_max_bytes, settings.http.max_upload_bytes)
+
+
+async def receive_guest_photo(
+    slug: str,
+    request: Request[Any, Any, Any],
+    usecase: UploadGuestPhoto,
+    limiter: RateLimiter,
+    settings: Settings,
+) -> PhotoView:
+    """One budget per IP, whether the photo comes from the page's script or its plain form."""
     key = f"guest-photos:ip:{client_ip(request)}"
     await enforce(limiter, key, Limit(settings.rates.guest_photos_per_ip, RATE_WINDOW))
+    async with receive_upload(
+        request.stream(),
+        request.headers.get("content-type"),
+        request.content_length,
+        max_file_bytes=guest_photo_cap(settings),
+        text_fields=("name",),
+    ) as upload:
+        return await usecase(slug, upload.file, upload.fields.get("name"))
 
 
 class PublicAlbumController(Controller):
@@ -196,17 +217,7 @@ class PublicAlbumController(Controller):
         """A guest's photo for the album (JPEG, PNG, WebP, GIF or HEIC, the type read from the
         bytes), pending until the couple approves it. 409 ``album_closed`` when the page takes
         no photos, 409 ``album_full``, 413, 415, 422 ``image_too_large``, 429."""
-        await limit_guest_photos(limiter, settings, request)
-        max_bytes = min(settings.pages.guest_photo_max_bytes, settings.http.max_upload_bytes)
-        async with receive_upload(
-            request.stream(),
-            request.headers.get("content-type"),
-            request.content_length,
-            max_file_bytes=max_bytes,
-            text_fields=("name",),
-        ) as upload:
-            sent = await usecase(slug, upload.file, upload.fields.get("name"))
-        photo = sent.photo
+        photo = (await receive_guest_photo(slug, request, usecase, limiter, settings)).photo
         return SentPhotoOut(photo.id, photo.state.value, photo.guest_name, photo.created_at)
 
     @get("/")
@@ -241,12 +252,12 @@ class GuestPhotosController(Controller):
         user: FromDishka[CurrentUser],
         usecase: FromDishka[ListGuestPhotos],
         settings: FromDishka[Settings],
-        state: StateFilter = None,
+        photo_state: StateFilter = None,
         limit: PageSize = 50,
         cursor: Cursor = None,
     ) -> GuestPhotoList:
         """The guests' photos newest first, all or those in one ``state``."""
-        found = await usecase(user, page_id, state=state, limit=limit, cursor=cursor)
+        found = await usecase(user, page_id, state=photo_state, limit=limit, cursor=cursor)
         return photo_list(found, public_origin(settings, request.scope))
 
     @post("/{photo_id:str}/approve", status_code=200)

@@ -28,7 +28,8 @@ DOCUMENT_KEYS = {
     "id", "slug", "status", "plan", "version", "owner_id", "couple", "ceremony", "venue",
     "greeting", "cover_file_id", "gallery", "gift_accounts", "theme", "music", "sections",
     "rsvp", "share", "interview", "notices", "video", "ending", "gallery_view", "map_view",
-    "calendar_view", "text", "effects", "after_wedding", "created_at", "updated_at",
+    "calendar_view", "text", "effects", "after_wedding", "guest_photos", "created_at",
+    "updated_at",
 }  # fmt: skip
 
 

@@ -13,14 +13,7 @@ import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, get, post
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-)
+from litestar.openapi.spec import OpenAPIType, Operation, Schema
 from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -29,7 +22,7 @@ from entrypoints.http.auth import BEARER, CurrentUser, client_ip
 from entrypoints.http.closed_sets import PhotoStateText, describe
 from entrypoints.http.fast.public_page import public_origin
 from entrypoints.http.public.view import absolute, image_of
-from entrypoints.http.uploads import receive_upload
+from entrypoints.http.uploads import multipart_body, receive_upload
 from mocheong_core.files.model import FileView
 from mocheong_core.guests.model import GUEST_PHOTO_NAME_MAX, GuestPhoto, PhotoState
 from mocheong_core.guests.photos import (
@@ -151,21 +144,12 @@ class PhotoUploadOperation(Operation):
     """The handler reads the body itself, so the schema of the multipart form is stated here."""
 
     def __post_init__(self) -> None:
-        form = Schema(
-            type=OpenAPIType.OBJECT,
-            properties={
-                "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
-                "name": Schema(
-                    type=OpenAPIType.STRING,
-                    max_length=GUEST_PHOTO_NAME_MAX,
-                    description="Who sends it (optional)",
-                ),
-            },
-            required=["file"],
+        name = Schema(
+            type=OpenAPIType.STRING,
+            max_length=GUEST_PHOTO_NAME_MAX,
+            description="Who sends it (optional)",
         )
-        self.request_body = RequestBody(
-            content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
-        )
+        self.request_body = multipart_body(name=name)
 
 
 def guest_photo_cap(settings: Settings) -> int:

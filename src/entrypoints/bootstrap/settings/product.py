@@ -78,7 +78,7 @@ class PagesSettings:
     guest_photo_max_bytes: int = setting(
         "GUEST_PHOTO_MAX_BYTES",
         default=10 * 1_048_576,
-        doc="Largest photo a guest may add to an album, bytes (at most `MAX_UPLOAD_BYTES` holds)",
+        doc="Largest photo a guest may add to an album, bytes (never above `MAX_UPLOAD_BYTES`)",
         check=positive,
     )
     history_max: int = setting(

@@ -29,6 +29,7 @@ from entrypoints.http.api.accounts import AuthController
 from entrypoints.http.api.ai import AiController
 from entrypoints.http.api.chat import ChatController
 from entrypoints.http.api.files import FilesController, download
+from entrypoints.http.api.guest_photos import GuestPhotosController, PublicAlbumController
 from entrypoints.http.api.guests import GuestsController, PublicGuestsController, RsvpsController
 from entrypoints.http.api.jobs import JobsController
 from entrypoints.http.api.page_history import PageHistoryController
@@ -73,6 +74,8 @@ ROUTES: Sequence[ControllerRouterHandler] = (
     GuestsController,
     RsvpsController,
     PublicGuestsController,
+    GuestPhotosController,
+    PublicAlbumController,
     PublicPageController,
     ChatController,
     ChatStreamController,

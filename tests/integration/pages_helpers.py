@@ -57,3 +57,17 @@ def container_of(client: Client) -> AsyncContainer:
     """The app's dishka container, to call a use case that has no route of its own."""
     container: AsyncContainer = client.app.state.dishka_container
     return container
+
+
+async def make_premium(client: Client, headers: dict[str, str], page_id: str) -> None:
+    """Buys premium for the page through the sandbox gateway, as the studio's checkout does."""
+    order = await client.post(
+        "/api/payments/orders", json={"product_code": "premium", "page_id": page_id},
+        headers=headers,
+    )  # fmt: skip
+    assert order.status_code == 201, order.text
+    paid = await client.post(
+        f"/api/payments/orders/{order.json()['order_id']}/complete",
+        json={"payment_id": order.json()["payment_id"]}, headers=headers,
+    )  # fmt: skip
+    assert paid.json()["status"] == "paid", paid.text

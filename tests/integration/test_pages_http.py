@@ -28,7 +28,8 @@ DOCUMENT_KEYS = {
     "id", "slug", "status", "plan", "version", "owner_id", "couple", "ceremony", "venue",
     "greeting", "cover_file_id", "gallery", "gift_accounts", "theme", "music", "sections",
     "rsvp", "share", "interview", "notices", "video", "ending", "gallery_view", "map_view",
-    "calendar_view", "text", "effects", "after_wedding", "created_at", "updated_at",
+    "calendar_view", "text", "effects", "after_wedding", "guest_photos", "created_at",
+    "updated_at",
 }  # fmt: skip
 
 
@@ -313,6 +314,9 @@ OWNER_ROUTES = [
     ("GET", "/api/pages/{page}/history", None),
     ("GET", "/api/pages/{page}/history/1", None),
     ("POST", "/api/pages/{page}/revert", {"version": 1}),
+    ("GET", "/api/pages/{page}/photos", None),
+    ("POST", "/api/pages/{page}/photos/{photo}/approve", None),
+    ("POST", "/api/pages/{page}/photos/{photo}/remove", None),
 ]
 USER_ROUTES: list[tuple[str, str, Any]] = [("POST", "/api/pages", {}), ("GET", "/api/pages", None)]
 ADMIN_ROUTES = [
@@ -330,7 +334,10 @@ async def victim(client: Client) -> dict[str, Any]:
     guest = await client.post(
         f"/api/pages/{page['id']}/guests", json={"name": "홍길동", "side": "groom"}, headers=owner
     )
-    return {"page": page["id"], "guest": guest.json()["id"], "owner": owner}
+    # No photo can reach a free page's album: an id of the right shape stands in, since the
+    # page is refused before any photo is looked up.
+    photo = "01900000-0000-7000-8000-000000000000"
+    return {"page": page["id"], "guest": guest.json()["id"], "photo": photo, "owner": owner}
 
 
 async def call(client: Client, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -17,7 +17,7 @@ from adapters.memory.pages import (
     InMemoryPageHistory,
     InMemoryPageRepository,
 )
-from adapters.memory.uow import InMemoryUnitOfWork
+from adapters.memory.uow import InMemoryUnitOfWork, Transactional
 from adapters.romanizer.korean import KoreanRomanizer
 from mocheong_core.accounts.model import Role, User
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
@@ -84,7 +84,9 @@ class Pages:
         policy: PagePolicy | None = None,
         guests_policy: GuestsPolicy | None = None,
         history_max: int = 200,
+        more_stores: tuple[Transactional, ...] = (),
     ) -> None:
+        """``more_stores`` join the unit of work (another context's repositories)."""
         # A month before COMPLETE's ceremony: pages publish and take answers.
         self.clock = ManualClock(datetime(2027, 4, 15, 4, 0, tzinfo=UTC))
         self.pages = InMemoryPageRepository()
@@ -95,7 +97,7 @@ class Pages:
         self.events = InMemoryPageEvents()
         self.guestbook_events = InMemoryGuestbookEvents()
         self.uow = InMemoryUnitOfWork(
-            self.pages, self.history, self.guests, self.rsvps, self.entries
+            self.pages, self.history, self.guests, self.rsvps, self.entries, *more_stores
         )
         self.hasher = cheap_hasher()
         policy = policy or PagePolicy()

@@ -699,6 +699,17 @@ CASES: dict[str, Case] = {
     "sticky rsvp button": Case("참석 버튼 항상 떠 있게 해줘", {"rsvp": {"button": True}}),
     "sticky rsvp button, english": Case("add a sticky RSVP button", {"rsvp": {"button": True}}),
     "countdown off": Case("카운트다운 빼줘", {"calendar_view": {"countdown": False}}),
+    "guests' album on": Case(
+        "하객들이 사진 올릴 수 있게 해줘", {"guest_photos": {"enabled": True}}
+    ),
+    "guests' album off": Case(
+        "하객 사진 그만 받아줘",
+        {"guest_photos": {"enabled": False}},
+        page=merge_patch(EMPTY, {"guest_photos": {"enabled": True}}),
+    ),
+    "guests' album, english": Case(
+        "Let guests upload their photos", {"guest_photos": {"enabled": True}}
+    ),
     # Greetings.
     "greeting draft": Case("인사말 써줘", {}, tone="warm"),
     "formal tone alone": Case("격식 있게", {}, tone="formal"),

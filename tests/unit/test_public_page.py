@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from entrypoints.http.public.ics import escape_text, fold, invitation_ics
 from entrypoints.http.public.render import STYLES, PublicTemplates
 from entrypoints.http.public.share_image import share_image_name
-from entrypoints.http.public.view import build_view
+from entrypoints.http.public.view import AlbumContent, build_view
 from entrypoints.runtime.page_cache import CachedResponse, PageCache, Representation
 from mocheong_core.files.model import FileRecord, FileView
 from mocheong_core.pages.content import Venue
@@ -328,3 +328,48 @@ def test_no_text_of_the_public_page_is_smaller_than_older_eyes_read() -> None:
     sizes = [int(size) for size in re.findall(r"font(?:-size)?:\s*(\d+)px", css)]
     assert sizes
     assert min(sizes) >= 15
+
+
+# -- the guests' album ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "after", "shown_before"),
+    [
+        ({}, "gallery", "calendar"),  # an empty gallery shows nothing: the calendar is before
+        ({"sections": [{"kind": "gallery", "visible": False}]}, "ending", "guestbook"),
+        ({"after_wedding": {"mode": "thanks", "hours": 0}}, "thanks", "thanks"),
+    ],
+)
+def test_the_album_follows_the_gallery_else_the_thanks_else_the_last_section(
+    extra: dict[str, Any], after: str, shown_before: str
+) -> None:
+    now = datetime(2027, 5, 15, 6, 0, tzinfo=UTC)  # after the 13:00 KST ceremony
+    album = AlbumContent([("이모", file_view("photo-1")), (None, file_view("photo-2"))], None,
+                         open=True, max_bytes=10 * 1_048_576)  # fmt: skip
+    view = build_view(page_of(**extra), {}, [], None, origin="https://m.example", now=now,
+                      album=album)  # fmt: skip
+
+    assert view.album is not None
+    assert view.album.after == after
+    assert view.album.max_mb == "10"
+    assert [photo.by for photo in view.album.photos] == ["이모", None]
+    html = PublicTemplates().page(view, party_size_max=10).body.decode()
+    assert html.count('<section id="album">') == 1
+    assert 'alt="이모님이 보낸 사진"' in html
+    assert 'alt="하객이 보낸 사진"' in html
+    assert "한 장에 10MB까지" in html
+    assert html.index('id="album"') > html.index(f'id="{shown_before}"')
+
+
+def test_a_closed_album_shows_its_photos_without_the_form() -> None:
+    album = AlbumContent([], "cursor-1", open=False, max_bytes=1_572_864)
+    view = build_view(page_of(), {}, [], None, origin="x", now=datetime(2027, 1, 1, tzinfo=UTC),
+                      album=album)  # fmt: skip
+
+    html = PublicTemplates().page(view, party_size_max=10).body.decode()
+    assert view.album is not None
+    assert view.album.max_mb == "1.5"
+    assert 'id="album-form"' not in html
+    assert 'data-cursor="cursor-1"' in html
+    assert "아직 올라온 사진이 없어요" in html

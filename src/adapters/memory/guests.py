@@ -1,4 +1,5 @@
-"""In-memory twins of the guest, RSVP and guestbook repositories (copies in, copies out)."""
+"""In-memory twins of the guest, RSVP, guestbook and guest photo repositories (copies in,
+copies out)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar, cast
 
 from mocheong_core.guests.errors import AnswerRaced
-from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp
+from mocheong_core.guests.model import Guest, GuestbookEntry, GuestPhoto, PhotoState, Rsvp
 from mocheong_core.pages.model import Page
 
 
@@ -103,6 +104,38 @@ class InMemoryGuestbookRepository(_Store[GuestbookEntry]):
 
     async def list(self, page_id: str, *, limit: int, before: str | None) -> list[GuestbookEntry]:
         return self._newest(page_id, limit, before)
+
+
+class InMemoryGuestPhotoRepository(_Store[GuestPhoto]):
+    async def add(self, photo: GuestPhoto) -> None:
+        self._put(photo)
+
+    async def update(self, photo: GuestPhoto) -> None:
+        if photo.id in self._rows:
+            self._put(photo)
+
+    async def list(
+        self, page_id: str, *, state: PhotoState | None, limit: int, before: str | None
+    ) -> list[GuestPhoto]:
+        found = self._newest(page_id, len(self._rows), before)
+        return [photo for photo in found if state is None or photo.state is state][:limit]
+
+    async def count_kept(self, page_id: str) -> int:
+        return sum(
+            1
+            for photo in self._rows.values()
+            if photo.page_id == page_id and photo.state is not PhotoState.REMOVED
+        )
+
+
+class InMemoryAlbumEvents:
+    """Remembers the slugs of the pages whose album changed, for tests to read."""
+
+    def __init__(self) -> None:
+        self.slugs: list[str] = []
+
+    async def album_changed(self, page: Page) -> None:
+        self.slugs.append(page.slug)
 
 
 class InMemoryGuestbookEvents:

@@ -1,5 +1,5 @@
-"""dishka wiring of the pages and guests contexts: repositories, limits, use cases, and the
-page-change fan-out.
+"""dishka wiring of the pages and guests contexts (the guests' album included):
+repositories, limits, use cases, and the page-change fan-out.
 
 To hear about page changes (the public-page cache, the chat room), provide an implementation
 of ``PageEventListener``: ``provide(MyListener, scope=..., provides=PageEventListener)``.
@@ -14,14 +14,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.romanizer.korean import KoreanRomanizer
 from adapters.sqla.repos.guests import (
     SqlaGuestbookRepository,
+    SqlaGuestPhotoRepository,
     SqlaGuestRepository,
     SqlaRsvpRepository,
 )
 from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
 from entrypoints.bootstrap.settings import Settings
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
-from mocheong_core.guests.model import GuestsPolicy
-from mocheong_core.guests.ports import GuestbookRepository, GuestRepository, RsvpRepository
+from mocheong_core.guests.model import AlbumPolicy, GuestsPolicy
+from mocheong_core.guests.photos import (
+    ApproveGuestPhoto,
+    ListAlbum,
+    ListGuestPhotos,
+    RemoveGuestPhoto,
+    UploadGuestPhoto,
+)
+from mocheong_core.guests.ports import (
+    GuestbookRepository,
+    GuestPhotoRepository,
+    GuestRepository,
+    RsvpRepository,
+)
 from mocheong_core.guests.rsvp import ExportRsvps, ListRsvps, SubmitRsvp, SummarizeRsvps
 from mocheong_core.guests.usecases import (
     AddGuest,
@@ -83,6 +96,13 @@ class PagesProvider(Provider):
             party_size_max=settings.pages.rsvp_party_size_max, guests_max=settings.pages.guests_max
         )
 
+    @provide(scope=Scope.APP)
+    def album_policy(self, settings: Settings) -> AlbumPolicy:
+        return AlbumPolicy(
+            max_bytes=settings.pages.guest_photo_max_bytes,
+            photos_max=settings.pages.guest_photos_max,
+        )
+
     listeners = collect(PageEventListener, scope=Scope.REQUEST)
 
     @provide(scope=Scope.REQUEST)
@@ -97,6 +117,7 @@ class PagesProvider(Provider):
     guests = provide(SqlaGuestRepository, scope=Scope.REQUEST, provides=GuestRepository)
     rsvps = provide(SqlaRsvpRepository, scope=Scope.REQUEST, provides=RsvpRepository)
     guestbook = provide(SqlaGuestbookRepository, scope=Scope.REQUEST, provides=GuestbookRepository)
+    photos = provide(SqlaGuestPhotoRepository, scope=Scope.REQUEST, provides=GuestPhotoRepository)
     romanizer = provide(KoreanRomanizer, scope=Scope.APP, provides=Romanizer)
     page_usecases = provide_all(
         CreatePage,
@@ -131,5 +152,10 @@ class PagesProvider(Provider):
         PostGuestbookEntry,
         ListGuestbook,
         DeleteGuestbookEntry,
+        UploadGuestPhoto,
+        ListAlbum,
+        ListGuestPhotos,
+        ApproveGuestPhoto,
+        RemoveGuestPhoto,
         scope=Scope.REQUEST,
     )

@@ -17,7 +17,7 @@ from entrypoints.runtime.guest_opens import GuestOpens
 from entrypoints.runtime.page_cache import PageCache
 from entrypoints.runtime.share_images import ShareImageJobs
 from mocheong_core.guests.links import GuestOfLink
-from mocheong_core.guests.ports import GuestbookEvents
+from mocheong_core.guests.ports import AlbumEvents, GuestbookEvents
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.pages.ports import PageEventListener
 
@@ -39,6 +39,10 @@ class PublicPageProvider(Provider):
 
     @provide(scope=Scope.APP, provides=GuestbookEvents)
     def guestbook_listener(self, cache: PageCache) -> PageCache:
+        return cache
+
+    @provide(scope=Scope.APP, provides=AlbumEvents)
+    def album_listener(self, cache: PageCache) -> PageCache:
         return cache
 
 

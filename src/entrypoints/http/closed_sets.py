@@ -18,7 +18,7 @@ from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from mocheong_core.accounts.model import Role
 from mocheong_core.chat.model import MessageStatus
 from mocheong_core.chat.model import Role as ChatRole
-from mocheong_core.guests.model import Meal, Side
+from mocheong_core.guests.model import Meal, PhotoState, Side
 from mocheong_core.jobs.model import JobStatus
 from mocheong_core.pages.content import NoticeKind, Relation, SectionKind, Theme
 from mocheong_core.pages.model import PageStatus, Plan
@@ -34,6 +34,14 @@ MEANINGS: dict[type[enum.StrEnum], tuple[str, Mapping[str, str]]] = {
     Side: (
         "Whose guest",
         {"groom": "the groom's side", "bride": "the bride's side"},
+    ),
+    PhotoState: (
+        "Where a guest's photo stands in the album",
+        {
+            "pending": "sent by a guest, waiting for the couple",
+            "approved": "shown on the public page",
+            "removed": "taken off by the couple; its file is deleted",
+        },
     ),
     Role: (
         "What an account may do",
@@ -170,6 +178,7 @@ def one_of(kind: type[enum.StrEnum], *, nullable: bool = False) -> msgspec.Meta:
 
 WIRE_TEXT = msgspec.Meta(max_length=WIRE_MAX)
 SideText = Annotated[str, WIRE_TEXT, one_of(Side)]
+PhotoStateText = Annotated[str, WIRE_TEXT, one_of(PhotoState)]
 RoleText = Annotated[str, WIRE_TEXT, one_of(Role)]
 JobStatusText = Annotated[str, WIRE_TEXT, one_of(JobStatus)]
 ChatRoleText = Annotated[str, WIRE_TEXT, one_of(ChatRole)]

@@ -35,6 +35,11 @@ STATUS_BY_CODE: Mapping[str, int] = MappingProxyType(
         "cancelled": 409,
         # pages
         "premium_required": 402,
+        # guests' album: closed (off, not premium, locked after the wedding), full, or a
+        # removed photo approved
+        "album_closed": 409,
+        "album_full": 409,
+        "photo_removed": 409,
         # payments: the gateway's answer does not match the order, or it has no such payment
         "payment_mismatch": 409,
         "payment_not_found": 409,

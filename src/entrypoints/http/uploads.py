@@ -15,6 +15,7 @@ from typing import IO
 
 import attrs
 from litestar.exceptions import ClientException
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from mocheong_core.errors import FieldError, ValidationFailed
@@ -104,6 +105,22 @@ class _Receiver:
             except UnicodeDecodeError:
                 raise _invalid(self._name, "must be UTF-8 text") from None
         self._segment = None
+
+
+def multipart_body(**text_fields: Schema) -> RequestBody:
+    """The OpenAPI request body of an upload: the file in ``file`` and the text fields beside
+    it (a handler that reads the body itself states its schema this way)."""
+    form = Schema(
+        type=OpenAPIType.OBJECT,
+        properties={
+            "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+            **text_fields,
+        },
+        required=["file"],
+    )
+    return RequestBody(
+        content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
+    )
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:

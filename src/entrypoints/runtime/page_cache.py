@@ -142,3 +142,6 @@ class PageCache:
 
     async def guestbook_changed(self, page: Page) -> None:
         await self.forget([page.slug])
+
+    async def album_changed(self, page: Page) -> None:
+        await self.forget([page.slug])

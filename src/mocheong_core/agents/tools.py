@@ -193,6 +193,14 @@ PATCH_SCHEMA: dict[str, Any] = {
         "calendar_view": _object(
             {"countdown": {"type": "boolean", "description": "Live countdown beside the D-day"}}
         ),
+        "guest_photos": _object(
+            {
+                "enabled": {
+                    "type": "boolean",
+                    "description": "Guests add photos to an album the couple approves (premium)",
+                }
+            }
+        ),
     },
 }
 _NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}

@@ -10,7 +10,7 @@ from typing import IO
 import attrs
 
 from mocheong_core.errors import NotFound, ServiceUnavailable
-from mocheong_core.files.errors import FileNotFound, FileTooLarge
+from mocheong_core.files.errors import FileNotFound, FileTooLarge, UnsupportedMediaType
 from mocheong_core.files.model import (
     SHARE_IMAGE_CONTENT_TYPE,
     SHARE_IMAGE_SIZE,
@@ -93,15 +93,23 @@ class UploadFile:
         *,
         page_id: str | None = None,
         original_name: str | None = None,
+        max_bytes: int | None = None,
+        images_only: bool = False,
     ) -> FileView:
-        """Stores ``source`` (a seekable file) for ``owner_id``, maybe on one of their pages."""
+        """Stores ``source`` (a seekable file) for ``owner_id``, maybe on one of their pages.
+
+        ``max_bytes`` lowers the size cap for this upload; ``images_only`` refuses a PDF (the
+        guests' album takes photos only)."""
         if page_id is not None and await self._pages.owner_of(page_id) != owner_id:
             raise NotFound("No such page")
+        cap = min(self._policy.max_upload_bytes, max_bytes or self._policy.max_upload_bytes)
         size = source.seek(0, os.SEEK_END)
-        if size > self._policy.max_upload_bytes:
-            raise FileTooLarge(f"Files may be at most {self._policy.max_upload_bytes} bytes")
+        if size > cap:
+            raise FileTooLarge(f"Files may be at most {cap} bytes")
         source.seek(0)
         info = await self._inspector.inspect(source)
+        if images_only and not info.is_image:
+            raise UnsupportedMediaType("Only photos are accepted: JPEG, PNG, WebP, GIF or HEIC")
         file_id = new_id()
         record = FileRecord(
             id=file_id,

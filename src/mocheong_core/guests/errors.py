@@ -19,3 +19,21 @@ class GuestListFull(Conflict):
 class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "The password does not match"
+
+
+class AlbumClosed(Conflict):
+    """The page takes no guest photos: the album is off, the page is not premium, or the
+    page has closed after the wedding."""
+
+    code = "album_closed"
+    title = "This invitation does not take photos"
+
+
+class AlbumFull(Conflict):
+    code = "album_full"
+    title = "The album is full"
+
+
+class PhotoRemoved(Conflict):
+    code = "photo_removed"
+    title = "The photo was removed; it cannot be approved"

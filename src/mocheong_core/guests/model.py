@@ -13,6 +13,7 @@ GUESTBOOK_NAME_MAX = 20
 GUESTBOOK_MESSAGE_MAX = 200
 GUESTBOOK_PASSWORD_MIN = 4
 GUESTBOOK_PASSWORD_MAX = 64
+GUEST_PHOTO_NAME_MAX = 20
 
 
 class Side(enum.StrEnum):
@@ -26,6 +27,23 @@ class Meal(enum.StrEnum):
     YES = "yes"
     NO = "no"
     UNDECIDED = "undecided"
+
+
+class PhotoState(enum.StrEnum):
+    """A guest's photo waits for the couple, who approve it (the page shows it) or remove it
+    (its bytes are deleted, the row stays so the decision is kept)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REMOVED = "removed"
+
+
+@attrs.frozen
+class AlbumPolicy:
+    max_bytes: int = 10 * 1_048_576
+    """Largest photo a guest may send (the couple's own uploads have their own cap)."""
+    photos_max: int = 300
+    """Most photos one page's album holds, pending and approved together."""
 
 
 @attrs.frozen
@@ -74,6 +92,21 @@ class GuestbookEntry:
     message: str
     password_hash: str
     created_at: datetime
+
+
+@attrs.define
+class GuestPhoto:
+    id: str
+    page_id: str
+    file_id: str
+    """The photo as a file of the page's owner (``mocheong_core.files``): its bytes, type,
+    size and web variants."""
+    guest_name: str | None
+    """Who sent it, as they typed it; None when they left it out."""
+    state: PhotoState
+    created_at: datetime
+    decided_at: datetime | None = None
+    """When the couple approved or removed it."""
 
 
 @attrs.define

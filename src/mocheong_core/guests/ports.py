@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp
+from mocheong_core.guests.model import Guest, GuestbookEntry, GuestPhoto, PhotoState, Rsvp
 from mocheong_core.pages.model import Page
 
 
@@ -59,3 +59,30 @@ class GuestbookEvents(Protocol):
     entries, so its cached copy must go. A listener must not raise."""
 
     async def guestbook_changed(self, page: Page) -> None: ...
+
+
+class GuestPhotoRepository(Protocol):
+    async def add(self, photo: GuestPhoto) -> None: ...
+
+    async def get(self, photo_id: str) -> GuestPhoto | None: ...
+
+    async def update(self, photo: GuestPhoto) -> None:
+        """Stores the photo's state and decision time."""
+
+    async def list(
+        self, page_id: str, *, state: PhotoState | None, limit: int, before: str | None
+    ) -> list[GuestPhoto]:
+        """The page's photos (in ``state`` when given) newest first, those with an id below
+        ``before`` when given."""
+        ...
+
+    async def count_kept(self, page_id: str) -> int:
+        """The page's photos that are pending or approved."""
+        ...
+
+
+class AlbumEvents(Protocol):
+    """Told after a photo is approved or removed and committed: the public page shows the
+    approved photos, so its cached copy must go. A listener must not raise."""
+
+    async def album_changed(self, page: Page) -> None: ...

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from mocheong_core.pages.guest_tools import GalleryView, MapView
+from mocheong_core.pages.guest_tools import GalleryView, GuestPhotos, MapView
 from mocheong_core.pages.occasion import AfterWedding, CalendarView, Effects, TextStyle
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
@@ -285,6 +285,7 @@ class PageContent:
     after_wedding: AfterWedding = attrs.field(factory=AfterWedding)
     effects: Effects = attrs.field(factory=Effects)
     calendar_view: CalendarView = attrs.field(factory=CalendarView)
+    guest_photos: GuestPhotos = attrs.field(factory=GuestPhotos)
 
     def dump(self) -> dict[str, Any]:
         """The document: every field present, in the contract's order."""
@@ -318,6 +319,7 @@ class PageContent:
             "after_wedding": self.after_wedding.dump(),
             "effects": self.effects.dump(),
             "calendar_view": self.calendar_view.dump(),
+            "guest_photos": self.guest_photos.dump(),
         }
 
 

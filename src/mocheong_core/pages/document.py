@@ -43,6 +43,7 @@ from mocheong_core.pages.guest_tools import (
     KAKAOPAY_URL_MAX,
     GalleryLayout,
     GalleryView,
+    GuestPhotos,
     MapView,
     kakaopay_link,
 )
@@ -164,6 +165,7 @@ def read_content(
         ),
         effects=read_effects(r, doc.get("effects")),
         calendar_view=read_calendar_view(r, doc.get("calendar_view")),
+        guest_photos=_guest_photos(r, doc.get("guest_photos")),
     )
 
 
@@ -436,3 +438,8 @@ def _gallery_view(r: DocumentReader, value: Any) -> GalleryView:
 def _map_view(r: DocumentReader, value: Any) -> MapView:
     doc = r.fields(value, "map_view", ("interactive",)) or {}
     return MapView(interactive=r.boolean(doc.get("interactive"), "map_view.interactive", True))
+
+
+def _guest_photos(r: DocumentReader, value: Any) -> GuestPhotos:
+    doc = r.fields(value, "guest_photos", ("enabled",)) or {}
+    return GuestPhotos(enabled=r.boolean(doc.get("enabled"), "guest_photos.enabled", False))

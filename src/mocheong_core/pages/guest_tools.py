@@ -1,8 +1,10 @@
 """What guests use most on their phones, as page options: how the gallery is laid out and
-opened, the interactive map, and the links that send money to a gift account.
+opened, the interactive map, the links that send money to a gift account, and the album of
+the guests' own photos.
 
-Each is its own part of the document (``gallery_view``, ``map_view``, and on each gift
-account ``kakaopay_url`` and ``toss``); ``document.py`` reads them with these helpers.
+Each is its own part of the document (``gallery_view``, ``map_view``, ``guest_photos``, and
+on each gift account ``kakaopay_url`` and ``toss``); ``document.py`` reads them with these
+helpers.
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ class MapView:
 
     def dump(self) -> dict[str, Any]:
         return {"interactive": self.interactive}
+
+
+@attrs.frozen
+class GuestPhotos:
+    enabled: bool = False
+    """The guests' album (a premium feature): guests add photos from the day, the couple
+    approves each before the page shows it (``mocheong_core.guests.photos``). Off hides the
+    album and takes no more photos; nothing is deleted."""
+
+    def dump(self) -> dict[str, Any]:
+        return {"enabled": self.enabled}
 
 
 def kakaopay_link(url: str) -> str | None:

@@ -2,11 +2,12 @@
 
 - a gallery of up to ``PagePolicy.gallery_max`` photos (the free plan: ``free_gallery_max``);
 - background music;
+- the guests' photo album (``guest_photos``, see ``mocheong_core.guests.photos``);
 - the public page without the Mocheong branding footer.
 
 A page that loses premium (a full refund) keeps the photos it already has; only growing past
 the free limit is refused, so the couple can still edit the rest of it. Its public page drops
-the music and shows the footer again.
+the music and the guests' album and shows the footer again.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def ensure_plan_allows(
         )
     if after.music.file_id and after.music.file_id != before.music.file_id:
         raise PremiumRequired("Background music is part of the premium plan")
+    if after.guest_photos.enabled and not before.guest_photos.enabled:
+        raise PremiumRequired("The guests' photo album is part of the premium plan")
 
 
 def shows_music(plan: Plan) -> bool:

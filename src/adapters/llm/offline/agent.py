@@ -88,6 +88,7 @@ _FIELDS = {
     "effects.falling": ("꽃잎·눈 효과", "falling petals or snow"),
     "effects.opening": ("오프닝 문구", "opening line"),
     "calendar_view": ("카운트다운", "countdown"),
+    "guest_photos": ("하객 사진 앨범", "guests' photo album"),
 }
 
 

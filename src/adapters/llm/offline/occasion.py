@@ -5,7 +5,8 @@
 thanks ("식 끝나면 닫아줘" lock, "식 끝나도 그대로" stay, "3시간 뒤" its hours); "벚꽃잎 날리게
 해줘" falling petals, "눈 내리게" snow, "꽃잎 효과 빼줘" none; "오프닝 문구 '…'" the opening
 line; "들어오면 참석 여부 먼저 물어봐줘" ``rsvp.prompt``, "참석 버튼 고정해줘" ``rsvp.button``;
-"카운트다운 빼줘" / "카운트다운 넣어줘" ``calendar_view.countdown``. English phrasings too.
+"카운트다운 빼줘" / "카운트다운 넣어줘" ``calendar_view.countdown``; "하객들이 사진 올릴 수 있게
+해줘" / "하객 사진 그만 받아줘" ``guest_photos.enabled`` (premium). English phrasings too.
 """
 
 from __future__ import annotations
@@ -87,10 +88,17 @@ COUNTDOWN = r"(?:카운트\s*다운|남은\s*시간|countdown)"
 COUNTDOWN_OFF = re.compile(rf"{COUNTDOWN}{_GAP}{_OFF}")
 COUNTDOWN_ON = re.compile(rf"{COUNTDOWN}{_GAP}{_ON}|(?:add|show)\s+(?:a\s+|the\s+)?countdown")
 
+ALBUM = r"(?:하객\s*(?:들이?|분들이?)?\s*(?:사진|앨범)|guests?['’]?\s+(?:photos?|album))"
+ALBUM_OFF = re.compile(rf"{ALBUM}{_GAP}(?:그만|{_OFF})")
+ALBUM_ON = re.compile(
+    rf"{ALBUM}{_GAP}(?:받|올리|올릴|보내|모아|{_ON})"
+    r"|let\s+guests\s+(?:upload|send|add|share)\s+(?:their\s+)?photos"
+)
+
 _OPTIONS = (
     SCALE_LARGEST, SCALE_LARGER, SCALE_NORMAL, MYEONGJO, GOTHIC, SYSTEM_FONT, THANKS, LOCK,
     STAY, FALLING_OFF, PETALS, SNOW, OPENING, OPENING_OFF, PROMPT_ON, PROMPT_OFF, BUTTON_OFF,
-    BUTTON_ON, COUNTDOWN_OFF, COUNTDOWN_ON,
+    BUTTON_ON, COUNTDOWN_OFF, COUNTDOWN_ON, ALBUM_OFF, ALBUM_ON,
 )  # fmt: skip
 
 
@@ -132,6 +140,7 @@ def put_occasion(patch: dict[str, Any], facts: str) -> None:
         ("rsvp", "prompt", PROMPT_ON, PROMPT_OFF),
         ("rsvp", "button", BUTTON_ON, BUTTON_OFF),
         ("calendar_view", "countdown", COUNTDOWN_ON, COUNTDOWN_OFF),
+        ("guest_photos", "enabled", ALBUM_ON, ALBUM_OFF),
     ):
         if off.search(lowered):
             _set(patch, outer, inner, False)

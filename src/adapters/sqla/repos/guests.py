@@ -6,9 +6,17 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqla.tables.pages import guestbook_entries, guests, rsvps
+from adapters.sqla.tables.pages import guest_photos, guestbook_entries, guests, rsvps
 from mocheong_core.guests.errors import AnswerRaced
-from mocheong_core.guests.model import Guest, GuestbookEntry, Meal, Rsvp, Side
+from mocheong_core.guests.model import (
+    Guest,
+    GuestbookEntry,
+    GuestPhoto,
+    Meal,
+    PhotoState,
+    Rsvp,
+    Side,
+)
 
 
 async def _newest(
@@ -192,3 +200,63 @@ class SqlaGuestbookRepository:
     async def list(self, page_id: str, *, limit: int, before: str | None) -> list[GuestbookEntry]:
         rows = await _newest(self._session, guestbook_entries, page_id, limit, before)
         return [_entry(row) for row in rows]
+
+
+def _photo(row: sa.Row[Any]) -> GuestPhoto:
+    return GuestPhoto(
+        id=row.id,
+        page_id=row.page_id,
+        file_id=row.file_id,
+        guest_name=row.guest_name,
+        state=PhotoState(row.state),
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+    )
+
+
+class SqlaGuestPhotoRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, photo: GuestPhoto) -> None:
+        await self._session.execute(
+            guest_photos.insert().values(
+                id=photo.id,
+                page_id=photo.page_id,
+                file_id=photo.file_id,
+                guest_name=photo.guest_name,
+                state=photo.state.value,
+                created_at=photo.created_at,
+                decided_at=photo.decided_at,
+            )
+        )
+
+    async def get(self, photo_id: str) -> GuestPhoto | None:
+        query = guest_photos.select().where(guest_photos.c.id == photo_id)
+        row = (await self._session.execute(query)).first()
+        return _photo(row) if row else None
+
+    async def update(self, photo: GuestPhoto) -> None:
+        await self._session.execute(
+            guest_photos.update()
+            .where(guest_photos.c.id == photo.id)
+            .values(state=photo.state.value, decided_at=photo.decided_at)
+        )
+
+    async def list(
+        self, page_id: str, *, state: PhotoState | None, limit: int, before: str | None
+    ) -> list[GuestPhoto]:
+        query = guest_photos.select().where(guest_photos.c.page_id == page_id)
+        if state is not None:
+            query = query.where(guest_photos.c.state == state.value)
+        if before:
+            query = query.where(guest_photos.c.id < before)
+        rows = await self._session.execute(query.order_by(guest_photos.c.id.desc()).limit(limit))
+        return [_photo(row) for row in rows]
+
+    async def count_kept(self, page_id: str) -> int:
+        query = sa.select(sa.func.count()).where(
+            guest_photos.c.page_id == page_id,
+            guest_photos.c.state != PhotoState.REMOVED.value,
+        )
+        return int((await self._session.execute(query)).scalar_one())

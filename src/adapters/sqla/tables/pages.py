@@ -1,5 +1,5 @@
 """Pages (the document as one JSON column), their kept versions, guests, RSVP answers and
-guestbook entries."""
+guestbook entries, and the guests' photo album."""
 
 import sqlalchemy as sa
 
@@ -88,4 +88,21 @@ guestbook_entries = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     created_at(),
     sa.Index("ix_guestbook_entries_page_id_id", "page_id", "id"),
+)
+
+guest_photos = sa.Table(
+    "guest_photos",
+    metadata,
+    id_column(),
+    sa.Column("page_id", Id, sa.ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key: files are another context's table, migrated on their own branch.
+    sa.Column("file_id", Id, nullable=False),
+    sa.Column("guest_name", sa.String(40), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    created_at(),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
+    # The public album (approved, newest first) and the owner's filtered lists; the owner's
+    # whole list reads the page's rows by id.
+    sa.Index("ix_guest_photos_page_id_state_id", "page_id", "state", "id"),
+    sa.Index("ix_guest_photos_page_id_id", "page_id", "id"),
 )

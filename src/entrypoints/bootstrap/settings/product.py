@@ -70,6 +70,18 @@ class PagesSettings:
         doc="Most photos a page's thank-you message after the wedding shows",
         check=positive,
     )
+    guest_photos_max: int = setting(
+        "PAGE_GUEST_PHOTOS_MAX",
+        default=300,
+        doc="Most photos in a page's guest album, pending and approved together",
+        check=positive,
+    )
+    guest_photo_max_bytes: int = setting(
+        "GUEST_PHOTO_MAX_BYTES",
+        default=10 * 1_048_576,
+        doc="Largest photo a guest may add to an album, bytes (never above `MAX_UPLOAD_BYTES`)",
+        check=positive,
+    )
     history_max: int = setting(
         "PAGE_HISTORY_MAX",
         default=200,
@@ -134,6 +146,12 @@ class PublicSettings:
         "PUBLIC_GUESTBOOK_ENTRIES",
         default=20,
         doc="Newest guestbook entries on the public page (more load on demand)",
+        check=positive,
+    )
+    album_photos: int = setting(
+        "PUBLIC_ALBUM_PHOTOS",
+        default=24,
+        doc="Newest approved guest photos on the public page (more load on demand)",
         check=positive,
     )
 

@@ -210,3 +210,9 @@ class RateSettings:
         doc="Guestbook entries per IP per minute",
         check=positive,
     )
+    guest_photos_per_ip: int = setting(
+        "RATE_GUEST_PHOTOS_PER_IP",
+        default=20,
+        doc="Photos one IP may add to the guests' albums per 10 minutes",
+        check=positive,
+    )

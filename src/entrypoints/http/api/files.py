@@ -12,14 +12,7 @@ import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Request, delete, get, post
-from litestar.openapi.spec import (
-    OpenAPIFormat,
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-)
+from litestar.openapi.spec import OpenAPIType, Operation, Schema
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -27,7 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from entrypoints.bootstrap.settings import Settings
 from entrypoints.http.auth import BEARER, CurrentUser
 from entrypoints.http.fast.public_page import public_origin
-from entrypoints.http.uploads import ID_PATTERN, receive_upload
+from entrypoints.http.uploads import ID_PATTERN, multipart_body, receive_upload
 from mocheong_core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from mocheong_core.files.model import FileView
 from mocheong_core.files.ports import ObjectStorage
@@ -90,17 +83,8 @@ class UploadOperation(Operation):
     """The handler reads the body itself, so the schema of the multipart form is stated here."""
 
     def __post_init__(self) -> None:
-        form = Schema(
-            type=OpenAPIType.OBJECT,
-            properties={
-                "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
-                "page_id": Schema(type=OpenAPIType.STRING, max_length=36),
-            },
-            required=["file"],
-        )
-        self.request_body = RequestBody(
-            content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
-        )
+        page_id = Schema(type=OpenAPIType.STRING, max_length=36)
+        self.request_body = multipart_body(page_id=page_id)
 
 
 class FilesController(Controller):

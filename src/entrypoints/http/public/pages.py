@@ -24,6 +24,7 @@ from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect
 
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.http.api.guest_photos import guest_photo_cap, receive_guest_photo
 from entrypoints.http.api.guests import limit_guestbook, limit_rsvp
 from entrypoints.http.fast.public_page import EXPIRES_KEY, public_origin
 from entrypoints.http.public.ics import invitation_ics
@@ -34,16 +35,18 @@ from entrypoints.http.public.share_image import (
     share_image_name,
     share_source,
 )
-from entrypoints.http.public.view import build_view, share_title
+from entrypoints.http.public.view import AlbumContent, build_view, share_title
 from entrypoints.http.statuses import status_of
 from mocheong_core.agents.ports import Geocoder
 from mocheong_core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from mocheong_core.files.usecases import MakeShareImage, ResolveFiles
 from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
 from mocheong_core.guests.links import GuestOfLink
+from mocheong_core.guests.photos import ListAlbum, UploadGuestPhoto, album_open, album_shown
 from mocheong_core.guests.rsvp import SubmitRsvp
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.ratelimit import RateLimiter
+from mocheong_core.pages.model import Page
 from mocheong_core.pages.occasion import AfterMode
 from mocheong_core.pages.usecases import GetOpenPage, GetPublishedPage
 
@@ -59,6 +62,11 @@ REFUSALS = {
     "rsvp_closed": "참석 여부 응답이 마감되었습니다",
     "wrong_password": "비밀번호가 맞지 않습니다",
     "rate_limited": "잠시 후 다시 시도해 주세요",
+    "album_closed": "지금은 사진을 받지 않습니다",
+    "album_full": "앨범이 가득 찼습니다",
+    "file_too_large": "사진이 너무 큽니다",
+    "unsupported_media_type": "사진 파일(JPG, PNG, HEIC 등)만 올릴 수 있습니다",
+    "image_too_large": "사진의 해상도가 너무 큽니다",
 }
 
 
@@ -74,12 +82,14 @@ class RenderPublicPage:
         published: GetPublishedPage,
         files: ResolveFiles,
         guestbook: ListGuestbook,
+        album: ListAlbum,
         clock: Clock,
         templates: PublicTemplates,
         settings: Settings,
         geocoder: Geocoder,
     ) -> None:
         self._published, self._files, self._guestbook = published, files, guestbook
+        self._album = album
         self._clock, self._templates, self._settings = clock, templates, settings
         self._map_credit = geocoder.attribution
 
@@ -93,15 +103,17 @@ class RenderPublicPage:
         entries = await self._guestbook(
             slug, limit=self._settings.public.guestbook_entries, cursor=None
         )
+        now = self._clock.now()
         view = build_view(
             page,
             files,
             entries.items,
             entries.next_cursor,
             origin=origin,
-            now=self._clock.now(),
+            now=now,
             map_credit=self._map_credit,
             kakao_js_key=self._settings.web.kakao_js_key,
+            album=await self._album_of(page, now) if album_shown(page) else None,
         )
         if view.after is AfterMode.LOCK:
             return self._templates.notice(LOCKED_TITLE, LOCKED_MESSAGE), view.valid_until
@@ -109,6 +121,12 @@ class RenderPublicPage:
             view, party_size_max=self._settings.pages.rsvp_party_size_max
         )
         return rendered, view.valid_until
+
+    async def _album_of(self, page: Page, now: datetime) -> AlbumContent:
+        found = await self._album(page.slug, limit=self._settings.public.album_photos, cursor=None)
+        photos = [(v.photo.guest_name, v.file) for v in found.items if v.file]
+        cap = guest_photo_cap(self._settings)
+        return AlbumContent(photos, found.next_cursor, album_open(page, now), cap)
 
 
 class GuestHello(msgspec.Struct):
@@ -337,3 +355,21 @@ class PublicPageController(Controller):
         except DomainError as exc:
             return refused(templates, exc, back=f"/i/{slug}#guestbook")
         return Redirect(f"/i/{slug}?gb=deleted#guestbook", status_code=303)
+
+    @post("/{slug:str}/photos", status_code=303, media_type=HTML, request_max_body_size=None)
+    @inject
+    async def photo_form(
+        self,
+        slug: FromPath[str],
+        request: Request[Any, Any, Any],
+        usecase: FromDishka[UploadGuestPhoto],
+        limiter: FromDishka[RateLimiter],
+        templates: FromDishka[PublicTemplates],
+        settings: FromDishka[Settings],
+    ) -> Response[Any]:
+        """A photo for the guests' album sent without script (multipart, field `file`)."""
+        try:
+            sent = await receive_guest_photo(slug, request, usecase, limiter, settings)
+        except DomainError as exc:
+            return refused(templates, exc, back=f"/i/{slug}#album")
+        return Redirect(f"/i/{slug}?photo={sent.photo.id}#album-done", status_code=303)

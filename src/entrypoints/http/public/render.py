@@ -25,7 +25,13 @@ from mocheong_core.pages.guest_tools import toss_link
 TEMPLATES = Path(__file__).parent / "templates"
 # The page's one style and one script, each put together from these files in this order.
 STYLES = ("public.css", "public_guests.css")
-SCRIPTS = ("public.js", "public_copy.js", "public_gallery.js", "public_occasion.js")
+SCRIPTS = (
+    "public.js",
+    "public_copy.js",
+    "public_gallery.js",
+    "public_occasion.js",
+    "public_album.js",
+)
 STATIC_LINK = re.compile(re.escape(STATIC_PATH) + r"/([\w./-]+)")
 
 

@@ -75,6 +75,30 @@ class Image:
 
 
 @attrs.frozen
+class AlbumPhoto:
+    """A guest's approved photo: its image and who sent it."""
+
+    image: Image
+    by: str | None
+
+
+@attrs.frozen
+class Album:
+    """The guests' album: the newest approved photos, and whether guests may add more."""
+
+    photos: list[AlbumPhoto]
+    cursor: str | None
+    open: bool
+    max_bytes: int
+    after: str
+    """The section the album follows: the gallery, else the thank-you message, else the last."""
+
+    @property
+    def max_mb(self) -> str:
+        return f"{self.max_bytes / 1_048_576:.1f}".removesuffix(".0")
+
+
+@attrs.frozen
 class Contact:
     label: str
     name: str
@@ -221,6 +245,8 @@ class PublicPageView:
     rsvp_button: bool = False
     falling: list[int] = attrs.field(factory=list)
     """One entry per falling petal or snowflake (none when the effect is off)."""
+    album: Album | None = None
+    """The guests' album, when the page shows one."""
 
 
 DEFAULT_THANKS = (
@@ -329,10 +355,12 @@ def build_view(
     now: datetime,
     map_credit: Attribution | None = None,
     kakao_js_key: str = "",
+    album: AlbumContent | None = None,
 ) -> PublicPageView:
     """Everything the template shows; ``origin`` is the page's scheme and host, no slash;
     ``map_credit`` the attribution of the geocoder that gives venues their coordinates;
-    ``kakao_js_key`` the service's Kakao JavaScript key, empty without one."""
+    ``kakao_js_key`` the service's Kakao JavaScript key, empty without one; ``album`` the
+    guests' approved photos when the page shows its album."""
     content = page.content
     zone = ZoneInfo(content.ceremony.time_zone)
     groom, bride = content.couple.groom, content.couple.bride
@@ -372,8 +400,10 @@ def build_view(
     open_for_rsvp = rsvp_open(content, now) and SectionKind.RSVP in visible and rsvp.enabled
     today = now.astimezone(zone).date()
     kakao_map, kakao_share, script_origins = _kakao(page, kakao_js_key, visible)
+    album_view = _album(album, visible) if album else None
+    album_images = [photo.image for photo in album_view.photos] if album_view else []
     all_urls = [music or ""]
-    for image in [*gallery, *thanks_photos, *([image_of(cover)] if cover else [])]:
+    for image in [*gallery, *thanks_photos, *album_images, *([image_of(cover)] if cover else [])]:
         all_urls += [image.src, image.large]
     return PublicPageView(
         page=page,
@@ -428,6 +458,29 @@ def build_view(
         rsvp_prompt=open_for_rsvp and rsvp.prompt,
         rsvp_button=open_for_rsvp and rsvp.button,
         falling=list(range(FALLING_COUNT)) if content.effects.falling is not Falling.NONE else [],
+        album=album_view,
+    )
+
+
+@attrs.frozen
+class AlbumContent:
+    """What the page's album shows: approved photos with their files, newest first."""
+
+    photos: Sequence[tuple[str | None, FileView]]
+    """(who sent it, its file) per photo."""
+    cursor: str | None
+    open: bool
+    max_bytes: int
+
+
+def _album(album: AlbumContent, visible: Sequence[str]) -> Album:
+    after = next((k for k in (SectionKind.GALLERY, "thanks") if k in visible), None)
+    return Album(
+        photos=[AlbumPhoto(image_of(file), by) for by, file in album.photos],
+        cursor=album.cursor,
+        open=album.open,
+        max_bytes=album.max_bytes,
+        after=str(after or (visible[-1] if visible else "")),
     )
 
 

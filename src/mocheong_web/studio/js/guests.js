@@ -1,5 +1,6 @@
 // Guests and answers: the guest list with personal links, the RSVP summary as bars, the
-// answers, the CSV export and guestbook moderation.
+// answers, the CSV export, guestbook moderation and the guests' photo album.
+import {albumSection} from './album.js';
 import {api} from './api.js';
 import {errorBox, showError} from './app.js';
 import {field, h, replace} from './dom.js';
@@ -69,5 +70,5 @@ export async function guestsPanel(ctx) {
   }
   await render().catch((caught) => showError(error, caught));
   if (!host.children.length) host.append(error);
-  return host;
+  return h('div', {}, host, albumSection(ctx));
 }

@@ -23,6 +23,7 @@ addStrings({
   unlocks: ['프리미엄으로 할 수 있는 것', 'What premium unlocks'],
   unlockPhotos: ['갤러리 사진 최대 {max}장 (무료는 {free}장)', 'Up to {max} gallery photos (free: {free})'],
   unlockMusic: ['배경 음악', 'Background music'],
+  unlockAlbum: ['하객 사진 앨범 (하객이 보낸 사진을 확인 후 공개)', "Guests' photo album (photos from guests, shown once you approve them)"],
   unlockFooter: ['청첩장 아래 모청 브랜딩 문구 없음', 'No Mocheong branding footer on the invitation'],
   upgrade: ['프리미엄으로 업그레이드 · {price}', 'Upgrade to premium · {price}'],
   isPremium: ['이 청첩장은 프리미엄이에요.', 'This invitation is premium.'],
@@ -165,6 +166,7 @@ export async function planPanel(ctx) {
       h('ul', {class: 'unlocks'},
         h('li', {}, t('unlockPhotos', {max, free})),
         h('li', {}, t('unlockMusic')),
+        h('li', {}, t('unlockAlbum')),
         h('li', {}, t('unlockFooter'))),
     ];
     if (isPremium) parts.push(h('p', {class: 'ok'}, t('isPremium')));

@@ -4,8 +4,8 @@ broker wiring and the private ``nats-server`` a chaos run kills and restarts."""
 from __future__ import annotations
 
 import argparse
-import signal
 import asyncio
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +17,8 @@ from nats.js.errors import NotFoundError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from chat_report import add_broker_option, broker_list  # noqa: E402
-from chat_stack import PrivateNats, Stack  # noqa: E402
+from chat_report import add_broker_option, broker_list
+from chat_stack import PrivateNats, Stack
 
 
 def test_broker_list_keeps_the_order_given_and_each_broker_once() -> None:

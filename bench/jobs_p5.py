@@ -131,7 +131,8 @@ class Run:
         if not self.tuned:
             args.append("--untuned")
         self.process = await asyncio.create_subprocess_exec(*args)
-        async with asyncio.timeout(120):
+        # A hang guard: on the shared machine under load, importing the app has taken minutes.
+        async with asyncio.timeout(300):
             await until(self.taking_jobs, 0.05)
 
     async def taking_jobs(self) -> bool:
@@ -183,9 +184,13 @@ class Run:
         return await self.pickups()
 
     async def stop_worker(self) -> None:
-        if self.process is not None:
+        if self.process is not None and self.process.returncode is None:
             self.process.terminate()
-            async with asyncio.timeout(30):
+            try:
+                async with asyncio.timeout(30):
+                    await self.process.wait()
+            except TimeoutError:
+                self.process.kill()  # no worker may outlive the run
                 await self.process.wait()
 
     async def close(self) -> None:
@@ -233,8 +238,8 @@ class NatsRun(Run):
 
 
 async def measure(run: Run, jobs: int, paced_jobs: int, rate: float) -> dict[str, float]:
-    await run.start()
     try:
+        await run.start()
         await run.throughput(min(200, jobs))  # warm up: connections, imports, first scopes
         await run.pickups()
         jobs_per_second = await run.throughput(jobs)

@@ -164,6 +164,7 @@ async def receive_dispatcher(
         await done.wait()
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # before the broker closes
     return latencies
 
 
@@ -218,7 +219,7 @@ def receiver_main(spec_path: str) -> None:
     kind, expected = spec["kind"], spec["expected"]
     if kind == "bare":
         coro = receive_bare(spec["redis"], spec["rooms"], expected)
-    elif kind == "dispatcher":
+    elif kind.startswith("dispatcher"):
         coro = receive_dispatcher(
             spec["broker"], spec["url"], spec["prefix"], spec["rooms"], expected
         )

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -566,33 +566,38 @@ class PrivateNats:
         shutil.rmtree(self.store, ignore_errors=True)
 
     def answers(self) -> bool:
-        """True once a client connects and JetStream answers for its account."""
+        """True when a client connects and JetStream answers for its account within a few
+        seconds; False while the server is down, starting or frozen."""
 
         async def quiet(_: Exception) -> None:
             """A refused connection before the server listens is the expected answer."""
 
         async def ask() -> bool:
-            try:
+            # nats-py retries a refused first connection without end: the deadline is ours.
+            async with asyncio.timeout(3):
                 client = await nats.connect(
                     self.url,
                     connect_timeout=1,
                     allow_reconnect=False,
-                    max_reconnect_attempts=0,
+                    max_reconnect_attempts=1,
                     error_cb=quiet,
                 )
-            except (NatsError, OSError, TimeoutError):
-                return False
-            try:
-                await client.jetstream().account_info()
-            except (NatsError, JetStreamError, TimeoutError):
-                return False
-            finally:
-                await client.close()
+                try:
+                    await client.jetstream(timeout=1).account_info()
+                finally:
+                    with suppress(Exception):
+                        await client.close()
             return True
+
+        async def answered() -> bool:
+            try:
+                return await ask()
+            except (NatsError, JetStreamError, OSError, TimeoutError):
+                return False
 
         # A thread of its own: the run may be inside an event loop already (chaos.py).
         with ThreadPoolExecutor(1) as thread:
-            return thread.submit(asyncio.run, ask()).result()
+            return thread.submit(asyncio.run, answered()).result()
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

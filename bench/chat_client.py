@@ -31,7 +31,8 @@ CONNECT_ERRORS = (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, Inv
 
 async def register(http: httpx.AsyncClient, label: str) -> str:
     """A new account; returns its access token."""
-    response = await http.post(
+    response = await _post_patiently(
+        http,
         "/api/auth/register",
         json={
             "email": f"{label}-{uuid.uuid4().hex[:10]}@example.com",
@@ -39,14 +40,28 @@ async def register(http: httpx.AsyncClient, label: str) -> str:
             "name": label,
         },
     )
-    response.raise_for_status()
     return str(response.json()["access_token"])
 
 
 async def create_page(http: httpx.AsyncClient, token: str) -> str:
-    response = await http.post("/api/pages", json={}, headers=_auth(token))
-    response.raise_for_status()
+    response = await _post_patiently(http, "/api/pages", json={}, headers=_auth(token))
     return str(response.json()["id"])
+
+
+async def _post_patiently(
+    http: httpx.AsyncClient, url: str, attempts: int = 5, **options: Any
+) -> httpx.Response:
+    """A POST that, like a well-behaved client, waits out a 503 for its ``Retry-After`` (a run
+    setting up hundreds of rooms at once on a loaded machine can exhaust a small pool)."""
+    for _ in range(attempts - 1):
+        response = await http.post(url, **options)
+        if response.status_code != 503:
+            break
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    else:
+        response = await http.post(url, **options)
+    response.raise_for_status()
+    return response
 
 
 async def stored_messages(

@@ -326,7 +326,9 @@ class Stack:
 
     def add_worker(self) -> int:
         index = len(self.workers)
-        process = Process(f"worker{index}", [*CLI, "worker"], self.env(), self.folder)
+        health = str(self.folder / f"worker{index}.health")  # one beat file per worker
+        env = self.env(MOCHEONG_WORKER_HEALTH_FILE=health)
+        process = Process(f"worker{index}", [*CLI, "worker"], env, self.folder)
         process.start()
         self.workers.append(process)
         return index

@@ -1,4 +1,5 @@
-"""The ``mocheong`` command line: serve, worker, db upgrade, create-admin, payments reconcile."""
+"""The ``mocheong`` command line: serve, worker (and its health check), db upgrade, create-admin,
+payments reconcile."""
 
 from __future__ import annotations
 
@@ -179,6 +180,25 @@ def _worker(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_check(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from entrypoints.worker.health import HealthFile, verdict
+
+    health = HealthFile(Path(settings.observability.worker_health_file))
+    problem = verdict(
+        health.read(),
+        max_age=settings.observability.worker_health_max_age,
+        live=args.live,
+        now=time.time(),
+    )
+    if problem is not None:
+        print(f"mocheong worker check: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.bootstrap.admin import upgrade_database
 
@@ -229,6 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="Run the arq background worker (needs Redis)")
     worker.set_defaults(handler=_worker)
+    worker_commands = worker.add_subparsers(dest="worker_command")
+    check = worker_commands.add_parser(
+        "check",
+        help="Probe the worker of this container from its health file: exit 0 when healthy, "
+        "1 when not (a container's liveness, readiness and start-up probe)",
+    )
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="liveness: only that the worker still beats (not whether its dependencies answer)",
+    )
+    check.set_defaults(handler=_worker_check)
 
     db = commands.add_parser("db", help="Database schema commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)

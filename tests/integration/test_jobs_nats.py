@@ -29,7 +29,7 @@ from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import task
 from entrypoints.worker.app import serve_nats_worker
 from mocheong_core.jobs.ports import JobQueue
-from mocheong_core.kernel.ratelimit import RateLimiter
+from mocheong_core.kernel.ratelimit import Limit, RateLimiter
 from tests import services
 
 pytestmark = pytest.mark.nats
@@ -69,7 +69,8 @@ async def nats_settings(settings: Settings) -> AsyncIterator[Settings]:
     yield configured
     client = await connect_nats(services.NATS_URL, name="test-clean-up")
     names = NatsNames(configured.broker.nats_prefix)
-    for stream in (names.jobs_stream, names.dead_stream, names.chat_stream):
+    kv = f"KV_{names.rate_limits}"
+    for stream in (names.jobs_stream, names.dead_stream, names.chat_stream, kv):
         with contextlib.suppress(NotFoundError):  # never created by this test
             await client.jetstream().delete_stream(stream)
     await client.close()
@@ -144,13 +145,23 @@ async def test_a_failing_job_is_tried_again_then_dead_lettered(
     assert (await js.stream_info(names.jobs_stream)).state.messages == 0
 
 
-async def test_the_nats_deployment_needs_no_redis(container: AsyncContainer) -> None:
-    from adapters.memory.ratelimit import InMemoryRateLimiter
+async def test_the_nats_deployment_needs_no_redis(
+    container: AsyncContainer, nats_settings: Settings
+) -> None:
+    from adapters.nats.ratelimit import NatsRateLimiter
     from adapters.nats.stream import NatsStreamBroker
     from mocheong_core.chat.ports import StreamBroker
 
+    limiter = await container.get(RateLimiter)
     assert isinstance(await container.get(StreamBroker), NatsStreamBroker)
-    assert isinstance(await container.get(RateLimiter), InMemoryRateLimiter)
+    assert isinstance(limiter, NatsRateLimiter)
+    assert await limiter.hit("k", Limit(count=1, window_seconds=60)) == 0
+    kv = (
+        await (await container.get(Client))
+        .jetstream()
+        .key_value(NatsNames(nats_settings.broker.nats_prefix).rate_limits)
+    )
+    assert (await kv.status()).values == 1  # the counter lives in the deployment's bucket
 
 
 def _free_port() -> int:

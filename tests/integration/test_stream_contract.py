@@ -314,3 +314,20 @@ async def test_head_is_where_later_events_start(make_broker: BrokerFactory) -> N
     assert from_empty.events == [first, second]
     assert from_head.complete
     assert from_head.events == [second]
+
+
+@pytest.mark.nats
+async def test_nats_makes_a_lost_stream_again_on_the_next_append() -> None:
+    async with AsyncExitStack() as stack:
+        make = await _nats_factory(stack)
+        writer, _ = await make()
+        other, _ = await make()
+        before = await writer.append("p", EventDraft(EventKind.PAGE_UPDATED, {"v": 1}))
+        assert isinstance(other, NatsStreamBroker)
+        await other.delete()  # the server lost the stream; the writer still holds its epoch
+
+        after = await writer.append("p", EventDraft(EventKind.PAGE_UPDATED, {"v": 2}))
+
+        result = await writer.history("p", before.cursor)
+        assert result.complete is False  # a new stream, a new epoch: the old cursor is stale
+        assert result.events == [after]

@@ -71,9 +71,14 @@ def test_the_api_starts_after_the_migration_and_healthy_stores(compose: dict[str
 def test_the_api_healthcheck_asks_for_readiness(compose: dict[str, Any]) -> None:
     check = compose["services"]["api"]["healthcheck"]
     assert "/ready" in " ".join(check["test"])
-    # Services with no HTTP port turn the image's /health check off.
-    for name in ("worker", "migrate"):
-        assert compose["services"][name]["healthcheck"] == {"disable": True}
+    # The one-shot migration has nothing to probe: it turns the image's /health check off.
+    assert compose["services"]["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_the_worker_healthcheck_reads_its_health_beat(compose: dict[str, Any]) -> None:
+    check = compose["services"]["worker"]["healthcheck"]
+    assert check["test"] == ["CMD", "mocheong", "worker", "check"]
+    assert not check.get("disable")
 
 
 def test_the_order_has_no_cycle(compose: dict[str, Any]) -> None:

@@ -80,6 +80,22 @@ def test_the_api_is_probed_for_start_life_and_readiness(
     assert pod["terminationGracePeriodSeconds"] >= 30 + int(pause[1])
 
 
+def test_the_worker_is_probed_by_its_health_check_command(
+    resources: dict[tuple[str, str], Resource],
+) -> None:
+    pod = _pod(resources["Deployment", "mocheong-worker"])
+    (container,) = pod["containers"]
+    check = ["mocheong", "worker", "check"]
+    assert container["args"] == ["worker"]
+    assert container["startupProbe"]["exec"]["command"] == check
+    assert container["readinessProbe"]["exec"]["command"] == check
+    # Liveness asks only whether the worker still beats: an outage restarts no worker.
+    assert container["livenessProbe"]["exec"]["command"] == [*check, "--live"]
+    # The beat lives under /tmp, which is writable in a read-only container.
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}  # noqa: S108
+
+
 def test_every_pod_has_requests_limits_and_no_root(
     resources: dict[tuple[str, str], Resource],
 ) -> None:

@@ -39,3 +39,16 @@ def test_the_pause_is_bounded_while_redis_stays_away() -> None:
     keep_running(run_once, sleep=pauses.append)
 
     assert pauses == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def test_each_loss_is_reported_so_the_health_beat_names_redis() -> None:
+    attempts = iter(range(3))
+    losses: list[int] = []
+
+    def run_once(_: Callable[[], None]) -> None:
+        if next(attempts) < 2:
+            raise RedisConnectionError("Connection refused")
+
+    keep_running(run_once, sleep=lambda _: None, lost=lambda: losses.append(1))
+
+    assert losses == [1, 1]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import math
-
 from mocheong_core.kernel.clock import Clock, SystemClock
 from mocheong_core.kernel.ratelimit import Limit
 
@@ -16,7 +14,7 @@ class InMemoryRateLimiter:
 
     async def hit(self, key: str, limit: Limit) -> int:
         now = self._clock.now().timestamp()
-        window = int(now // limit.window_seconds)
+        window = limit.window(now)
         slot = (key, window)
         if len(self._counts) >= self._max_keys:
             self._counts = {k: v for k, v in self._counts.items() if k[1] >= window - 1}
@@ -24,4 +22,4 @@ class InMemoryRateLimiter:
         self._counts[slot] = count
         if count <= limit.count:
             return 0
-        return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+        return limit.wait(now)

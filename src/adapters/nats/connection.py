@@ -74,12 +74,13 @@ class NatsSetupError(RuntimeError):
     """The NATS server cannot serve this product (unreachable, or without JetStream)."""
 
 
-def token(value: str) -> str:
-    """``value`` as one subject token: as is when it is safe (ids are), else ``~`` and hex, so
-    that no id can add a token (``.``) or a wildcard (``*``, ``>``) to a subject."""
+def token(value: str, marker: str = "~") -> str:
+    """``value`` as one subject token: as is when it is safe (ids are), else ``marker`` and
+    hex, so that no id can add a token (``.``) or a wildcard (``*``, ``>``) to a subject.
+    Key-value keys take ``=`` as the marker (``~`` is not allowed in them)."""
     if _SAFE_TOKEN.fullmatch(value) and value != "_":
         return value
-    return "~" + value.encode().hex()
+    return marker + value.encode().hex()
 
 
 @attrs.frozen
@@ -127,6 +128,11 @@ class NatsNames:
 
     def cache(self, name: str) -> str:
         return f"{self.prefix}.cache.{token(name)}"
+
+    @property
+    def rate_limits(self) -> str:
+        """The key-value bucket of the shared rate-limit counters."""
+        return f"{self.prefix.upper()}_RATE_LIMITS"
 
 
 @attrs.define

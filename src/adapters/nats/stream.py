@@ -43,9 +43,8 @@ import attrs
 import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError
 from nats.js import api
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 
 from adapters.nats.connection import (
     CancelWatch,
@@ -192,7 +191,7 @@ class NatsStreamBroker:
         await self.ensure()
         try:
             return await self._js.publish(subject, payload, headers=headers)
-        except NoRespondersError:
+        except NoStreamResponseError:
             # No stream took the subject: the server lost it. A new one, with a new epoch.
             self._epoch = None
             await self.ensure()

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import math
-
 from redis.asyncio import Redis
 
 from adapters.redis.scripts import RedisScripts
@@ -33,7 +31,7 @@ class RedisRateLimiter:
 
     async def hit(self, key: str, limit: Limit) -> int:
         now = self._clock.now().timestamp()
-        window = int(now // limit.window_seconds)
+        window = limit.window(now)
         count = int(
             await self._script(
                 keys=[f"{self._prefix}{key}:{window}"], args=[limit.window_seconds + 1]
@@ -41,4 +39,4 @@ class RedisRateLimiter:
         )
         if count <= limit.count:
             return 0
-        return max(1, math.ceil((window + 1) * limit.window_seconds - now))
+        return limit.wait(now)

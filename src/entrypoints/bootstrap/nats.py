@@ -1,7 +1,7 @@
 """dishka wiring of a NATS deployment (``MOCHEONG_BROKER=nats``): the process's one NATS
 connection, chat streams and the job queue on JetStream, and the caches whose invalidations
-travel over core NATS. Nothing here needs Redis; the rate limiter is the in-process one
-(docs/brokers.md says what that means with several processes)."""
+travel over core NATS, and the rate limiter whose counters every process shares in a
+JetStream key-value bucket. Nothing here needs Redis."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any, NewType
 from dishka import AsyncContainer, Provider, Scope, provide
 from nats.aio.client import Client
 
-from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.user_cache import LocalUserCache
 from adapters.nats.cache_peers import NatsCachePeers
 from adapters.nats.connection import ConnectionEvents, NatsNames, connect_nats
 from adapters.nats.queue import NatsJobQueue, NatsJobWorker
+from adapters.nats.ratelimit import NatsRateLimiter
 from adapters.nats.stream import NatsStreamBroker
 from entrypoints.bootstrap.accounts import revocation_keep_seconds
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
@@ -98,8 +98,15 @@ class NatsProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, clock: Clock) -> RateLimiter:
-        return InMemoryRateLimiter(clock)
+    def rate_limiter(self, settings: Settings, client: Client, clock: Clock) -> RateLimiter:
+        broker = settings.broker
+        return NatsRateLimiter(
+            client,
+            bucket=broker.nats_rate_limit_bucket or NatsNames(broker.nats_prefix).rate_limits,
+            ttl_seconds=broker.nats_rate_limit_ttl,
+            max_tries=broker.nats_rate_limit_tries,
+            clock=clock,
+        )
 
     def _peers(
         self, settings: Settings, client: Client, events: ConnectionEvents, name: str

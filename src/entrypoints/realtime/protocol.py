@@ -144,14 +144,6 @@ class ChatProtocol:
         self._user_id = ""
         self._session: ChatSession | None = None
         self._room = AsyncExitStack()
-        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
-            "auth": self._on_auth,
-            "joinRoom": self._on_join,
-            "resume": self._on_resume,
-            "chat-message": self._on_message,
-            "cancel": self._on_cancel,
-            "ping": self._on_ping,
-        }
 
     async def sign_in(self, token: str | None) -> bool:
         """False (and the connection closed with ``UNAUTHORIZED``) when ``token`` does not
@@ -185,12 +177,12 @@ class ChatProtocol:
 
     async def dispatch(self, event: str, data: object) -> None:
         """Answers one event already decoded by its transport (Socket.IO decodes its own)."""
-        handler = self._handlers.get(event)
+        handler = _HANDLERS.get(event)
         if handler is None:
             raise UnknownEvent(f"Unknown event {event[:200]!r}")
         if not isinstance(data, dict):
             raise BadFrame
-        await handler(data)
+        await handler(self, data)
 
     async def refuse(self, exc: DomainError) -> None:
         await self.send("error", _error(exc))
@@ -273,6 +265,18 @@ class ChatProtocol:
 
     async def _on_ping(self, data: dict[str, Any]) -> None:
         await self.send("pong", {})
+
+
+_HANDLERS: dict[str, Callable[[ChatProtocol, dict[str, Any]], Awaitable[None]]] = {
+    "auth": ChatProtocol._on_auth,
+    "joinRoom": ChatProtocol._on_join,
+    "resume": ChatProtocol._on_resume,
+    "chat-message": ChatProtocol._on_message,
+    "cancel": ChatProtocol._on_cancel,
+    "ping": ChatProtocol._on_ping,
+}
+"""The handler of each event, one table for every client: a table per client (its bound
+methods) cost each idle connection about 0.75 KB (P4)."""
 
 
 def _convert(data: dict[str, Any], kind: type[T]) -> T:

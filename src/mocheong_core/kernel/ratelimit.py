@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import attrs
@@ -15,6 +16,16 @@ class Limit:
 
     count: int
     window_seconds: int
+
+    def window(self, now: float) -> int:
+        """The fixed window ``now`` (seconds since the epoch) falls in; windows start at
+        multiples of their length, so every process that shares counters agrees on them."""
+        return int(now // self.window_seconds)
+
+    def wait(self, now: float) -> int:
+        """Whole seconds from ``now`` until the next window opens (at least 1): the
+        Retry-After of a refused hit."""
+        return max(1, math.ceil((self.window(now) + 1) * self.window_seconds - now))
 
 
 class RateLimiter(Protocol):

@@ -18,7 +18,7 @@ from entrypoints.bootstrap.settings.loading import (
 )
 from entrypoints.bootstrap.settings.models import LLM_PROVIDERS
 from entrypoints.bootstrap.settings.platform import DEFAULT_SERVER, SERVERS
-from entrypoints.bootstrap.settings.web import FILE_URL_TTL_MAX
+from entrypoints.bootstrap.settings.web import FILE_URL_TTL_MAX, REGISTER_WINDOW
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -26,6 +26,7 @@ __all__ = [
     "JWT_SECRET_FILE",
     "LLM_PROVIDERS",
     "PREFIX",
+    "REGISTER_WINDOW",
     "SERVERS",
     "VARIABLES",
     "Settings",

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import attrs
 
-from entrypoints.bootstrap.settings.fields import SettingsError, choice, setting, variable
+from entrypoints.bootstrap.settings.fields import (
+    SettingsError,
+    choice,
+    positive,
+    setting,
+    variable,
+)
 
 TRACING_MODES = ("auto", "on", "off")
 
@@ -26,6 +34,24 @@ class ObservabilitySettings:
             "model tokens' counters); 0 serves none. One port per worker process"
         ),
         check=port_or_zero,
+    )
+    worker_health_file: str = setting(
+        "WORKER_HEALTH_FILE",
+        default=str(Path(tempfile.gettempdir()) / "mocheong-worker.health"),
+        shown="<temp dir>/mocheong-worker.health",
+        doc=(
+            "File where `mocheong worker` writes its health beat and `mocheong worker check` "
+            "reads it (one file per worker process)"
+        ),
+    )
+    worker_health_max_age: float = setting(
+        "WORKER_HEALTH_MAX_AGE",
+        default=30.0,
+        doc=(
+            "Seconds after which `mocheong worker check` takes a worker whose last health beat "
+            "is older for stuck; above MOCHEONG_JOBS_HEALTH_CHECK_INTERVAL"
+        ),
+        check=positive,
     )
     tracing: str = setting(
         "TRACING",

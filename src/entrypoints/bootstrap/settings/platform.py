@@ -15,6 +15,7 @@ from entrypoints.bootstrap.settings.fields import (
     setting,
     starts_with,
 )
+from entrypoints.bootstrap.settings.web import REGISTER_WINDOW
 
 DEFAULT_SERVER = "uvicorn"
 SERVERS = ("uvicorn", "granian")  # the ASGI servers ``mocheong serve`` can run
@@ -143,6 +144,30 @@ class BrokerSettings:
         default=1.0,
         doc="Seconds before a failed job runs again on NATS; doubles per try, ≤ 60",
     )
+    nats_rate_limit_bucket: str = setting(
+        "NATS_RATE_LIMIT_BUCKET",
+        default="",
+        doc=(
+            "JetStream key-value bucket of the rate-limit counters shared on NATS; "
+            "empty: `<PREFIX>_RATE_LIMITS` (upper-cased `MOCHEONG_NATS_PREFIX`)"
+        ),
+    )
+    nats_rate_limit_ttl: int = setting(
+        "NATS_RATE_LIMIT_TTL",
+        default=REGISTER_WINDOW,
+        doc=(
+            "Seconds a rate-limit counter stays in the NATS bucket after its last hit; "
+            f"at least {REGISTER_WINDOW} (the longest window)"
+        ),
+    )
+    nats_rate_limit_tries: int = setting(
+        "NATS_RATE_LIMIT_TRIES",
+        default=16,
+        doc=(
+            "Compare-and-set tries of one hit on a NATS counter that other processes keep "
+            "changing; then the hit is refused with a Retry-After of 1 s"
+        ),
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "redis" and not self.redis_url:
@@ -154,8 +179,20 @@ class BrokerSettings:
             raise SettingsError(f"{PREFIX}NATS_URL must be nats:// or tls:// URLs")
         if not self.nats_prefix.replace("_", "").replace("-", "").isalnum():
             raise SettingsError(f"{PREFIX}NATS_PREFIX must be letters, digits, _ or -")
+        bucket = self.nats_rate_limit_bucket
+        if bucket and not bucket.replace("_", "").replace("-", "").isalnum():
+            raise SettingsError(f"{PREFIX}NATS_RATE_LIMIT_BUCKET must be letters, digits, _ or -")
+        if self.nats_rate_limit_ttl < REGISTER_WINDOW:
+            raise SettingsError(
+                f"{PREFIX}NATS_RATE_LIMIT_TTL must be at least {REGISTER_WINDOW} (the longest "
+                "rate-limit window), or counts would vanish before their window ends"
+            )
         fields = attrs.fields(BrokerSettings)
-        for field in (fields.nats_job_dedup_seconds, fields.nats_job_backoff):
+        for field in (
+            fields.nats_job_dedup_seconds,
+            fields.nats_job_backoff,
+            fields.nats_rate_limit_tries,
+        ):
             positive(self, field, getattr(self, field.name))
 
     @property

@@ -157,6 +157,15 @@ class JobsSettings:
         default=10,
         doc="Seconds a stopping process lets running jobs finish before cancelling",
     )
+    hand_back_wait: float = setting(
+        "JOBS_HAND_BACK_WAIT",
+        default=3.0,
+        doc=(
+            "Seconds a stopping worker gives the jobs it cancelled after the shutdown grace to "
+            "hand themselves back to the queue"
+        ),
+        check=positive,
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -169,6 +169,10 @@ class FilesSettings:
             raise SettingsError(f"{PREFIX}S3_BUCKET must be set when {PREFIX}STORAGE is s3")
 
 
+REGISTER_WINDOW = 3600
+"""Registrations are counted per hour: the longest window of any rate limit."""
+
+
 @attrs.frozen(kw_only=True)
 class RateSettings:
     login_per_ip: int = setting("RATE_LOGIN_PER_IP", default=20, doc="Logins per IP per minute")

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from entrypoints.bootstrap.settings import Settings
+from entrypoints.bootstrap.settings import REGISTER_WINDOW, Settings
 from entrypoints.http.auth import BEARER, CurrentUser, client_ip
 from entrypoints.http.closed_sets import RoleText
 from mocheong_core.accounts.model import TokenPair, User, normalize_email
@@ -83,7 +83,7 @@ class AuthController(Controller):
         await enforce(
             limiter,
             f"register:ip:{client_ip(request)}",
-            Limit(settings.rates.register_per_ip, 3600),
+            Limit(settings.rates.register_per_ip, REGISTER_WINDOW),
         )
         return TokensOut.of(await usecase(data.email, data.password, data.name))
 

@@ -71,8 +71,9 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def chaos(session: nox.Session) -> None:
-    """The reliability runs R1–R6, R8 and R9 of quality.md against real Redis and PostgreSQL
-    (the outages of R6 on servers of the run's own)."""
+    """The reliability runs R1–R6, R8 and R9 of quality.md against real Redis (or NATS with
+    `-- --broker nats`, both with `--broker redis,nats`) and PostgreSQL (the outages of R5 and
+    R6 on servers of the run's own)."""
     session.install("-e", ".[dev]")
     session.run("python", "bench/chaos.py", *session.posargs)
 

@@ -1,7 +1,10 @@
 """Chaos runs R1–R6, R8 and R9 of quality.md against real processes, a fresh PostgreSQL database
-and a private Redis (started and owned by the run, so restarting it disturbs nobody). R6 stops
-a PostgreSQL server of the run's own (``chaos_outages.py``; R6R freezes its Redis), R9 restarts
-every process in turn with SIGTERM (``chaos_restarts.py``).
+and a private broker (started and owned by the run, so restarting it disturbs nobody): Redis,
+or with ``--broker nats`` a ``nats-server -js`` on a free port with its own store directory
+(``--broker redis,nats`` runs the scenarios on each, one after the other, in one table). R6
+stops a PostgreSQL server of the run's own (``chaos_outages.py``; R6R freezes the broker), R9
+restarts every process in turn with SIGTERM (``chaos_restarts.py``). R5 kills the broker and
+starts it empty; R5K (NATS only) kills it and lets it recover its store from disk.
 
 Every client is a WebSocket client (``chat_client.RoomClient``) that rebuilds its room from
 the frames it receives and checks the streaming promise: no gap or duplicate in any message's
@@ -9,7 +12,8 @@ chunks, and a final text equal to the one stored (read back over HTTP). A run pr
 of the faults injected and the outcomes and exits 1 on any gap, duplicate, mismatch or message
 left in flight, or a missed target.
 
-``python bench/chaos.py [--scenarios R1,R2,R3,R4,R5,R6,R6R,R8,R9] [--streams 200] [--apis 3]
+``python bench/chaos.py [--broker redis,nats] [--scenarios R1,R2,R3,R4,R5,R5K,R6,R6R,R8,R9]
+[--streams 200] [--apis 3]
 [--workers 2] [--server uvicorn|granian] [--delay-ms 500] [--lease 10] [--sweep 2] [--seed N]
 [--json PATH] [--keep-logs] [--log-level WARNING] [--provider-turns 20] [--provider-timeout 60]
 [--outage 15] [--env MOCHEONG_NAME=VALUE]``
@@ -24,13 +28,13 @@ import random
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import attrs
 import httpx
-import redis
 from chaos_outages import r6_postgres, r6_redis
 from chaos_providers import r8
 from chaos_restarts import r9
@@ -43,10 +47,11 @@ from chat_client import (
     register,
     stored_messages,
 )
-from chat_report import percentile
-from chat_stack import Process, Stack
+from chat_report import add_broker_option, percentile
+from chat_stack import Process, Stack, stream_broker
 
 from entrypoints.bootstrap.settings import DEFAULT_SERVER
+from mocheong_core.chat.stream import EventKind
 
 IN_FLIGHT = {"pending", "streaming"}
 WORKER_LOST = "worker_lost"  # reason of the sweeper's stream-reset (mocheong_core.chat.sweeper)
@@ -56,6 +61,7 @@ WORKER_LOST = "worker_lost"  # reason of the sweeper's stream-reset (mocheong_co
 class Outcome:
     scenario: str
     faults: str
+    broker: str = "redis"
     streams: int = 0
     gaps: int = 0
     duplicates: int = 0
@@ -280,7 +286,7 @@ class Run:
             outcome.failures.append("no run was caught by the fault: nothing was tested")
         if slowest > 30:
             outcome.failures.append(f"a run took {slowest:.1f} s to be retried (target ≤ 30 s)")
-        stale = self.stale_writes([c.room for c in clients])
+        stale = await self.stale_writes([c.room for c in clients])
         outcome.figures["writes accepted from a stale attempt"] = str(stale)
         if stale:
             outcome.failures.append(f"{stale} writes accepted from a stale attempt")
@@ -327,9 +333,20 @@ class Run:
             outcome.failures.append(f"only {cancelled} of {count} replies ended cancelled")
         return outcome
 
-    async def r5(self) -> Outcome:
+    async def r5(self, *, keep_data: bool = False) -> Outcome:
+        """The broker killed mid-stream and started again: empty (every in-flight reply's
+        client must be told: a stream-reset or a snapshot), or on NATS with ``keep_data``
+        recovering its store (nothing need be told, nothing may be lost)."""
         count = max(30, self.args.streams // 4)
-        outcome = Outcome("R5", "private Redis killed and restarted empty mid-stream")
+        server = "NATS" if self.stack.nats is not None else "Redis"
+        how = "recovering its store" if keep_data else "empty"
+        outcome = Outcome(
+            "R5K" if keep_data else "R5",
+            f"private {server} killed and restarted {how} mid-stream",
+        )
+        if keep_data and self.stack.nats is None:
+            outcome.failures.append("R5K needs --broker nats: the run's Redis keeps nothing")
+            return outcome
         clients = await self.clients(count)
         replies = await asyncio.gather(*(client.submit() for client in clients))
         deadline = time.monotonic() + 180
@@ -337,7 +354,11 @@ class Run:
         await asyncio.sleep(2)
         pairs = list(zip(clients, replies, strict=True))
         in_flight = [(client, mid) for client, mid in pairs if not client.final(mid)]
-        self.stack.restart_redis_empty()
+        restarted_at = time.perf_counter()
+        await asyncio.to_thread(self.stack.restart_broker, keep_data=keep_data)
+        outcome.figures["broker down, then answering again after"] = (
+            f"{time.perf_counter() - restarted_at:.1f} s"
+        )
         await asyncio.gather(*followers)
         await self.verify(outcome, clients)
         silent = [
@@ -347,8 +368,15 @@ class Run:
         ]
         outcome.figures["in flight at the restart"] = str(len(in_flight))
         outcome.figures["told (stream-reset or snapshot)"] = str(len(in_flight) - len(silent))
-        if silent:
+        statuses = Counter(
+            (client.ledger.view(mid).final or {}).get("status", "none") for client, mid in pairs
+        )
+        ended = ", ".join(f"{status} {n}" for status, n in sorted(statuses.items()))
+        outcome.figures["replies ended"] = ended
+        if silent and not keep_data:
             outcome.failures.append(f"{len(silent)} in-flight replies got no reset or snapshot")
+        if not in_flight:
+            outcome.failures.append("no reply was in flight at the restart: nothing was tested")
         return outcome
 
     async def _wait_chunks(self, client: RoomClient, message_id: str, count: int) -> None:
@@ -357,30 +385,26 @@ class Run:
                 client.changed.clear()
                 await client.changed.wait()
 
-    def stale_writes(self, rooms: list[str]) -> int:
+    async def stale_writes(self, rooms: list[str]) -> int:
         """Chunks of an attempt appended after a newer attempt of the same message began (its
-        first chunk, or the reset the sweeper appends once it fenced the old attempt out)."""
-        client = redis.Redis.from_url(self.stack.redis_url)
+        first chunk, or the reset the sweeper appends once it fenced the old attempt out),
+        read back from the broker's stream through the port."""
         stale = 0
-        for room in rooms:
-            newest: dict[str, int] = {}
-            entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(  # type: ignore[assignment]
-                f"mc:chat:room:{room}:stream"
-            )
-            for _id, fields in entries:
-                kind = fields.get(b"k", b"").decode()
-                message = fields.get(b"m", b"").decode()
-                attempt = int(fields.get(b"a", b"0"))
-                if kind == "stream-reset" and message:
-                    if json.loads(fields.get(b"d", b"{}")).get("reason") == WORKER_LOST:
-                        newest[message] = newest.get(message, 0) + 1
-                    continue
-                if not message or kind not in ("message-chunk", "component"):
-                    continue
-                if attempt < newest.get(message, 0):
-                    stale += 1
-                newest[message] = max(newest.get(message, 0), attempt)
-        client.close()
+        url, prefix = self.stack.broker_url, self.stack.broker_prefix
+        async with stream_broker(self.stack.broker, url, prefix) as broker:
+            for room in rooms:
+                newest: dict[str, int] = {}
+                for event in (await broker.history(room, None, limit=100_000)).events:
+                    message = event.message_id
+                    if event.kind == EventKind.RESET and message:
+                        if event.data.get("reason") == WORKER_LOST:
+                            newest[message] = newest.get(message, 0) + 1
+                        continue
+                    if not message or event.kind not in (EventKind.CHUNK, EventKind.COMPONENT):
+                        continue
+                    if event.attempt < newest.get(message, 0):
+                        stale += 1
+                    newest[message] = max(newest.get(message, 0), event.attempt)
         return stale
 
 
@@ -415,11 +439,16 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
     "R3": Run.r3,
     "R4": Run.r4,
     "R5": Run.r5,
+    "R5K": lambda run: run.r5(keep_data=True),
     "R6": lambda run: r6_postgres(
         run, Outcome("R6", f"private PostgreSQL stopped for {run.args.outage:g} s under load")
     ),
     "R6R": lambda run: r6_redis(
-        run, Outcome("R6R", f"private Redis frozen (SIGSTOP) for {run.args.outage:g} s under load")
+        run,
+        Outcome(
+            "R6R",
+            f"private {run.stack.broker} frozen (SIGSTOP) for {run.args.outage:g} s under load",
+        ),
     ),
     "R9": lambda run: r9(
         run,
@@ -434,9 +463,20 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
 
 
 def print_table(outcomes: list[Outcome]) -> None:
-    header = ("scenario", "faults injected", "streams", "gaps", "dups", "mismatch", "stuck", "ok")
+    header = (
+        "broker",
+        "scenario",
+        "faults injected",
+        "streams",
+        "gaps",
+        "dups",
+        "mismatch",
+        "stuck",
+        "ok",
+    )
     rows = [header] + [
         (
+            o.broker,
             o.scenario,
             o.faults,
             str(o.streams),
@@ -455,14 +495,15 @@ def print_table(outcomes: list[Outcome]) -> None:
         if index == 0:
             print("  ".join("-" * width for width in widths))
     for o in outcomes:
-        for name, value in o.figures.items():
-            print(f"  {o.scenario} {name}: {value}")
+        name = f"{o.broker} {o.scenario}"
+        for figure, value in o.figures.items():
+            print(f"  {name} {figure}: {value}")
         for failure in o.failures:
-            print(f"  {o.scenario} FAILED: {failure}")
+            print(f"  {name} FAILED: {failure}")
         for problem in o.problems[:10]:
-            print(f"  {o.scenario} problem: {problem}")
+            print(f"  {name} problem: {problem}")
         if len(o.problems) > 10:
-            print(f"  {o.scenario} … and {len(o.problems) - 10} more problems")
+            print(f"  {name} … and {len(o.problems) - 10} more problems")
 
 
 async def main_async(args: argparse.Namespace) -> list[Outcome]:
@@ -479,40 +520,51 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
     }
     outcomes = []
     wanted = [name.strip().upper() for name in args.scenarios.split(",") if name.strip()]
-    private_postgres = "R6" in wanted
-    with Stack(
-        apis=args.apis,
-        workers=args.workers,
-        env=env,
-        keep=args.keep_logs,
-        private_postgres=private_postgres,
-        server=args.server,
-    ) as stack:
-        print(f"chaos run: {stack.describe()}", file=sys.stderr)
-        run = Run(stack, args)
-        for name in wanted:
-            print(f"running {name} …", file=sys.stderr)
-            supervisor = asyncio.create_task(run.supervise())
-            try:
-                outcome = await SCENARIOS[name](run)
-            except Exception as exc:
-                outcome = Outcome(name, "did not complete")
-                outcome.failures.append(repr(exc))
-            finally:
-                supervisor.cancel()
-            if run.restarted:
-                outcome.figures["exited on their own, restarted by the run"] = ", ".join(
-                    run.restarted
-                )
-                run.restarted = []
-            outcomes.append(outcome)
-        await close_socketio_http()
+    unknown = [name for name in wanted if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenarios {', '.join(unknown)}: {', '.join(SCENARIOS)}")
+    for broker in args.broker:
+        with Stack(
+            apis=args.apis,
+            workers=args.workers,
+            env=env,
+            keep=args.keep_logs,
+            private_postgres="R6" in wanted,
+            server=args.server,
+            broker=broker,
+        ) as stack:
+            print(f"chaos run: {stack.describe()}", file=sys.stderr)
+            run = Run(stack, args)
+            for name in wanted:
+                if name == "R5K" and broker != "nats":
+                    continue  # the run's Redis keeps nothing to recover
+                print(f"running {name} on {broker} …", file=sys.stderr)
+                outcome = await run_scenario(run, name)
+                outcome.broker = broker
+                outcomes.append(outcome)
+    await close_socketio_http()
     return outcomes
+
+
+async def run_scenario(run: Run, name: str) -> Outcome:
+    supervisor = asyncio.create_task(run.supervise())
+    try:
+        outcome = await SCENARIOS[name](run)
+    except Exception as exc:
+        outcome = Outcome(name, "did not complete")
+        outcome.failures.append(repr(exc))
+    finally:
+        supervisor.cancel()
+    if run.restarted:
+        outcome.figures["exited on their own, restarted by the run"] = ", ".join(run.restarted)
+        run.restarted = []
+    return outcome
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5,R6,R6R,R8,R9")
+    parser.add_argument("--scenarios", default="R1,R2,R3,R4,R5,R5K,R6,R6R,R8,R9")
+    add_broker_option(parser, default="redis")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--apis", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)

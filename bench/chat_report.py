@@ -45,7 +45,9 @@ class Table:
         baseline: float | None = None,
         target: str = "",
         ok: bool | None = None,
+        broker: str | None = None,
     ) -> None:
+        """``broker``: the product's broker the figure was measured on (in the JSON)."""
         ratio = value / baseline if baseline not in (None, 0) and not math.isnan(value) else None
         self.rows.append(
             {
@@ -56,6 +58,7 @@ class Table:
                 "ratio": ratio,
                 "target": target,
                 "ok": ok,
+                **({"broker": broker} if broker else {}),
             }
         )
 
@@ -126,6 +129,29 @@ def add_server_option(parser: argparse.ArgumentParser) -> None:
         choices=[*SERVERS, "both"],
         default="both",
         help="the ASGI server of the API processes and the baseline; both: one group of rows each",
+    )
+
+
+BROKERS = ("redis", "nats")
+
+
+def broker_list(value: str) -> list[str]:
+    """``--broker``'s value: brokers, comma-separated, each once, in the order given."""
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BROKERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: name one or more of {', '.join(BROKERS)}, comma-separated"
+        )
+    return list(dict.fromkeys(names))
+
+
+def add_broker_option(parser: argparse.ArgumentParser, default: str = "redis,nats") -> None:
+    parser.add_argument(
+        "--broker",
+        type=broker_list,
+        default=broker_list(default),
+        help=f"the product's broker(s), comma-separated, one group of rows each ({default})",
     )
 
 

@@ -1,16 +1,19 @@
 """The processes of one chat benchmark or chaos run, owned by the run and removed after it.
 
-A private ``redis-server`` on a free port (no persistence: restarting it is losing its data),
-a fresh PostgreSQL database (on the machine's server, or with ``private_postgres`` on a server
-of the run's own, which it may stop and start), API processes (``mocheong serve``, one
-process each so one can be killed alone) and workers (``mocheong worker``). Each process
-leads its own process group, so SIGKILL takes its children with it. Logs go to files under
-the run's folder. ``server`` picks the ASGI server of the API processes (``MOCHEONG_SERVER``)
-and of the bare baseline app.
+A private ``redis-server`` on a free port (no persistence: restarting it is losing its data);
+with ``broker="nats"`` also a private ``nats-server -js`` (its own port and ``-sd`` store),
+which the product's processes then use instead of Redis (``MOCHEONG_BROKER=nats``, no
+``MOCHEONG_REDIS_URL``; the Redis stays for the bare baseline app). A fresh PostgreSQL
+database (on the machine's server, or with ``private_postgres`` on a server of the run's own,
+which it may stop and start), API processes (``mocheong serve``, one process each so one can
+be killed alone) and workers (``mocheong worker``). Each process leads its own process group,
+so SIGKILL takes its children with it. Logs go to files under the run's folder. ``server``
+picks the ASGI server of the API processes (``MOCHEONG_SERVER``) and of the bare baseline app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import os
 import shutil
@@ -21,14 +24,22 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import nats
 import psycopg
 import redis
+from chat_report import BROKERS
+from nats.errors import Error as NatsError
+from nats.js.errors import Error as JetStreamError
 
 from entrypoints.bootstrap.settings import DEFAULT_SERVER
+from mocheong_core.chat.ports import StreamBroker
 
 PG_ADMIN_DSN = os.environ.get("MOCHEONG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CLI = [sys.executable, "-m", "entrypoints.cli"]
@@ -137,11 +148,16 @@ class Stack:
         api_workers: int = 1,
         server: str = DEFAULT_SERVER,
         private_postgres: bool = False,
+        broker: str = "redis",
     ) -> None:
+        if broker not in BROKERS:
+            raise ValueError(f"unknown broker {broker!r}: one of {', '.join(BROKERS)}")
         self.folder = folder or Path(tempfile.mkdtemp(prefix="mocheong-run-"))
         self.folder.mkdir(parents=True, exist_ok=True)
         self.keep = keep
         self.server = server
+        self.broker = broker
+        self.nats = PrivateNats(self.folder) if broker == "nats" else None
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.db_name = f"mocheong_run_{uuid.uuid4().hex[:10]}"
@@ -178,6 +194,8 @@ class Stack:
 
     def start(self) -> None:
         self.start_redis()
+        if self.nats is not None:
+            self.nats.start()
         if self.postgres is not None:
             self.postgres.start()
         self._create_database()
@@ -192,6 +210,8 @@ class Stack:
             process.stop()
         if self._redis is not None:
             self._redis.stop(5)
+        if self.nats is not None:
+            self.nats.remove()
         if self.postgres is not None:
             self.postgres.remove()
         elif self._db_created:
@@ -221,6 +241,10 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.nats is not None:
+            del values["MOCHEONG_REDIS_URL"]  # nothing of the product may need Redis then
+            values["MOCHEONG_BROKER"] = "nats"
+            values["MOCHEONG_NATS_URL"] = self.nats.url
         values.update(self._extra_env)
         values.update(extra)
         return values
@@ -258,6 +282,21 @@ class Stack:
         SIGCONT wakes it with its data."""
         assert self._redis is not None
         self._redis.signal(sig)
+
+    def restart_broker(self, *, keep_data: bool = False) -> None:
+        """The broker the processes use killed and started again: Redis always empty; NATS
+        with its store wiped or, with ``keep_data``, recovering it from disk."""
+        if self.nats is None:
+            self.restart_redis_empty()
+        else:
+            self.nats.restart(keep_data=keep_data)
+
+    def signal_broker(self, sig: int) -> None:
+        """SIGSTOP / SIGCONT to the broker the processes use."""
+        if self.nats is None:
+            self.signal_redis(sig)
+        else:
+            self.nats.signal(sig)
 
     def redis_client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
@@ -353,14 +392,56 @@ class Stack:
             if not process.alive:
                 raise SystemExit(f"{process.name} exited; see {process.log_path}")
 
+    @property
+    def broker_url(self) -> str:
+        """Where the product's processes keep their streams."""
+        return self.nats.url if self.nats is not None else self.redis_url
+
+    @property
+    def broker_prefix(self) -> str:
+        """The product's default prefix on that broker."""
+        return "mc" if self.nats is not None else "mc:"
+
     def describe(self) -> dict[str, Any]:
         return {
+            "broker": self.broker,
             "redis": self.redis_url,
+            **({"nats": self.nats.url} if self.nats else {}),
             "database": self.db_name,
             "apis": [self.api_url(i) for i in range(len(self.apis))],
             "workers": len(self.workers),
             "logs": str(self.folder),
         }
+
+
+@asynccontextmanager
+async def stream_broker(kind: str, url: str, prefix: str) -> AsyncIterator[StreamBroker]:
+    """The product's ``StreamBroker`` on ``url`` (Redis or NATS), as a worker builds it:
+    what the benchmarks append through and listen with. ``prefix`` is the Redis key prefix
+    (``mc:`` for the product's) or the NATS subject prefix (``mc``)."""
+    if kind == "nats":
+        from adapters.nats.stream import NatsStreamBroker
+
+        client = await nats.connect(url)
+        try:
+            yield NatsStreamBroker(client, prefix=prefix, ttl_seconds=600)
+        finally:
+            await client.close()
+        return
+    from redis.asyncio import Redis
+
+    from adapters.redis.dispatcher import RedisRoomDispatcher
+    from adapters.redis.stream import RedisStreamBroker
+
+    connection = Redis.from_url(url)
+    dispatcher = RedisRoomDispatcher(connection, prefix=prefix, ttl_seconds=600)
+    try:
+        yield RedisStreamBroker(
+            connection, dispatcher, prefix=prefix, ttl_seconds=600, maxlen=10_000
+        )
+    finally:
+        await dispatcher.aclose()
+        await connection.aclose()
 
 
 class PrivatePostgres:
@@ -432,6 +513,93 @@ class PrivatePostgres:
         except psycopg.Error:
             return False
         return True
+
+
+class PrivateNats:
+    """A ``nats-server -js`` of the run's own on a free port, with its JetStream store in a
+    folder of its own (``-sd``), so killing, freezing or wiping it disturbs nobody."""
+
+    def __init__(self, logs: Path) -> None:
+        self.store = Path(tempfile.mkdtemp(prefix="mocheong-nats-"))
+        self.logs = logs
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self._server: Process | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        binary = shutil.which("nats-server")
+        if binary is None:
+            raise SystemExit("nats-server is not installed: the run needs its own NATS")
+        args = [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        self._server = Process("nats", args, os.environ.copy(), self.logs)
+        self._server.start()
+
+        def up() -> bool:
+            assert self._server is not None
+            if not self._server.alive:
+                raise SystemExit(f"the private nats-server exited; see {self._server.log_path}")
+            return self.answers()
+
+        _until(up, timeout, "the private nats-server did not start with JetStream")
+
+    @property
+    def alive(self) -> bool:
+        return self._server is not None and self._server.alive
+
+    def signal(self, sig: int) -> None:
+        assert self._server is not None
+        self._server.signal(sig)
+
+    def restart(self, *, keep_data: bool = False) -> None:
+        """A crash (SIGKILL) and a start on the same port: with ``keep_data`` the server
+        recovers its streams from the store, else it starts with none."""
+        assert self._server is not None
+        self._server.kill()
+        self._server.stop()
+        if not keep_data:
+            shutil.rmtree(self.store, ignore_errors=True)
+            self.store.mkdir()
+        self.start()
+
+    def remove(self) -> None:
+        if self._server is not None:
+            self._server.stop(5)
+            self._server = None
+        shutil.rmtree(self.store, ignore_errors=True)
+
+    def answers(self) -> bool:
+        """True when a client connects and JetStream answers for its account within a few
+        seconds; False while the server is down, starting or frozen."""
+
+        async def quiet(_: Exception) -> None:
+            """A refused connection before the server listens is the expected answer."""
+
+        async def ask() -> bool:
+            # nats-py retries a refused first connection without end: the deadline is ours.
+            async with asyncio.timeout(3):
+                client = await nats.connect(
+                    self.url,
+                    connect_timeout=1,
+                    allow_reconnect=False,
+                    max_reconnect_attempts=1,
+                    error_cb=quiet,
+                )
+                try:
+                    await client.jetstream(timeout=1).account_info()
+                finally:
+                    with suppress(Exception):
+                        await client.close()
+            return True
+
+        async def answered() -> bool:
+            try:
+                return await ask()
+            except (NatsError, JetStreamError, OSError, TimeoutError):
+                return False
+
+        # A thread of its own: the run may be inside an event loop already (chaos.py).
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, answered()).result()
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -2,11 +2,14 @@
 target rate.
 
 The product (``mocheong serve --workers N``, on each ASGI server asked for, on a fresh
-PostgreSQL database and a private Redis; no chat worker, so the queued runs wait and only the
+PostgreSQL database and a private broker; no chat worker, so the queued runs wait and only the
 submit path is measured: the user message and the pending reply committed, the user's
-``newMessage`` appended to the room's stream, the run queued in arq) against the baseline, a
-bare Litestar handler decoding the same body on the same server and settings
-(``chat_bare_app.py``). Every submit carries its own ``client_message_id``, as the clients send.
+``newMessage`` appended to the room's stream, the run queued: in arq on Redis, in the
+JetStream work queue on NATS) against the baseline, a bare Litestar handler decoding the same
+body on the same server and settings (``chat_bare_app.py``). With ``--broker redis,nats`` (the
+default) both brokers' products run side by side, each round measuring the baseline and then
+each broker, so a noisy moment of the shared machine hits them alike. Every submit carries its
+own ``client_message_id``, as the clients send.
 
 Two measurements, each in several rounds (medians):
 - capacity: ``wrk -t1 -c<connections>``, as many submits as the server answers (closed loop:
@@ -15,8 +18,8 @@ Two measurements, each in several rounds (medians):
   a fixed schedule; its p99 counts from when each submit was due.
 
 ``python bench/chat_submit_p6.py [--api-workers 2] [--connections 32] [--duration 10]
-[--rate 1000] [--rounds 3] [--server granian|uvicorn|both] [--json PATH]``; with ``both`` (the
-default) the table has one group of rows per server.
+[--rate 1000] [--rounds 3] [--server granian|uvicorn|both] [--broker redis,nats] [--json PATH]``;
+the table has one group of rows per server and broker.
 """
 
 from __future__ import annotations
@@ -28,13 +31,22 @@ import shutil
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from chat_client import create_page, register
-from chat_report import Table, add_server_option, base_parser, median, per_server, percentile
+from chat_report import (
+    Table,
+    add_broker_option,
+    add_server_option,
+    base_parser,
+    median,
+    per_server,
+    percentile,
+)
 from chat_stack import Stack
 from open_loop import open_loop
 
@@ -143,6 +155,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000, help="submits a second, open loop")
     parser.add_argument("--rounds", type=int, default=3)
     add_server_option(parser)
+    add_broker_option(parser)
     args = parser.parse_args()
 
     table = Table(
@@ -155,7 +168,9 @@ def main() -> None:
         lambda server, result: add_rows(table, server, *result, args),
         ("capacity", "paced"),
     )
-    table.note("the API process(es), PostgreSQL, Redis and the load share the machine's 2 cores")
+    table.note(
+        "the API process(es), PostgreSQL, the brokers and the load share the machine's 2 cores"
+    )
     table.print()
     table.save(args.json, results=results, args=vars(args))
 
@@ -164,25 +179,45 @@ Runs = dict[str, list[dict[str, float]]]
 
 
 def run_on(server: str, args: Any) -> tuple[Runs, Runs]:
-    """Capacity and paced runs of the product and the bare handler on ``server``."""
+    """Capacity and paced runs of the bare handler and the product on each broker, on
+    ``server``; keyed ``bare`` and the broker's name."""
     env = {"MOCHEONG_RATE_CHAT_PER_USER": "100000000", "MOCHEONG_LOG_LEVEL": "WARNING"}
-    capacity: Runs = {"product": [], "bare": []}
-    paced: Runs = {"product": [], "bare": []}
-    stack = Stack(apis=1, workers=0, env=env, api_workers=args.api_workers, server=server)
-    with stack:
-        bare = stack.add_bare_app()
-        token, page = asyncio.run(submitter(stack.api_url(0)))
-        # A %s-template of the body: the client_message_id goes in per request.
-        body = json.dumps({"page_id": page, "message": "예식장 주소를 알려드릴게요"})
-        body = body[:-1] + ', "client_message_id": "%s"}'
-        script = stack.folder / "submit.lua"
-        script.write_text(LUA.format(auth=json.dumps(f"Bearer {token}"), body=json.dumps(body)))
-        targets = {"product": f"{stack.api_url(0)}/api/chat", "bare": f"{bare}/bare/chat"}
-        for url in targets.values():
+    names = ["bare", *args.broker]
+    capacity: Runs = {name: [] for name in names}
+    paced: Runs = {name: [] for name in names}
+    with ExitStack() as running:
+        stacks = {
+            broker: running.enter_context(
+                Stack(
+                    apis=1,
+                    workers=0,
+                    env=env,
+                    api_workers=args.api_workers,
+                    server=server,
+                    broker=broker,
+                )
+            )
+            for broker in args.broker
+        }
+        first = stacks[args.broker[0]]
+        bare = first.add_bare_app()
+        targets: dict[str, tuple[str, str, str]] = {}  # name → (url, token, body)
+        for broker, stack in stacks.items():
+            token, page = asyncio.run(submitter(stack.api_url(0)))
+            # A %s-template of the body: the client_message_id goes in per request.
+            body = json.dumps({"page_id": page, "message": "예식장 주소를 알려드릴게요"})
+            body = body[:-1] + ', "client_message_id": "%s"}'
+            targets[broker] = (f"{stack.api_url(0)}/api/chat", token, body)
+        targets = {"bare": (f"{bare}/bare/chat", *targets[args.broker[0]][1:]), **targets}
+        scripts = {}
+        for name, (url, token, body) in targets.items():
+            script = first.folder / f"submit-{name}.lua"
+            script.write_text(LUA.format(auth=json.dumps(f"Bearer {token}"), body=json.dumps(body)))
+            scripts[name] = script
             wrk(script, url, args, duration=2)  # warms connections and caches
         for _ in range(args.rounds):
-            for name, url in targets.items():
-                capacity[name].append(wrk(script, url, args, args.duration))
+            for name, (url, token, body) in targets.items():
+                capacity[name].append(wrk(scripts[name], url, args, args.duration))
                 paced[name].append(at_rate(url, token, body, args))
     return capacity, paced
 
@@ -191,47 +226,54 @@ def add_rows(table: Table, server: str, capacity: Runs, paced: Runs, args: Any) 
     def med(runs: Runs, name: str, key: str) -> float:
         return median([run[key] for run in runs[name]])
 
-    most = med(capacity, "product", "accepted_per_s")
-    table.add(
-        f"[{server}] capacity, wrk -c{args.connections}",
-        most,
-        "req/s",
-        baseline=med(capacity, "bare", "accepted_per_s"),
-        target="≥ 1,000",
-        ok=most >= 1000,
-    )
-    table.add(
-        f"[{server}] p99 at capacity (closed loop)",
-        med(capacity, "product", "p99_ms"),
-        "ms",
-        baseline=med(capacity, "bare", "p99_ms"),
-    )
-    rate, p99 = med(paced, "product", "accepted_per_s"), med(paced, "product", "p99_ms")
-    table.add(
-        f"[{server}] accepted at {args.rate:,.0f}/s offered",
-        rate,
-        "req/s",
-        baseline=med(paced, "bare", "accepted_per_s"),
-        target=f"≥ {0.99 * args.rate:,.0f}",
-        ok=rate >= 0.99 * args.rate,
-    )
-    table.add(
-        f"[{server}] p50 at {args.rate:,.0f}/s",
-        med(paced, "product", "p50_ms"),
-        "ms",
-        baseline=med(paced, "bare", "p50_ms"),
-    )
-    table.add(
-        f"[{server}] p99 at {args.rate:,.0f}/s",
-        p99,
-        "ms",
-        baseline=med(paced, "bare", "p99_ms"),
-        target="≤ 50 ms",
-        ok=p99 <= 50,
-    )
-    refused = sum(run["refused"] for run in capacity["product"] + paced["product"])
-    if refused:
-        table.note(f"[{server}] {refused} submits were refused (non-2xx) and are not counted")
+    for broker in args.broker:
+        label = f"{server}, {broker}"
+        most = med(capacity, broker, "accepted_per_s")
+        table.add(
+            f"[{label}] capacity, wrk -c{args.connections}",
+            most,
+            "req/s",
+            baseline=med(capacity, "bare", "accepted_per_s"),
+            target="≥ 1,000",
+            ok=most >= 1000,
+            broker=broker,
+        )
+        table.add(
+            f"[{label}] p99 at capacity (closed loop)",
+            med(capacity, broker, "p99_ms"),
+            "ms",
+            baseline=med(capacity, "bare", "p99_ms"),
+            broker=broker,
+        )
+        rate, p99 = med(paced, broker, "accepted_per_s"), med(paced, broker, "p99_ms")
+        table.add(
+            f"[{label}] accepted at {args.rate:,.0f}/s offered",
+            rate,
+            "req/s",
+            baseline=med(paced, "bare", "accepted_per_s"),
+            target=f"≥ {0.99 * args.rate:,.0f}",
+            ok=rate >= 0.99 * args.rate,
+            broker=broker,
+        )
+        table.add(
+            f"[{label}] p50 at {args.rate:,.0f}/s",
+            med(paced, broker, "p50_ms"),
+            "ms",
+            baseline=med(paced, "bare", "p50_ms"),
+            broker=broker,
+        )
+        table.add(
+            f"[{label}] p99 at {args.rate:,.0f}/s",
+            p99,
+            "ms",
+            baseline=med(paced, "bare", "p99_ms"),
+            target="≤ 50 ms",
+            ok=p99 <= 50,
+            broker=broker,
+        )
+        refused = sum(run["refused"] for run in capacity[broker] + paced[broker])
+        if refused:
+            table.note(f"[{label}] {refused} submits were refused (non-2xx) and are not counted")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,26 @@
 """P2: what a chunk's trip from the worker's emit to the client adds, against bare hops.
 
 Streams × rate chunks per second are emitted from this process the way a worker does
-(``RedisStreamBroker.append`` with a fence, timestamped just before the call, on uvloop as
-``mocheong worker`` runs) into a private Redis. A receiver in another process timestamps
-each on arrival; the latency is the difference (same machine, same wall clock). Receivers:
+(``StreamBroker.append`` with a fence, timestamped just before the call, on uvloop as
+``mocheong worker`` runs) into a private broker: Redis, or a private ``nats-server -js`` with
+``--broker nats`` (``--broker redis,nats``, the default, gives both brokers' rows in one run,
+against the same baselines). A receiver in another process timestamps each on arrival; the
+latency is the difference (same machine, same wall clock). Receivers:
 
 - ``ws``: an API process (``mocheong serve``) and WebSocket clients, one per stream, joined
   to the stream's room: the full path of quality.md's P2. Its baseline (``bare-ws``) is
   ``chat_bare_app.py`` on the same server and settings, fed by plain ``PUBLISH`` at the same
   rate and forwarding each message unchanged to the same number of WebSocket clients;
-- ``dispatcher``: the API process's Redis side alone (one ``RedisRoomDispatcher`` listening to
-  every room), to show where the time goes;
+- ``dispatcher``: the API process's broker side alone (``StreamBroker.listen`` on every room:
+  one ``RedisRoomDispatcher``, or one JetStream ordered consumer per room), to show where the
+  time goes;
 - ``bare`` (the floor): a redis-py subscriber to one channel per stream, fed by plain
   ``PUBLISH`` at the same rate.
 
 ``python bench/stream_p2.py [--streams 200] [--rate 20] [--seconds 10] [--path ws|dispatcher|both]
-[--server granian|uvicorn|both] [--json PATH]``: with ``--server both`` (the default) the
-WebSocket rows come once per server, each against its own bare app.
+[--server granian|uvicorn|both] [--broker redis,nats] [--json PATH]``: with ``--server both``
+(the default) the WebSocket rows come once per server and broker, each server's against its
+own bare app (measured once, the same for both brokers).
 """
 
 from __future__ import annotations
@@ -32,8 +36,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from chat_report import Table, add_server_option, base_parser, median, percentile, servers_of
-from chat_stack import Stack
+from chat_report import (
+    Table,
+    add_broker_option,
+    add_server_option,
+    base_parser,
+    median,
+    percentile,
+    servers_of,
+)
+from chat_stack import Stack, stream_broker
 from redis.asyncio import Redis
 
 HERE = Path(__file__).resolve()
@@ -67,27 +79,20 @@ async def emit(
     return sent
 
 
-async def emit_broker(redis_url: str, prefix: str, rooms: list[str], args: Any) -> int:
-    from adapters.redis.dispatcher import RedisRoomDispatcher
-    from adapters.redis.stream import RedisStreamBroker
+async def emit_broker(kind: str, url: str, prefix: str, rooms: list[str], args: Any) -> int:
     from mocheong_core.chat.stream import EventDraft, EventKind, Fence
 
-    redis = Redis.from_url(redis_url)
-    dispatcher = RedisRoomDispatcher(redis, prefix=prefix, ttl_seconds=600)
-    broker = RedisStreamBroker(redis, dispatcher, prefix=prefix, ttl_seconds=600, maxlen=10_000)
-    message_ids = [f"bench-{uuid.uuid4().hex}" for _ in rooms]
-    for message_id in message_ids:
-        await broker.claim(message_id, 1, 600)
+    async with stream_broker(kind, url, prefix) as broker:
+        message_ids = [f"bench-{uuid.uuid4().hex}" for _ in rooms]
+        for message_id in message_ids:
+            await broker.claim(message_id, 1, 600)
 
-    async def send(index: int, room: str, seq: int, t_ns: int) -> None:
-        message_id = message_ids[index]
-        draft = EventDraft(EventKind.CHUNK, {"delta": "가나다라", "t": t_ns}, message_id)
-        await broker.append(room, draft, Fence(message_id, 1))
+        async def send(index: int, room: str, seq: int, t_ns: int) -> None:
+            message_id = message_ids[index]
+            draft = EventDraft(EventKind.CHUNK, {"delta": "가나다라", "t": t_ns}, message_id)
+            await broker.append(room, draft, Fence(message_id, 1))
 
-    try:
         return await emit(rooms, args.rate, args.seconds, send)
-    finally:
-        await redis.aclose()
 
 
 async def emit_bare(redis_url: str, channels: list[str], args: Any) -> int:
@@ -138,18 +143,15 @@ async def receive_bare(redis_url: str, channels: list[str], expected: int) -> li
 
 
 async def receive_dispatcher(
-    redis_url: str, prefix: str, rooms: list[str], expected: int
+    kind: str, url: str, prefix: str, rooms: list[str], expected: int
 ) -> list[int]:
     from contextlib import AsyncExitStack
 
-    from adapters.redis.dispatcher import RedisRoomDispatcher
-
-    redis = Redis.from_url(redis_url)
-    dispatcher = RedisRoomDispatcher(redis, prefix=prefix, ttl_seconds=600)
     latencies: list[int] = []
     done = asyncio.Event()
     async with AsyncExitStack() as stack:
-        streams = [await stack.enter_async_context(dispatcher.listen(room)) for room in rooms]
+        broker = await stack.enter_async_context(stream_broker(kind, url, prefix))
+        streams = [await stack.enter_async_context(broker.listen(room)) for room in rooms]
 
         async def drain(events: Any) -> None:
             async for event in events:
@@ -162,8 +164,7 @@ async def receive_dispatcher(
         await done.wait()
         for task in tasks:
             task.cancel()
-    await dispatcher.aclose()
-    await redis.aclose()
+        await asyncio.gather(*tasks, return_exceptions=True)  # before the broker closes
     return latencies
 
 
@@ -218,8 +219,10 @@ def receiver_main(spec_path: str) -> None:
     kind, expected = spec["kind"], spec["expected"]
     if kind == "bare":
         coro = receive_bare(spec["redis"], spec["rooms"], expected)
-    elif kind == "dispatcher":
-        coro = receive_dispatcher(spec["redis"], spec["prefix"], spec["rooms"], expected)
+    elif kind.startswith("dispatcher"):
+        coro = receive_dispatcher(
+            spec["broker"], spec["url"], spec["prefix"], spec["rooms"], expected
+        )
     else:
         coro = receive_ws(spec["clients"], expected)
     latencies = run_loop(coro)
@@ -297,6 +300,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--path", choices=["ws", "dispatcher", "both"], default="both")
     add_server_option(parser)
+    add_broker_option(parser)
     parser.add_argument("--receiver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
@@ -309,18 +313,37 @@ def main() -> None:
     )
     results: dict[str, list[float]] = {}
     with Stack(apis=0, workers=0) as stack:
-        floor = redis_rows(stack, args, table, results, args.path != "ws")
+        floor = floor_rows(stack, args, table, results)
+    if args.path != "ws":
+        for broker in args.broker:
+            with Stack(apis=0, workers=0, broker=broker) as stack:
+                listener_rows(stack, args, table, results, floor)
     if args.path != "dispatcher":
         for server in servers_of(args):
-            with Stack(apis=1, workers=0, server=server) as stack:
-                ws_rows(stack, server, args, table, results, floor)
+            baseline: list[float] = []
+            for broker in args.broker:
+                with Stack(apis=1, workers=0, server=server, broker=broker) as stack:
+                    if not baseline:
+                        baseline = bare_ws_run(stack, server, args, table, results)
+                    ws_rows(stack, server, args, table, results, baseline)
+            table.note(
+                f"[{server}] the baseline is PUBLISH → bare app → WebSocket client (one run, "
+                f"the same for every broker); the Redis floor is {floor[0]:.3f} ms p50, "
+                f"{floor[1]:.3f} ms p99"
+            )
     table.note(
         "samples: "
         + ", ".join(f"{name} {len(values)}" for name, values in results.items())
         + f"; medians {', '.join(f'{n} {median(v):.3f}' for n, v in results.items())}"
     )
     table.print()
-    table.save(args.json, streams=args.streams, rate=args.rate, seconds=args.seconds)
+    table.save(
+        args.json,
+        streams=args.streams,
+        rate=args.rate,
+        seconds=args.seconds,
+        brokers=args.broker,
+    )
 
 
 def cores_note(table: Table, name: str, cores: dict[str, float]) -> None:
@@ -330,11 +353,10 @@ def cores_note(table: Table, name: str, cores: dict[str, float]) -> None:
     )
 
 
-def redis_rows(
-    stack: Stack, args: Any, table: Table, results: dict[str, list[float]], dispatcher: bool
+def floor_rows(
+    stack: Stack, args: Any, table: Table, results: dict[str, list[float]]
 ) -> tuple[float, float]:
-    """The bare Redis hop (the floor) and, when asked, the dispatcher alone; returns the
-    floor's (p50, p99)."""
+    """The bare Redis hop (the floor); returns its (p50, p99)."""
     channels = [f"p2bare:{i}" for i in range(args.streams)]
     bare, cores = run_pair(
         "bare",
@@ -348,36 +370,44 @@ def redis_rows(
     table.add("bare PUBLISH → subscriber p99", floor[1], "ms")
     results["bare"] = bare
     cores_note(table, "bare", cores)
-    if dispatcher:
-        rooms = [f"p2-{i}" for i in range(args.streams)]
-        latencies, cores = run_pair(
-            "dispatcher",
-            {"redis": stack.redis_url, "prefix": "p2:", "rooms": rooms},
-            lambda: emit_broker(stack.redis_url, "p2:", rooms, args),
-            stack.folder,
-            args,
-        )
-        results["dispatcher"] = latencies
-        cores_note(table, "dispatcher", cores)
-        for q in (50, 99):
-            table.add(
-                f"append → dispatcher listener p{q}",
-                percentile(latencies, q),
-                "ms",
-                baseline=floor[0 if q == 50 else 1],
-            )
     return floor
 
 
-def ws_rows(
+def listener_rows(
     stack: Stack,
-    server: str,
     args: Any,
     table: Table,
     results: dict[str, list[float]],
     floor: tuple[float, float],
 ) -> None:
-    """The product's WebSocket path on ``server`` against the bare app on the same server."""
+    """The broker's append and listener alone, without an API process."""
+    broker = stack.broker
+    prefix = "p2" if broker == "nats" else "p2:"
+    rooms = [f"p2-{i}" for i in range(args.streams)]
+    spec = {"broker": broker, "url": stack.broker_url, "prefix": prefix, "rooms": rooms}
+    latencies, cores = run_pair(
+        f"dispatcher-{broker}",
+        spec,
+        lambda: emit_broker(broker, stack.broker_url, prefix, rooms, args),
+        stack.folder,
+        args,
+    )
+    results[f"listener {broker}"] = latencies
+    cores_note(table, f"{broker} listener", cores)
+    for q in (50, 99):
+        table.add(
+            f"[{broker}] append → broker listener p{q}",
+            percentile(latencies, q),
+            "ms",
+            baseline=floor[0 if q == 50 else 1],
+            broker=broker,
+        )
+
+
+def bare_ws_run(
+    stack: Stack, server: str, args: Any, table: Table, results: dict[str, list[float]]
+) -> list[float]:
+    """The baseline on ``server``: PUBLISH → bare app → WebSocket clients."""
     bare_url = stack.add_bare_app().replace("http://", "ws://") + "/bare/ws"
     assert stack.bare is not None
     rooms = [f"p2-{i}" for i in range(args.streams)]
@@ -391,35 +421,45 @@ def ws_rows(
     )
     results[f"bare-ws {server}"] = bare
     cores_note(table, f"[{server}] bare app", bare_cores)
+    return bare
 
+
+def ws_rows(
+    stack: Stack,
+    server: str,
+    args: Any,
+    table: Table,
+    results: dict[str, list[float]],
+    bare: list[float],
+) -> None:
+    """The product's WebSocket path on ``server`` and the stack's broker, against the bare
+    app on the same server."""
+    broker = stack.broker
     clients = register_rooms(stack, args.streams)
     rooms = [client["room"] for client in clients]
     url = stack.ws_url(0)
     specs = [{"url": f"{url}?token={c['token']}", "room": c["room"]} for c in clients]
     latencies, cores = run_pair(
-        f"ws-{server}",
+        f"ws-{server}-{broker}",
         {"clients": specs},
-        lambda: emit_broker(stack.redis_url, "mc:", rooms, args),
+        lambda: emit_broker(broker, stack.broker_url, stack.broker_prefix, rooms, args),
         stack.folder,
         args,
         stack.apis[0],
     )
-    results[f"ws {server}"] = latencies
-    cores_note(table, f"[{server}] ws", cores)
+    results[f"ws {server} {broker}"] = latencies
+    cores_note(table, f"[{server}, {broker}] ws", cores)
     for q, limit in ((50, 2.0), (99, 10.0)):
         value = percentile(latencies, q)
         table.add(
-            f"[{server}] append → API process → WebSocket client p{q}",
+            f"[{server}, {broker}] append → API process → WebSocket client p{q}",
             value,
             "ms",
             baseline=percentile(bare, q),
             target=f"≤ {limit:g} ms",
             ok=value <= limit,
+            broker=broker,
         )
-    table.note(
-        f"[{server}] the baseline is PUBLISH → bare app → WebSocket client; the Redis floor "
-        f"is {floor[0]:.3f} ms p50, {floor[1]:.3f} ms p99"
-    )
 
 
 if __name__ == "__main__":

@@ -2,20 +2,23 @@
 100 rooms, and whether the process's memory stays bounded while it delivers; for raw
 WebSocket clients and for Socket.IO clients, one after the other in the same run.
 
-The product (``mocheong serve``, one process, on a private Redis) gets its rooms' events the
-way a worker appends them (``RedisStreamBroker.append`` with a fence); the clients (in their
+The product (``mocheong serve``, one process, on a private Redis, or with ``--broker nats`` on
+a private ``nats-server -js``; ``--broker redis,nats``, the default, measures both in one run)
+gets its rooms' events the way a worker appends them (``StreamBroker.append`` with a fence);
+the clients (in their
 own processes, ``ws_load.py``) are the rooms' owners joined over ``/ws/chat``, then the same
 number joined over Socket.IO (``/socket.io``, namespace ``/chat``, WebSocket transport). The
 baseline is ``chat_bare_app.py`` on the same server and settings: one pub/sub connection
 fanning plain PUBLISHed frames out to the same number of sockets, with no stream, cursor or
-queue. All are offered the same events per second; the figure is what the clients received in
-the window.
+queue (on the private Redis; measured once per server, the same baseline for every broker).
+All are offered the same events per second; the figure is what the clients received in the
+window.
 
 ``python bench/ws_fanout_p3.py [--clients 1000] [--rooms 100] [--rate 60] [--seconds 10]
 [--loaders 2] [--rounds 3] [--transports websocket,socketio] [--server granian|uvicorn|both]
-[--json PATH]``: with ``both`` (the default) the table has one group of rows per server, each
-with its own baseline. Each round measures every transport and the baseline in turn; the
-figures are the medians of the rounds. quality.md's P3: at least 0.8 × the baseline and at
+[--broker redis,nats] [--json PATH]``: the table has one group of rows per server, broker and
+transport, each server's against its own baseline. Each of them is measured ``--rounds`` times;
+the figures are the medians of the rounds. quality.md's P3: at least 0.8 × the baseline and at
 least 100,000 frames/s on the better server.
 """
 
@@ -28,17 +31,27 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 from chat_client import create_page, register
-from chat_report import Table, add_server_option, base_parser, median, per_server
-from chat_stack import Process, Stack
+from chat_report import (
+    Table,
+    add_broker_option,
+    add_server_option,
+    base_parser,
+    median,
+    per_server,
+)
+from chat_stack import Process, Stack, stream_broker
 from redis.asyncio import Redis
 from ws_load import raise_open_files
 
 BENCH = Path(__file__).resolve().parent
+Send = Callable[[int, str, int], Awaitable[None]]
 DELTA = "청첩장 문구를 정리하는 중이에요. "
 
 
@@ -152,34 +165,36 @@ async def emit(rooms: list[str], rate: float, start: float, end: float, send: An
     return sent
 
 
-async def product_emitter(redis_url: str, rooms: list[str]) -> Any:
-    from adapters.redis.dispatcher import RedisRoomDispatcher
-    from adapters.redis.stream import RedisStreamBroker
+@asynccontextmanager
+async def product_emitter(stack: Stack, rooms: list[str]) -> AsyncIterator[Send]:
     from mocheong_core.chat.stream import EventDraft, EventKind, Fence
 
-    redis = Redis.from_url(redis_url)
-    dispatcher = RedisRoomDispatcher(redis, prefix="mc:", ttl_seconds=600)
-    broker = RedisStreamBroker(redis, dispatcher, prefix="mc:", ttl_seconds=600, maxlen=10_000)
-    messages = [f"p3-{uuid.uuid4().hex}" for _ in rooms]
-    for message_id in messages:
-        await broker.claim(message_id, 1, 600)
+    async with stream_broker(stack.broker, stack.broker_url, stack.broker_prefix) as broker:
+        messages = [f"p3-{uuid.uuid4().hex}" for _ in rooms]
+        for message_id in messages:
+            await broker.claim(message_id, 1, 600)
 
-    async def send(index: int, room: str, seq: int) -> None:
-        message_id = messages[index]
-        draft = EventDraft(EventKind.CHUNK, {"message_id": message_id, "delta": DELTA}, message_id)
-        await broker.append(room, draft, Fence(message_id, 1))
+        async def send(index: int, room: str, seq: int) -> None:
+            message_id = messages[index]
+            data = {"message_id": message_id, "delta": DELTA}
+            draft = EventDraft(EventKind.CHUNK, data, message_id)
+            await broker.append(room, draft, Fence(message_id, 1))
 
-    return redis, send
+        yield send
 
 
-async def bare_emitter(redis_url: str) -> Any:
+@asynccontextmanager
+async def bare_emitter(redis_url: str) -> AsyncIterator[Send]:
     redis = Redis.from_url(redis_url)
 
     async def send(index: int, room: str, seq: int) -> None:
         frame = {"event": "message-chunk", "data": {"delta": DELTA, "seq": seq}}
         await redis.publish(f"bare:{room}", json.dumps(frame))
 
-    return redis, send
+    try:
+        yield send
+    finally:
+        await redis.aclose()
 
 
 def measure(
@@ -192,7 +207,6 @@ def measure(
     cpu_marks: list[float] = []  # the server's CPU seconds at the window's start and end
 
     async def drive() -> tuple[int, list[int]]:
-        redis, send = await make_emitter()
         samples: list[int] = []
 
         async def sample() -> None:
@@ -205,12 +219,12 @@ def measure(
         def _next_mark() -> float:
             return (start, end, end + 1)[len(cpu_marks)]
 
-        sampler = asyncio.create_task(sample())
-        try:
-            sent = await emit(rooms, args.rate, start, end, send)
-        finally:
-            await sampler
-            await redis.aclose()
+        async with make_emitter() as send:
+            sampler = asyncio.create_task(sample())
+            try:
+                sent = await emit(rooms, args.rate, start, end, send)
+            finally:
+                await sampler
         return sent, samples
 
     memory = server.rss_bytes
@@ -233,46 +247,63 @@ def measure(
     }
 
 
-def run_on(server: str, args: Any) -> tuple[dict[str, Any], ...]:
-    """The product over each of ``args.transports``, then the bare baseline, all on
-    ``server``, ``args.rounds`` times in turn; each figure is the median of the rounds (the
-    rounds' own figures are under ``rounds``)."""
+def rounds_of(
+    args: Any,
+    stack: Stack,
+    name: str,
+    specs: list[dict[str, Any]],
+    rooms: list[str],
+    make_emitter: Any,
+    process: Process,
+) -> dict[str, Any]:
+    """``args.rounds`` measures of one part; each figure the median of the rounds (the rounds'
+    own figures under ``rounds``)."""
+    each = []
+    for _ in range(args.rounds):
+        loaders = Loaders(stack.folder, name, specs)
+        each.append(measure(loaders, rooms, args, make_emitter, process))
+        loaders.stop()
+    return {**{key: median([one[key] for one in each]) for key in each[0]}, "rounds": each}
+
+
+def run_on(server: str, args: Any) -> dict[str, dict[str, Any]]:
+    """On ``server``: the bare baseline once, then the product on each broker over each of
+    ``args.transports``; keyed ``baseline`` and ``<broker> <transport>``."""
     per_room = args.clients // args.rooms
     env = {"MOCHEONG_LOG_LEVEL": "WARNING"}
-    with Stack(apis=1, workers=0, env=env, server=server) as stack:
-        bare = stack.add_bare_app()
-        pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), args.rooms))
-        rooms = [room for room, _ in pairs]
-        bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
-        bare_sockets = [f"{bare_ws}?room={room}" for room in rooms] * per_room
-        assert stack.bare is not None
-        parts: list[tuple[str, list[dict[str, Any]], Any, Process]] = [
-            (
-                f"product-{transport}",
-                product_specs(stack, 0, pairs * per_room, transport, args.loaders),
-                lambda: product_emitter(stack.redis_url, rooms),
-                stack.apis[0],
-            )
-            for transport in args.transports
-        ]
-        parts.append(
-            (
-                "bare",
-                [{"urls": part} for part in split(bare_sockets, args.loaders)],
-                lambda: bare_emitter(stack.redis_url),
-                stack.bare,
-            )
-        )
-        rounds: list[list[dict[str, float]]] = [[] for _ in parts]
-        for _ in range(args.rounds):
-            for index, (name, specs, emitter, process) in enumerate(parts):
-                loaders = Loaders(stack.folder, name, specs)
-                rounds[index].append(measure(loaders, rooms, args, emitter, process))
-                loaders.stop()
-    return tuple(
-        {**{key: median([one[key] for one in each]) for key in each[0]}, "rounds": each}
-        for each in rounds
-    )
+    results: dict[str, dict[str, Any]] = {}
+    for broker in args.broker:
+        with Stack(apis=1, workers=0, env=env, server=server, broker=broker) as stack:
+            pairs = asyncio.run(rooms_and_tokens(stack.api_url(0), args.rooms))
+            rooms = [room for room, _ in pairs]
+            if "baseline" not in results:
+                bare = stack.add_bare_app()
+                bare_ws = bare.replace("http://", "ws://") + "/bare/ws"
+                bare_sockets = [f"{bare_ws}?room={room}" for room in rooms] * per_room
+                specs = [{"urls": part} for part in split(bare_sockets, args.loaders)]
+                assert stack.bare is not None
+                results["baseline"] = rounds_of(
+                    args,
+                    stack,
+                    "bare",
+                    specs,
+                    rooms,
+                    lambda url=stack.redis_url: bare_emitter(url),
+                    stack.bare,
+                )
+                stack.bare.stop()  # not sharing the cores with the product's runs
+            for transport in args.transports:
+                specs = product_specs(stack, 0, pairs * per_room, transport, args.loaders)
+                results[f"{broker} {transport}"] = rounds_of(
+                    args,
+                    stack,
+                    f"product-{transport}",
+                    specs,
+                    rooms,
+                    lambda stack=stack, rooms=rooms: product_emitter(stack, rooms),
+                    stack.apis[0],
+                )
+    return results
 
 
 def main() -> None:
@@ -282,9 +313,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=60.0, help="events per second per room")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loaders", type=int, default=2, help="client processes")
-    parser.add_argument("--rounds", type=int, default=3, help="measures of each, medians kept")
     add_transports_option(parser)
     add_server_option(parser)
+    add_broker_option(parser)
+    parser.add_argument("--rounds", type=int, default=3, help="measures of each, medians kept")
     args = parser.parse_args()
     raise_open_files()
 
@@ -295,23 +327,26 @@ def main() -> None:
         f" per transport, medians of {args.rounds} rounds"
     )
 
-    def rows(server: str, results: tuple[dict[str, float], ...]) -> None:
-        *products, baseline = results
-        for transport, product in zip(args.transports, products, strict=True):
-            add_rows(table, f"{server}, {transport}", product, baseline)
+    def rows(server: str, results: dict[str, dict[str, Any]]) -> None:
+        baseline = results["baseline"]
+        for broker in args.broker:
+            for transport in args.transports:
+                product = results[f"{broker} {transport}"]
+                add_rows(table, f"{server}, {broker}, {transport}", product, baseline, broker)
 
     results = per_server(
-        args,
-        lambda server: run_on(server, args),
-        rows,
-        (*args.transports, "baseline"),
+        args, lambda server: (run_on(server, args),), lambda s, r: rows(s, *r), ("runs",)
     )
     table.print()
     table.save(args.json, results=results, args=vars(args))
 
 
 def add_rows(
-    table: Table, server: str, product: dict[str, float], baseline: dict[str, float]
+    table: Table,
+    server: str,
+    product: dict[str, float],
+    baseline: dict[str, float],
+    broker: str | None = None,
 ) -> None:
     rate = product["frames_per_s"]
     table.add(
@@ -321,14 +356,21 @@ def add_rows(
         baseline=baseline["frames_per_s"],
         target="≥ 0.8 × baseline, ≥ 100,000",
         ok=rate >= 0.8 * baseline["frames_per_s"] and rate >= 100_000,
+        broker=broker,
     )
     table.add(
         f"[{server}] frames per CPU-second of the server process",
         product["frames_per_cpu_s"],
         "frames",
         baseline=baseline["frames_per_cpu_s"],
+        broker=broker,
     )
-    table.add(f"[{server}] fewest frames one client got", product["min_per_client"], "frames")
+    table.add(
+        f"[{server}] fewest frames one client got",
+        product["min_per_client"],
+        "frames",
+        broker=broker,
+    )
     growth = product["rss_peak_mb"] - product["rss_before_mb"]
     table.add(
         f"[{server}] API process memory growth while delivering (peak − before)",
@@ -336,6 +378,7 @@ def add_rows(
         "MB",
         baseline=baseline["rss_peak_mb"] - baseline["rss_before_mb"],
         target="bounded",
+        broker=broker,
     )
     table.note(
         f"[{server}] API process RSS before {product['rss_before_mb']:.0f} MB, peak "

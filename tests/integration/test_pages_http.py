@@ -311,6 +311,7 @@ OWNER_ROUTES = [
     ("GET", "/api/pages/{page}/rsvps", None),
     ("GET", "/api/pages/{page}/rsvps/summary", None),
     ("GET", "/api/pages/{page}/rsvps.csv", None),
+    ("GET", "/api/pages/{page}/guestbook", None),
     ("GET", "/api/pages/{page}/history", None),
     ("GET", "/api/pages/{page}/history/1", None),
     ("POST", "/api/pages/{page}/revert", {"version": 1}),

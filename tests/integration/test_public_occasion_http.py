@@ -159,6 +159,12 @@ async def test_a_locked_page_shows_nothing_of_itself_in_html_json_calendar_or_im
     )
     slug = page["slug"]
     html, document = f"/i/{slug}", f"/api/public/pages/{slug}"
+    signed = await client.post(
+        f"{document}/guestbook",
+        json={"name": "하객", "message": "축하해요 하나 되는 날", "password": "1234"},
+    )
+    assert signed.status_code == 201, signed.text
+    assert (await client.get(f"{document}/guestbook")).json()["items"]
     before = await client.get(html)
     share_image = Page(before.text).meta["og:image"].removeprefix("https://mocheong.example")
     assert (await client.get(share_image)).status_code == 200
@@ -193,6 +199,12 @@ async def test_a_locked_page_shows_nothing_of_itself_in_html_json_calendar_or_im
         assert again.status_code == 304
     assert (await client.get(f"{html}/calendar.ics")).status_code == 404
     assert (await client.get(share_image)).status_code == 404
-    # The couple can still read their page.
+    for listing in ("guestbook", "photos"):  # what guests wrote and sent is the page's too
+        hidden = await client.get(f"{document}/{listing}")
+        assert hidden.status_code == 404, listing
+        assert not [secret for secret in SECRETS if secret in hidden.text]
+    # The couple can still read their page and its guestbook.
     own = await client.get(f"/api/pages/{page['id']}", headers=owner)
     assert own.json()["venue"]["address"] == "서울 강남구 선릉로 757"
+    book = await client.get(f"/api/pages/{page['id']}/guestbook", headers=owner)
+    assert [entry["message"] for entry in book.json()["items"]] == ["축하해요 하나 되는 날"]

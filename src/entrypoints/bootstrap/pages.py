@@ -20,7 +20,12 @@ from adapters.sqla.repos.guests import (
 )
 from adapters.sqla.repos.pages import SqlaPageHistory, SqlaPageRepository
 from entrypoints.bootstrap.settings import Settings
-from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
+from mocheong_core.guests.guestbook import (
+    DeleteGuestbookEntry,
+    ListGuestbook,
+    ListPageGuestbook,
+    PostGuestbookEntry,
+)
 from mocheong_core.guests.model import AlbumPolicy, GuestsPolicy
 from mocheong_core.guests.photos import (
     ApproveGuestPhoto,
@@ -151,6 +156,7 @@ class PagesProvider(Provider):
         ExportRsvps,
         PostGuestbookEntry,
         ListGuestbook,
+        ListPageGuestbook,
         DeleteGuestbookEntry,
         UploadGuestPhoto,
         ListAlbum,

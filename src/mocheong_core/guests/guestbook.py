@@ -24,7 +24,7 @@ from mocheong_core.kernel.uow import UnitOfWork
 from mocheong_core.pages.model import Page
 from mocheong_core.pages.ports import PageRepository
 from mocheong_core.pages.reader import DocumentReader
-from mocheong_core.pages.usecases import GetPublishedPage, page_of
+from mocheong_core.pages.usecases import GetPublishedPage, owned_page, page_of
 
 
 def normalized_password(password: str) -> str:
@@ -85,6 +85,20 @@ class ListGuestbook:
         self, slug: str, *, limit: int, cursor: str | None
     ) -> CursorPage[GuestbookEntry]:
         page = await self._published(slug)
+        return page_of(await self._entries.list(page.id, limit=limit + 1, before=cursor), limit)
+
+
+class ListPageGuestbook:
+    """The owner's view of their page's guestbook, whatever the page's state (a page locked
+    after the wedding shows its guests nothing, its couple everything)."""
+
+    def __init__(self, pages: PageRepository, entries: GuestbookRepository) -> None:
+        self._pages, self._entries = pages, entries
+
+    async def __call__(
+        self, actor: User, page_id: str, *, limit: int, cursor: str | None
+    ) -> CursorPage[GuestbookEntry]:
+        page = await owned_page(self._pages, actor, page_id)
         return page_of(await self._entries.list(page.id, limit=limit + 1, before=cursor), limit)
 
 

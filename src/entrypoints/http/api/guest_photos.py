@@ -35,6 +35,7 @@ from mocheong_core.guests.photos import (
 )
 from mocheong_core.kernel.paging import CursorPage
 from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
+from mocheong_core.pages.usecases import GetOpenPage
 
 PageSize = Annotated[int, Parameter(ge=1, le=100)]
 Cursor = Annotated[str | None, Parameter(max_length=64)]
@@ -211,11 +212,14 @@ class PublicAlbumController(Controller):
         slug: FromPath[str],
         request: Request[Any, Any, Any],
         usecase: FromDishka[ListAlbum],
+        open_page: FromDishka[GetOpenPage],
         settings: FromDishka[Settings],
         limit: PageSize = 24,
         cursor: Cursor = None,
     ) -> AlbumPage:
-        """The approved photos, newest first; empty when the page shows no album."""
+        """The approved photos, newest first; empty when the page shows no album, 404 once
+        the page has locked after the wedding."""
+        await open_page(slug)
         found = await usecase(slug, limit=limit, cursor=cursor)
         base = public_origin(settings, request.scope)
         items = [album_photo_out(v.photo, v.file, base) for v in found.items if v.file]

@@ -20,12 +20,17 @@ from entrypoints.http.closed_sets import MaybeMeal, MaybeSide, SideText
 from entrypoints.http.fast.public_page import public_origin
 from mocheong_core.accounts.model import User
 from mocheong_core.accounts.usecases import Authenticate
-from mocheong_core.guests.guestbook import DeleteGuestbookEntry, ListGuestbook, PostGuestbookEntry
+from mocheong_core.guests.guestbook import (
+    DeleteGuestbookEntry,
+    ListGuestbook,
+    ListPageGuestbook,
+    PostGuestbookEntry,
+)
 from mocheong_core.guests.model import Guest, GuestbookEntry, Rsvp, RsvpSummary, Tally
 from mocheong_core.guests.rsvp import ExportRsvps, ListRsvps, SubmitRsvp, SummarizeRsvps
 from mocheong_core.guests.usecases import AddGuest, DeleteGuest, ListGuests, UpdateGuest
 from mocheong_core.kernel.ratelimit import Limit, RateLimiter, enforce
-from mocheong_core.pages.usecases import GetPage
+from mocheong_core.pages.usecases import GetOpenPage, GetPage
 
 # Generous bounds on the wire; the core applies the real limits and names the field.
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -283,6 +288,21 @@ class RsvpsController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
         )
 
+    @get("/guestbook", tags=["guestbook"])
+    @inject
+    async def page_guestbook(
+        self,
+        page_id: FromPath[str],
+        user: FromDishka[CurrentUser],
+        usecase: FromDishka[ListPageGuestbook],
+        limit: PageSize = 20,
+        cursor: Cursor = None,
+    ) -> EntryList:
+        """The page's guestbook for its couple, newest first, also once the page has locked
+        after the wedding (when the public list answers 404)."""
+        result = await usecase(user, page_id, limit=limit, cursor=cursor)
+        return EntryList([EntryOut.of(e) for e in result.items], result.next_cursor)
+
 
 async def limit_rsvp(
     limiter: RateLimiter, settings: Settings, request: Request[Any, Any, Any]
@@ -340,10 +360,12 @@ class PublicGuestsController(Controller):
         self,
         slug: FromPath[str],
         usecase: FromDishka[ListGuestbook],
+        open_page: FromDishka[GetOpenPage],
         limit: PageSize = 20,
         cursor: Cursor = None,
     ) -> EntryList:
-        """Newest first."""
+        """Newest first; 404 once the page has locked after the wedding."""
+        await open_page(slug)
         result = await usecase(slug, limit=limit, cursor=cursor)
         return EntryList([EntryOut.of(e) for e in result.items], result.next_cursor)
 

@@ -24,7 +24,7 @@ export async function guestsPanel(ctx) {
       api(`/api/pages/${page.id}/guests?limit=100`),
       api(`/api/pages/${page.id}/rsvps/summary`),
       api(`/api/pages/${page.id}/rsvps?limit=100`),
-      api(`/api/public/pages/${ctx.page.slug}/guestbook?limit=50`).catch(() => ({items: []})),
+      api(`/api/pages/${ctx.page.id}/guestbook?limit=50`).catch(() => ({items: []})),
     ]);
     const name = h('input', {name: 'guest-name', maxLength: 30, required: true});
     const side = h('select', {name: 'guest-side'}, ['groom', 'bride'].map((s) => h('option', {value: s}, t(`side_${s}`))));

@@ -326,6 +326,11 @@ async def test_a_personal_link_records_the_opening_and_greets_the_guest(client: 
     client.blocking_portal.call(opens.idle)
     listed = (await client.get(f"/api/pages/{page['id']}/guests", headers=owner)).json()
     assert listed["items"][0]["opened_at"] is None  # a link preview is not the guest
+    checked = await client.head(f"/i/{page['slug']}?g={guest['token']}")
+    assert checked.status_code == 200
+    client.blocking_portal.call(opens.idle)
+    listed = (await client.get(f"/api/pages/{page['id']}/guests", headers=owner)).json()
+    assert listed["items"][0]["opened_at"] is None  # nor is a HEAD: no one read the page
 
     personal = await client.get(f"/i/{page['slug']}?g={guest['token']}")
     assert personal.content == plain.content  # the same cached bytes for everyone

@@ -158,6 +158,8 @@ class PublicPageFastPath:
         return self._cache
 
     def _note_open(self, scope: Scope, slug: str) -> None:
+        if scope["method"] == "HEAD":  # a link checker's, or a scraper's: no one read the page
+            return
         tokens = parse_qs(scope["query_string"].decode("latin-1")).get("g")
         if not tokens or not 0 < len(tokens[0]) <= 64 or self._opens is None:
             return

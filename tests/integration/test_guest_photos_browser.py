@@ -13,9 +13,16 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser_support import AUDIT, CSP_PROBE
 from tests.files_support import image_bytes, noise_png
-from tests.integration.browser_support import AXE, api, browser, chromium, phone, server
+from tests.integration.browser_support import (
+    CSP_PROBE,
+    api,
+    browser,
+    chromium,
+    phone,
+    serious_findings,
+    server,
+)
 from tests.integration.pages_helpers import COMPLETE_DOCUMENT
 from tests.integration.test_public_page_guests_browser import no_serious_findings, shot
 
@@ -88,8 +95,7 @@ async def test_a_guest_sends_a_photo_the_couple_approves_it_and_guests_see_it(
     moderation = couple.locator("section.album")
     await expect(moderation.get_by_role("heading", name="확인을 기다리는 사진 · 1")).to_be_visible()
     await expect(moderation.get_by_label("하객이 사진을 보낼 수 있게 하기")).to_be_checked()
-    await couple.evaluate(AXE.read_text())
-    assert await couple.evaluate(AUDIT) == []
+    assert await serious_findings(couple) == []
     await moderation.get_by_role("button", name="승인: 이모님이 보낸 사진").click()
     await expect(moderation.get_by_role("heading", name="앨범에 공개된 사진 · 1")).to_be_visible()
     await expect(moderation.get_by_role("heading", name="확인을 기다리는 사진 · 0")).to_be_visible()

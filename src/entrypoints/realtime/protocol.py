@@ -192,7 +192,7 @@ class ChatProtocol:
     async def dispatch(self, event: str, data: object) -> None:
         """Answers one event already decoded by its transport (Socket.IO decodes its own)."""
         self._request = _request(event, data)
-        handler = _HANDLERS.get(event)
+        handler = HANDLERS.get(event)
         if handler is None:
             raise UnknownEvent(f"Unknown event {event[:200]!r}")
         if not isinstance(data, dict):
@@ -283,7 +283,7 @@ class ChatProtocol:
         await self.send("pong", {})
 
 
-_HANDLERS: dict[str, Callable[[ChatProtocol, dict[str, Any]], Awaitable[None]]] = {
+HANDLERS: dict[str, Callable[[ChatProtocol, dict[str, Any]], Awaitable[None]]] = {
     "auth": ChatProtocol._on_auth,
     "joinRoom": ChatProtocol._on_join,
     "resume": ChatProtocol._on_resume,

@@ -92,8 +92,8 @@ def main() -> None:
         p50,
         "ms",
         baseline=percentile(ping, 50),
-        target="≤ 50 ms",
-        ok=p50 <= 50,
+        target="≤ 10 ms",
+        ok=p50 <= 10,
     )
     table.add(
         "submit → first chunk p99",

@@ -17,9 +17,11 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=0
 WORKDIR /app
+# Absolute mount targets: BuildKit also takes them relative to WORKDIR, buildah 1.28 (Debian 12's
+# podman) refuses a relative one ("invalid container path \"uv.lock\", must be an absolute path").
 RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=uv.lock,target=uv.lock \
-    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    --mount=type=bind,source=uv.lock,target=/app/uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
     uv sync --locked --no-install-project --no-dev
 COPY pyproject.toml uv.lock README.md ./
 COPY src ./src

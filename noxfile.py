@@ -1,4 +1,4 @@
-"""Developer sessions: tests (the whole suite), lint, bench, chaos, fuzz and serve."""
+"""Developer sessions: tests (the whole suite), lint, bench, chaos, fuzz, serve and image."""
 
 from __future__ import annotations
 
@@ -91,3 +91,11 @@ def fuzz(session: nox.Session) -> None:
     """schemathesis over the served OpenAPI document: no 5xx, every response as documented."""
     session.install("-e", ".[dev,fuzz]")
     session.run("python", "tests/fuzz/run_fuzz.py", *session.posargs)
+
+
+@nox.session(python=False)
+def image(session: nox.Session) -> None:
+    """Build the Dockerfile with podman (local stand-ins for its base images, no registry) and
+    run the image: CLI, embedded defaults, migration job, API and worker on a private
+    PostgreSQL and Redis with one chat turn, SIGTERM exits (deploy/podman-smoke.sh)."""
+    session.run("bash", "deploy/podman-smoke.sh", *session.posargs, external=True)

@@ -327,7 +327,7 @@ class Stack:
     def add_worker(self) -> int:
         index = len(self.workers)
         health = str(self.folder / f"worker{index}.health")  # one beat file per worker
-        env = self.env(MOCHEONG_WORKER_HEALTH_FILE=health)
+        env = self.env(MOCHEONG_WORKER_HEALTH_PATH=health)
         process = Process(f"worker{index}", [*CLI, "worker"], env, self.folder)
         process.start()
         self.workers.append(process)

@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 import httpx
-from chaos_outages import r6_postgres, r6_redis
+from chaos_outages import r6_broker, r6_postgres
 from chaos_providers import r8
 from chaos_restarts import r9
 from chat_client import (
@@ -443,7 +443,7 @@ SCENARIOS: dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]] = {
     "R6": lambda run: r6_postgres(
         run, Outcome("R6", f"private PostgreSQL stopped for {run.args.outage:g} s under load")
     ),
-    "R6R": lambda run: r6_redis(
+    "R6R": lambda run: r6_broker(
         run,
         Outcome(
             "R6R",

@@ -164,13 +164,13 @@ async def r6_postgres(run: Run, outcome: Outcome) -> Outcome:
     return await _outage(run, outcome, outage_begins, outage_ends)
 
 
-async def r6_redis(run: Run, outcome: Outcome) -> Outcome:
+async def r6_broker(run: Run, outcome: Outcome) -> Outcome:
     stack = run.stack
     return await _outage(
         run,
         outcome,
-        lambda: stack.signal_redis(signal.SIGSTOP),
-        lambda: stack.signal_redis(signal.SIGCONT),
+        lambda: stack.signal_broker(signal.SIGSTOP),
+        lambda: stack.signal_broker(signal.SIGCONT),
     )
 
 

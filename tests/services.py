@@ -64,6 +64,19 @@ async def require_nats() -> None:
         )
 
 
+async def delete_nats_streams(prefix: str) -> None:
+    """Deletes the streams (key-value buckets included) a test made under ``prefix``."""
+    client = await nats.connect(NATS_URL, connect_timeout=3, allow_reconnect=False)
+    try:
+        js = client.jetstream()
+        for info in await js.streams_info():
+            name = info.config.name or ""
+            if name.removeprefix("KV_").startswith(f"{prefix.upper()}_"):
+                await js.delete_stream(name)
+    finally:
+        await client.close()
+
+
 def unique_nats_prefix() -> str:
     """A first subject token (and stream name stem) no other test run uses."""
     return f"mctest{uuid.uuid4().hex[:10]}"

@@ -1,24 +1,23 @@
 """The job queue and the worker on NATS JetStream (``MOCHEONG_BROKER=nats``), against the
 machine's NATS: a job enqueued through the port runs once in the worker in its own REQUEST
 scope; a failing job is tried again and then dead-lettered; a server without JetStream is a
-clear start-up error."""
+clear start-up error; a connection outlives a server frozen under a flush."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
+import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from subprocess import DEVNULL
 from typing import Any
 
 import msgspec
 import pytest
 from dishka import AsyncContainer, make_async_container
 from nats.aio.client import Client
+from nats.errors import FlushTimeoutError
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +30,7 @@ from entrypoints.worker.app import serve_nats_worker
 from mocheong_core.jobs.ports import JobQueue
 from mocheong_core.kernel.ratelimit import Limit, RateLimiter
 from tests import services
+from tests.integration.private_nats import private_nats_server
 
 pytestmark = pytest.mark.nats
 
@@ -164,32 +164,25 @@ async def test_the_nats_deployment_needs_no_redis(
     assert (await kv.status()).values == 1  # the counter lives in the deployment's bucket
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+async def test_a_server_without_jetstream_is_a_clear_start_up_error() -> None:
+    async with private_nats_server() as (url, _):  # no -js
+        with pytest.raises(NatsSetupError, match="nats-server -js"):
+            await connect_nats(url, name="test")
 
 
-async def test_a_server_without_jetstream_is_a_clear_start_up_error(tmp_path: Path) -> None:
-    binary = shutil.which("nats-server")
-    if binary is None:
-        pytest.fail("nats-server is not on PATH: the NATS tests need it", pytrace=False)
-    port = _free_port()
-    # A private server without -js; the machine's is left alone.
-    server = await asyncio.create_subprocess_exec(
-        binary, "-a", "127.0.0.1", "-p", str(port), stdout=DEVNULL, stderr=DEVNULL
-    )
-    try:
-        async with asyncio.timeout(GUARD):
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    await asyncio.sleep(0.02)
-            with pytest.raises(NatsSetupError, match="nats-server -js"):
-                await connect_nats(f"nats://127.0.0.1:{port}", name="test")
-    finally:
-        server.terminate()
-        await server.wait()
+async def test_a_flush_that_gave_up_on_a_frozen_server_leaves_the_connection_working(
+    tmp_path: Path,
+) -> None:
+    async with private_nats_server("-js", "-sd", str(tmp_path)) as (url, server):
+        client = await connect_nats(url, name="test")
+        try:
+            server.send_signal(signal.SIGSTOP)  # frozen: its socket open, nothing answers
+            with pytest.raises(FlushTimeoutError):
+                await client.flush(timeout=0.2)  # as the readiness probe does
+            server.send_signal(signal.SIGCONT)
+            # Its PONG arrives now; the read loop used to stop on it, and this timed out.
+            async with asyncio.timeout(GUARD):
+                await client.jetstream(timeout=GUARD).account_info()
+        finally:
+            server.send_signal(signal.SIGCONT)
+            await client.close()

@@ -1,7 +1,8 @@
 """Cache invalidations (public pages, users behind authentication) and ended sign-ins shared
 between processes over the machine's real Redis (a unique key prefix, so the channels are this
 run's own): two app instances on one database, and the subscriber's recovery from a killed or
-silently dead connection."""
+silently dead connection. The two-process tests run again on the machine's NATS
+(``MOCHEONG_BROKER=nats``, a unique subject prefix; its streams deleted afterwards)."""
 
 from __future__ import annotations
 
@@ -181,10 +182,24 @@ async def holds(value: bool) -> bool:
     return value
 
 
+@pytest.fixture(params=["redis", pytest.param("nats", marks=pytest.mark.nats)])
+async def deployment(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[dict[str, Any]]:
+    """The settings that put the app instances on one broker: Redis or NATS."""
+    if request.param == "redis":
+        yield {"redis_url": services.REDIS_URL, "redis_prefix": prefix}
+        return
+    await services.require_nats()
+    subjects = services.unique_nats_prefix()
+    yield {"broker": "nats", "nats_url": services.NATS_URL, "nats_prefix": subjects}
+    await services.delete_nats_streams(subjects)
+
+
 @asynccontextmanager
-async def two_processes(settings: Settings, prefix: str) -> AsyncIterator[tuple[Client, Client]]:
-    """Two app instances on one database and one Redis, as two API processes."""
-    shared = evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+async def two_processes(
+    settings: Settings, deployment: dict[str, Any]
+) -> AsyncIterator[tuple[Client, Client]]:
+    """Two app instances on one database and one broker, as two API processes."""
+    shared = evolve(settings, **deployment)
     async with (
         AsyncTestClient(create_app(shared)) as a,
         AsyncTestClient(create_app(shared)) as b,
@@ -193,9 +208,9 @@ async def two_processes(settings: Settings, prefix: str) -> AsyncIterator[tuple[
 
 
 async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    async with two_processes(settings, prefix) as (a, b):
+    async with two_processes(settings, deployment) as (a, b):
         admin = await admin_headers(a)
         user = await register(a, f"{new_id()}@example.com")
         me = "/api/auth/me"
@@ -214,9 +229,9 @@ async def test_a_user_disabled_through_one_process_is_refused_by_the_other(
 
 
 async def test_a_page_deleted_through_one_process_has_no_chat_on_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    async with two_processes(settings, prefix) as (a, b):
+    async with two_processes(settings, deployment) as (a, b):
         owner = await user_headers(a)
         page = (await a.post("/api/pages", json={}, headers=owner)).json()
         body = {"page_id": page["id"], "message": "안녕하세요"}
@@ -232,9 +247,9 @@ async def test_a_page_deleted_through_one_process_has_no_chat_on_the_other(
 
 
 async def test_a_user_disabled_through_one_process_loses_its_socket_on_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    async with two_processes(settings, prefix) as (a, b):
+    async with two_processes(settings, deployment) as (a, b):
         admin = await admin_headers(a)
         user = await register(a, f"{new_id()}@example.com")
         token = user["access_token"]
@@ -260,9 +275,9 @@ async def logout(client: Client, tokens: dict[str, Any]) -> None:
 
 
 async def test_a_sign_in_ended_through_one_process_is_refused_by_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    async with two_processes(settings, prefix) as (a, b):
+    async with two_processes(settings, deployment) as (a, b):
         user = await register(a, f"{new_id()}@example.com")
         other = await login(a, user["user"]["email"])
         me = "/api/auth/me"
@@ -280,9 +295,9 @@ async def test_a_sign_in_ended_through_one_process_is_refused_by_the_other(
 
 
 async def test_a_process_that_subscribes_later_learns_of_earlier_sign_outs(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    shared = evolve(settings, redis_url=services.REDIS_URL, redis_prefix=prefix)
+    shared = evolve(settings, **deployment)
     async with AsyncTestClient(create_app(shared)) as a:
         user = await register(a, f"{new_id()}@example.com")
         await logout(a, user)
@@ -296,9 +311,9 @@ async def test_a_process_that_subscribes_later_learns_of_earlier_sign_outs(
 
 
 async def test_a_sign_out_through_one_process_closes_that_sign_ins_socket_on_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
-    async with two_processes(settings, prefix) as (a, b):
+    async with two_processes(settings, deployment) as (a, b):
         user = await register(a, f"{new_id()}@example.com")
         with await b.websocket_connect(f"/ws/chat?token={user['access_token']}") as ws:
             ws.send_json({"event": "ping", "data": {}})
@@ -312,13 +327,13 @@ async def test_a_sign_out_through_one_process_closes_that_sign_ins_socket_on_the
 
 
 async def test_a_plan_bought_or_refunded_through_one_process_shows_at_once_on_the_other(
-    settings: Settings, prefix: str
+    settings: Settings, deployment: dict[str, Any]
 ) -> None:
     """Premium drops the branding footer: the page cached by both processes is dropped by both
     when the order is paid (the sandbox gateway) and again when an admin refunds it."""
     footer = "모청으로 만든 모바일 청첩장"
     public = evolve(settings, public_base_url="https://mocheong.example")
-    async with two_processes(public, prefix) as (a, b):
+    async with two_processes(public, deployment) as (a, b):
         owner = await user_headers(a)
         page = await create_complete_page(a, owner)
         slug = page["slug"]

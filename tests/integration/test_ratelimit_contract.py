@@ -322,6 +322,31 @@ async def test_a_bucket_the_server_lost_is_made_again(
     assert (await (await _kv(nats_stack, nats_bucket)).status()).values == 1
 
 
+async def _limiter_with_tries(
+    stack: AsyncExitStack, bucket: str, clock: ManualClock, *, tries: int
+) -> NatsRateLimiter:
+    client = await _nats_client(stack)
+    return NatsRateLimiter(client, bucket=bucket, ttl_seconds=LONG, max_tries=tries, clock=clock)
+
+
+@pytest.mark.nats
+async def test_simultaneous_hits_in_one_process_are_counted_by_one_write(
+    nats_stack: AsyncExitStack, nats_bucket: str, clock: ManualClock
+) -> None:
+    # One try each, as a hit that loses every race gets: when each hit made its own
+    # compare-and-set, 49 of these 50 lost to the first and were refused.
+    limiter = await _limiter_with_tries(nats_stack, nats_bucket, clock, tries=1)
+    limit = Limit(count=45, window_seconds=LONG)
+
+    answers = await asyncio.gather(*(limiter.hit("chat:user:1", limit) for _ in range(50)))
+
+    kv = await _kv(nats_stack, nats_bucket)
+    (key,) = await kv.keys()
+    assert answers == [0] * 45 + [LONG - 10] * 5
+    assert (await kv.get(key)).value == b"45"
+    assert (await kv.status()).stream_info.state.last_seq < 45  # fewer writes than hits
+
+
 @pytest.mark.nats
 async def test_a_counter_that_others_keep_changing_is_refused_for_a_second(
     nats_stack: AsyncExitStack,
@@ -329,13 +354,7 @@ async def test_a_counter_that_others_keep_changing_is_refused_for_a_second(
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    limiter = NatsRateLimiter(
-        await _nats_client(nats_stack),
-        bucket=nats_bucket,
-        ttl_seconds=LONG,
-        max_tries=3,
-        clock=clock,
-    )
+    limiter = await _limiter_with_tries(nats_stack, nats_bucket, clock, tries=3)
     limit = Limit(count=5, window_seconds=LONG)
     assert await limiter.hit("k", limit) == 0
     rival = await _kv(nats_stack, nats_bucket)

@@ -11,6 +11,16 @@ goes on as if nothing happened, and whoever awaits its end (a room hub closing a
 feed, say) waits forever. ``honour_cancellation`` wraps the adapters' coroutine methods: a
 cancellation that arrived while one ran raises ``CancelledError`` when it returns;
 ``CancelWatch`` does the same inside a long-running loop.
+
+A flush that gave up: nats-py (2.16) keeps the future of a ``flush`` that timed out or was
+cancelled in its queue of PINGs, and when that PING's PONG arrives it sets the result of the
+cancelled future, raises ``InvalidStateError`` and its read loop stops for good. From then on
+every request times out while the connection looks alive (a flush falls back to writing
+without waiting), until the client's own PINGs declare it stale minutes later. The readiness
+probe flushes with a timeout, so a server frozen for a few seconds was enough: R6R on NATS
+(the server frozen 15 s) left RSVPs and chat submits answering 503 for the four minutes
+after it woke. ``connect_nats`` makes a client that hands such a PONG to the flush that gave
+up, and nothing else.
 """
 
 from __future__ import annotations
@@ -24,7 +34,6 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
-import nats
 import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -68,6 +77,17 @@ def honour_cancellation(
             watch.check()
 
     return call
+
+
+class _Client(Client):
+    async def _process_pong(self) -> None:
+        if self._pongs and self._pongs[0].done():
+            # The PONG of a flush that stopped waiting (see the module): it answers that PING.
+            self._pongs.pop(0)
+            self._pongs_received += 1
+            self._pings_outstanding = 0
+            return
+        await super()._process_pong()
 
 
 class NatsSetupError(RuntimeError):
@@ -130,6 +150,15 @@ class NatsNames:
         return f"{self.prefix}.cache.{token(name)}"
 
     @property
+    def revocations_stream(self) -> str:
+        return f"{self.prefix.upper()}_REVOCATIONS"
+
+    @property
+    def revoked(self) -> str:
+        """Where ended sign-ins are announced (and kept, by the revocations stream)."""
+        return f"{self.prefix}.revoked"
+
+    @property
     def rate_limits(self) -> str:
         """The key-value bucket of the shared rate-limit counters."""
         return f"{self.prefix.upper()}_RATE_LIMITS"
@@ -182,19 +211,21 @@ async def connect_nats(
     async def error(exc: Exception) -> None:
         log.warning("nats_error", error=repr(exc))
 
+    # nats-py types these seconds as int; it waits fractions of them as asked.
+    seconds: dict[str, Any] = {"connect_timeout": connect_timeout, "reconnect_time_wait": 0.5}
+    client = _Client()
     try:
-        client = await nats.connect(
+        await client.connect(
             urls,
             name=name,
             user_credentials=credentials or None,
             tls=tls,
-            connect_timeout=connect_timeout,
             allow_reconnect=True,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
             reconnected_cb=reconnected,
             disconnected_cb=disconnected,
             error_cb=error,
+            **seconds,
         )
     except (NatsError, OSError, TimeoutError) as exc:
         raise NatsSetupError(f"NATS is not reachable at {servers}: {exc!r}") from exc

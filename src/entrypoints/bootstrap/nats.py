@@ -1,13 +1,14 @@
 """dishka wiring of a NATS deployment (``MOCHEONG_BROKER=nats``): the process's one NATS
-connection, chat streams and the job queue on JetStream, and the caches whose invalidations
-travel over core NATS, and the rate limiter whose counters every process shares in a
+connection, chat streams and the job queue on JetStream, the caches whose invalidations
+travel over core NATS, the ended sign-ins every process hears of at once (kept in a stream for
+a process that joins later), and the rate limiter whose counters every process shares in a
 JetStream key-value bucket. Nothing here needs Redis."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
 from dishka import AsyncContainer, Provider, Scope, provide
 from nats.aio.client import Client
@@ -19,6 +20,7 @@ from adapters.nats.cache_peers import NatsCachePeers
 from adapters.nats.connection import ConnectionEvents, NatsNames, connect_nats
 from adapters.nats.queue import NatsJobQueue, NatsJobWorker
 from adapters.nats.ratelimit import NatsRateLimiter
+from adapters.nats.revocations import NatsRevocations
 from adapters.nats.stream import NatsStreamBroker
 from entrypoints.bootstrap.accounts import revocation_keep_seconds
 from entrypoints.bootstrap.cache_peers import add_cache_peer_hooks
@@ -111,10 +113,9 @@ class NatsProvider(Provider):
     def _peers(
         self, settings: Settings, client: Client, events: ConnectionEvents, name: str
     ) -> NatsCachePeers:
-        peers = NatsCachePeers(client, NatsNames(settings.broker.nats_prefix).cache(name))
-        events.on_disconnect.append(peers.disconnected)
-        events.on_reconnect.append(peers.reconnected)
-        return peers
+        return _follow(
+            events, NatsCachePeers(client, NatsNames(settings.broker.nats_prefix).cache(name))
+        )
 
     @provide(scope=Scope.APP)
     def user_peers(self, settings: Settings, client: Client, events: ConnectionEvents) -> UserPeers:
@@ -135,10 +136,15 @@ class NatsProvider(Provider):
         return LocalUserCache(settings.auth.cache_users, settings.auth.cache_seconds, peers)
 
     @provide(scope=Scope.APP)
-    def revoked(self, settings: Settings) -> LocalRevokedFamilies:
-        # Per process for now: a family revoked through one process is refused by the
-        # others only once their own refresh reaches the database (docs/brokers.md).
-        return LocalRevokedFamilies(revocation_keep_seconds(settings))
+    def revocations(
+        self, settings: Settings, client: Client, events: ConnectionEvents
+    ) -> NatsRevocations:
+        names = NatsNames(settings.broker.nats_prefix)
+        return _follow(events, NatsRevocations(client, names, revocation_keep_seconds(settings)))
+
+    @provide(scope=Scope.APP)
+    def revoked(self, settings: Settings, peers: NatsRevocations) -> LocalRevokedFamilies:
+        return LocalRevokedFamilies(revocation_keep_seconds(settings), peers)
 
     @provide(scope=Scope.APP)
     def page_cache(self, settings: Settings, peers: PagePeers, clock: Clock) -> PageCache:
@@ -155,6 +161,16 @@ class NatsProvider(Provider):
         return cache
 
 
+_Peers = TypeVar("_Peers", bound=NatsCachePeers)
+
+
+def _follow(events: ConnectionEvents, peers: _Peers) -> _Peers:
+    """``peers`` told when the connection drops (announcements may be missed) and is back."""
+    events.on_disconnect.append(peers.disconnected)
+    events.on_reconnect.append(peers.reconnected)
+    return peers
+
+
 async def run_nats_jobs(container: AsyncContainer, stop: asyncio.Event) -> None:
     """Runs the queued jobs until ``stop`` is set (the worker process on NATS)."""
     await (await container.get(NatsJobWorker)).run(stop)
@@ -165,9 +181,10 @@ def nats_providers(settings: Settings) -> list[Provider]:
 
 
 def add_nats_hooks(hooks: LifecycleHooks, settings: Settings, container: AsyncContainer) -> None:
-    """Each process hears the other processes' cache invalidations."""
+    """Each process hears the other processes' cache invalidations and ended sign-ins."""
     if not settings.broker.uses_nats:
         return
     add_cache_peer_hooks(hooks, container, UserPeers, LocalUserCache, "users")
     add_cache_peer_hooks(hooks, container, PagePeers, PageCache, "pages")
     add_cache_peer_hooks(hooks, container, SessionPeers, LocalSessionCache, "chat sessions")
+    add_cache_peer_hooks(hooks, container, NatsRevocations, LocalRevokedFamilies, "revocations")

@@ -164,8 +164,9 @@ class BrokerSettings:
         "NATS_RATE_LIMIT_TRIES",
         default=16,
         doc=(
-            "Compare-and-set tries of one hit on a NATS counter that other processes keep "
-            "changing; then the hit is refused with a Retry-After of 1 s"
+            "Compare-and-set tries of one write to a NATS rate-limit counter (a process's "
+            "simultaneous hits on it go out as one write) that other processes keep changing; "
+            "then those hits are refused with a Retry-After of 1 s"
         ),
     )
 

@@ -75,6 +75,7 @@ async def _nats_factory(stack: AsyncExitStack) -> BrokerFactory:
         events.on_reconnect.append(broker.reconnected)
         if not made:
             stack.push_async_callback(clean)  # runs before this connection closes (LIFO)
+        stack.push_async_callback(broker.aclose)  # before the clean-up: no stream made again
         made.append(broker)
         return broker, client
 

@@ -99,6 +99,9 @@ class _Listener:
         self.epoch = ""
         self.last = 0
 
+    def queued(self) -> int:
+        return len(self._items)
+
     def place(self, epoch: str, last: int) -> None:
         self.epoch, self.last = epoch, last
 
@@ -227,6 +230,11 @@ class NatsRoomDispatcher:
             listeners.discard(listener)
             if not listeners and self._rooms.get(key) is listeners:
                 del self._rooms[key]
+
+    @property
+    def queued(self) -> int:
+        """Events waiting in this process's listener queues (tests watch it stay bounded)."""
+        return sum(listener.queued() for listeners in self._rooms.values() for listener in listeners)
 
     def reconnected(self) -> None:
         """Called on every reconnect of the client: the stream may have been lost meanwhile."""

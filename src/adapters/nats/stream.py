@@ -118,7 +118,7 @@ class NatsStreamBroker:
         self._encode = msgspec.json.Encoder().encode
         self._entry = msgspec.json.Decoder(_Entry)
         self._fence_state = msgspec.json.Decoder(_FenceState)
-        self._dispatcher = NatsRoomDispatcher(
+        self.dispatcher = NatsRoomDispatcher(
             client, self, prefix=prefix, heartbeat=heartbeat, queue_size=queue_size
         )
 
@@ -126,15 +126,10 @@ class NatsStreamBroker:
     def stream(self) -> str:
         return self._stream
 
-    @property
-    def consumers(self) -> int:
-        """Consumers this process made for live delivery so far (tests and chaos runs)."""
-        return self._dispatcher.consumers
-
     def reconnected(self) -> None:
         """Called on every reconnect: the stream may have been lost meanwhile."""
         self._epoch = None
-        self._dispatcher.reconnected()
+        self.dispatcher.reconnected()
 
     # -- the stream itself --------------------------------------------------------------
 
@@ -446,8 +441,8 @@ class NatsStreamBroker:
         return Position(epoch, last).encode()
 
     def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
-        return self._dispatcher.listen(room)
+        return self.dispatcher.listen(room)
 
     async def aclose(self) -> None:
         """Stops live delivery (the process's consumer); appends and reads still work."""
-        await self._dispatcher.aclose()
+        await self.dispatcher.aclose()

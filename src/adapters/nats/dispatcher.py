@@ -41,7 +41,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import api
 
-from adapters.nats.connection import token
+from adapters.nats.connection import honour_cancellation, token
 from mocheong_core.chat.stream import HISTORY_LOST, EventKind, Position, StreamEvent
 from mocheong_core.errors import ServiceUnavailable
 
@@ -234,7 +234,9 @@ class NatsRoomDispatcher:
     @property
     def queued(self) -> int:
         """Events waiting in this process's listener queues (tests watch it stay bounded)."""
-        return sum(listener.queued() for listeners in self._rooms.values() for listener in listeners)
+        return sum(
+            listener.queued() for listeners in self._rooms.values() for listener in listeners
+        )
 
     def reconnected(self) -> None:
         """Called on every reconnect of the client: the stream may have been lost meanwhile."""
@@ -270,6 +272,7 @@ class NatsRoomDispatcher:
             await asyncio.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, self._max_backoff)
 
+    @honour_cancellation
     async def _position(self) -> None:
         """Where the next consumer starts, after telling every listener of lost history."""
         epoch, first, last = await self._store.state()
@@ -297,6 +300,7 @@ class NatsRoomDispatcher:
             for listener in listeners:
                 listener.offer((epoch, seq, reset, kind))
 
+    @honour_cancellation
     async def _open(self) -> tuple[Subscription, str]:
         self._generation += 1
         generation = self._generation
@@ -331,6 +335,7 @@ class NatsRoomDispatcher:
         self._heard = asyncio.get_running_loop().time()
         return sub, info.name
 
+    @honour_cancellation
     async def _drop(self, sub: Subscription | None, consumer: str | None) -> None:
         """Unsubscribes and deletes the consumer at once (fire and forget): an idle one would
         otherwise be matched against every entry until the server drops it."""
@@ -341,6 +346,7 @@ class NatsRoomDispatcher:
             with suppress(Exception):
                 await self._nc.publish(f"$JS.API.CONSUMER.DELETE.{self._store.stream}.{consumer}")
 
+    @honour_cancellation
     async def _until_broken(self, seen: int) -> str:
         """Returns why the consumer must be made again: a gap, a reconnect, or silence."""
         loop = asyncio.get_running_loop()

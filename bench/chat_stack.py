@@ -423,9 +423,11 @@ async def stream_broker(kind: str, url: str, prefix: str) -> AsyncIterator[Strea
         from adapters.nats.stream import NatsStreamBroker
 
         client = await nats.connect(url)
+        broker = NatsStreamBroker(client, prefix=prefix, ttl_seconds=600)
         try:
-            yield NatsStreamBroker(client, prefix=prefix, ttl_seconds=600)
+            yield broker
         finally:
+            await broker.aclose()
             await client.close()
         return
     from redis.asyncio import Redis

@@ -12,7 +12,7 @@ latency is the difference (same machine, same wall clock). Receivers:
   ``chat_bare_app.py`` on the same server and settings, fed by plain ``PUBLISH`` at the same
   rate and forwarding each message unchanged to the same number of WebSocket clients;
 - ``dispatcher``: the API process's broker side alone (``StreamBroker.listen`` on every room:
-  one ``RedisRoomDispatcher``, or one JetStream ordered consumer per room), to show where the
+  one ``RedisRoomDispatcher``, or one ``NatsRoomDispatcher``'s consumer), to show where the
   time goes;
 - ``bare`` (the floor): a redis-py subscriber to one channel per stream, fed by plain
   ``PUBLISH`` at the same rate.

@@ -100,6 +100,7 @@ class World:
             self._stack.push_async_callback(nc.close)
             broker = NatsStreamBroker(nc, prefix=self.prefix, ttl_seconds=120)
             events.on_reconnect.append(broker.reconnected)
+            self._stack.push_async_callback(broker.aclose)
             return broker
         client = Redis.from_url(services.REDIS_URL)
         self._stack.push_async_callback(client.aclose)

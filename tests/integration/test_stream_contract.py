@@ -7,8 +7,9 @@ test share a prefix, and the prefix is unique per test and cleaned up afterwards
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -17,17 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from adapters.nats.connection import ConnectionEvents, connect_nats
 from adapters.nats.stream import NatsStreamBroker
 from adapters.redis.dispatcher import RedisRoomDispatcher
 from adapters.redis.stream import RedisStreamBroker
 from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.ports import StreamBroker
-from mocheong_core.chat.stream import EventDraft, EventKind, Fence, StreamEvent
+from mocheong_core.chat.stream import EventDraft, EventKind, Fence, Position, StreamEvent
 from tests import services
-from tests.integration.stream_support import chunk, take
-
-BrokerFactory = Callable[..., Awaitable[tuple[StreamBroker, Any]]]
+from tests.integration.stream_support import GUARD, BrokerFactory, chunk, nats_factory, settle, take
 
 
 async def _redis_factory(stack: AsyncExitStack) -> BrokerFactory:
@@ -58,29 +56,6 @@ async def _redis_factory(stack: AsyncExitStack) -> BrokerFactory:
     return make
 
 
-async def _nats_factory(stack: AsyncExitStack) -> BrokerFactory:
-    await services.require_nats()
-    prefix = services.unique_nats_prefix()
-    made: list[NatsStreamBroker] = []
-
-    async def clean() -> None:
-        if made:
-            await made[0].delete()
-
-    async def make(**options: Any) -> tuple[StreamBroker, Any]:
-        events = ConnectionEvents()
-        client = await connect_nats(services.NATS_URL, name=f"{prefix}-test", events=events)
-        stack.push_async_callback(client.close)
-        broker = NatsStreamBroker(client, prefix=prefix, ttl_seconds=120, heartbeat=0.2, **options)
-        events.on_reconnect.append(broker.reconnected)
-        if not made:
-            stack.push_async_callback(clean)  # runs before this connection closes (LIFO)
-        made.append(broker)
-        return broker, client
-
-    return make
-
-
 @pytest.fixture(
     params=[
         pytest.param("redis", marks=pytest.mark.redis),
@@ -92,7 +67,7 @@ async def make_broker(request: pytest.FixtureRequest) -> AsyncIterator[BrokerFac
         if request.param == "redis":
             yield await _redis_factory(stack)
         else:
-            yield await _nats_factory(stack)
+            yield await nats_factory(stack)
 
 
 async def test_append_history_and_cursors(make_broker: BrokerFactory) -> None:
@@ -279,6 +254,60 @@ async def test_listen_first_then_history_misses_nothing(make_broker: BrokerFacto
     assert replayed == before[1:] + during
 
 
+async def test_a_slow_listener_gets_everything_in_order(make_broker: BrokerFactory) -> None:
+    api, _ = await make_broker(queue_size=4)
+    worker, _ = await make_broker()
+    await worker.claim("m1", 1, 30)
+
+    async with api.listen("p") as live:
+        written = [await worker.append("p", chunk("m1", str(i)), Fence("m1", 1)) for i in range(60)]
+        await settle(api, worker)  # all 60 reached the listener while nobody read
+        got = await take(live, 60)
+
+    assert got == written
+
+
+async def test_a_listener_joining_while_events_flow_misses_none_and_repeats_none(
+    make_broker: BrokerFactory,
+) -> None:
+    """A client resuming mid-stream the way the room hub does it: listen, read what came after
+    its cursor, then take live events, dropping those the read already gave."""
+    api, _ = await make_broker()
+    worker, _ = await make_broker()
+    await worker.claim("m1", 1, 30)
+    written: list[StreamEvent] = []
+    flowing, stop = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        while not stop.is_set():
+            written.append(await worker.append("p", chunk("m1", str(len(written))), Fence("m1", 1)))
+            if len(written) == 30:
+                flowing.set()
+        # Appended after the joiner's read, so its live events must reach it.
+        written.append(await worker.append("p", chunk("m1", "end"), Fence("m1", 1)))
+
+    async with api.listen("elsewhere"):  # this process's live delivery is already running
+        writing = asyncio.create_task(write())
+        await asyncio.wait_for(flowing.wait(), GUARD)
+        cursor = written[10].cursor
+        async with api.listen("p") as live:
+            replayed = (await api.history("p", cursor)).events
+            stop.set()
+            await asyncio.wait_for(writing, GUARD)
+            seen = Position.parse(replayed[-1].cursor if replayed else cursor)
+            assert seen is not None
+            fresh: list[StreamEvent] = []
+            while not fresh or fresh[-1] != written[-1]:
+                event = (await take(live, 1))[0]
+                position = Position.parse(event.cursor)
+                assert position is not None
+                if position.follows(seen):
+                    fresh.append(event)
+                    seen = position
+
+    assert replayed + fresh == written[11:]
+
+
 async def test_listeners_come_and_go(make_broker: BrokerFactory) -> None:
     api, _ = await make_broker()
     for round_ in range(3):
@@ -319,7 +348,7 @@ async def test_head_is_where_later_events_start(make_broker: BrokerFactory) -> N
 @pytest.mark.nats
 async def test_nats_makes_a_lost_stream_again_on_the_next_append() -> None:
     async with AsyncExitStack() as stack:
-        make = await _nats_factory(stack)
+        make = await nats_factory(stack)
         writer, _ = await make()
         other, _ = await make()
         before = await writer.append("p", EventDraft(EventKind.PAGE_UPDATED, {"v": 1}))

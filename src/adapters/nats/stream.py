@@ -19,15 +19,12 @@ append fail that check; the writer then reads the fence and raises ``StaleAttemp
 The happy path is one publish per chunk. Seq numbers come from the writer's own count per
 (message, attempt), recovered from the subject's last entry when another process takes over.
 
-Listening is an ordered push consumer per listener (flow control and idle heartbeats): the
-server holds what a slow listener has not taken, a gap (a lost delivery, a reconnect) makes
-the client recreate the consumer after the last stream sequence it delivered, and no queue
-in this process grows. After a reconnect the epoch is checked: a stream that was lost gives
-a ``stream-reset`` with ``HISTORY_LOST``. The consumer is deleted as soon as its listener
-closes.
+Listening goes through the process's one ``NatsRoomDispatcher`` (``adapters/nats/dispatcher.py``):
+a single ordered consumer over every room's subjects, dispatched by room to local listeners,
+so a room joining costs no request to the server; docs/brokers.md says why.
 
 History (a resume, a snapshot) is read by direct gets of the room's next entry, never by
-trusting a consumer's pending count (see ``_read``).
+trusting a consumer's pending count (see ``read``).
 """
 
 from __future__ import annotations
@@ -36,26 +33,24 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from typing import Any
 
 import attrs
 import msgspec
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 
 from adapters.nats.connection import (
-    CancelWatch,
     NatsNames,
     honour_cancellation,
     unavailable_without_nats,
 )
+from adapters.nats.dispatcher import NatsRoomDispatcher
 from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.stream import (
     CANCELLABLE_KINDS,
-    HISTORY_LOST,
     EventDraft,
     EventKind,
     Fence,
@@ -108,6 +103,7 @@ class NatsStreamBroker:
         ttl_seconds: int,
         heartbeat: float = 1.0,
         storage: api.StorageType = api.StorageType.FILE,
+        queue_size: int = 1000,
     ) -> None:
         self._nc = client
         self._js = client.jetstream()
@@ -122,12 +118,18 @@ class NatsStreamBroker:
         self._encode = msgspec.json.Encoder().encode
         self._entry = msgspec.json.Decoder(_Entry)
         self._fence_state = msgspec.json.Decoder(_FenceState)
-        self.reconnects = 0  # bumped by the connection's reconnect callback
+        self.dispatcher = NatsRoomDispatcher(
+            client, self, prefix=prefix, heartbeat=heartbeat, queue_size=queue_size
+        )
+
+    @property
+    def stream(self) -> str:
+        return self._stream
 
     def reconnected(self) -> None:
         """Called on every reconnect: the stream may have been lost meanwhile."""
-        self.reconnects += 1
         self._epoch = None
+        self.dispatcher.reconnected()
 
     # -- the stream itself --------------------------------------------------------------
 
@@ -166,7 +168,8 @@ class NatsStreamBroker:
             info = await self._js.stream_info(self._stream)  # another process was first
         return info.config.description or ""
 
-    async def _state(self) -> tuple[str, int, int]:
+    @honour_cancellation
+    async def state(self) -> tuple[str, int, int]:
         """(epoch, first sequence, last sequence) of the stream, created if missing."""
         try:
             info = await self._js.stream_info(self._stream)
@@ -365,7 +368,7 @@ class NatsStreamBroker:
             seq=seq,
         )
 
-    def _decode(self, epoch: str, seq: int, payload: bytes) -> StreamEvent | None:
+    def decode(self, epoch: str, seq: int, payload: bytes) -> StreamEvent | None:
         entry = self._entry.decode(payload)
         if entry.k == _MARK:
             return None
@@ -384,7 +387,7 @@ class NatsStreamBroker:
     @honour_cancellation
     async def history(self, room: str, after: str | None, limit: int = 1000) -> History:
         with unavailable_without_nats("Chat streaming"):
-            epoch, first, last = await self._state()
+            epoch, first, last = await self.state()
             position = Position.parse(after) if after is not None else None
             complete = True
             start = first
@@ -401,10 +404,11 @@ class NatsStreamBroker:
                     # gone while the cursor's next entry is still at or after the first kept.
                     complete = position.major + 1 >= first
                     start = position.major + 1
-            events = await self._read(room, epoch, max(start, 1), limit) if last else []
+            events = await self.read(room, epoch, max(start, 1), limit) if last else []
         return History(events, complete)
 
-    async def _read(self, room: str, epoch: str, start: int, limit: int) -> list[StreamEvent]:
+    @honour_cancellation
+    async def read(self, room: str, epoch: str, start: int, limit: int) -> list[StreamEvent]:
         """Up to ``limit`` events of the room from stream sequence ``start``, one direct get
         per entry (``next_by_subj``: the server's store finds the room's next entry; direct
         gets are answered by the stream itself, not queued behind the JetStream API).
@@ -425,7 +429,7 @@ class NatsStreamBroker:
                 break
             seq = raw.seq or start
             start = seq + 1
-            event = self._decode(epoch, seq, raw.data or b"")
+            event = self.decode(epoch, seq, raw.data or b"")
             if event is not None:
                 events.append(event)
         return events
@@ -433,81 +437,12 @@ class NatsStreamBroker:
     @honour_cancellation
     async def head(self, room: str) -> str:
         with unavailable_without_nats("Chat streaming"):
-            epoch, _, last = await self._state()
+            epoch, _, last = await self.state()
         return Position(epoch, last).encode()
 
     def listen(self, room: str) -> AbstractAsyncContextManager[AsyncIterator[StreamEvent]]:
-        return self._listen(room)
+        return self.dispatcher.listen(room)
 
-    @asynccontextmanager
-    async def _listen(self, room: str) -> AsyncIterator[AsyncIterator[StreamEvent]]:
-        with unavailable_without_nats("Live chat delivery"):
-            epoch = await self.ensure()
-            sub = await self._subscribe(room, api.DeliverPolicy.NEW)
-        box = [sub]
-        try:
-            yield self._follow(room, epoch, box)
-        finally:
-            await self._drop(box[0])
-
-    async def _drop(self, sub: Any) -> None:
-        """Unsubscribes and deletes the listener's consumer at once, not waiting for the
-        server to remove it once idle: rooms come and go with their connections, and every
-        consumer left behind is matched against each later entry until then."""
-        with suppress(Exception):
-            await sub.unsubscribe()
-        with suppress(Exception):
-            # nats-py keeps the current consumer's name (it changes on every reset) here only.
-            name = sub._consumer
-            await self._nc.publish(f"$JS.API.CONSUMER.DELETE.{self._stream}.{name}")
-
-    @honour_cancellation
-    async def _subscribe(
-        self, room: str, policy: api.DeliverPolicy
-    ) -> Any:  # nats-py's PushSubscription
-        return await self._js.subscribe(
-            self._names.room_filter(room),
-            stream=self._stream,
-            ordered_consumer=True,
-            deliver_policy=policy,
-            idle_heartbeat=self._heartbeat,
-            pending_msgs_limit=1_000_000,
-        )
-
-    async def _follow(self, room: str, epoch: str, box: list[Any]) -> AsyncIterator[StreamEvent]:
-        seen = self.reconnects
-        watch = CancelWatch()
-        # The next delivery is awaited without a timeout of its own and kept across the
-        # periodic wake-ups: cancelling a queue read that was just served would lose an entry.
-        pending: asyncio.Task[Msg] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(box[0].next_msg(timeout=None))
-                done, _ = await asyncio.wait({pending}, timeout=self._heartbeat * 3)
-                watch.check()
-                msg: Msg | None = None
-                if done:
-                    msg, pending = pending.result(), None
-                if seen != self.reconnects:
-                    seen = self.reconnects
-                    current, _, _ = await self._state()
-                    if current != epoch:
-                        # The stream was lost while we were away: start again on the new one.
-                        epoch = current
-                        if pending is not None:
-                            pending.cancel()
-                            pending = None
-                        await self._drop(box[0])
-                        box[0] = await self._subscribe(room, api.DeliverPolicy.ALL)
-                        reset = {"reason": HISTORY_LOST}
-                        yield StreamEvent(EventKind.RESET, reset, Position(epoch, 0).encode())
-                        continue
-                if msg is None:
-                    continue
-                event = self._decode(epoch, msg.metadata.sequence.stream, msg.data)
-                if event is not None:
-                    yield event
-        finally:
-            if pending is not None:
-                pending.cancel()
+    async def aclose(self) -> None:
+        """Stops live delivery (the process's consumer); appends and reads still work."""
+        await self.dispatcher.aclose()

@@ -56,17 +56,19 @@ class NatsProvider(Provider):
         await client.close()
 
     @provide(scope=Scope.APP)
-    def nats_broker(
+    async def nats_broker(
         self, settings: Settings, client: Client, events: ConnectionEvents
-    ) -> NatsStreamBroker:
+    ) -> AsyncIterator[NatsStreamBroker]:
         broker = NatsStreamBroker(
             client,
             prefix=settings.broker.nats_prefix,
             ttl_seconds=settings.chat.stream_ttl,
             heartbeat=settings.chat.pubsub_ping_interval,
+            queue_size=settings.chat.listener_queue,
         )
         events.on_reconnect.append(broker.reconnected)
-        return broker
+        yield broker
+        await broker.aclose()
 
     @provide(scope=Scope.APP)
     def broker(self, broker: NatsStreamBroker) -> StreamBroker:

@@ -13,8 +13,8 @@ stays bounded. A listener that fails or reports lost history is
 restarted and every connection of the room catches up the same way.
 
 A room whose last connection left keeps its listener ``linger_seconds`` longer: a client that
-drops and comes back (the usual resume) finds it ready instead of waiting for a new one, which
-on NATS is a consumer the server creates.
+drops and comes back (the usual resume) finds it ready instead of waiting for a new one (a
+SUBSCRIBE on Redis).
 """
 
 from __future__ import annotations

@@ -9,26 +9,18 @@ bound) drops the session for both ways in.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+from functools import cached_property
 
-from adapters.memory.ticketed_cache import CachePeers, TicketedCache
+from adapters.memory.ticketed_cache import TicketedCache
 from mocheong_core.chat.model import ChatSession
 
 
 class LocalSessionCache(TicketedCache[ChatSession]):
-    def __init__(
-        self,
-        max_entries: int,
-        ttl_seconds: float,
-        peers: CachePeers | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(max_entries, ttl_seconds, peers, clock)
-        self._pages: OrderedDict[str, str] = OrderedDict()
+    @cached_property
+    def _pages(self) -> OrderedDict[str, str]:
         """Session id → page id, as bounded as the entries themselves."""
-        self._max_ids = max_entries
+        return OrderedDict()
 
     def get(self, page_id: str) -> ChatSession | None:
         return self.lookup(page_id)
@@ -46,5 +38,5 @@ class LocalSessionCache(TicketedCache[ChatSession]):
             return
         self._pages[session.id] = session.page_id
         self._pages.move_to_end(session.id)
-        while len(self._pages) > self._max_ids:
+        while len(self._pages) > self._max_entries:
             self._pages.popitem(last=False)

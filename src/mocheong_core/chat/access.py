@@ -24,9 +24,10 @@ class ChatAccess:
 
     async def session(self, user_id: str, session_id: str) -> ChatSession:
         """The session by id (a resume, a submit or a cancel on a joined connection): read
-        from the store once per process. Under R2 (an API process killed, its clients resuming
-        on the others at once) this read waited for the small pool behind every other resume's
-        and was most of the ``resume`` round trip (230–400 ms p99 at load average ~30)."""
+        from the store once per process. Every resume used to read it, a pooled query each,
+        which a storm of resumes (R2: an API process killed, its clients resuming on the
+        others at once) queues for behind the pool; a client's next resume on the same
+        process now reads nothing (docs/realtime.md, R2)."""
         session = self._cache.get_by_id(session_id)
         if session is None:
             ticket = self._cache.ticket()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import AsyncTestClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
@@ -24,7 +28,7 @@ from tests.integration.chat_helpers import (
     talking_client,
     text_of,
 )
-from tests.integration.pages_helpers import admin_headers
+from tests.integration.pages_helpers import admin_headers, container_of
 
 __all__ = ["chat_client", "talking_client"]
 
@@ -261,6 +265,71 @@ async def test_resume_from_a_cursor_gives_what_was_missed_then_live(
     assert text_of(frames, reply) == frames[-1]["data"]["content"]
     assert seqs_of(frames, reply) == list(range(1, len(seqs_of(frames, reply)) + 1))
     assert len({f["data"]["cursor"] for f in frames}) == len(frames)
+
+
+@contextmanager
+def statements_of(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block."""
+    ran: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        ran.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield ran
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_resume_reads_no_database_once_the_process_knows_the_session(
+    chat_client: Client,
+) -> None:
+    """A resume storm (an API process gone, its clients resuming on the others) must not
+    queue for the database pool: the session and its owner never change while the page
+    exists, so the process reads them once."""
+    who = await owner(chat_client)
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        send(ws, "joinRoom", room=who.room)
+        session_id = receive(ws)["data"]["session_id"]
+        send(ws, "ping")
+        assert receive(ws)["event"] == "pong"
+
+    engine = await container_of(chat_client).get(AsyncEngine)
+    url = f"/ws/chat?token={who.token}"
+    with statements_of(engine) as ran, await chat_client.websocket_connect(url) as ws:
+        send(ws, "resume", session_id=session_id, cursor=None)
+        assert receive(ws)["event"] == "session-info"
+        assert receive(ws)["event"] == "stream-reset"  # the snapshot, read after the resume
+    assert ran  # the snapshot (no cursor) read the messages: the recorder works
+    assert [s for s in ran if "chat_sessions" in s] == []
+
+
+async def test_a_known_session_is_still_refused_to_someone_else_and_after_its_page_is_deleted(
+    chat_client: Client,
+) -> None:
+    who = await owner(chat_client)
+    stranger = await owner(chat_client, "타인")
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        send(ws, "joinRoom", room=who.room)
+        session_id = receive(ws)["data"]["session_id"]
+        send(ws, "resume", session_id=session_id, cursor=None)
+        assert receive(ws)["event"] == "session-info"  # the process now knows it by id
+
+    with await chat_client.websocket_connect(f"/ws/chat?token={stranger.token}") as ws:
+        send(ws, "resume", session_id=session_id, cursor=None)
+        assert receive(ws)["data"] == {
+            "code": "not_found",
+            "message": "No such chat session",
+            "event": "resume",
+            "session_id": session_id,
+        }
+
+    deleted = await chat_client.delete(f"/api/pages/{who.page_id}", headers=who.headers)
+    assert deleted.status_code == 204
+    with await chat_client.websocket_connect(f"/ws/chat?token={who.token}") as ws:
+        send(ws, "resume", session_id=session_id, cursor=None)
+        assert receive(ws)["data"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("cursor", [None, "garbage", "0123abcd.5-0"])

@@ -14,7 +14,14 @@ from redis.asyncio import Redis
 
 from adapters.redis.dispatcher import RedisRoomDispatcher, _Listener
 from adapters.redis.stream import RedisStreamBroker
-from adapters.redis.stream_layout import ZERO, Entry, RoomReader, StreamKeys, history_lost
+from adapters.redis.stream_layout import (
+    ZERO,
+    Entry,
+    EntryId,
+    RoomReader,
+    StreamKeys,
+    history_lost,
+)
 from mocheong_core.chat.errors import StaleAttempt
 from mocheong_core.chat.stream import (
     HISTORY_LOST,
@@ -274,3 +281,69 @@ def _entry(event: StreamEvent) -> Entry:
     position = Position.parse(event.cursor)
     assert position is not None
     return Entry(position.epoch, (position.major, position.minor), event)
+
+
+class HeldPositions:
+    """The dispatcher's reader, each read of rooms' positions counted and, once made, held
+    until ``release`` is set (a slow Redis, as a loaded machine gives)."""
+
+    def __init__(self, reader: RoomReader) -> None:
+        self._reader = reader
+        self.release = asyncio.Event()
+        self.reads: list[list[str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    async def positions(self, rooms: list[str]) -> list[tuple[str, EntryId]]:
+        self.reads.append(list(rooms))
+        placed = await self._reader.positions(rooms)
+        await self.release.wait()
+        return placed
+
+    async def position(self, room: str) -> tuple[str, EntryId]:
+        return (await self.positions([room]))[0]
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    for _ in range(int(GUARD / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"never happened: {what}")
+
+
+async def test_rooms_starting_together_are_positioned_together_off_the_read_loop(
+    make_broker: BrokerFactory, prefix: str
+) -> None:
+    """An API process died and its clients resume here at once, each the first of its room:
+    one room's position read must not hold up the others' start (nor live notices)."""
+    api, dispatcher = await make_broker()
+    worker, _ = await make_broker()
+    held = HeldPositions(dispatcher._reader)
+    dispatcher._reader = held  # type: ignore[assignment]
+    rooms = [f"r{n}" for n in range(20)]
+    channel = StreamKeys(prefix).channel
+    got: dict[str, StreamEvent] = {}
+
+    async def follow(room: str, started: asyncio.Event) -> None:
+        async with api.listen(room) as live:
+            started.set()
+            [got[room]] = await take(live, 1)
+
+    first = asyncio.create_task(follow(rooms[0], asyncio.Event()))
+    await _until(lambda: len(held.reads) == 1, "the first room's position was read")
+    started = {room: asyncio.Event() for room in rooms[1:]}
+    others = [asyncio.create_task(follow(room, started[room])) for room in rooms[1:]]
+    # Every other room's SUBSCRIBE is confirmed while the first room's read is still held.
+    await _until(lambda: len(dispatcher._unplaced) == len(rooms) - 1, "all rooms confirmed")
+    # And the first room's own notice, sent after its position was read, is not lost.
+    early = await worker.append(rooms[0], EventDraft(EventKind.PAGE_UPDATED, {"n": 0}))
+    await _until(lambda: dispatcher._rooms[channel(rooms[0])].missed, "the notice came")
+    held.release.set()
+    await asyncio.gather(*(event.wait() for event in started.values()))
+    later = {room: await worker.append(room, chunk("m", room)) for room in rooms[1:]}
+    await asyncio.wait_for(asyncio.gather(first, *others), GUARD)
+
+    assert held.reads == [[rooms[0]], rooms[1:]]
+    assert got == {rooms[0]: early, **later}

@@ -60,14 +60,16 @@ class TicketedCache(Generic[V]):
         self._entries.move_to_end(key)
         return value
 
-    def keep(self, key: str, value: V, ticket: int) -> None:
-        """Stores ``value`` unless something was dropped since ``ticket`` was taken."""
+    def keep(self, key: str, value: V, ticket: int) -> bool:
+        """Stores ``value`` unless something was dropped since ``ticket`` was taken; says
+        whether it did."""
         if ticket != self._epoch or not self._active:
-            return
+            return False
         self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+        return True
 
     async def forget(self, key: str) -> None:
         """Drops ``key`` here and in every other process; never raises."""

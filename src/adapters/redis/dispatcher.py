@@ -7,6 +7,13 @@ quiet and drops it if nothing (not even the PONG) comes back, because a half-ope
 connection never reports an error by itself. After every reconnect each room catches up from
 the stream. Each listener has a bounded queue; a listener that falls behind stops receiving
 from the connection and catches up from the stream on its own once it has drained its queue.
+
+A room is positioned (its epoch and last entry read) once its SUBSCRIBE is confirmed, off the
+read loop and together with every other room confirmed meanwhile, in one round trip: when an
+API process dies its clients resume on the others at once, each the first of its room there,
+and reading one room's position after another in the read loop held up every room's start and
+every live notice behind them. A notice that comes before its room is positioned is dropped and
+the room's listeners catch up from the position instead.
 """
 
 from __future__ import annotations
@@ -89,6 +96,14 @@ class _Listener:
             self._lagging = True
             return
         self._items.append(entry)
+        self._wake()
+
+    def lag(self) -> None:
+        """Some of the room's entries were not offered: catch up from the stream."""
+        self._lagging = True
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -133,6 +148,7 @@ class _Room:
         self.listeners: set[_Listener] = set()
         self.epoch = ""
         self.last: EntryId | None = None  # None until positioned after the first SUBSCRIBE
+        self.missed = False  # a notice came before the room was positioned
         self.ready = asyncio.Event()
 
     def deliver(self, entry: Entry) -> None:
@@ -164,6 +180,8 @@ class RedisRoomDispatcher:
         self._max_backoff = max_backoff
         self._rooms: dict[str, _Room] = {}
         self._pending: defaultdict[str, int] = defaultdict(int)
+        self._unplaced: dict[str, _Room] = {}
+        self._confirmed = asyncio.Event()
         self._link: AbstractConnection | None = None
         self._send_lock = asyncio.Lock()
         self._last_seen = 0.0
@@ -267,6 +285,7 @@ class RedisRoomDispatcher:
         self._link = link
         self._send_lock = asyncio.Lock()
         self._pending.clear()
+        self._unplaced.clear()
         self._last_seen = asyncio.get_running_loop().time()
         channels = list(self._rooms)
         for channel in channels:
@@ -276,13 +295,16 @@ class RedisRoomDispatcher:
                 await link.send_command("SUBSCRIBE", *channels, check_health=False)
         reading = asyncio.create_task(self._read(link))
         watching = asyncio.create_task(self._watch(link))
+        placing = asyncio.create_task(self._place())
+        tasks = (reading, watching, placing)
         try:
-            done, _ = await asyncio.wait({reading, watching}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (reading, watching):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(reading, watching, return_exceptions=True)
-        reason = "silent" if watching in done else repr(reading.exception())
+            await asyncio.gather(*tasks, return_exceptions=True)
+        failed = placing if placing in done else reading
+        reason = "silent" if watching in done else repr(failed.exception())
         log.warning("chat_dispatcher_reconnecting", reason=reason)
 
     async def _read(self, link: AbstractConnection) -> None:
@@ -319,19 +341,42 @@ class RedisRoomDispatcher:
         if state is None or self._pending[channel] > 0:
             return  # left meanwhile, or a later SUBSCRIBE of the same room is still on its way
         if state.last is None:
-            epoch, last = await self._reader.position(state.room)
-            state.epoch, state.last = epoch, last
-            for listener in state.listeners:
-                if listener.last is None:
-                    listener.place(epoch, last)
-            state.ready.set()
+            self._unplaced[channel] = state
+            self._confirmed.set()
         else:
             await self._catch_up(state)
 
+    async def _place(self) -> None:
+        """Positions the rooms whose SUBSCRIBE was confirmed: all those waiting, in one round
+        trip; those confirmed meanwhile go in the next. Fails (and the connection is made
+        again) when Redis does."""
+        while True:
+            await self._confirmed.wait()
+            self._confirmed.clear()
+            batch, self._unplaced = self._unplaced, {}
+            rooms = [room for channel, room in batch.items() if self._rooms.get(channel) is room]
+            if not rooms:
+                continue
+            positions = await self._reader.positions([room.room for room in rooms])
+            for room, (epoch, last) in zip(rooms, positions, strict=True):
+                room.epoch, room.last = epoch, last
+                for listener in room.listeners:
+                    if listener.last is None:
+                        listener.place(epoch, last)
+                    if room.missed:
+                        listener.lag()
+                room.missed = False
+                room.ready.set()
+
     async def _on_notice(self, channel: str, payload: bytes) -> None:
         state = self._rooms.get(channel)
-        if state is None or state.last is None:
-            return  # not positioned yet: its position is read after this notice was sent
+        if state is None:
+            return
+        if state.last is None:
+            # Its position is being read: this entry may lie after it, so the room's
+            # listeners will read the stream from there.
+            state.missed = True
+            return
         notice = decode_notice(payload)
         if notice.epoch == state.epoch:
             if notice.entry.id <= state.last:

@@ -174,13 +174,19 @@ local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', ARGV[3])
 return {epoch or '', added, len, first, entries}
 """
 
-# Gives the room an epoch if it has none (so a listener's position is well defined before
-# anything is written) and returns it with the last entry id.
-_POSITION = """
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+# Gives each room an epoch if it has none (so a listener's position is well defined before
+# anything is written) and returns it with the last entry id: KEYS are the rooms' meta keys,
+# ARGV the TTL then a fresh epoch per room. Many rooms in one call: a storm of rooms starting
+# at once (clients resuming after their API process died) is placed in one round trip.
+_POSITIONS = """
+local placed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('HSETNX', key, 'epoch', ARGV[i + 1]) == 1 then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+  placed[i] = redis.call('HMGET', key, 'epoch', 'last')
 end
-return redis.call('HMGET', KEYS[1], 'epoch', 'last')
+return placed
 """
 
 
@@ -191,7 +197,7 @@ class RoomReader:
         self._keys = keys
         self._ttl_ms = ttl_ms
         self._read = redis.register_script(_READ)
-        self._position = redis.register_script(_POSITION)
+        self._positions = redis.register_script(_POSITIONS)
 
     async def after(self, room: str, epoch: str | None, after: EntryId | None, limit: int) -> Slice:
         """Entries after ``after`` in ``epoch`` (from the start when ``after`` is None)."""
@@ -213,7 +219,12 @@ class RoomReader:
 
     async def position(self, room: str) -> tuple[str, EntryId]:
         """The room's epoch (created if missing) and its last entry id."""
-        epoch, last = await self._position(
-            keys=[self._keys.meta(room)], args=[new_epoch(), self._ttl_ms]
+        return (await self.positions([room]))[0]
+
+    async def positions(self, rooms: list[str]) -> list[tuple[str, EntryId]]:
+        """``position`` of each room, in one round trip."""
+        placed = await self._positions(
+            keys=[self._keys.meta(room) for room in rooms],
+            args=[self._ttl_ms, *(new_epoch() for _ in rooms)],
         )
-        return text(epoch), parse_id(last) if last else ZERO
+        return [(text(epoch), parse_id(last) if last else ZERO) for epoch, last in placed]

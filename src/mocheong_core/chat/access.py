@@ -23,7 +23,17 @@ class ChatAccess:
         self._uow, self._clock = uow, clock
 
     async def session(self, user_id: str, session_id: str) -> ChatSession:
-        session = await self._chats.get_session(session_id)
+        """The session by id (a resume, a submit or a cancel on a joined connection): read
+        from the store once per process. Every resume used to read it, a pooled query each,
+        which a storm of resumes (R2: an API process killed, its clients resuming on the
+        others at once) queues for behind the pool; a client's next resume on the same
+        process now reads nothing (docs/realtime.md, R2)."""
+        session = self._cache.get_by_id(session_id)
+        if session is None:
+            ticket = self._cache.ticket()
+            session = await self._chats.get_session(session_id)
+            if session is not None and session.owner_id is not None:
+                self._cache.put(session, ticket)
         if session is None or session.owner_id != user_id:
             raise SessionNotFound
         return session

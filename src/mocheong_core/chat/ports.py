@@ -97,6 +97,10 @@ class SessionCache(Protocol):
 
     def get(self, page_id: str) -> ChatSession | None: ...
 
+    def get_by_id(self, session_id: str) -> ChatSession | None:
+        """The session of that id when its page's session is kept (a page has one session)."""
+        ...
+
     def put(self, session: ChatSession, ticket: int) -> None: ...
 
     async def forget(self, page_id: str) -> None:

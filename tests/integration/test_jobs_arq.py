@@ -3,9 +3,11 @@ run by an arq worker (here in-process, in burst mode) in its own REQUEST scope, 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import arq.worker
@@ -15,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.arq.queue import ArqJobQueue, arq_client, queue_name
+from entrypoints.bootstrap.jobs import arq_wake_channel
 from entrypoints.bootstrap.providers import build_providers
 from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.runtime.tasks import task
@@ -130,6 +133,45 @@ async def test_the_queue_lives_under_the_settings_prefix(
         await run_worker_burst(redis_settings)
         assert await redis.zcard(name) == 0
     finally:
+        await redis.aclose()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Polls ``check`` up to a generous bound that only ends a broken test."""
+    for _ in range(600):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail("never happened")
+
+
+async def _listening(redis: Redis, channel: str) -> bool:
+    return bool(dict(await redis.pubsub_numsub(channel)).get(channel.encode(), 0))
+
+
+async def _ran(records: list[Any]) -> bool:
+    return bool(records)
+
+
+async def test_an_idle_worker_starts_a_queued_job_at_once_not_at_its_next_poll(
+    queue: JobQueue, redis_settings: Settings
+) -> None:
+    worker = build_worker(evolve(redis_settings, jobs_poll_delay=3600), handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    redis = Redis.from_url(redis_settings.broker.redis_url)
+    channel = arq_wake_channel(queue_name(redis_settings.broker.redis_prefix))
+    try:
+        # The worker has polled once (found nothing) and listens; its next poll is an hour away.
+        await eventually(lambda: _listening(redis, channel))
+        assert await queue.enqueue(RECORD, {"n": "woken"}, job_id=job_id())
+        await eventually(lambda: _ran(runs))
+
+        assert [n for n, _, _ in runs] == ["woken"]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.close()
         await redis.aclose()
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
+from adapters.memory.uow import InMemoryUnitOfWork
+from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.model import MessageStatus, Role
 from mocheong_core.chat.policy import RUN_TURN, ChatPolicy
-from mocheong_core.chat.ports import ComponentPart, ModelPart, TextDelta
+from mocheong_core.chat.ports import ComponentPart, ModelPart, ModelTurn, TextDelta
+from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import EventKind, StreamEvent
 from mocheong_core.chat.sweeper import WORKER_LOST
 from mocheong_core.errors import NotFound, RateLimited, ServiceUnavailable, ValidationFailed
@@ -183,6 +187,38 @@ async def test_a_duplicate_job_for_the_same_attempt_does_nothing() -> None:
 
     assert await chat.run_turn()(reply.id, 1) is None
     assert await chat.events() == before
+
+
+class CommitsSeen:
+    """Answers at once, after noting how many commits its run had made by then."""
+
+    label: dict[str, Any] = {"model": "commits"}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.uow: InMemoryUnitOfWork | None = None
+        self.seen: list[int] = []
+
+    async def stream(self, turn: ModelTurn) -> AsyncIterator[ModelPart]:
+        assert self.uow is not None
+        self.seen.append(self.uow.commits)
+        yield TextDelta("안녕")
+
+
+async def test_a_run_claims_and_reads_its_turn_in_one_transaction_before_the_model() -> None:
+    model = CommitsSeen()
+    chat = Chat(model)
+    reply = await chat.say()
+    uow = model.uow = InMemoryUnitOfWork(chat.chats)
+    ender = MessageEnder(chat.chats, chat.broker, uow, chat.clock)
+    run = RunTurn(chat.chats, model, chat.broker, ender, uow, chat.clock, chat.policy)
+
+    assert await run(reply.id, 1) is MessageStatus.COMPLETED
+    # The claim, the message, its session and the history: one commit before the model starts
+    # (three before, each a transaction's round trips on the worker's path to the first chunk).
+    assert model.seen == [1]
+    ended = uow.commits
+    assert await run(reply.id, 1) is None  # claimed already: nothing is read or written
+    assert uow.commits == ended
 
 
 async def test_a_model_error_ends_the_message_failed_with_the_text_so_far() -> None:

@@ -5,7 +5,9 @@ and nothing read back from Redis should be able to run code in the worker.
 
 Enqueueing writes what arq's ``enqueue_job`` writes (the job under ``arq:job:<id>`` with its
 expiry, the id in the queue's sorted set, nothing when the job or its result exists), in one
-Lua script: one round trip instead of arq's WATCH, EXISTS and MULTI/EXEC.
+Lua script: one round trip instead of arq's WATCH, EXISTS and MULTI/EXEC. The same script
+announces a job due at once on ``wake_channel``, which wakes an idle worker
+(``entrypoints/worker/wakeup.py``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from redis.exceptions import RedisError
 from adapters.redis.scripts import RedisScripts
 from mocheong_core.errors import ServiceUnavailable
 
-# KEYS: job key, result key, queue. ARGV: expiry (ms), serialised job, score, job id.
+# KEYS: job key, result key, queue. ARGV: expiry (ms), serialised job, score, job id, and
+# the channel that wakes an idle worker ('' for a delayed job, which no worker should start).
 ENQUEUE = """
 if redis.call('exists', KEYS[1], KEYS[2]) > 0 then return 0 end
 redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
 redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+if ARGV[5] ~= '' then redis.call('publish', ARGV[5], ARGV[4]) end
 return 1
 """
 
@@ -45,6 +49,11 @@ def queue_name(redis_prefix: str) -> str:
     """The sorted set arq keeps the queue in. arq's own per-job keys (``arq:job:<id>``...) are
     not prefixed: job ids are UUIDs, so deployments sharing one Redis do not collide."""
     return f"{redis_prefix}arq:queue"
+
+
+def wake_channel(queue: str) -> str:
+    """The Redis channel a job due at once is announced on (``worker/wakeup.py``)."""
+    return f"{queue}:queued"
 
 
 def arq_client(redis: Redis, redis_prefix: str) -> ArqRedis:
@@ -71,14 +80,12 @@ class ArqJobQueue:
         job = arq_serialize_job(
             task, (payload,), {}, None, now_ms, serializer=self._redis.job_serializer
         )
-        keys = [
-            job_key_prefix + job_id,
-            result_key_prefix + job_id,
-            self._redis.default_queue_name,
-        ]
+        queue = self._redis.default_queue_name
+        keys = [job_key_prefix + job_id, result_key_prefix + job_id, queue]
+        wake = "" if delay_ms > 0 else wake_channel(queue)
         try:
             added = await self._enqueue(
-                keys=keys, args=[delay_ms + expires_extra_ms, job, now_ms + delay_ms, job_id]
+                keys=keys, args=[delay_ms + expires_extra_ms, job, now_ms + delay_ms, job_id, wake]
             )
         except RedisError as exc:
             raise ServiceUnavailable("The job queue is unavailable") from exc

@@ -8,7 +8,14 @@ from typing import Any
 from dishka import AsyncContainer, Provider, Scope, alias, provide, provide_all
 from redis.asyncio import Redis
 
-from adapters.arq.queue import ArqJobQueue, arq_client, deserialize_job, queue_name, serialize_job
+from adapters.arq.queue import (
+    ArqJobQueue,
+    arq_client,
+    deserialize_job,
+    queue_name,
+    serialize_job,
+    wake_channel,
+)
 from adapters.memory.jobs import InProcessJobQueue
 from adapters.redis.scripts import RedisScripts
 from adapters.sqla.repos.jobs import SqlaJobRepository
@@ -50,6 +57,11 @@ def arq_queue(settings: Settings) -> dict[str, Any]:
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
     }
+
+
+def arq_wake_channel(queue: str) -> str:
+    """The channel the queue's enqueue announces a job due at once on (``worker/wakeup.py``)."""
+    return wake_channel(queue)
 
 
 def jobs_providers(settings: Settings) -> list[Provider]:

@@ -256,10 +256,13 @@ class ChatProtocol:
             raise NotJoined
         message = _convert(data, MessageIn)
         async with self._container() as scope:
+            # By its page, not its id: the page's session is in the session cache (told of
+            # deleted pages by every process), where by id it was a query and a transaction of
+            # its own before each turn (P7, docs/architecture.md).
             accepted = await (await scope.get(Submit))(
                 self._user_id,
                 message.text,
-                session_id=self._session.id,
+                page_id=self._session.page_id,
                 client_message_id=message.client_message_id,
             )
         turn = accepted.turn

@@ -46,6 +46,7 @@ from entrypoints.runtime.tasks import run_task
 from entrypoints.worker.health import HealthFile
 from entrypoints.worker.metrics import metrics_listener
 from entrypoints.worker.tasks import load_tasks
+from entrypoints.worker.wakeup import QueueWakeup
 
 log = structlog.get_logger("mocheong.worker")
 CONTAINER = "mocheong.container"
@@ -86,6 +87,11 @@ class PrefilteringWorker(arq.worker.Worker):
         super().__init__(*args, **kwargs)
         self.hand_back_wait = hand_back_wait
         self.health = health
+        # The pause between polls is taken here, cut short by a queued job when the last poll
+        # found nothing (``wakeup.py``); arq's own loop then goes straight on.
+        self.wakeup = QueueWakeup(self.queue_name)
+        self._pause, self.poll_delay_s = self.poll_delay_s, 0.0
+        self._found_jobs = False
         self._beating: asyncio.Task[None] | None = None
         self._finishing: set[asyncio.Task[Any]] = set()
         self.stop_asked = False
@@ -99,6 +105,7 @@ class PrefilteringWorker(arq.worker.Worker):
                     pipe.exists(in_progress_key_prefix + job_id.decode())
                 running = await pipe.execute()
             waiting = [job_id for job_id, busy in zip(waiting, running, strict=True) if not busy]
+        self._found_jobs = bool(waiting)
         # One at a time, so a stop ends the batch: arq's loop goes on starting the ids it read
         # before the SIGTERM as slots free up. In a rolling restart at 200 streams a worker
         # went from 41 jobs at its SIGTERM to 81 at the end of its grace that way.
@@ -106,6 +113,16 @@ class PrefilteringWorker(arq.worker.Worker):
             if not self.allow_pick_jobs or self.stop_asked:
                 return
             await super().start_jobs([job_id])
+
+    async def _poll_iteration(self) -> None:
+        self.wakeup.start(self.pool)
+        self.wakeup.clear()
+        self._found_jobs = False
+        await super()._poll_iteration()
+        if self._found_jobs:
+            await asyncio.sleep(self._pause)
+        else:
+            await self.wakeup.wait(self._pause)
 
     async def record_health(self) -> None:
         """arq's health record (every ``health_check_interval`` seconds, from the poll loop),
@@ -186,6 +203,7 @@ class PrefilteringWorker(arq.worker.Worker):
                 for task in late:
                     task.cancel()
         self.tasks.clear()
+        await self.wakeup.close()
         if self._pool is None:
             return
         # arq's close from here, except that a Redis that does not answer in time (under a

@@ -164,7 +164,7 @@ class JobsSettings:
     poll_delay: float = setting(
         "JOBS_POLL_DELAY",
         default=0.005,
-        doc="Seconds the worker waits between queue polls",
+        doc="Seconds between the worker's queue polls; a job queued to an idle one wakes it",
         check=positive,
     )
     timeout: int = setting(

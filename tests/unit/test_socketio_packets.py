@@ -5,6 +5,8 @@ client that does not keep up is waited for instead of queued for without bound."
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import cast
 
@@ -13,7 +15,13 @@ import pytest
 import socketio
 from engineio import packet as eio_packet
 
-from entrypoints.realtime.socketio import NAMESPACE, SocketIOClient, event_packet
+from entrypoints.realtime.socketio import (
+    NAMESPACE,
+    ChatManager,
+    SocketIOClient,
+    event_packet,
+    message_packet,
+)
 from entrypoints.runtime.rooms import frame_text
 from mocheong_core.chat.stream import EventKind, StreamEvent
 
@@ -82,3 +90,31 @@ async def test_a_client_whose_queue_is_full_is_waited_for() -> None:
         socket.queue.task_done()
     await second
     assert socket.queue.empty()
+
+
+async def test_clients_get_no_room_of_their_own_and_leave_in_constant_time() -> None:
+    """python-socketio's manager gave each client a room named by its sid and scanned every
+    room on each disconnect (time in proportion to the clients connected); the gateway's
+    keeps only the namespace's registry."""
+    manager = ChatManager()
+    manager.set_server(
+        SimpleNamespace(
+            eio=SimpleNamespace(generate_id=_ids()), packet_class=socketio.packet.Packet
+        )
+    )
+    sids = [await manager.pre_connect(f"eio-{i}", NAMESPACE) for i in range(3)]
+    for sid in sids:
+        await manager.connect(sid, NAMESPACE)
+    assert list(manager.rooms[NAMESPACE]) == [None]
+    assert manager.eio_sid_from_sid(sids[1], NAMESPACE) == "eio-1"
+    assert manager.is_connected(sids[1], NAMESPACE)
+    await manager.disconnect(sids[1], NAMESPACE)
+    assert not manager.is_connected(sids[1], NAMESPACE)
+    assert manager.sid_from_eio_sid("eio-1", NAMESPACE) is None
+    assert [manager.is_connected(sid, NAMESPACE) for sid in (sids[0], sids[2])] == [True, True]
+    assert message_packet("error", {"code": "x"}).encode() == '42/chat,["error",{"code":"x"}]'
+
+
+def _ids() -> Callable[[], str]:
+    counter = itertools.count()
+    return lambda: f"s{next(counter)}"

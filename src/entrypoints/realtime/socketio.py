@@ -76,6 +76,34 @@ class _Json:
     JSONDecodeError = msgspec.DecodeError
 
 
+class ChatManager(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's client registry without its rooms, which the gateway does not use.
+
+    python-socketio puts every client in a room named by its own sid (a bidict each) and on
+    each disconnect copies and scans every room of the namespace, so a disconnect costs time
+    in proportion to the clients connected: with 4,000 Socket.IO clients held, closing them
+    took the process's event loop long enough that `/ws/chat` joins meanwhile timed out at
+    30 s (99 of 4,000). Here a client is only in the namespace's registry, and leaves it in
+    constant time. The gateway sends to a client through its Engine.IO socket, never to its
+    sid room."""
+
+    def basic_enter_room(
+        self, sid: str, namespace: str, room: str | None, eio_sid: str | None = None
+    ) -> None:
+        if room is None:  # the namespace's registry: sid <-> Engine.IO sid
+            super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+
+    def basic_disconnect(self, sid: str, namespace: str, **_: object) -> None:
+        self.basic_leave_room(sid, namespace, None)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            waiting = pending.get(namespace)
+            if waiting is not None and sid in waiting:
+                waiting.remove(sid)
+                if not waiting:
+                    del pending[namespace]
+
+
 class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
     """An Engine.IO connection that has not joined ``/chat`` within ``auth_timeout`` seconds
     is closed, like a ``/ws/chat`` socket that never sends its token."""
@@ -111,6 +139,13 @@ def event_packet(event: StreamEvent, frame: str) -> eio_packet.Packet:
     return eio_packet.Packet(eio_packet.MESSAGE, body)
 
 
+def message_packet(name: str, data: object) -> eio_packet.Packet:
+    """The Engine.IO message carrying the Socket.IO event ``name`` with ``data`` in
+    ``/chat``, as python-socketio's ``emit`` to one client would encode it."""
+    body = f"{socketio.packet.EVENT}{NAMESPACE},{_encode([name, data]).decode()}"
+    return eio_packet.Packet(eio_packet.MESSAGE, body)
+
+
 class SocketIOClient:
     """The protocol's ``Transport`` for one Socket.IO client (``sid`` in ``/chat``).
 
@@ -132,22 +167,27 @@ class SocketIOClient:
         frame = _decode(text)
         if self.answers is not None:
             self.answers.append(frame)
-        await self._server.emit(frame["event"], frame["data"], to=self.sid, namespace=NAMESPACE)
+        await self._send(message_packet(frame["event"], frame["data"]))
 
     async def deliver(self, event: StreamEvent, frame: str) -> None:
-        socket = self._server.eio.sockets.get(self._eio_sid)
-        if socket is None:  # gone; the disconnect handler leaves the room
-            return
-        await socket.send(event_packet(event, frame))
-        if socket.queue.qsize() >= self._queue_limit:
+        socket = await self._send(event_packet(event, frame))
+        if socket is not None and socket.queue.qsize() >= self._queue_limit:
             await socket.queue.join()  # the writer has sent what is queued
+
+    async def _send(self, pkt: eio_packet.Packet) -> Any:
+        """Queues ``pkt`` on the client's Engine.IO socket; returns the socket, or None when
+        it is gone (the disconnect handler leaves the room)."""
+        socket = self._server.eio.sockets.get(self._eio_sid)
+        if socket is not None:
+            await socket.send(pkt)
+        return socket
 
     async def close(self, _code: int, reason: str) -> None:
         if not self.connected:  # refused while connecting: the connect handler says why
             self.refusal = reason
             return
         error = {"code": "unauthorized", "message": reason}  # the raw WebSocket's 4401
-        await self._server.emit("error", error, to=self.sid, namespace=NAMESPACE)
+        await self._send(message_packet("error", error))
         await self._server.disconnect(self.sid, namespace=NAMESPACE)
 
 
@@ -169,6 +209,7 @@ class SocketIOGateway:
             ping_interval=settings.chat.sio_ping_interval,
             ping_timeout=settings.chat.sio_ping_timeout,
             json=_Json,
+            client_manager=ChatManager(),
         )
         self.server.on("connect", self.connect, namespace=NAMESPACE)
         self.server.on("disconnect", self.disconnect, namespace=NAMESPACE)

@@ -217,7 +217,7 @@ class PrefilteringWorker(arq.worker.Worker):
             if self.on_shutdown is not None:
                 await self.on_shutdown(self.ctx)
         finally:
-            await self.pool.close(close_connection_pool=True)
+            await self.pool.aclose(close_connection_pool=True)
             self._pool = None
 
 

@@ -19,7 +19,7 @@ class SilentPool:
     async def delete(self, *_keys: str) -> int:
         raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
 
-    async def close(self, close_connection_pool: bool = False) -> None:
+    async def aclose(self, close_connection_pool: bool = False) -> None:
         self.closed = close_connection_pool
 
 

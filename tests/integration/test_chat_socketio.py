@@ -5,7 +5,10 @@ WebSocket only and over polling upgraded to WebSocket."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 import socketio
 import websockets
 
+from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.worker.app import build_worker
 from tests import services
@@ -26,7 +30,7 @@ from tests.integration.chat_helpers import (
     submit,
     text_of,
 )
-from tests.integration.socketio_helpers import SioClient, http, serving
+from tests.integration.socketio_helpers import SioClient, http, serving, serving_app
 
 TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling", "websocket"]}
 
@@ -273,6 +277,52 @@ async def test_an_engine_io_connection_that_never_joins_is_closed(settings: Sett
             assert await ws.recv() == "1"  # Engine.IO's close, before any ping
             with pytest.raises(websockets.ConnectionClosed):
                 await drain(ws)
+
+
+def engine_io_url(base_url: str) -> str:
+    return base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+
+
+async def test_a_connect_held_up_by_a_busy_event_loop_is_not_cut_off_by_the_deadline(
+    settings: Settings,
+) -> None:
+    """The client sends its namespace connect at once, but the server's event loop (the
+    test's own, here busy for twice the deadline, as a loaded process's is) reads it late: the
+    time the loop was behind is not the client's, and the client signs in."""
+    deadline = 1.0
+    async with serving(evolve(settings, chat_ws_auth_timeout=deadline)) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with websockets.connect(engine_io_url(url)) as ws:
+            assert (await ws.recv()).startswith("0{")
+            await ws.send("40/chat," + json.dumps({"token": who.token}))
+            time.sleep(2 * deadline)  # noqa: ASYNC251 - the loop kept busy, as under load
+            answer = await ws.recv()
+    assert answer.startswith('40/chat,{"sid":')
+
+
+async def test_a_connect_that_comes_after_the_server_ended_the_session_is_dropped(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The namespace connect of a session the server has already ended (its sign-in deadline
+    passed, a drain) is not handled: python-socketio raised ``KeyError`` on it (logged) and
+    kept a half-registered client."""
+    quick = evolve(
+        settings, chat_ws_auth_timeout=0.05, chat_sio_ping_interval=0.2, chat_sio_ping_timeout=0.2
+    )
+    app = create_app(quick)
+    async with serving_app(app) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with websockets.connect(engine_io_url(url)) as ws:
+            assert (await ws.recv()).startswith("0{")
+            assert await ws.recv() == "1"  # the deadline passed: Engine.IO's close
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send("40/chat," + json.dumps({"token": who.token}))
+                await drain(ws)
+        manager = app.state.socketio.server.manager
+        assert (manager.rooms, manager.pending_connect) == ({}, {})
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_a_message_over_the_size_limit_ends_the_connection(settings: Settings) -> None:

@@ -325,6 +325,59 @@ async def test_a_connect_that_comes_after_the_server_ended_the_session_is_droppe
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+async def test_a_session_that_ends_while_its_client_signs_in_leaves_nothing_behind(
+    settings: Settings,
+) -> None:
+    """The Engine.IO session ends (a ping timeout, a drain) while the namespace connect is
+    being handled: python-socketio had already passed the disconnect by (the client was still
+    connecting) and then registered the client for good, with its protocol and its drain hook."""
+    app = create_app(settings)
+    gateway = app.state.socketio
+    server = gateway.server
+    signs_in = gateway.connect
+
+    async def ended_meanwhile(sid: str, environ: dict[str, Any], auth: object) -> None:
+        await server.eio.disconnect(server.manager.eio_sid_from_sid(sid, "/chat"))
+        await signs_in(sid, environ, auth)
+
+    server.on("connect", ended_meanwhile, namespace="/chat")
+    async with serving_app(app) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with websockets.connect(engine_io_url(url)) as ws:
+            assert (await ws.recv()).startswith("0{")
+            await ws.send("40/chat," + json.dumps({"token": who.token}))
+            with pytest.raises(websockets.ConnectionClosed):
+                await drain(ws)
+        assert (gateway.clients, server.manager.rooms, server.manager.pending_connect) == (
+            0,
+            {},
+            {},
+        )
+
+
+async def test_pings_go_on_while_answered_and_a_silent_client_is_dropped(
+    settings: Settings,
+) -> None:
+    """The server's pings run on timers: each answered ping is followed by the next one; a
+    ping left unanswered for the ping timeout ends the connection with Engine.IO's close."""
+    quick = evolve(settings, chat_sio_ping_interval=0.1, chat_sio_ping_timeout=0.3)
+    async with serving(quick) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with websockets.connect(engine_io_url(url)) as ws:
+            assert (await ws.recv()).startswith("0{")
+            await ws.send("40/chat," + json.dumps({"token": who.token}))
+            assert (await ws.recv()).startswith('40/chat,{"sid":')
+            for _ in range(3):
+                assert await ws.recv() == "2"
+                await ws.send("3")
+            assert await ws.recv() == "2"  # left unanswered
+            assert await ws.recv() == "1"
+            with pytest.raises(websockets.ConnectionClosed):
+                await drain(ws)
+
+
 async def test_a_message_over_the_size_limit_ends_the_connection(settings: Settings) -> None:
     small = evolve(settings, chat_sio_max_message_bytes=1000)
     async with serving(small) as url:

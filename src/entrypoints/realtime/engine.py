@@ -164,6 +164,7 @@ class ChatSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         self._timer = None
         if self.last_ping and not self.closing and not self.closed:
             self.server.logger.info("%s: Client is gone, closing socket", self.sid)
+            self.last_ping = None  # or ``send`` would take the close packet for a second timeout
             self.server.spawn(
                 self.close(wait=False, abort=False, reason=self.server.reason.PING_TIMEOUT)
             )
@@ -173,6 +174,8 @@ class ChatSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             self._timer.cancel()
             self._timer = None
         await super().close(wait=wait, abort=abort, reason=reason)
+        if self.closed:
+            self._start_writer()  # on a WebSocket: it ends the connection once all is written
 
     # -- receiving ----------------------------------------------------------------------
 

@@ -283,6 +283,19 @@ def engine_io_url(base_url: str) -> str:
     return base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
 
 
+def connect_packet(token: str) -> str:
+    return "40/chat," + json.dumps({"token": token})
+
+
+@asynccontextmanager
+async def signing_in(base_url: str, token: str) -> AsyncIterator[websockets.ClientConnection]:
+    """A bare Engine.IO WebSocket that has sent ``/chat``'s connect with ``token``."""
+    async with websockets.connect(engine_io_url(base_url)) as ws:
+        assert (await ws.recv()).startswith("0{")  # Engine.IO's open
+        await ws.send(connect_packet(token))
+        yield ws
+
+
 async def test_a_connect_held_up_by_a_busy_event_loop_is_not_cut_off_by_the_deadline(
     settings: Settings,
 ) -> None:
@@ -293,9 +306,7 @@ async def test_a_connect_held_up_by_a_busy_event_loop_is_not_cut_off_by_the_dead
     async with serving(evolve(settings, chat_ws_auth_timeout=deadline)) as url:
         async with http(url) as api:
             who = await owner(api)
-        async with websockets.connect(engine_io_url(url)) as ws:
-            assert (await ws.recv()).startswith("0{")
-            await ws.send("40/chat," + json.dumps({"token": who.token}))
+        async with signing_in(url, who.token) as ws:
             time.sleep(2 * deadline)  # noqa: ASYNC251 - the loop kept busy, as under load
             answer = await ws.recv()
     assert answer.startswith('40/chat,{"sid":')
@@ -318,7 +329,7 @@ async def test_a_connect_that_comes_after_the_server_ended_the_session_is_droppe
             assert (await ws.recv()).startswith("0{")
             assert await ws.recv() == "1"  # the deadline passed: Engine.IO's close
             with contextlib.suppress(websockets.ConnectionClosed):
-                await ws.send("40/chat," + json.dumps({"token": who.token}))
+                await ws.send(connect_packet(who.token))
                 await drain(ws)
         manager = app.state.socketio.server.manager
         assert (manager.rooms, manager.pending_connect) == ({}, {})
@@ -344,9 +355,7 @@ async def test_a_session_that_ends_while_its_client_signs_in_leaves_nothing_behi
     async with serving_app(app) as url:
         async with http(url) as api:
             who = await owner(api)
-        async with websockets.connect(engine_io_url(url)) as ws:
-            assert (await ws.recv()).startswith("0{")
-            await ws.send("40/chat," + json.dumps({"token": who.token}))
+        async with signing_in(url, who.token) as ws:
             with pytest.raises(websockets.ConnectionClosed):
                 await drain(ws)
         assert (gateway.clients, server.manager.rooms, server.manager.pending_connect) == (
@@ -365,9 +374,7 @@ async def test_pings_go_on_while_answered_and_a_silent_client_is_dropped(
     async with serving(quick) as url:
         async with http(url) as api:
             who = await owner(api)
-        async with websockets.connect(engine_io_url(url)) as ws:
-            assert (await ws.recv()).startswith("0{")
-            await ws.send("40/chat," + json.dumps({"token": who.token}))
+        async with signing_in(url, who.token) as ws:
             assert (await ws.recv()).startswith('40/chat,{"sid":')
             for _ in range(3):
                 assert await ws.recv() == "2"

@@ -26,7 +26,7 @@ from chat_stack import CLI, Process
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.http import Request
-from tests.fakes.providers import PROVIDERS, FakeProvider, fake_provider
+from tests.fakes.providers import PROVIDERS, FakeProvider, agent_asked, fake_provider
 from tests.fakes.script import Answer, Ending, Stream
 
 if TYPE_CHECKING:
@@ -51,18 +51,24 @@ def _faults(provider: FakeProvider) -> dict[str, tuple[Callable[[], Answer], str
     }
 
 
+RETRIED_REPLY = "다시 답할게요."
+
+
 class FaultyConversation:
-    """Main hands over to output; output's first try meets ``fault``, its retries succeed."""
+    """Main hands over to output; output's first try meets ``fault``, its retries succeed.
+    ``served`` counts the faults answered, so a run whose faults never reached the output
+    agent's call cannot pass."""
 
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider
         self.fault: Callable[[], Answer] = lambda: provider.reply(("네",), [])
+        self.served = 0
 
     def respond(self, request: Request) -> Answer:
-        names = [t.get("name") or t["function"]["name"] for t in request.json().get("tools", [])]
-        if "transfer_to_output" in names:
+        if agent_asked(request) != "output":
             return self.provider.reply((), [("t1", "transfer_to_output", {})])
         if request.headers.get("x-stainless-retry-count", "0") == "0":
+            self.served += 1
             return self.fault()
         return self.provider.reply(("다시 ", "답할게요."), [])
 
@@ -98,8 +104,13 @@ async def _provider_faults(run: Run, outcome: Outcome, provider: FakeProvider) -
         # A first turn waits for the worker to start; the faults are timed after it.
         await _turns(run, 1)
         for fault, (answer, expected) in _faults(provider).items():
-            conversation.fault = answer
+            conversation.fault, conversation.served = answer, 0
             await _fault(run, outcome, f"{provider.name}: {fault}", expected)
+            if conversation.served < run.args.provider_turns:
+                outcome.failures.append(
+                    f"{provider.name}: {fault}: the fault reached {conversation.served} of "
+                    f"{run.args.provider_turns} output agent calls: nothing was tested"
+                )
     finally:
         worker.stop()
 
@@ -117,11 +128,15 @@ async def _fault(run: Run, outcome: Outcome, label: str, expected: str) -> None:
         outcome.failures.append(f"{label}: {statuses.count('failed')} failed, {stuck} in flight")
     if took > END_WITHIN:
         outcome.failures.append(f"{label}: a reply took {took:.0f} s to end (≤ {END_WITHIN} s)")
-    for message in ended:
-        reason = str(message.get("metadata", {}).get("error", ""))
-        if message["status"] == "failed" and (not reason or "Traceback" in reason):
-            outcome.failures.append(f"{label}: a failed reply without a readable reason")
-            break
+    reasons = sorted(
+        {str(m.get("metadata", {}).get("error", "")) for m in ended if m["status"] == "failed"}
+    )
+    if reasons:
+        outcome.figures[f"{label}: reasons"] = " | ".join(reasons)
+    if any(not reason or "Traceback" in reason for reason in reasons):
+        outcome.failures.append(f"{label}: a failed reply without a readable reason")
+    if expected == "completed" and any(m["content"] != RETRIED_REPLY for m in ended):
+        outcome.failures.append(f"{label}: a completed reply is not the retried answer")
 
 
 async def _turns(run: Run, count: int) -> tuple[list[dict[str, Any]], float]:

@@ -3,9 +3,9 @@
 For each provider fake (the real openai and anthropic SDKs in a worker process of the run,
 talking HTTP to a fake in this process) and each fault, ``--provider-turns`` turns are
 submitted at once; the main agent hands each over to the output agent, whose call meets the
-fault: 429, 503 or 529 before the stream (retried: the reply completes), an error event
-mid-answer, a stream cut before its end, a provider that stops talking (the reply fails
-within ``LLM_READ_TIMEOUT``). The run's other workers are stopped meanwhile so the provider
+fault: 429, 503 or 529 before the stream (retried: the reply completes), 529 on every try
+(the tries run out: the reply fails), an error event mid-answer, a stream cut before its end,
+a provider that stops talking (the reply fails within ``LLM_READ_TIMEOUT``). The run's other workers are stopped meanwhile so the provider
 worker takes every turn. Targets: retried faults complete, the others end ``failed`` with a
 readable reason within 70 s, 0 messages left ``streaming``.
 """
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import httpx
 from chat_client import create_page, register, stored_messages
 from chat_stack import CLI, Process
@@ -35,19 +36,28 @@ if TYPE_CHECKING:
 END_WITHIN = 70.0  # seconds, quality.md R8
 
 
-def _faults(provider: FakeProvider) -> dict[str, tuple[Callable[[], Answer], str]]:
-    """Each fault: the answer to the output agent's first try, and how the reply must end."""
+@attrs.frozen
+class Fault:
+    answer: Callable[[], Answer]
+    """The answer to the output agent's first try (or every try)."""
+    expected: str
+    """How the reply must end."""
+    every_try: bool = False
+    """The retries meet the fault too (else they are answered)."""
+
+
+def _faults(provider: FakeProvider) -> dict[str, Fault]:
     partial = provider.partial("잠시만 기다려 주세요, ")
     return {
-        "429 before the stream": (lambda: provider.busy(429), "completed"),
-        "503 before the stream": (lambda: provider.busy(503), "completed"),
-        "529 overloaded before the stream": (lambda: provider.busy(529), "completed"),
-        "error event mid-answer": (
-            lambda: Stream([*partial, provider.error_event()], Ending.HANG),
-            "failed",
+        "429 before the stream": Fault(lambda: provider.busy(429), "completed"),
+        "503 before the stream": Fault(lambda: provider.busy(503), "completed"),
+        "529 overloaded before the stream": Fault(lambda: provider.busy(529), "completed"),
+        "529 overloaded on every try": Fault(lambda: provider.busy(529), "failed", every_try=True),
+        "error event mid-answer": Fault(
+            lambda: Stream([*partial, provider.error_event()], Ending.HANG), "failed"
         ),
-        "stream cut before its end": (lambda: Stream(partial, Ending.CUT), "failed"),
-        "provider stops talking": (lambda: Stream(partial, Ending.HANG), "failed"),
+        "stream cut before its end": Fault(lambda: Stream(partial, Ending.CUT), "failed"),
+        "provider stops talking": Fault(lambda: Stream(partial, Ending.HANG), "failed"),
     }
 
 
@@ -55,21 +65,22 @@ RETRIED_REPLY = "다시 답할게요."
 
 
 class FaultyConversation:
-    """Main hands over to output; output's first try meets ``fault``, its retries succeed.
-    ``served`` counts the faults answered, so a run whose faults never reached the output
-    agent's call cannot pass."""
+    """Main hands over to output; output's first try meets ``fault``, its retries succeed
+    unless the fault is on every try. ``served`` counts the first tries that met the fault,
+    so a run whose faults never reached the output agent's call cannot pass."""
 
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider
-        self.fault: Callable[[], Answer] = lambda: provider.reply(("네",), [])
+        self.fault = Fault(lambda: provider.reply(("네",), []), "completed")
         self.served = 0
 
     def respond(self, request: Request) -> Answer:
         if agent_asked(request) != "output":
             return self.provider.reply((), [("t1", "transfer_to_output", {})])
-        if request.headers.get("x-stainless-retry-count", "0") == "0":
-            self.served += 1
-            return self.fault()
+        first = request.headers.get("x-stainless-retry-count", "0") == "0"
+        self.served += first
+        if first or self.fault.every_try:
+            return self.fault.answer()
         return self.provider.reply(("다시 ", "답할게요."), [])
 
 
@@ -103,9 +114,9 @@ async def _provider_faults(run: Run, outcome: Outcome, provider: FakeProvider) -
     try:
         # A first turn waits for the worker to start; the faults are timed after it.
         await _turns(run, 1)
-        for fault, (answer, expected) in _faults(provider).items():
+        for fault, answer in _faults(provider).items():
             conversation.fault, conversation.served = answer, 0
-            await _fault(run, outcome, f"{provider.name}: {fault}", expected)
+            await _fault(run, outcome, f"{provider.name}: {fault}", answer.expected)
             if conversation.served < run.args.provider_turns:
                 outcome.failures.append(
                     f"{provider.name}: {fault}: the fault reached {conversation.served} of "

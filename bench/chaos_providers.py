@@ -5,9 +5,10 @@ talking HTTP to a fake in this process) and each fault, ``--provider-turns`` tur
 submitted at once; the main agent hands each over to the output agent, whose call meets the
 fault: 429, 503 or 529 before the stream (retried: the reply completes), 529 on every try
 (the tries run out: the reply fails), an error event mid-answer, a stream cut before its end,
-a provider that stops talking (the reply fails within ``LLM_READ_TIMEOUT``). The run's other workers are stopped meanwhile so the provider
-worker takes every turn. Targets: retried faults complete, the others end ``failed`` with a
-readable reason within 70 s, 0 messages left ``streaming``.
+a provider that stops talking (the reply fails within ``LLM_READ_TIMEOUT``). The run's other
+workers are stopped meanwhile so the provider worker takes every turn. Targets: retried
+faults complete, the others end ``failed`` with a readable reason within 70 s, 0 messages
+left ``streaming``; and every fault reached as many output agent calls as there were turns.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from entrypoints.bootstrap.jobs import arq_queue
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
-from entrypoints.bootstrap.providers import build_providers, redis_options
+from entrypoints.bootstrap.providers import build_providers, redis_pool
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
 from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.probes import ReadinessProbes
@@ -304,7 +304,7 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         "redis_settings": RedisSettings.from_dsn(settings.broker.redis_url),
         # arq's own pool has no read timeout: a Redis that stops answering would hold the
         # worker's poll for good. This one fails it, and ``keep_running`` starts over.
-        "redis_pool": ArqRedis.from_url(settings.broker.redis_url, **redis_options(settings)),
+        "redis_pool": ArqRedis.from_pool(redis_pool(settings)),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "ctx": {CONTAINER: container},

@@ -94,6 +94,16 @@ class BrokerSettings:
         ),
         check=positive,
     )
+    redis_breaker_cooldown: float = setting(
+        "REDIS_BREAKER_COOLDOWN",
+        default=1.0,
+        doc=(
+            "Seconds after a Redis command timed out during which the process's other Redis "
+            "commands fail at once (503) instead of each waiting for Redis; then one is let "
+            "through, and Redis answering it ends the fast failure"
+        ),
+        check=positive,
+    )
     redis_connect_timeout: float = setting(
         "REDIS_CONNECT_TIMEOUT",
         default=2.0,

@@ -156,7 +156,7 @@ class GuardedConnection(AbstractConnection):
     async def read_response(
         self,
         disable_decoding: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (redis-py's own signature)
         *,
         disconnect_on_error: bool = True,
         push_request: bool | None = False,
@@ -194,7 +194,7 @@ class GuardedUnixConnection(GuardedConnection, UnixDomainSocketConnection):
     pass
 
 
-GUARDED = {
+GUARDED: dict[str, type[AbstractConnection]] = {
     "redis": GuardedTcpConnection,
     "rediss": GuardedSslConnection,
     "unix": GuardedUnixConnection,

@@ -550,7 +550,9 @@ async def run_scenario(run: Run, name: str) -> Outcome:
     supervisor = asyncio.create_task(run.supervise())
     try:
         outcome = await SCENARIOS[name](run)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # A process the row needed is gone (SystemExit from the stack): the row fails and
+        # the run goes on, so the rows before and after it still reach the table.
         outcome = Outcome(name, "did not complete")
         outcome.failures.append(repr(exc))
     finally:
@@ -558,6 +560,9 @@ async def run_scenario(run: Run, name: str) -> Outcome:
     if run.restarted:
         outcome.figures["exited on their own, restarted by the run"] = ", ".join(run.restarted)
         run.restarted = []
+    counts = f"{outcome.gaps} gaps, {outcome.duplicates} dups, {outcome.mismatches} mismatches"
+    verdict = "ok" if outcome.ok else f"FAILED ({counts}, {outcome.stuck} stuck)"
+    print(f"{name}: {verdict} {'; '.join(outcome.failures)}", file=sys.stderr)
     return outcome
 
 

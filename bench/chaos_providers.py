@@ -3,11 +3,12 @@
 For each provider fake (the real openai and anthropic SDKs in a worker process of the run,
 talking HTTP to a fake in this process) and each fault, ``--provider-turns`` turns are
 submitted at once; the main agent hands each over to the output agent, whose call meets the
-fault: 429, 503 or 529 before the stream (retried: the reply completes), an error event
-mid-answer, a stream cut before its end, a provider that stops talking (the reply fails
-within ``LLM_READ_TIMEOUT``). The run's other workers are stopped meanwhile so the provider
-worker takes every turn. Targets: retried faults complete, the others end ``failed`` with a
-readable reason within 70 s, 0 messages left ``streaming``.
+fault: 429, 503 or 529 before the stream (retried: the reply completes), 529 on every try
+(the tries run out: the reply fails), an error event mid-answer, a stream cut before its end,
+a provider that stops talking (the reply fails within ``LLM_READ_TIMEOUT``). The run's other
+workers are stopped meanwhile so the provider worker takes every turn. Targets: retried
+faults complete, the others end ``failed`` with a readable reason within 70 s, 0 messages
+left ``streaming``; and every fault reached as many output agent calls as there were turns.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import httpx
 from chat_client import create_page, register, stored_messages
 from chat_stack import CLI, Process
@@ -26,7 +28,7 @@ from chat_stack import CLI, Process
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.http import Request
-from tests.fakes.providers import PROVIDERS, FakeProvider, fake_provider
+from tests.fakes.providers import PROVIDERS, FakeProvider, agent_asked, fake_provider
 from tests.fakes.script import Answer, Ending, Stream
 
 if TYPE_CHECKING:
@@ -35,35 +37,51 @@ if TYPE_CHECKING:
 END_WITHIN = 70.0  # seconds, quality.md R8
 
 
-def _faults(provider: FakeProvider) -> dict[str, tuple[Callable[[], Answer], str]]:
-    """Each fault: the answer to the output agent's first try, and how the reply must end."""
+@attrs.frozen
+class Fault:
+    answer: Callable[[], Answer]
+    """The answer to the output agent's first try (or every try)."""
+    expected: str
+    """How the reply must end."""
+    every_try: bool = False
+    """The retries meet the fault too (else they are answered)."""
+
+
+def _faults(provider: FakeProvider) -> dict[str, Fault]:
     partial = provider.partial("잠시만 기다려 주세요, ")
     return {
-        "429 before the stream": (lambda: provider.busy(429), "completed"),
-        "503 before the stream": (lambda: provider.busy(503), "completed"),
-        "529 overloaded before the stream": (lambda: provider.busy(529), "completed"),
-        "error event mid-answer": (
-            lambda: Stream([*partial, provider.error_event()], Ending.HANG),
-            "failed",
+        "429 before the stream": Fault(lambda: provider.busy(429), "completed"),
+        "503 before the stream": Fault(lambda: provider.busy(503), "completed"),
+        "529 overloaded before the stream": Fault(lambda: provider.busy(529), "completed"),
+        "529 overloaded on every try": Fault(lambda: provider.busy(529), "failed", every_try=True),
+        "error event mid-answer": Fault(
+            lambda: Stream([*partial, provider.error_event()], Ending.HANG), "failed"
         ),
-        "stream cut before its end": (lambda: Stream(partial, Ending.CUT), "failed"),
-        "provider stops talking": (lambda: Stream(partial, Ending.HANG), "failed"),
+        "stream cut before its end": Fault(lambda: Stream(partial, Ending.CUT), "failed"),
+        "provider stops talking": Fault(lambda: Stream(partial, Ending.HANG), "failed"),
     }
 
 
+RETRIED_REPLY = "다시 답할게요."
+
+
 class FaultyConversation:
-    """Main hands over to output; output's first try meets ``fault``, its retries succeed."""
+    """Main hands over to output; output's first try meets ``fault``, its retries succeed
+    unless the fault is on every try. ``served`` counts the first tries that met the fault,
+    so a run whose faults never reached the output agent's call cannot pass."""
 
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider
-        self.fault: Callable[[], Answer] = lambda: provider.reply(("네",), [])
+        self.fault = Fault(lambda: provider.reply(("네",), []), "completed")
+        self.served = 0
 
     def respond(self, request: Request) -> Answer:
-        names = [t.get("name") or t["function"]["name"] for t in request.json().get("tools", [])]
-        if "transfer_to_output" in names:
+        if agent_asked(request) != "output":
             return self.provider.reply((), [("t1", "transfer_to_output", {})])
-        if request.headers.get("x-stainless-retry-count", "0") == "0":
-            return self.fault()
+        first = request.headers.get("x-stainless-retry-count", "0") == "0"
+        self.served += first
+        if first or self.fault.every_try:
+            return self.fault.answer()
         return self.provider.reply(("다시 ", "답할게요."), [])
 
 
@@ -97,9 +115,14 @@ async def _provider_faults(run: Run, outcome: Outcome, provider: FakeProvider) -
     try:
         # A first turn waits for the worker to start; the faults are timed after it.
         await _turns(run, 1)
-        for fault, (answer, expected) in _faults(provider).items():
-            conversation.fault = answer
-            await _fault(run, outcome, f"{provider.name}: {fault}", expected)
+        for fault, answer in _faults(provider).items():
+            conversation.fault, conversation.served = answer, 0
+            await _fault(run, outcome, f"{provider.name}: {fault}", answer.expected)
+            if conversation.served < run.args.provider_turns:
+                outcome.failures.append(
+                    f"{provider.name}: {fault}: the fault reached {conversation.served} of "
+                    f"{run.args.provider_turns} output agent calls: nothing was tested"
+                )
     finally:
         worker.stop()
 
@@ -117,11 +140,15 @@ async def _fault(run: Run, outcome: Outcome, label: str, expected: str) -> None:
         outcome.failures.append(f"{label}: {statuses.count('failed')} failed, {stuck} in flight")
     if took > END_WITHIN:
         outcome.failures.append(f"{label}: a reply took {took:.0f} s to end (≤ {END_WITHIN} s)")
-    for message in ended:
-        reason = str(message.get("metadata", {}).get("error", ""))
-        if message["status"] == "failed" and (not reason or "Traceback" in reason):
-            outcome.failures.append(f"{label}: a failed reply without a readable reason")
-            break
+    reasons = sorted(
+        {str(m.get("metadata", {}).get("error", "")) for m in ended if m["status"] == "failed"}
+    )
+    if reasons:
+        outcome.figures[f"{label}: reasons"] = " | ".join(reasons)
+    if any(not reason or "Traceback" in reason for reason in reasons):
+        outcome.failures.append(f"{label}: a failed reply without a readable reason")
+    if expected == "completed" and any(m["content"] != RETRIED_REPLY for m in ended):
+        outcome.failures.append(f"{label}: a completed reply is not the retried answer")
 
 
 async def _turns(run: Run, count: int) -> tuple[list[dict[str, Any]], float]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from litestar.testing import AsyncTestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.http import Request
-from tests.fakes.providers import PROVIDERS, FakeProvider, fake_provider
+from tests.fakes.providers import PROVIDERS, FakeProvider, agent_asked, fake_provider
 from tests.fakes.script import Answer
 
 from entrypoints.app import create_app
@@ -46,10 +45,6 @@ PATCHES: dict[int, dict[str, Any]] = {
 }
 
 
-# The request's brief names the agent asked (``role_note``).
-AGENT = re.compile(r"You are the (\w+) agent now")
-
-
 class Conversation:
     """Answers each model call as the agent asking would: main routes, context writes the
     turn's patch, output replies."""
@@ -61,7 +56,7 @@ class Conversation:
 
     def respond(self, request: Request) -> Answer:
         self.calls += 1
-        agent = AGENT.findall(json.dumps(request.json(), ensure_ascii=False))[-1]
+        agent = agent_asked(request)
         patch = PATCHES.get(self.turn)
         if agent == "main":
             target = "transfer_to_context" if patch else "transfer_to_output"

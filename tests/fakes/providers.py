@@ -4,6 +4,8 @@ scripted turn that fills a page (names; a bad call the model corrects; a reply).
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +13,7 @@ import attrs
 
 from tests.fakes import anthropic_messages as am
 from tests.fakes import openai_chat as oa
+from tests.fakes.http import Request
 from tests.fakes.script import ScriptedServer, Status, Stream
 
 PROVIDERS = ("openai", "anthropic")
@@ -25,6 +28,17 @@ NAMES_TURN: list[Step] = [
     (("두 분 이름을 ", "넣었어요. ", "예식 날짜도 알려주세요."), []),
 ]
 NAMES_TURN_REPLY = "두 분 이름을 넣었어요. 예식 날짜도 알려주세요."
+# The brief after the couple's newest message names the agent asked (``role_note``).
+_AGENT_ASKED = re.compile(r"You are the (\w+) agent now")
+
+
+def agent_asked(request: Request) -> str:
+    """Which agent makes this model call. Every agent's request lists all the tools (one
+    cacheable prefix), so only the brief tells them apart."""
+    found = _AGENT_ASKED.findall(json.dumps(request.json(), ensure_ascii=False))
+    if not found:
+        raise LookupError("the request names no agent: has the brief's wording changed?")
+    return str(found[-1])
 
 
 @attrs.frozen

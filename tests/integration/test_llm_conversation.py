@@ -20,6 +20,7 @@ from tests.fakes.providers import (
     NAMES_TURN_REPLY,
     PROVIDERS,
     FakeProvider,
+    agent_asked,
     fake_provider,
 )
 from tests.unit.agents_harness import Agents
@@ -55,6 +56,9 @@ async def test_a_korean_conversation_fills_the_page_through_the_real_sdk(
     assert usage["output_tokens"] == 4 * 30
     assert (usage["provider"], usage["model"]) == (provider.name, "fake-model")
     assert reply.metadata["agents"] == ["main", "context", "output"]
+    # What a fake answering per agent (bench/chaos_providers.py) reads of each request.
+    asked = [agent_asked(request) for request in provider.server.requests]
+    assert asked == ["main", "context", "context", "output"]
     bodies = provider.server.bodies()
     assert len(bodies) == 4
     _assert_the_bad_call_went_back_as_an_error(bodies[2])

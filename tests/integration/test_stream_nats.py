@@ -4,6 +4,7 @@ test_stream_contract.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -11,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from nats.aio.client import Client
-from nats.js.api import RawStreamMsg
+from nats.js.api import ConsumerInfo, RawStreamMsg
+from nats.js.errors import NotFoundError
 
 from adapters.nats.stream import NatsStreamBroker
 from mocheong_core.chat.stream import HISTORY_LOST, EventDraft, EventKind, Fence, StreamEvent
@@ -238,3 +240,40 @@ async def test_a_batch_read_that_stops_short_reads_on_entry_by_entry(
     assert history.complete
     assert history.events == [event for event in written if event != newest]
     assert gets.calls == 2  # the room's last entry, then one direct get that found no more
+
+
+async def test_a_history_read_cancelled_while_its_consumer_is_made_deletes_it(
+    make_broker: BrokerFactory,
+) -> None:
+    api, client = await _nats(make_broker, span=0)  # every read through a consumer
+    worker, _ = await _nats(make_broker)
+    await _interleaved(worker, 5)
+    asked = asyncio.Event()
+    made: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    add_consumer = api._js.add_consumer
+
+    async def slow_add(*args: Any, **kwargs: Any) -> ConsumerInfo:
+        asked.set()
+        info = await add_consumer(*args, **kwargs)
+        made.set_result(info.name or "")
+        return info
+
+    api._js.add_consumer = slow_add  # type: ignore[method-assign]
+    reading = asyncio.create_task(api.history("p", None))
+    await asked.wait()
+    reading.cancel()  # the client left while the server was making the consumer
+    async with asyncio.timeout(30):  # hang guard: a cancelled creation never learns the name
+        name = await made
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    while api._deleting:
+        await asyncio.gather(*api._deleting)
+    js = client.jetstream()
+    for _ in range(50):  # the deletion is a request the server answers on its own time
+        await client.flush()
+        try:
+            await js.consumer_info(api.stream, name)
+        except NotFoundError:
+            break
+    else:
+        pytest.fail(f"consumer {name} was left behind")

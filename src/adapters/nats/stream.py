@@ -109,6 +109,7 @@ class NatsStreamBroker:
     ) -> None:
         self._nc = client
         self._span = span
+        self._deleting: set[asyncio.Future[None]] = set()  # deletions of abandoned consumers
         self._js = client.jetstream()
         self._names = NatsNames(prefix)
         self._stream = self._names.chat_stream
@@ -492,7 +493,7 @@ class NatsStreamBroker:
         )
         consumer: str | None = None
         try:
-            consumer = (await self._js.add_consumer(self._stream, config)).name
+            consumer = await self._add_consumer(config)
             delivered = 0
             while start <= end and len(events) < limit:
                 async with asyncio.timeout(3 * self._heartbeat):
@@ -518,6 +519,24 @@ class NatsStreamBroker:
                 with suppress(Exception):
                     await self._nc.publish(f"$JS.API.CONSUMER.DELETE.{self._stream}.{consumer}")
         return events, start
+
+    async def _add_consumer(self, config: api.ConsumerConfig) -> str:
+        """Makes a history read's consumer; a read cancelled while the server is making it
+        (a client that left) still deletes it once its name is known, rather than leaving it
+        matched against every entry until the server notices nobody listens."""
+        making = asyncio.ensure_future(self._js.add_consumer(self._stream, config))
+        try:
+            return (await asyncio.shield(making)).name
+        except asyncio.CancelledError:
+            making.add_done_callback(self._delete_made)
+            raise
+
+    def _delete_made(self, making: asyncio.Future[api.ConsumerInfo]) -> None:
+        if making.cancelled() or making.exception() is not None:
+            return
+        subject = f"$JS.API.CONSUMER.DELETE.{self._stream}.{making.result().name}"
+        self._deleting.add(task := asyncio.ensure_future(self._nc.publish(subject)))
+        task.add_done_callback(self._deleting.discard)
 
     async def _read_next(
         self, room_filter: str, epoch: str, start: int, end: int, limit: int

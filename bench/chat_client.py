@@ -87,6 +87,10 @@ async def stored_messages(
             return stored
 
 
+class ConnectionLost(RuntimeError):
+    """The connection ended while the client waited for an answer."""
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -186,11 +190,25 @@ class RoomClient:
     async def _expect(self, event: str) -> dict[str, Any]:
         async with asyncio.timeout(15):
             while True:
-                frame = await self._control.get()
+                frame = await self._next_control()
                 if frame["event"] == event:
                     return dict(frame["data"])
                 if frame["event"] == "error":
                     raise RuntimeError(f"{event} refused: {frame['data']}")
+
+    async def _next_control(self) -> dict[str, Any]:
+        """The next answer; ``ConnectionLost`` at once if the connection ends first."""
+        while self._control.empty():
+            if self.lost.is_set():
+                raise ConnectionLost(f"the server closed the connection (api {self.api})")
+            answer = asyncio.ensure_future(self._control.get())
+            gone = asyncio.ensure_future(self.lost.wait())
+            await asyncio.wait((answer, gone), return_when=asyncio.FIRST_COMPLETED)
+            gone.cancel()
+            if answer.done():
+                return answer.result()
+            answer.cancel()
+        return self._control.get_nowait()
 
     async def _read(self, ws: Any) -> None:
         try:

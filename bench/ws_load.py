@@ -238,12 +238,22 @@ async def join(client: Client, room: str) -> None:
 
     client.on_message = watch
     client.send_json({"event": "joinRoom", "data": {"room": room}})
-    async with asyncio.timeout(30):
-        await joined
+    await until_joined(client, joined)
     client.on_message = None
 
 
-SIO_PING, SIO_PONG = b"2", b"3"
+async def until_joined(client: Client, joined: asyncio.Future[None]) -> None:
+    """Waits for ``joined`` (30 s at most), failing at once if the server ends the connection
+    first: a join the server refused is not waited out."""
+    async with asyncio.timeout(30):
+        await asyncio.wait((joined, client.closed), return_when=asyncio.FIRST_COMPLETED)
+    if not joined.done():
+        joined.cancel()
+        raise HandshakeFailed("the server closed the connection before the join")
+    joined.result()
+
+
+SIO_CLOSE, SIO_PING, SIO_PONG = b"1", b"2", b"3"
 SIO_PREFIX = b"/chat,"
 
 
@@ -278,14 +288,15 @@ async def join_socketio(url: str, token: str, room: str) -> Client:
             client.send(TEXT, b"42" + SIO_PREFIX + join_room)
         elif payload.startswith(b"44" + SIO_PREFIX):
             joined.set_exception(HandshakeFailed(f"connect_error: {payload!r}"))
+        elif payload == SIO_CLOSE:
+            joined.set_exception(HandshakeFailed("the server closed the Engine.IO session"))
         elif payload.startswith(b"42" + SIO_PREFIX + b'["session-info"'):
             joined.set_result(None)
 
     client = await connect(url, watch)
     for payload in early:
         watch(payload)
-    async with asyncio.timeout(30):
-        await joined
+    await until_joined(client, joined)
     client.on_message = answer_ping
     return client
 

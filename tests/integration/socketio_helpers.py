@@ -17,6 +17,7 @@ import pytest
 import socketio
 import uvicorn
 from dishka import Provider
+from litestar import Litestar
 
 from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
@@ -46,9 +47,14 @@ def js_packages() -> str:
 @asynccontextmanager
 async def serving(settings: Settings, *overrides: Provider) -> AsyncIterator[str]:
     """Yields the base URL once the server listens; stops it at the end."""
-    config = uvicorn.Config(
-        create_app(settings, *overrides), host="127.0.0.1", port=0, log_level="warning"
-    )
+    async with serving_app(create_app(settings, *overrides)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving_app(app: Litestar) -> AsyncIterator[str]:
+    """``serving`` for an app the test made (to look at its state)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(FRAME_TIMEOUT):  # a hang guard, not a timed assertion

@@ -5,7 +5,10 @@ WebSocket only and over polling upgraded to WebSocket."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 import socketio
 import websockets
 
+from entrypoints.app import create_app
 from entrypoints.bootstrap.settings import Settings, evolve
 from entrypoints.worker.app import build_worker
 from tests import services
@@ -26,7 +30,7 @@ from tests.integration.chat_helpers import (
     submit,
     text_of,
 )
-from tests.integration.socketio_helpers import SioClient, http, serving
+from tests.integration.socketio_helpers import SioClient, http, serving, serving_app
 
 TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling", "websocket"]}
 
@@ -271,6 +275,112 @@ async def test_an_engine_io_connection_that_never_joins_is_closed(settings: Sett
         async with websockets.connect(ws_url) as ws:
             assert (await ws.recv()).startswith("0{")  # the Engine.IO handshake
             assert await ws.recv() == "1"  # Engine.IO's close, before any ping
+            with pytest.raises(websockets.ConnectionClosed):
+                await drain(ws)
+
+
+def engine_io_url(base_url: str) -> str:
+    return base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+
+
+def connect_packet(token: str) -> str:
+    return "40/chat," + json.dumps({"token": token})
+
+
+@asynccontextmanager
+async def signing_in(base_url: str, token: str) -> AsyncIterator[websockets.ClientConnection]:
+    """A bare Engine.IO WebSocket that has sent ``/chat``'s connect with ``token``."""
+    async with websockets.connect(engine_io_url(base_url)) as ws:
+        assert (await ws.recv()).startswith("0{")  # Engine.IO's open
+        await ws.send(connect_packet(token))
+        yield ws
+
+
+async def test_a_connect_held_up_by_a_busy_event_loop_is_not_cut_off_by_the_deadline(
+    settings: Settings,
+) -> None:
+    """The client sends its namespace connect at once, but the server's event loop (the
+    test's own, here busy for twice the deadline, as a loaded process's is) reads it late: the
+    time the loop was behind is not the client's, and the client signs in."""
+    deadline = 1.0
+    async with serving(evolve(settings, chat_ws_auth_timeout=deadline)) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with signing_in(url, who.token) as ws:
+            time.sleep(2 * deadline)  # noqa: ASYNC251 - the loop kept busy, as under load
+            answer = await ws.recv()
+    assert answer.startswith('40/chat,{"sid":')
+
+
+async def test_a_connect_that_comes_after_the_server_ended_the_session_is_dropped(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The namespace connect of a session the server has already ended (its sign-in deadline
+    passed, a drain) is not handled: python-socketio raised ``KeyError`` on it (logged) and
+    kept a half-registered client."""
+    quick = evolve(
+        settings, chat_ws_auth_timeout=0.05, chat_sio_ping_interval=0.2, chat_sio_ping_timeout=0.2
+    )
+    app = create_app(quick)
+    async with serving_app(app) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with websockets.connect(engine_io_url(url)) as ws:
+            assert (await ws.recv()).startswith("0{")
+            assert await ws.recv() == "1"  # the deadline passed: Engine.IO's close
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send(connect_packet(who.token))
+                await drain(ws)
+        manager = app.state.socketio.server.manager
+        assert (manager.rooms, manager.pending_connect) == ({}, {})
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_session_that_ends_while_its_client_signs_in_leaves_nothing_behind(
+    settings: Settings,
+) -> None:
+    """The Engine.IO session ends (a ping timeout, a drain) while the namespace connect is
+    being handled: python-socketio had already passed the disconnect by (the client was still
+    connecting) and then registered the client for good, with its protocol and its drain hook."""
+    app = create_app(settings)
+    gateway = app.state.socketio
+    server = gateway.server
+    signs_in = gateway.connect
+
+    async def ended_meanwhile(sid: str, environ: dict[str, Any], auth: object) -> None:
+        await server.eio.disconnect(server.manager.eio_sid_from_sid(sid, "/chat"))
+        await signs_in(sid, environ, auth)
+
+    server.on("connect", ended_meanwhile, namespace="/chat")
+    async with serving_app(app) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with signing_in(url, who.token) as ws:
+            with pytest.raises(websockets.ConnectionClosed):
+                await drain(ws)
+        assert (gateway.clients, server.manager.rooms, server.manager.pending_connect) == (
+            0,
+            {},
+            {},
+        )
+
+
+async def test_pings_go_on_while_answered_and_a_silent_client_is_dropped(
+    settings: Settings,
+) -> None:
+    """The server's pings run on timers: each answered ping is followed by the next one; a
+    ping left unanswered for the ping timeout ends the connection with Engine.IO's close."""
+    quick = evolve(settings, chat_sio_ping_interval=0.1, chat_sio_ping_timeout=0.3)
+    async with serving(quick) as url:
+        async with http(url) as api:
+            who = await owner(api)
+        async with signing_in(url, who.token) as ws:
+            assert (await ws.recv()).startswith('40/chat,{"sid":')
+            for _ in range(3):
+                assert await ws.recv() == "2"
+                await ws.send("3")
+            assert await ws.recv() == "2"  # left unanswered
+            assert await ws.recv() == "1"
             with pytest.raises(websockets.ConnectionClosed):
                 await drain(ws)
 

@@ -36,6 +36,7 @@ catches up from the stream, and a slow client never makes the process's memory g
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, cast
 
@@ -48,6 +49,7 @@ from litestar import Litestar
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from entrypoints.bootstrap.settings import Settings
+from entrypoints.realtime.engine import ChatEngine
 from entrypoints.realtime.protocol import ChatProtocol, SignedOut
 from entrypoints.runtime.drain import Drain
 from mocheong_core.chat.stream import StreamEvent
@@ -104,25 +106,85 @@ class ChatManager(socketio.AsyncManager):  # type: ignore[misc]
                     del pending[namespace]
 
 
+class SignInDeadlines:
+    """Engine.IO sessions that have not joined ``/chat`` yet, each closed ``timeout`` seconds
+    after the server could first read from it, the seconds counted on a clock that stops while
+    the event loop is behind.
+
+    The deadline starts when the session's WebSocket waits for the client's first packet (for
+    long polling, at the handshake), not when the session is made: the server's own work of
+    accepting it and writing its open packet is not the client's time. And a loaded event loop
+    holds what clients sent (their namespace connect among it) behind other work: one timer
+    ticks every ``timeout / 50`` seconds while sessions wait, and each tick moves the clock by
+    the time since the last one but never by more than a tick, so the time the loop spent
+    behind is not counted. A client that never signs in is still closed: the clock moves
+    whenever the loop keeps up, and by a tick at least on every turn of a loop that does not.
+    """
+
+    TICKS: Final = 50
+
+    def __init__(self, timeout: float, expire: Callable[[str], None]) -> None:
+        self._timeout = timeout
+        self._tick = timeout / self.TICKS
+        self._expire = expire
+        self._clock = 0.0
+        self._last = 0.0
+        self._waiting: deque[tuple[float, str]] = deque()  # (deadline on the clock, session)
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def add(self, eio_sid: str) -> None:
+        self._waiting.append((self._clock + self._timeout, eio_sid))
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._last = loop.time()
+            self._timer = loop.call_later(self._tick, self._on_tick)
+
+    def _on_tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._clock += min(now - self._last, self._tick)
+        self._last = now
+        waiting = self._waiting
+        while waiting and waiting[0][0] <= self._clock:
+            self._expire(waiting.popleft()[1])
+        self._timer = loop.call_later(self._tick, self._on_tick) if waiting else None
+
+
 class ChatServer(socketio.AsyncServer):  # type: ignore[misc]
-    """An Engine.IO connection that has not joined ``/chat`` within ``auth_timeout`` seconds
-    is closed, like a ``/ws/chat`` socket that never sends its token."""
+    """python-socketio's server on ``ChatEngine`` (``engine.py``). An Engine.IO session that
+    has not joined ``/chat`` by its ``SignInDeadlines`` deadline is closed, like a ``/ws/chat``
+    socket that never sends its token; a session that ends while its namespace connect is
+    being handled leaves nothing behind."""
 
     def __init__(self, auth_timeout: float, **options: Any) -> None:
         super().__init__(**options)
-        self._auth_timeout = auth_timeout
-        self._waiting: set[asyncio.Task[None]] = set()
+        self.deadlines = SignInDeadlines(auth_timeout, self._expire)
+        self.eio.reading = self.deadlines.add
+
+    def _engineio_server_class(self) -> type[ChatEngine]:
+        return ChatEngine
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
         await super()._handle_eio_connect(eio_sid, environ)
-        task = asyncio.get_running_loop().create_task(self._expect_namespace(eio_sid))
-        self._waiting.add(task)
-        task.add_done_callback(self._waiting.discard)
+        if "transport=websocket" not in environ.get("QUERY_STRING", ""):
+            self.deadlines.add(eio_sid)  # long polling: the client reads its handshake now
 
-    async def _expect_namespace(self, eio_sid: str) -> None:
-        await asyncio.sleep(self._auth_timeout)
+    def _expire(self, eio_sid: str) -> None:
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is None or socket.closing or socket.closed:
+            return
         if self.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is None:
-            await self.eio.disconnect(eio_sid)
+            self.eio.spawn(self.eio.disconnect(eio_sid))
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        if eio_sid not in self.environ:
+            return  # the session ended before its connect was read
+        await super()._handle_connect(eio_sid, namespace, data)
+        if eio_sid not in self.environ:  # it ended while the client signed in
+            await self._handle_disconnect(eio_sid, namespace or "/", self.reason.TRANSPORT_CLOSE)
 
 
 def event_packet(event: StreamEvent, frame: str) -> eio_packet.Packet:

@@ -154,7 +154,11 @@ class ChatSettings:
     ws_auth_timeout: float = setting(
         "CHAT_WS_AUTH_TIMEOUT",
         default=5.0,
-        doc="Seconds a WebSocket has to send its `auth` frame before it is closed",
+        doc=(
+            "Seconds a WebSocket has to send its `auth` frame (a Socket.IO session: to join "
+            "`/chat`) before it is closed; for Socket.IO counted from when the server can "
+            "first read the client, without the time the event loop was behind"
+        ),
         check=positive,
     )
     sse_heartbeat: float = setting(

@@ -154,6 +154,16 @@ class BrokerSettings:
         default=1.0,
         doc="Seconds before a failed job runs again on NATS; doubles per try, ≤ 60",
     )
+    nats_history_span: int = setting(
+        "NATS_HISTORY_SPAN",
+        default=64,
+        doc=(
+            "Stream entries up to which a chat history read on NATS (a resume, a snapshot) "
+            "asks for every entry of the span at once; a longer span is read through a "
+            "short-lived consumer filtered on the room"
+        ),
+        check=not_negative,
+    )
     nats_rate_limit_bucket: str = setting(
         "NATS_RATE_LIMIT_BUCKET",
         default="",

@@ -65,10 +65,12 @@ def redis_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]
 
 
 @pytest.fixture
-async def client(redis_server: tuple[subprocess.Popen[bytes], str]) -> AsyncIterator[Redis]:
+async def client(
+    redis_server: tuple[subprocess.Popen[bytes], str], tmp_path: Path
+) -> AsyncIterator[Redis]:
     _, url = redis_server
     settings = make_settings(
-        Path("."),
+        tmp_path,
         redis_url=url,
         redis_socket_timeout=1.0,
         redis_breaker_cooldown=COOLDOWN,
@@ -173,11 +175,11 @@ async def test_reads_that_wait_on_purpose_do_not_open_it_and_reconnect_after(
 
 
 async def test_a_script_call_after_an_idle_spell_waits_for_one_deadline_not_two(
-    redis_server: tuple[subprocess.Popen[bytes], str],
+    redis_server: tuple[subprocess.Popen[bytes], str], tmp_path: Path
 ) -> None:
     server, url = redis_server
     settings = make_settings(
-        Path("."),
+        tmp_path,
         redis_url=url,
         redis_socket_timeout=1.0,
         redis_health_check_interval=1,

@@ -9,9 +9,10 @@ import gc
 from typing import Any
 
 from nats.errors import ConnectionClosedError
-from structlog.testing import capture_logs
 
+from adapters.nats import queue as nats_queue
 from adapters.nats.queue import TASK_HEADER, NatsJobWorker
+from tests.log_capture import captured_logs
 
 
 class Message:
@@ -96,7 +97,7 @@ async def run_one_job_whose_ack_fails() -> list[str]:
 
 
 def test_a_job_whose_acknowledgement_fails_is_logged_once_not_left_to_asyncio() -> None:
-    with capture_logs() as logs:
+    with captured_logs(nats_queue) as logs:
         asyncio_errors = asyncio.run(run_one_job_whose_ack_fails())
 
     assert asyncio_errors == []

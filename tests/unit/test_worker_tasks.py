@@ -17,9 +17,10 @@ import arq.worker
 import pytest
 from arq.jobs import serialize_job
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from structlog.testing import capture_logs
 
+from entrypoints.worker import app as worker_app
 from entrypoints.worker.app import PrefilteringWorker, close_loop
+from tests.log_capture import captured_logs
 
 JOB = "job-1"
 ANSWER = 0.4
@@ -106,7 +107,7 @@ def run_until_redis_is_lost(
     loop.set_exception_handler(lambda _loop, context: asyncio_errors.append(context["message"]))
     asyncio.set_event_loop(loop)
     redis = FrozenRedis(job.__name__)
-    with capture_logs() as logs:
+    with captured_logs(worker_app) as logs:
         try:
             worker = PrefilteringWorker(
                 functions=[arq.worker.func(job, name=job.__name__)],

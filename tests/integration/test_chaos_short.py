@@ -137,6 +137,7 @@ class World:
         run = RunTurn(
             self.chats,
             InMemoryPageRepository(),
+            self.sessions,
             model,
             broker,
             self.ender(broker, uow),

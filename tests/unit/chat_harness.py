@@ -182,6 +182,7 @@ class Chat:
         return RunTurn(
             self.chats,
             self.page_store,
+            self.sessions,
             self.model,
             self.broker,
             self._ender(uow),

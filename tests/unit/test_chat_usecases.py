@@ -211,7 +211,15 @@ async def test_a_run_claims_and_reads_its_turn_in_one_transaction_before_the_mod
     uow = model.uow = InMemoryUnitOfWork(chat.chats)
     ender = MessageEnder(chat.chats, chat.broker, uow, chat.clock)
     run = RunTurn(
-        chat.chats, chat.page_store, model, chat.broker, ender, uow, chat.clock, chat.policy
+        chat.chats,
+        chat.page_store,
+        chat.sessions,
+        model,
+        chat.broker,
+        ender,
+        uow,
+        chat.clock,
+        chat.policy,
     )
 
     assert await run(reply.id, 1) is MessageStatus.COMPLETED

@@ -17,6 +17,7 @@ import enum
 from datetime import timedelta
 from typing import Any
 
+from mocheong_core.chat.access import session_by_id
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
@@ -29,6 +30,7 @@ from mocheong_core.chat.ports import (
     MetadataPart,
     ModelPart,
     ModelTurn,
+    SessionCache,
     StreamBroker,
     TextDelta,
 )
@@ -51,6 +53,7 @@ class RunTurn:
         self,
         chats: ChatRepository,
         pages: PageRepository,
+        sessions: SessionCache,
         model: ChatModel,
         broker: StreamBroker,
         ender: MessageEnder,
@@ -58,7 +61,7 @@ class RunTurn:
         clock: Clock,
         policy: ChatPolicy,
     ) -> None:
-        self._chats, self._pages, self._model = chats, pages, model
+        self._chats, self._pages, self._sessions, self._model = chats, pages, sessions, model
         self._broker, self._ender = broker, ender
         self._uow, self._clock, self._policy = uow, clock, policy
 
@@ -69,8 +72,10 @@ class RunTurn:
         # first: the reads then see the claimed row, and SQLite never has to turn a read
         # transaction into a write. The claim returns the row it wrote, and the page the
         # model is shown is read here too rather than by the model in a transaction of its
-        # own: BEGIN, the claim, the session, the history, the page, COMMIT are six database
-        # round trips before the model starts, where they were nine (P7, docs/architecture.md).
+        # own; the session (which never changes while its page exists) comes from this
+        # process's session cache once it has read it. BEGIN, the claim, the history, the
+        # page, COMMIT are five database round trips before the model starts, where they were
+        # nine (P7, docs/architecture.md).
         now = self._clock.now()
         message = await self._chats.update_returning(
             message_id,
@@ -82,7 +87,11 @@ class RunTurn:
                 lease_until=now + timedelta(seconds=self._policy.lease_seconds),
             ),
         )
-        session = await self._chats.get_session(message.session_id) if message else None
+        session = (
+            await session_by_id(self._chats, self._sessions, message.session_id)
+            if message
+            else None
+        )
         if message is None or session is None or message.role is not Role.ASSISTANT:
             await self._uow.rollback()  # not this attempt's (or not a reply): nothing written
             return None

@@ -73,6 +73,15 @@ class RoomStore(Protocol):
         ...
 
 
+def delivery_of(reply: str) -> tuple[int, int]:
+    """(stream sequence, delivery number) of a consumer's delivery, from its ``$JS.ACK.``
+    reply subject (both token layouts: with and without the domain and account hash)."""
+    tokens = reply.split(".")
+    if len(tokens) == _ACK_TOKENS_V1:
+        return int(tokens[5]), int(tokens[6])
+    return int(tokens[7]), int(tokens[8])
+
+
 def history_lost(epoch: str, seq: int) -> StreamEvent:
     return StreamEvent(EventKind.RESET, {"reason": HISTORY_LOST}, Position(epoch, seq).encode())
 
@@ -203,7 +212,7 @@ class NatsRoomDispatcher:
         self._positioned = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
-        self.consumers = 0  # consumers made so far; tests and chaos runs watch it
+        self.consumers = 0  # consumers asked for so far; tests and chaos runs watch it
 
     @asynccontextmanager
     async def listen(self, room: str) -> AsyncIterator[AsyncIterator[StreamEvent]]:
@@ -325,13 +334,14 @@ class NatsRoomDispatcher:
             mem_storage=True,
             num_replicas=1,
         )
+        # Counted when asked for: its first deliveries can arrive before the server's answer.
+        self.consumers += 1
         try:
             info = await self._js.add_consumer(self._store.stream, config)
         except BaseException:
             with suppress(Exception):
                 await sub.unsubscribe()
             raise
-        self.consumers += 1
         self._heard = asyncio.get_running_loop().time()
         return sub, info.name
 
@@ -374,11 +384,7 @@ class NatsRoomDispatcher:
         if not reply.startswith("$JS.ACK."):
             await self._on_status(msg)
             return
-        tokens = reply.split(".")
-        if len(tokens) == _ACK_TOKENS_V1:
-            seq, delivery = int(tokens[5]), int(tokens[6])
-        else:
-            seq, delivery = int(tokens[7]), int(tokens[8])
+        seq, delivery = delivery_of(reply)
         if delivery != self._dseq + 1:
             self._gap()
             return

@@ -182,7 +182,7 @@ class NatsJobWorker:
                 for msg in msgs:
                     job = asyncio.create_task(self._handle(msg))
                     self._running.add(job)
-                    job.add_done_callback(self._running.discard)
+                    job.add_done_callback(self._ended)
         finally:
             stopping.cancel()
             await self._drain()
@@ -198,6 +198,15 @@ class NatsJobWorker:
             job.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _ended(self, job: asyncio.Task[None]) -> None:
+        """A job's task is done. Its error, an acknowledgement that did not reach NATS (the
+        connection lost), is taken here: nobody awaits the task, so asyncio logged it as
+        "Task exception was never retrieved" whenever it was collected."""
+        self._running.discard(job)
+        if not job.cancelled() and (error := job.exception()) is not None:
+            # JetStream delivers the job again once its acknowledgement window passes.
+            log.warning("job_not_settled", error=repr(error), redelivered_in=ACK_WAIT)
 
     async def _handle(self, msg: Msg) -> None:
         headers = msg.headers or {}

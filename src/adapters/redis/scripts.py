@@ -15,7 +15,8 @@ again once, as redis-py's ``Script`` does. A connection that fails fails every c
 waiting for a reply on it, with the ``RedisError`` it failed with, and the next call opens a
 new one. A connection Redis closed while it was idle is replaced before anything is sent on
 it, and after ``health_check_interval`` seconds without a call a PING proves it first, as
-redis-py does for the connections of its pool.
+redis-py does for the connections of its pool; a PING that times out fails the batch (Redis
+is not answering) rather than opening a new connection that would wait as long again.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import asyncio
 import hashlib
 from collections import deque
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Arg = str | bytes | int | float
 
@@ -99,8 +100,12 @@ class RedisScripts:
                 if link.closed_by_redis():  # restarted, or it timed the client out
                     await link.fail(RedisConnectionError("Redis closed the connection"))
                 elif link.idle_for() > link.health_interval > 0:
-                    with suppress(RedisError, OSError):  # a failed PING leaves it dead
+                    try:
                         await link.ping()
+                    except RedisTimeoutError:
+                        raise  # Redis does not answer: a new connection would wait again
+                    except (RedisError, OSError):
+                        pass  # a failed PING leaves it dead: a new one is opened
             if link is None or not link.alive:
                 pool = self.redis.connection_pool
                 link = _Link(await pool.get_connection(), pool, self._unknown_scripts)

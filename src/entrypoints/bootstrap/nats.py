@@ -65,6 +65,7 @@ class NatsProvider(Provider):
             ttl_seconds=settings.chat.stream_ttl,
             heartbeat=settings.chat.pubsub_ping_interval,
             queue_size=settings.chat.listener_queue,
+            span=settings.broker.nats_history_span,
         )
         events.on_reconnect.append(broker.reconnected)
         yield broker

@@ -8,11 +8,13 @@ from typing import Any
 from dishka import AsyncContainer, Provider, Scope, from_context, provide
 from nats.aio.client import Client
 from redis.asyncio import Redis
+from redis.asyncio.connection import ConnectionPool, parse_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.revoked_families import LocalRevokedFamilies
 from adapters.memory.user_cache import LocalUserCache
+from adapters.redis.breaker import GUARDED, shared_breaker
 from adapters.redis.ratelimit import RedisRateLimiter
 from adapters.redis.revocations import RedisRevocations
 from adapters.redis.scripts import RedisScripts
@@ -96,10 +98,24 @@ def redis_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def redis_pool(settings: Settings) -> ConnectionPool:
+    """A pool of connections with :func:`redis_options` that share this process's breaker
+    for the Redis: once a command timed out, the others fail at once (503) until Redis
+    answers again, instead of each waiting ``REDIS_SOCKET_TIMEOUT``."""
+    url = settings.broker.redis_url
+    options = {**redis_options(settings), **parse_url(url)}
+    scheme = url.partition("://")[0]
+    return ConnectionPool(
+        **options,
+        connection_class=GUARDED[scheme],
+        breaker=shared_breaker(url, settings.broker.redis_breaker_cooldown),
+    )
+
+
 class RedisProvider(Provider):
     @provide(scope=Scope.APP)
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.broker.redis_url, **redis_options(settings))
+        client = Redis.from_pool(redis_pool(settings))
         yield client
         await client.aclose()
 

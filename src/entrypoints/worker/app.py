@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -36,7 +36,7 @@ from entrypoints.bootstrap.jobs import arq_queue
 from entrypoints.bootstrap.lifecycle import LifecycleHooks
 from entrypoints.bootstrap.logging import configure_logging
 from entrypoints.bootstrap.nats import run_nats_jobs
-from entrypoints.bootstrap.providers import build_providers, redis_options
+from entrypoints.bootstrap.providers import build_providers, redis_pool
 from entrypoints.bootstrap.settings import PREFIX, Settings, SettingsError
 from entrypoints.bootstrap.tracing import install_exporter, tracing_on
 from entrypoints.runtime.probes import ReadinessProbes
@@ -93,7 +93,11 @@ class PrefilteringWorker(arq.worker.Worker):
         self._pause, self.poll_delay_s = self.poll_delay_s, 0.0
         self._found_jobs = False
         self._beating: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Task[None]] = set()
         self._finishing: set[asyncio.Task[Any]] = set()
+        self._not_written: dict[str, str] = {}
+        """Jobs whose outcome (or hand-back) Redis did not take, with the error: ``close``
+        names them once. They stay queued and run again when their in-progress mark expires."""
         self.stop_asked = False
         """Set by SIGINT or SIGTERM: a Redis lost from then on ends the process."""
 
@@ -143,8 +147,13 @@ class PrefilteringWorker(arq.worker.Worker):
     # pending"). Under 200 conversations a rolling restart hit this on every worker.
 
     def handle_sig_wait_for_completion(self, signum: signal.Signals) -> None:
+        """arq's, except that the task waiting out the grace is kept: arq's was left to the
+        event loop, which a Redis lost during the grace closed with it still pending."""
         self.stop_asked = True
-        super().handle_sig_wait_for_completion(signum)
+        self.allow_pick_jobs = False
+        log.info("worker_stop_asked", signal=signal.Signals(signum).name, running=len(self.tasks))
+        stopping = self.loop.create_task(self._wait_for_tasks_to_complete(signal.Signals(signum)))
+        self._stopping.add(stopping)
 
     def handle_sig(self, signum: signal.Signals) -> None:
         self.stop_asked = True
@@ -181,27 +190,79 @@ class PrefilteringWorker(arq.worker.Worker):
         task = asyncio.current_task()
         if task is not None:
             self._finishing.add(task)
+            # arq awaits it through ``asyncio.shield``: once the job's task is cancelled
+            # around it nobody else would see its error ("Task exception was never retrieved").
+            task.add_done_callback(partial(self._finished, str(kwargs.get("job_id", args[0]))))
         try:
             await super().finish_job(*args, **kwargs)
         finally:
             self._finishing.discard(task)
 
+    async def _reap(self, pending: set[asyncio.Task[Any]]) -> None:
+        """Waits ``hand_back_wait`` for ``pending``; cancels what is left, which gives a job
+        another ``hand_back_wait`` to hand itself back (arq's retry path, through a shielded
+        ``finish_job`` of its own), then cancels that too and waits for the cancellations."""
+        pending = {task for task in pending if not task.done()}
+        if not pending:
+            return
+        # Bounded: a job that swallows its cancellation must not hold the stop past the
+        # grace period (the chat sweeper retries what it leaves behind).
+        _, late = await asyncio.wait(pending, timeout=self.hand_back_wait)
+        if not late:
+            return
+        log.warning("worker_jobs_abandoned", tasks=len(late))
+        for task in late:
+            task.cancel()
+        _, late = await asyncio.wait({*late, *self._finishing}, timeout=self.hand_back_wait)
+        late |= {task for task in self._finishing if not task.done()}
+        for task in late:
+            task.cancel()
+        if late:
+            _, late = await asyncio.wait(late, timeout=self.hand_back_wait)
+        if late:
+            log.warning("worker_tasks_not_ending", tasks=names(late))
+
+    def _report(self, jobs: dict[str, asyncio.Task[Any]]) -> None:
+        """Takes the errors of the jobs' tasks and of the worker's own (asyncio would log each
+        as "never retrieved") into one warning."""
+        for job_id, task in jobs.items():
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                self._not_written.setdefault(job_id, repr(task.exception()))
+        own = [*self._stopping, *([self._beating] if self._beating is not None else [])]
+        errors = [
+            repr(t.exception()) for t in own if t.done() and not t.cancelled() and t.exception()
+        ]
+        if errors:
+            log.warning("worker_task_failed", errors=sorted(set(errors)))
+        if self._not_written:
+            log.warning(
+                "worker_jobs_not_recorded",
+                jobs=sorted(self._not_written),
+                errors=sorted(set(self._not_written.values())),
+                runs_again_in=self.in_progress_timeout_s,
+            )
+            self._not_written.clear()
+
+    def _finished(self, job_id: str, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            self._not_written[job_id] = "cancelled"
+        elif (error := task.exception()) is not None:
+            self._not_written[job_id] = repr(error)
+
     async def close(self) -> None:
         """arq's close, after waiting (``hand_back_wait`` at most) for every job and its
         bookkeeping without letting a cancelled one abort it, and with the stop hooks and the
-        pool close run even when Redis does not answer."""
+        pool close run even when Redis does not answer. Every task the worker started is done
+        (or named in a warning) when it returns, and their errors are logged here once."""
         if not self._handle_signals:
             self.handle_sig(signal.SIGUSR1)
+        # The poll loop has ended: what is left of a stop's grace is this wait's.
+        for stopping in self._stopping:
+            stopping.cancel()
+        jobs = dict(self.tasks)
         beating = [self._beating] if self._beating is not None else []
-        pending = {*self.tasks.values(), *self._finishing, *beating}
-        if pending:
-            # Bounded: a job that swallows its cancellation must not hold the stop past the
-            # grace period (the chat sweeper retries what it leaves behind).
-            _, late = await asyncio.wait(pending, timeout=self.hand_back_wait)
-            if late:
-                log.warning("worker_jobs_abandoned", tasks=len(late))
-                for task in late:
-                    task.cancel()
+        await self._reap({*jobs.values(), *self._finishing, *beating, *self._stopping})
+        self._report(jobs)
         self.tasks.clear()
         await self.wakeup.close()
         if self._pool is None:
@@ -304,7 +365,7 @@ def worker_settings(settings: Settings, *overrides: Provider, tuned: bool = True
         "redis_settings": RedisSettings.from_dsn(settings.broker.redis_url),
         # arq's own pool has no read timeout: a Redis that stops answering would hold the
         # worker's poll for good. This one fails it, and ``keep_running`` starts over.
-        "redis_pool": ArqRedis.from_url(settings.broker.redis_url, **redis_options(settings)),
+        "redis_pool": ArqRedis.from_pool(redis_pool(settings)),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "ctx": {CONTAINER: container},
@@ -350,7 +411,7 @@ def run_worker(settings: Settings, *, tuned: bool = True) -> None:
                 try:
                     loop.run_until_complete(serve_nats_worker(settings))
                 finally:
-                    loop.close()
+                    close_loop(loop, settings.jobs.hand_back_wait)
                 return
             keep_running(
                 lambda connected: _run_once(settings, connected, tuned=tuned),
@@ -409,8 +470,8 @@ def _run_once(settings: Settings, connected: Callable[[], None], *, tuned: bool)
             # during its grace did just that (tests/integration/test_worker_stop.py).
             log.warning("worker_stopped_without_redis", error=repr(exc))
     finally:
+        close_loop(loop, settings.jobs.hand_back_wait)
         asyncio.set_event_loop(None)
-        loop.close()
         # arq's signal handlers belonged to the closed loop: a SIGTERM during the pause before
         # the next run would go nowhere, and the process would wait for its SIGKILL.
         for signal_number in STOP_SIGNALS:
@@ -423,6 +484,28 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def _stop_while_waiting(signum: int, _frame: FrameType | None) -> None:
     log.info("worker_stopped", signal=signal.Signals(signum).name, reason="waiting for Redis")
     raise SystemExit(0)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop, wait: float) -> None:
+    """Closes a worker's event loop once no task is left on it: what is still running is
+    named in one warning, cancelled and given ``wait`` seconds to end, and its error taken.
+    Closed with tasks on it, the loop left asyncio to log each one later, at random, as
+    "Task was destroyed but it is pending" or "Task exception was never retrieved"."""
+    left = asyncio.all_tasks(loop)
+    if left:
+        log.warning("worker_tasks_left", tasks=names(left))
+        for task in left:
+            task.cancel()
+        loop.run_until_complete(asyncio.wait(left, timeout=wait))
+        for task in left:
+            if task.done() and not task.cancelled():
+                task.exception()
+    loop.close()
+
+
+def names(tasks: Iterable[asyncio.Task[Any]]) -> list[str]:
+    """The coroutines of ``tasks``, for a log line."""
+    return sorted(getattr(task.get_coro(), "__qualname__", task.get_name()) for task in tasks)
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:

@@ -28,8 +28,11 @@ class ChatSettings:
         "CHAT_PUBSUB_PING_INTERVAL",
         default=1.0,
         doc=(
-            "Seconds of silence after which an API process PINGs its chat pub/sub connection; "
-            "no answer within three of them and it reconnects and catches up"
+            "Redis: seconds of silence after which an API process PINGs its chat pub/sub "
+            "connection, no answer within three of them and it reconnects and catches up. "
+            "NATS: the idle heartbeat of the process's chat consumer (and of a history "
+            "read's), three missed and the connection is PINGed, no answer and it "
+            "reconnects and catches up"
         ),
         check=positive,
     )
@@ -38,7 +41,7 @@ class ChatSettings:
         default=1000,
         doc=(
             "Events queued per room listener in an API process; one that falls further "
-            "behind catches up from the Redis stream instead"
+            "behind catches up from the stream (Redis or NATS) instead"
         ),
         check=positive,
     )

@@ -94,6 +94,16 @@ class BrokerSettings:
         ),
         check=positive,
     )
+    redis_breaker_cooldown: float = setting(
+        "REDIS_BREAKER_COOLDOWN",
+        default=1.0,
+        doc=(
+            "Seconds after a Redis command timed out during which the process's other Redis "
+            "commands fail at once (503) instead of each waiting for Redis; then one is let "
+            "through, and Redis answering it ends the fast failure"
+        ),
+        check=positive,
+    )
     redis_connect_timeout: float = setting(
         "REDIS_CONNECT_TIMEOUT",
         default=2.0,
@@ -143,6 +153,16 @@ class BrokerSettings:
         "NATS_JOB_BACKOFF",
         default=1.0,
         doc="Seconds before a failed job runs again on NATS; doubles per try, ≤ 60",
+    )
+    nats_history_span: int = setting(
+        "NATS_HISTORY_SPAN",
+        default=64,
+        doc=(
+            "Stream entries up to which a chat history read on NATS (a resume, a snapshot) "
+            "asks for every entry of the span at once; a longer span is read through a "
+            "short-lived consumer filtered on the room"
+        ),
+        check=not_negative,
     )
     nats_rate_limit_bucket: str = setting(
         "NATS_RATE_LIMIT_BUCKET",

@@ -21,6 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.memory.chat import InMemoryChatRepository, InMemoryPageAccess
+from adapters.memory.pages import InMemoryPageRepository
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.uow import InMemoryUnitOfWork
@@ -134,7 +135,15 @@ class World:
         broker, model = self.workers[self.route(payload["attempt"])]
         uow = self.uow()
         run = RunTurn(
-            self.chats, model, broker, self.ender(broker, uow), uow, self.clock, self.policy
+            self.chats,
+            InMemoryPageRepository(),
+            self.sessions,
+            model,
+            broker,
+            self.ender(broker, uow),
+            uow,
+            self.clock,
+            self.policy,
         )
         key = (payload["message_id"], payload["attempt"])
         self.runs[key] = asyncio.create_task(run(payload["message_id"], payload["attempt"]))

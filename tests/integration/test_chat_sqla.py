@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.chat import InMemoryPageAccess
@@ -21,6 +22,7 @@ from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
 from adapters.sqla.database import SqlaUnitOfWork, make_engine, make_session_factory
 from adapters.sqla.repos.chat import SqlaChatRepository
+from adapters.sqla.repos.pages import SqlaPageRepository
 from adapters.sqla.tables.accounts import users
 from adapters.sqla.tables.pages import pages
 from adapters.sqla.turns import BatchedTurnStore
@@ -29,13 +31,14 @@ from mocheong_core.chat.access import ChatAccess
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
 from mocheong_core.chat.policy import ChatPolicy
-from mocheong_core.chat.ports import Changes, Guard
+from mocheong_core.chat.ports import Changes, Guard, ModelPart, ModelTurn
 from mocheong_core.chat.runner import RunTurn
 from mocheong_core.chat.stream import EventKind
 from mocheong_core.chat.sweeper import WORKER_LOST, SweepTurns
 from mocheong_core.chat.usecases import OpenSession, Submit
 from mocheong_core.errors import ServiceUnavailable
 from mocheong_core.kernel.ids import new_id
+from mocheong_core.pages.model import Page
 from tests.unit.chat_harness import OWNER, PAGE, FedModel, ManualClock, RecordingQueue
 
 ROOM = f"page-{PAGE}"
@@ -60,6 +63,8 @@ class World:
         self.model = FedModel()
         self.pages = InMemoryPageAccess({PAGE: OWNER})
         self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
+        # The runs' own, as a worker process has.
+        self.worker_sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.policy = ChatPolicy(coalesce_seconds=0)
         self.turns = BatchedTurnStore(engine, self.factory, max_batch=4, writers=2)
 
@@ -86,9 +91,20 @@ class World:
             return accepted.turn.assistant
 
     async def run(self, message_id: str, attempt: int) -> MessageStatus | None:
-        async with self.request() as (chats, uow):
+        async with self.factory() as session:
+            chats, uow = SqlaChatRepository(session), SqlaUnitOfWork(session)
             ender = MessageEnder(chats, self.broker, uow, self.clock)
-            runner = RunTurn(chats, self.model, self.broker, ender, uow, self.clock, self.policy)
+            runner = RunTurn(
+                chats,
+                SqlaPageRepository(session),
+                self.worker_sessions,
+                self.model,
+                self.broker,
+                ender,
+                uow,
+                self.clock,
+                self.policy,
+            )
             return await runner(message_id, attempt)
 
     async def sweep(self) -> int:
@@ -194,6 +210,85 @@ async def test_conditional_writes_hold_only_while_their_guard_does(world: World)
     assert (stored.components, stored.metadata) == ([{"type": "choice_list"}], {"model": "x"})
     assert stored.lease_until == now + timedelta(seconds=10)
     assert lapsed.id == reply.id
+
+
+async def test_a_guarded_write_can_return_the_row_it_wrote(world: World) -> None:
+    reply = await world.submit("returned")
+    now = world.clock.now()
+    claim = Changes(updated_at=now, status=MessageStatus.STREAMING, attempt=1)
+    pending = frozenset({MessageStatus.PENDING})
+    async with world.request() as (chats, uow):
+        assert await chats.update_returning(reply.id, Guard(pending, attempt=1), claim) is None
+        written = await chats.update_returning(reply.id, Guard(pending, attempt=0), claim)
+        assert await chats.update_returning(reply.id, Guard(pending, attempt=0), claim) is None
+        await uow.commit()
+
+    assert written == await world.message(reply.id)
+    assert (written.status, written.attempt, written.content) == (MessageStatus.STREAMING, 1, "")
+
+
+class PageSeen(FedModel):
+    """Notes, when the runner starts it, the statements and transactions run so far and the
+    page it was given."""
+
+    def __init__(self, statements: list[str], transactions: list[str]) -> None:
+        super().__init__()
+        self.statements, self.transactions = statements, transactions
+        self.before: tuple[list[str], list[str]] = ([], [])
+        self.page: Page | None = None
+
+    async def stream(self, turn: ModelTurn) -> AsyncIterator[ModelPart]:
+        self.before = (list(self.statements), list(self.transactions))
+        self.page = turn.page
+        async for part in super().stream(turn):
+            yield part
+
+
+async def test_a_run_claims_and_reads_its_turn_and_page_in_one_transaction(world: World) -> None:
+    """Each statement and each BEGIN and COMMIT is a database round trip on the way to the
+    first chunk (P7, docs/architecture.md). The worker here has not seen the session yet
+    for the first turn, and keeps it for the second."""
+    statements: list[str] = []
+    transactions: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(" ".join(sql.split()))
+
+    def begin(_conn: Any) -> None:
+        transactions.append("begin")
+
+    def commit(_conn: Any) -> None:
+        transactions.append("commit")
+
+    world.model = model = PageSeen(statements, transactions)
+    listeners = (("before_cursor_execute", statement), ("begin", begin), ("commit", commit))
+    seen: list[tuple[list[str], list[str]]] = []
+    for text in ("안녕", "다시 안녕"):
+        reply = await world.submit(text)
+        statements.clear()
+        transactions.clear()
+        model.end()
+        for name, listener in listeners:
+            event.listen(world.engine.sync_engine, name, listener)
+        try:
+            assert await world.run(reply.id, 1) is MessageStatus.COMPLETED
+        finally:
+            for name, listener in listeners:
+                event.remove(world.engine.sync_engine, name, listener)
+        seen.append(model.before)
+
+    # The claim returning its row, the session (the first time), the history, the page.
+    for (ran, around), read in zip(seen, (["chat_sessions"], []), strict=True):
+        assert around == ["begin", "commit"]
+        assert ran[0].startswith("UPDATE chat_messages")
+        assert "RETURNING" in ran[0]
+        assert [sql.split(" FROM ")[-1].split()[0] for sql in ran[1:]] == [
+            *read,
+            "chat_messages",
+            "pages",
+        ]
+    assert model.page is not None
+    assert (model.page.id, model.page.owner_id) == (PAGE, OWNER)
 
 
 async def test_a_killed_run_is_swept_retried_and_its_attempt_refused(world: World) -> None:

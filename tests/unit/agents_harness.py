@@ -132,7 +132,7 @@ class Agents:
         self.model = model
         self.desk = UseCasePageDesk(self.users, self.site.pages, self.site.update, self.site.undo)
         self.turn = AgentTurn(model, self.desk, self.geocoder, policy or AgentPolicy())
-        self.chat = Chat(self.turn)
+        self.chat = Chat(self.turn, page_store=self.site.pages)
         self._content = content
 
     async def start(self) -> Agents:

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from adapters.memory.chat import InMemoryChatRepository, InMemoryPageAccess
+from adapters.memory.pages import InMemoryPageRepository
 from adapters.memory.ratelimit import InMemoryRateLimiter
 from adapters.memory.session_cache import LocalSessionCache
 from adapters.memory.stream import InMemoryStreamBroker
@@ -25,6 +26,7 @@ from mocheong_core.chat.stream import StreamEvent
 from mocheong_core.chat.sweeper import SweepTurns
 from mocheong_core.chat.turns import TurnInTransaction
 from mocheong_core.chat.usecases import Cancel, ListMessages, OpenSession, Submit
+from mocheong_core.pages.ports import PageRepository
 
 OWNER = "user-owner"
 STRANGER = "user-stranger"
@@ -117,8 +119,10 @@ class Chat:
         *,
         policy: ChatPolicy | None = None,
         retention: int = 2000,
+        page_store: PageRepository | None = None,
     ) -> None:
         self.pages = InMemoryPageAccess({PAGE: OWNER})
+        self.page_store: PageRepository = page_store or InMemoryPageRepository()
         self.sessions = LocalSessionCache(max_entries=100, ttl_seconds=3600)
         self.chats = InMemoryChatRepository(self.pages)
         self.broker = InMemoryStreamBroker(retention=retention)
@@ -176,7 +180,15 @@ class Chat:
     def run_turn(self) -> RunTurn:
         uow = self._uow()
         return RunTurn(
-            self.chats, self.model, self.broker, self._ender(uow), uow, self.clock, self.policy
+            self.chats,
+            self.page_store,
+            self.sessions,
+            self.model,
+            self.broker,
+            self._ender(uow),
+            uow,
+            self.clock,
+            self.policy,
         )
 
     def sweep(self) -> SweepTurns:

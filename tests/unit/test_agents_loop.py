@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+import pytest
+
 from mocheong_core.agents.policy import AgentPolicy
 from mocheong_core.agents.ports import ModelEvent, ModelRequest, TextEvent
 from mocheong_core.chat.model import MessageStatus
 from mocheong_core.chat.stream import EventKind
 from mocheong_core.pages.content import SectionKind
+from mocheong_core.pages.model import Page
 from tests.unit.agents_harness import Agents, ScriptedModel, call, say
+from tests.unit.chat_harness import PAGE
 
 NAMES = {"couple": {"groom": {"name": "김도윤"}, "bride": {"name": "박하은"}}}
 
@@ -199,6 +203,40 @@ async def test_a_stream_without_its_finish_fails_the_message() -> None:
     agents = await Agents(Cut([])).start()
     reply = await agents.turn_of("안녕")
     assert reply.status is MessageStatus.FAILED
+
+
+async def test_the_first_agent_is_shown_the_page_the_runner_read_without_a_read_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = ScriptedModel([[*say("안녕하세요")]])
+    agents = await Agents(model, content=NAMES).start()
+    reads: list[str] = []
+    read = agents.desk.read
+
+    async def counted(owner_id: str, page_id: str) -> Page:
+        reads.append(page_id)
+        return await read(owner_id, page_id)
+
+    monkeypatch.setattr(agents.desk, "read", counted)
+    reply = await agents.turn_of("안녕")
+
+    assert reply.status is MessageStatus.COMPLETED
+    assert "김도윤" in model.requests[0].page
+    # The page came with the runner's claim, in its transaction (P7, docs/architecture.md).
+    assert reads == []
+
+
+async def test_a_page_gone_before_the_run_fails_the_turn_as_not_found() -> None:
+    model = ScriptedModel([[*say("안녕하세요")]])
+    agents = await Agents(model).start()
+    pending = await agents.chat.say("안녕")
+    await agents.site.pages.delete(PAGE)
+    await agents.chat.run_queued()
+    reply = await agents.chat.message(pending.id)
+
+    assert reply.status is MessageStatus.FAILED
+    assert reply.metadata["error"] == "No such page"
+    assert model.requests == []
 
 
 async def test_section_changes_and_components_are_checked_like_user_input() -> None:

@@ -210,7 +210,17 @@ async def test_a_run_claims_and_reads_its_turn_in_one_transaction_before_the_mod
     reply = await chat.say()
     uow = model.uow = InMemoryUnitOfWork(chat.chats)
     ender = MessageEnder(chat.chats, chat.broker, uow, chat.clock)
-    run = RunTurn(chat.chats, model, chat.broker, ender, uow, chat.clock, chat.policy)
+    run = RunTurn(
+        chat.chats,
+        chat.page_store,
+        chat.sessions,
+        model,
+        chat.broker,
+        ender,
+        uow,
+        chat.clock,
+        chat.policy,
+    )
 
     assert await run(reply.id, 1) is MessageStatus.COMPLETED
     # The claim, the message, its session and the history: one commit before the model starts

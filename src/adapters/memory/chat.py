@@ -83,16 +83,21 @@ class InMemoryChatRepository:
         return [_copy(self._messages[i]) for i in ids[:limit]]
 
     async def update_if(self, message_id: str, guard: Guard, changes: Changes) -> bool:
+        return await self.update_returning(message_id, guard, changes) is not None
+
+    async def update_returning(
+        self, message_id: str, guard: Guard, changes: Changes
+    ) -> Message | None:
         message = self._messages.get(message_id)
         if message is None or not _holds(message, guard):
-            return False
+            return None
         values: dict[str, Any] = {
             field.name: getattr(changes, field.name)
             for field in attrs.fields(Changes)
             if getattr(changes, field.name) is not KEEP
         }
         self._messages[message_id] = _copy(attrs.evolve(message, **values))
-        return True
+        return _copy(self._messages[message_id])
 
     async def expired(self, now: datetime, limit: int) -> list[Message]:
         found = [

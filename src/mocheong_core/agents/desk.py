@@ -1,7 +1,8 @@
 """``UseCasePageDesk``: the page use cases a turn's tools call, acting as the page's owner.
 
 The owner is read again for each change, so a user disabled mid-turn stops the agents' edits.
-A read only compares the page's owner: it is the first step of every turn, and one query.
+A read only compares the page's owner, and is one query (the tools' ``read_page``; a turn's
+first look at the page comes with the runner's claim, ``ModelTurn.page``).
 """
 
 from __future__ import annotations

@@ -72,7 +72,11 @@ class AgentTurn:
         session = turn.session
         if session.owner_id is None:
             raise NotFound("No such page")
-        page = await self._desk.read(session.owner_id, session.page_id)
+        # The page as the runner's claim read it, in its transaction: a read of its own here
+        # was a transaction and three database round trips more before the first word.
+        page = turn.page
+        if page is None or page.owner_id != session.owner_id:
+            raise NotFound("No such page")
         space = Workspace(session.owner_id, page.id, page.content.dump())
         tools = Toolbox(self._desk, self._geocoder, self._policy, space)
         run = _Run(self, tools, space, page_json(page), turn)

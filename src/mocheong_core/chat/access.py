@@ -28,12 +28,7 @@ class ChatAccess:
         which a storm of resumes (R2: an API process killed, its clients resuming on the
         others at once) queues for behind the pool; a client's next resume on the same
         process now reads nothing (docs/realtime.md, R2)."""
-        session = self._cache.get_by_id(session_id)
-        if session is None:
-            ticket = self._cache.ticket()
-            session = await self._chats.get_session(session_id)
-            if session is not None and session.owner_id is not None:
-                self._cache.put(session, ticket)
+        session = await session_by_id(self._chats, self._cache, session_id)
         if session is None or session.owner_id != user_id:
             raise SessionNotFound
         return session
@@ -73,3 +68,17 @@ class ChatAccess:
         except SessionNotFound:
             raise MessageNotFound from None
         return session, message
+
+
+async def session_by_id(
+    chats: ChatRepository, cache: SessionCache, session_id: str
+) -> ChatSession | None:
+    """The session of that id (with its page's owner): from ``cache`` when this process keeps
+    it, else read from ``chats`` and kept while its page has an owner."""
+    session = cache.get_by_id(session_id)
+    if session is None:
+        ticket = cache.ticket()
+        session = await chats.get_session(session_id)
+        if session is not None and session.owner_id is not None:
+            cache.put(session, ticket)
+    return session

@@ -15,6 +15,7 @@ import attrs
 
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus
 from mocheong_core.chat.stream import EventDraft, Fence, History, StreamEvent
+from mocheong_core.pages.model import Page
 
 
 class Keep(enum.Enum):
@@ -80,6 +81,13 @@ class ChatRepository(Protocol):
 
     async def update_if(self, message_id: str, guard: Guard, changes: Changes) -> bool:
         """Applies ``changes`` in one conditional write; False when ``guard`` did not hold."""
+        ...
+
+    async def update_returning(
+        self, message_id: str, guard: Guard, changes: Changes
+    ) -> Message | None:
+        """``update_if`` that also returns the message as written (None when ``guard`` did
+        not hold), in the same round trip where the store can (``UPDATE … RETURNING``)."""
         ...
 
     async def expired(self, now: datetime, limit: int) -> list[Message]:
@@ -190,10 +198,12 @@ ModelPart = TextDelta | ComponentPart | MetadataPart
 @attrs.frozen
 class ModelTurn:
     """What a model answers: the session and its finished messages, oldest first, ending
-    with the user message of this turn."""
+    with the user message of this turn; and the session's page as the runner's claim read
+    it, in the same transaction (None when the page is gone)."""
 
     session: ChatSession
     history: list[Message]
+    page: Page | None = None
 
     @property
     def question(self) -> str:

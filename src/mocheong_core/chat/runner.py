@@ -17,6 +17,7 @@ import enum
 from datetime import timedelta
 from typing import Any
 
+from mocheong_core.chat.access import session_by_id
 from mocheong_core.chat.ending import MessageEnder
 from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.model import ChatSession, Message, MessageStatus, Role
@@ -29,6 +30,7 @@ from mocheong_core.chat.ports import (
     MetadataPart,
     ModelPart,
     ModelTurn,
+    SessionCache,
     StreamBroker,
     TextDelta,
 )
@@ -36,6 +38,7 @@ from mocheong_core.chat.stream import EventDraft, EventKind, Fence
 from mocheong_core.errors import DomainError
 from mocheong_core.kernel.clock import Clock
 from mocheong_core.kernel.uow import UnitOfWork
+from mocheong_core.pages.ports import PageRepository
 
 _STREAMING = frozenset({MessageStatus.STREAMING})
 
@@ -49,6 +52,8 @@ class RunTurn:
     def __init__(
         self,
         chats: ChatRepository,
+        pages: PageRepository,
+        sessions: SessionCache,
         model: ChatModel,
         broker: StreamBroker,
         ender: MessageEnder,
@@ -56,7 +61,8 @@ class RunTurn:
         clock: Clock,
         policy: ChatPolicy,
     ) -> None:
-        self._chats, self._model, self._broker, self._ender = chats, model, broker, ender
+        self._chats, self._pages, self._sessions, self._model = chats, pages, sessions, model
+        self._broker, self._ender = broker, ender
         self._uow, self._clock, self._policy = uow, clock, policy
 
     async def __call__(self, message_id: str, attempt: int) -> MessageStatus | None:
@@ -64,11 +70,14 @@ class RunTurn:
         get the message (a duplicate or superseded job) or lost it mid-way."""
         # The claim, the reads the turn needs and its commit are one transaction, the claim
         # first: the reads then see the claimed row, and SQLite never has to turn a read
-        # transaction into a write. As three (read, claim, history) they were ten database
-        # round trips before the model could start, each a wait for the worker's event loop;
-        # as one they are six (P7, docs/architecture.md).
+        # transaction into a write. The claim returns the row it wrote, and the page the
+        # model is shown is read here too rather than by the model in a transaction of its
+        # own; the session (which never changes while its page exists) comes from this
+        # process's session cache once it has read it. BEGIN, the claim, the history, the
+        # page, COMMIT are five database round trips before the model starts, where they were
+        # nine (P7, docs/architecture.md).
         now = self._clock.now()
-        claimed = await self._chats.update_if(
+        message = await self._chats.update_returning(
             message_id,
             Guard(frozenset({MessageStatus.PENDING}), attempt - 1),
             Changes(
@@ -78,12 +87,16 @@ class RunTurn:
                 lease_until=now + timedelta(seconds=self._policy.lease_seconds),
             ),
         )
-        message = await self._chats.get_message(message_id) if claimed else None
-        session = await self._chats.get_session(message.session_id) if message else None
+        session = (
+            await session_by_id(self._chats, self._sessions, message.session_id)
+            if message
+            else None
+        )
         if message is None or session is None or message.role is not Role.ASSISTANT:
             await self._uow.rollback()  # not this attempt's (or not a reply): nothing written
             return None
-        turn = ModelTurn(session, await self._history(message))
+        history = await self._history(message)
+        turn = ModelTurn(session, history, await self._pages.get(session.page_id))
         await self._uow.commit()
         try:
             await self._broker.claim(message_id, attempt, self._policy.lease_seconds)

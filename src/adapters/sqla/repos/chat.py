@@ -158,25 +158,15 @@ class SqlaChatRepository:
         return [_message(row) for row in await self._session.execute(query)]
 
     async def update_if(self, message_id: str, guard: Guard, changes: Changes) -> bool:
-        values: dict[str, Any] = {}
-        for field in attrs.fields(Changes):
-            value = getattr(changes, field.name)
-            if value is not KEEP:
-                values[_FIELDS.get(field.name, field.name)] = (
-                    value.value if isinstance(value, MessageStatus) else value
-                )
-        c = chat_messages.c
-        query = (
-            chat_messages.update()
-            .where(c.id == message_id, c.status.in_([s.value for s in guard.statuses]))
-            .values(**values)
-        )
-        if guard.attempt is not None:
-            query = query.where(c.attempt == guard.attempt)
-        if guard.lease_ended_by is not None:
-            query = query.where(c.lease_until < guard.lease_ended_by)
-        result = await self._session.execute(query)
+        result = await self._session.execute(_update(message_id, guard, changes))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def update_returning(
+        self, message_id: str, guard: Guard, changes: Changes
+    ) -> Message | None:
+        query = _update(message_id, guard, changes).returning(*chat_messages.c)
+        row = (await self._session.execute(query)).first()
+        return _message(row) if row else None
 
     async def expired(self, now: datetime, limit: int) -> list[Message]:
         c = chat_messages.c
@@ -187,3 +177,24 @@ class SqlaChatRepository:
             .limit(limit)
         )
         return [_message(row) for row in await self._session.execute(query)]
+
+
+def _update(message_id: str, guard: Guard, changes: Changes) -> sa.Update:
+    values: dict[str, Any] = {}
+    for field in attrs.fields(Changes):
+        value = getattr(changes, field.name)
+        if value is not KEEP:
+            values[_FIELDS.get(field.name, field.name)] = (
+                value.value if isinstance(value, MessageStatus) else value
+            )
+    c = chat_messages.c
+    query = (
+        chat_messages.update()
+        .where(c.id == message_id, c.status.in_([s.value for s in guard.statuses]))
+        .values(**values)
+    )
+    if guard.attempt is not None:
+        query = query.where(c.attempt == guard.attempt)
+    if guard.lease_ended_by is not None:
+        query = query.where(c.lease_until < guard.lease_ended_by)
+    return query

@@ -73,6 +73,24 @@ class RoomStore(Protocol):
         ...
 
 
+def reader_config(inbox: str, subjects: str, start: int, heartbeat: float) -> api.ConsumerConfig:
+    """A push consumer that reads ``subjects`` from stream sequence ``start`` into ``inbox``:
+    nothing acknowledged or redelivered, flow-controlled, with heartbeats (so a silent gap
+    shows), kept in memory on one server: a reader's, not a worker's."""
+    return api.ConsumerConfig(
+        deliver_subject=inbox,
+        filter_subject=subjects,
+        deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=start,
+        ack_policy=api.AckPolicy.NONE,
+        max_deliver=1,
+        flow_control=True,
+        idle_heartbeat=heartbeat,
+        mem_storage=True,
+        num_replicas=1,
+    )
+
+
 def delivery_of(reply: str) -> tuple[int, int]:
     """(stream sequence, delivery number) of a consumer's delivery, from its ``$JS.ACK.``
     reply subject (both token layouts: with and without the domain and account hash)."""
@@ -322,18 +340,7 @@ class NatsRoomDispatcher:
                 await self._on_message(msg)
 
         sub = await self._nc.subscribe(inbox, cb=on_message)
-        config = api.ConsumerConfig(
-            deliver_subject=inbox,
-            filter_subject=f"{self._rooms_base}>",
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=self._sseq + 1,
-            ack_policy=api.AckPolicy.NONE,
-            max_deliver=1,
-            flow_control=True,
-            idle_heartbeat=self._heartbeat,
-            mem_storage=True,
-            num_replicas=1,
-        )
+        config = reader_config(inbox, f"{self._rooms_base}>", self._sseq + 1, self._heartbeat)
         # Counted when asked for: its first deliveries can arrive before the server's answer.
         self.consumers += 1
         try:

@@ -48,7 +48,7 @@ from adapters.nats.connection import (
     honour_cancellation,
     unavailable_without_nats,
 )
-from adapters.nats.dispatcher import NatsRoomDispatcher, delivery_of
+from adapters.nats.dispatcher import NatsRoomDispatcher, delivery_of, reader_config
 from mocheong_core.chat.errors import RunCancelled, StaleAttempt
 from mocheong_core.chat.stream import (
     CANCELLABLE_KINDS,
@@ -479,18 +479,7 @@ class NatsStreamBroker:
             arrived.put_nowait(msg)
 
         sub = await self._nc.subscribe(inbox, cb=on_message)
-        config = api.ConsumerConfig(
-            deliver_subject=inbox,
-            filter_subject=room_filter,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            opt_start_seq=start,
-            ack_policy=api.AckPolicy.NONE,
-            max_deliver=1,
-            flow_control=True,
-            idle_heartbeat=self._heartbeat,
-            mem_storage=True,
-            num_replicas=1,
-        )
+        config = reader_config(inbox, room_filter, start, self._heartbeat)
         consumer: str | None = None
         try:
             consumer = await self._add_consumer(config)

@@ -35,7 +35,11 @@ def redis_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]
     """A redis-server of this test's own, which it may freeze."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail(
+            "redis-server is not on PATH: this test freezes a Redis of its own (the machine's "
+            "Redis package provides it; see docs/development.md)",
+            pytrace=False,
+        )
     port = free_port()
     args = [
         binary,
